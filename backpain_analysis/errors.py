@@ -1,0 +1,11 @@
+"""The one exception users see: a one-line, actionable message."""
+
+from __future__ import annotations
+
+
+class DataError(Exception):
+    """Input that cannot be used, described in one line a person can act on.
+
+    The command line prints ``str(error)`` to standard error and exits 2; it
+    never shows a traceback for this class.
+    """
