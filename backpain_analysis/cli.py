@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from backpain_analysis.errors import DataError
+from backpain_analysis.writing import write_table
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -51,3 +53,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # Subcommands are registered below, one function each, in contract order.
+
+
+@subcommand
+def _register_panel(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "panel",
+        help="write the client-week panel of exposures and outcomes",
+        description=(
+            "Load DATA (a folder with sessions and outcomes tables) and write one row per "
+            "client and week: strength sets, flexibility minutes, adherence, and the weekly "
+            "mean of every instrument. Rows the loader rejects are left out; see "
+            "'backpain validate' for why."
+        ),
+    )
+    parser.add_argument("data", metavar="DATA", help="dataset folder")
+    parser.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .parquet")
+    parser.set_defaults(handler=_panel)
+
+
+def _panel(args: argparse.Namespace) -> int:
+    from backpain_analysis.loading import load
+    from backpain_analysis.panel import weekly_panel
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".csv", ".parquet"}:
+        raise DataError(f"--out {out} must end in .csv or .parquet")
+    panel = weekly_panel(load(args.data))
+    write_table(panel, out)
+    print(f"wrote {len(panel)} client-weeks of {panel['client_id'].nunique()} clients to {out}")
+    return 0

@@ -1,0 +1,139 @@
+"""Panel arithmetic against small hand-computed cases (CONTRACT section 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backpain_analysis.contract import LB_TO_KG
+from backpain_analysis.dataset import Dataset
+from backpain_analysis.panel import client_start_dates, lagged, weekly_panel
+
+
+def _sessions(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["date"] = pd.to_datetime(frame["date"])
+    start = pd.to_datetime(frame.pop("start")) if "start" in frame else frame["date"]
+    frame["session_start"] = start.fillna(frame["date"])
+    for column, default in (("reps", np.nan), ("load_kg", 0.0), ("duration_s", np.nan), ("sets", 1)):
+        frame[column] = frame[column].fillna(default) if column in frame else default
+    frame["sets"] = frame["sets"].astype("int64")
+    return frame
+
+
+def _outcomes(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["client_id", "date", "instrument", "score"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+@pytest.fixture
+def small() -> Dataset:
+    sessions = _sessions(
+        [
+            # week 0 of client a (start 2024-03-04, a Monday)
+            {"client_id": "a", "date": "2024-03-04", "start": "2024-03-04 08:00", "exercise": "plank", "modality": "core", "sets": 3, "duration_s": 30},
+            {"client_id": "a", "date": "2024-03-04", "start": "2024-03-04 08:00", "exercise": "row", "modality": "back", "sets": 3, "reps": 10, "load_kg": 20 * LB_TO_KG},
+            {"client_id": "a", "date": "2024-03-04", "start": "2024-03-04 18:00", "exercise": "hamstring stretch", "modality": "flexibility", "sets": 2, "duration_s": 45},
+            {"client_id": "a", "date": "2024-03-06", "exercise": "yoga", "modality": "mixed", "sets": 1, "duration_s": 3600},
+            {"client_id": "a", "date": "2024-03-10", "exercise": "squat", "modality": "other_strength", "sets": 4, "reps": 5, "load_kg": 60},
+            # week 2 of client a (week 1 has no sessions)
+            {"client_id": "a", "date": "2024-03-18", "exercise": "walking", "modality": "other", "sets": 1, "duration_s": 1800},
+            {"client_id": "a", "date": "2024-03-19", "exercise": "bridge", "modality": "core", "sets": 2, "reps": 12},
+            # client b without start_date: first record is an outcome on 2024-05-01
+            {"client_id": "b", "date": "2024-05-09", "exercise": "pull-up", "modality": "back", "sets": 5, "reps": 5},
+        ]
+    )
+    outcomes = _outcomes(
+        [
+            ("a", "2024-03-05", "nprs", 6),
+            ("a", "2024-03-09", "nprs", 4),
+            ("a", "2024-03-26", "odi", 30),
+            ("b", "2024-05-01", "nprs", 7),
+        ]
+    )
+    clients = pd.DataFrame(
+        {"client_id": ["a", "b"], "start_date": pd.to_datetime(["2024-03-04", None]), "program": ["strength", "stretch"]}
+    )
+    return Dataset(sessions=sessions, outcomes=outcomes, clients=clients)
+
+
+def test_start_dates_fall_back_to_first_record(small: Dataset) -> None:
+    start = client_start_dates(small)
+    assert start["a"] == pd.Timestamp("2024-03-04")
+    assert start["b"] == pd.Timestamp("2024-05-01")
+
+
+def test_weeks_span_start_to_last_record_with_zero_filled_gaps(small: Dataset) -> None:
+    panel = weekly_panel(small)
+    a = panel[panel["client_id"] == "a"].set_index("week")
+    assert list(a.index) == [0, 1, 2, 3]  # last record: odi on day 22 = week 3
+    assert a.loc[1, ["strength_sets", "flexibility_min", "sessions", "active_days"]].tolist() == [0, 0, 0, 0]
+    assert a.loc[3, "training_min"] == 0.0
+    b = panel[panel["client_id"] == "b"].set_index("week")
+    assert list(b.index) == [0, 1]  # outcome day 0, pull-ups day 8
+
+
+def test_week_zero_exposures_by_hand(small: Dataset) -> None:
+    w0 = weekly_panel(small).set_index(["client_id", "week"]).loc[("a", 0)]
+    assert w0["core_sets"] == 3
+    assert w0["back_sets"] == 3
+    assert w0["other_strength_sets"] == 4
+    assert w0["strength_sets"] == 6
+    # 3 sets x 10 reps x 20 lb; the squat is not core/back and the plank has no reps
+    assert w0["volume_load_kg"] == pytest.approx(3 * 10 * 20 * 0.45359237)
+    assert w0["flexibility_min"] == pytest.approx(2 * 45 / 60)
+    assert w0["mixed_min"] == pytest.approx(60.0)
+    # plank 1.5 min + stretch 1.5 min + yoga 60 min
+    assert w0["training_min"] == pytest.approx(63.0)
+    # two timed sessions on day 0, one date-only session on day 2, one on day 6
+    assert w0["sessions"] == 4
+    assert w0["active_days"] == 3
+    assert w0["days_20min"] == 1
+    assert not w0["met_20min_most_days"]
+
+
+def test_week_two_and_outcome_means(small: Dataset) -> None:
+    panel = weekly_panel(small).set_index(["client_id", "week"])
+    w2 = panel.loc[("a", 2)]
+    assert w2["other_min"] == pytest.approx(30.0)
+    assert w2["core_sets"] == 2
+    assert w2["volume_load_kg"] == 0.0  # body weight
+    assert panel.loc[("a", 0), "nprs"] == pytest.approx(5.0)
+    assert np.isnan(panel.loc[("a", 1), "nprs"])
+    assert panel.loc[("a", 3), "odi"] == 30
+    assert panel.loc[("b", 0), "program"] == "stretch"
+
+
+def test_most_days_rule() -> None:
+    rows = [
+        {"client_id": "c", "date": f"2024-01-0{d}", "exercise": "pilates", "modality": "mixed", "duration_s": 20 * 60}
+        for d in (1, 2, 3, 4)
+    ]
+    panel = weekly_panel(Dataset(sessions=_sessions(rows), outcomes=_outcomes([]), clients=pd.DataFrame()))
+    assert panel.loc[0, "days_20min"] == 4
+    assert bool(panel.loc[0, "met_20min_most_days"])
+
+
+def test_ewma_loads_follow_the_recursion() -> None:
+    rows = [{"client_id": "c", "date": "2024-01-01", "exercise": "plank", "modality": "core", "sets": 10}]
+    rows.append({"client_id": "c", "date": "2024-01-15", "exercise": "walk", "modality": "other", "sets": 1})
+    panel = weekly_panel(Dataset(sessions=_sessions(rows), outcomes=_outcomes([]), clients=pd.DataFrame()))
+    lam_a, lam_c = 2 / 8, 2 / 29
+    # 10 sets on day 0, then six days of nothing: L_6 = lam * 10 * (1 - lam)^6
+    assert panel.loc[0, "strength_acute"] == pytest.approx(lam_a * 10 * (1 - lam_a) ** 6)
+    assert panel.loc[1, "strength_chronic"] == pytest.approx(lam_c * 10 * (1 - lam_c) ** 13)
+    assert panel.loc[0, "flexibility_acute"] == 0.0
+
+
+def test_lag_alignment(small: Dataset) -> None:
+    panel = lagged(weekly_panel(small), ["strength_sets"], lag=1)
+    a = panel[panel["client_id"] == "a"].set_index("week")
+    assert np.isnan(a.loc[0, "strength_sets_lag1"])
+    assert a.loc[1, "strength_sets_lag1"] == 6  # week 0's strength sets
+    assert a.loc[3, "strength_sets_lag1"] == 2
+    b = panel[panel["client_id"] == "b"].set_index("week")
+    assert b.loc[1, "strength_sets_lag1"] == 0  # never crosses clients
+    two = lagged(weekly_panel(small), ["strength_sets"], lag=2).set_index(["client_id", "week"])
+    assert two.loc[("a", 2), "strength_sets_lag2"] == 6
