@@ -83,3 +83,41 @@ def _panel(args: argparse.Namespace) -> int:
     write_table(panel, out)
     print(f"wrote {len(panel)} client-weeks of {panel['client_id'].nunique()} clients to {out}")
     return 0
+
+
+@subcommand
+def _register_fit(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "fit",
+        help="fit the mixed model of an outcome on lagged strength and flexibility volume",
+        description=(
+            "Fit OUTCOME in week t on strength sets and flexibility minutes of week t-K: "
+            "within-client deviations from the client's mean, their product, the client means, "
+            "and week, with a random intercept and week slope per client (REML). Estimates are "
+            "in the instrument's units per one set/week or one minute/week."
+        ),
+    )
+    parser.add_argument("data", metavar="DATA", help="dataset folder")
+    parser.add_argument("--outcome", required=True, metavar="INSTRUMENT", help="e.g. nprs, odi, rmdq, psfs")
+    parser.add_argument("--lag", type=int, default=1, metavar="K", help="exposure lag in weeks (default 1)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.set_defaults(handler=_fit)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import json
+
+    from backpain_analysis.loading import load
+    from backpain_analysis.panel import weekly_panel
+    from backpain_analysis.volume_model import fit_volume_model
+
+    result = fit_volume_model(weekly_panel(load(args.data)), outcome=args.outcome.strip().lower(), lag=args.lag)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    print(f"{result.formula}   (random intercept and week slope by client_id, REML)")
+    print(f"{result.n_obs} client-weeks of {result.n_clients} clients, exposures lagged {result.lag} week(s)")
+    print(result.summary().to_string(float_format=lambda v: f"{v:.4g}"))
+    status = "converged" if result.converged else "DID NOT CONVERGE"
+    print(f"status: {status}" + "".join(f"\n  {m}" for m in result.lmm.messages))
+    return 0

@@ -1,0 +1,334 @@
+"""The longitudinal volume model behind ``backpain fit`` (CONTRACT section 4).
+
+Model, for client *i* in week *t* with exposures lagged by *K* weeks
+(``S`` strength sets/week, ``F`` flexibility minutes/week)::
+
+    y_it = b0 + b1 * week
+         + bSW * (S_i,t-K - Sbar_i) + bFW * (F_i,t-K - Fbar_i)
+         + bSF * (S_i,t-K - Sbar_i) * (F_i,t-K - Fbar_i)
+         + bSB * Sbar_i + bFB * Fbar_i
+         + u0_i + u1_i * week + e_it,
+    (u0_i, u1_i) ~ N(0, G),  e_it ~ N(0, sigma^2), fitted by REML.
+
+``Sbar_i`` and ``Fbar_i`` are the client's means over the weeks that enter the
+fit (weeks with the outcome measured and a lag-K exposure). The within terms
+(``*_within``) answer "is a client better in weeks after they trained more
+than usual?": they are free of stable between-client confounding (motivation,
+severity, fitness) because each client is compared with themselves. The
+between terms (``*_between``) compare clients who train more with clients who
+train less, and carry all of that confounding. Lagging the exposure keeps this
+week's pain from explaining this week's training; it does not remove
+confounding by slowly varying time-dependent factors (docs/volume_model.md).
+
+Assumptions: linear effects within the observed range (see
+:mod:`backpain_analysis.dose_response` for curves), Gaussian residuals
+independent within client given the random intercept and slope, outcomes
+missing at random given the observed history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.instruments import Instrument, instrument
+from backpain_analysis.mixed import LMMResult, fit_lmm
+
+STRENGTH = "strength_sets"
+FLEXIBILITY = "flexibility_min"
+INTERACTION = "strength_x_flexibility_within"
+CORE_TERMS: tuple[str, ...] = (
+    "week",
+    f"{STRENGTH}_within",
+    f"{FLEXIBILITY}_within",
+    INTERACTION,
+    f"{STRENGTH}_between",
+    f"{FLEXIBILITY}_between",
+)
+"""The fixed terms of ``backpain fit`` besides the intercept, in order."""
+
+CLINICAL_UNITS: dict[str, tuple[float, str]] = {
+    STRENGTH: (10.0, "10 sets/week"),
+    FLEXIBILITY: (30.0, "30 min/week"),
+    "mixed_min": (30.0, "30 min/week"),
+    "volume_load_kg": (1000.0, "1000 kg/week"),
+    "week": (4.0, "4 weeks"),
+}
+"""Exposure -> (clinically sensible step, label) used by :meth:`VolumeModelResult.clinical_effects`."""
+
+MIN_CLIENTS = 5
+MIN_WEEKS_PER_CLIENT = 2
+
+
+def _detrend_within_client(values: pd.Series, week: pd.Series, client: pd.Series) -> pd.Series:
+    """Residual of each client's own least-squares line of ``values`` on ``week``."""
+    frame = pd.DataFrame({"y": values.to_numpy(float), "t": week.to_numpy(float), "g": client.to_numpy()})
+    grouped = frame.groupby("g", sort=False)
+    t_c = frame["t"] - grouped["t"].transform("mean")
+    y_c = frame["y"] - grouped["y"].transform("mean")
+    sxx = (t_c * t_c).groupby(frame["g"], sort=False).transform("sum")
+    sxy = (t_c * y_c).groupby(frame["g"], sort=False).transform("sum")
+    slope = (sxy / sxx.where(sxx > 0)).fillna(0.0)
+    return pd.Series((y_c - slope * t_c).to_numpy(), index=values.index)
+
+
+def volume_design(
+    panel: pd.DataFrame,
+    outcome: str,
+    lag: int = 1,
+    *,
+    exposures: Sequence[str] = (STRENGTH, FLEXIBILITY),
+    detrend: bool = False,
+    baseline: bool = False,
+) -> pd.DataFrame:
+    """The rows and columns the volume model is fitted on.
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel (:func:`backpain_analysis.weekly_panel`).
+    outcome:
+        Instrument column, e.g. ``"nprs"``.
+    lag:
+        Exposure lag K in weeks (0 = same week).
+    exposures:
+        Exposure columns; the first two are strength and flexibility, whose
+        within deviations form the interaction. Extras (``mixed_min``,
+        ``volume_load_kg``) get their own within and between terms.
+    detrend:
+        Within terms are deviations from the client's own linear trend in
+        exposure over weeks instead of from the client's mean, so that a
+        client who both ramps up training and improves over time does not
+        count as a within-client effect.
+    baseline:
+        Add ``baseline_score``: the client's first measured outcome (centred
+        at the mean over clients); the baseline week itself then leaves the fit.
+
+    Returns
+    -------
+    DataFrame with ``client_id``, ``week``, the outcome, ``<exposure>_lag``,
+    ``<exposure>_within``, ``<exposure>_between`` for each exposure,
+    ``strength_x_flexibility_within``, ``baseline_score`` (when asked) and the
+    panel's client covariates.
+    """
+    if outcome not in panel.columns:
+        raise DataError(f"no outcome '{outcome}' in this dataset")
+    missing = [c for c in exposures if c not in panel.columns]
+    if missing:
+        raise DataError(f"exposure {missing[0]!r} is not a panel column")
+    shifted = panel[["client_id", "week", *exposures]].copy()
+    shifted["week"] += lag
+    shifted = shifted.rename(columns={c: f"{c}_lag" for c in exposures})
+    design = panel.merge(shifted, on=["client_id", "week"], how="inner")
+    if baseline:
+        measured = design.dropna(subset=[outcome]).sort_values("week")
+        first = panel.dropna(subset=[outcome]).sort_values("week").groupby("client_id").head(1)
+        base = first.set_index("client_id")[outcome]
+        design = measured.assign(baseline_score=measured["client_id"].map(base) - base.mean())
+        design = design[design["week"] > design["client_id"].map(first.set_index("client_id")["week"])]
+    design = design.dropna(subset=[outcome]).reset_index(drop=True)
+    client = design["client_id"]
+    for exposure in exposures:
+        value = design[f"{exposure}_lag"].astype(float)
+        mean = value.groupby(client).transform("mean")
+        design[f"{exposure}_between"] = mean
+        design[f"{exposure}_within"] = (
+            _detrend_within_client(value, design["week"], client) if detrend else value - mean
+        )
+    design[INTERACTION] = design[f"{exposures[0]}_within"] * design[f"{exposures[1]}_within"]
+    return design
+
+
+@dataclass
+class VolumeModelResult:
+    """A fitted volume model.
+
+    Attributes
+    ----------
+    params:
+        Tidy fixed effects (``term``, ``estimate``, ``std_error``,
+        ``statistic``, ``p_value``, ``conf_low``, ``conf_high``) in outcome
+        units per one set/week, one minute/week or one week.
+    lmm:
+        The underlying :class:`~backpain_analysis.mixed.LMMResult`
+        (variance components, convergence, predictions).
+    design:
+        The rows the model was fitted on (:func:`volume_design`).
+    """
+
+    outcome: str
+    lag: int
+    formula: str
+    params: pd.DataFrame
+    lmm: LMMResult
+    design: pd.DataFrame
+    instrument: Instrument | None
+    options: dict = field(default_factory=dict)
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.lmm.converged)
+
+    @property
+    def n_clients(self) -> int:
+        return int(self.design["client_id"].nunique())
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.design)
+
+    def clinical_effects(self) -> pd.DataFrame:
+        """Effects per clinically sensible unit and against the instrument's MCID.
+
+        Returns
+        -------
+        DataFrame, one row per exposure term (``week`` and the within and
+        between terms), columns: ``term``; ``per`` (the unit, e.g.
+        ``"10 sets/week"``); ``estimate``, ``conf_low``, ``conf_high``
+        (outcome change per that unit, outcome units); ``improvement``,
+        ``improvement_low``, ``improvement_high`` (the same, signed so that
+        positive means better whatever the instrument's direction);
+        ``mcid`` (the instrument's absolute MCID, NaN if it has none);
+        ``improvement_mcid`` (improvement as a fraction of the MCID).
+        """
+        rows = []
+        sign = 1.0
+        mcid = np.nan
+        if self.instrument is not None:
+            sign = 1.0 if self.instrument.higher_is_better else -1.0
+            mcid = self.instrument.mcid_abs if self.instrument.mcid_abs is not None else np.nan
+        for row in self.params.itertuples(index=False):
+            if row.term == "Intercept":
+                continue
+            base = row.term.removesuffix("_within").removesuffix("_between")
+            if row.term == INTERACTION:
+                step = CLINICAL_UNITS[STRENGTH][0] * CLINICAL_UNITS[FLEXIBILITY][0]
+                label = f"{CLINICAL_UNITS[STRENGTH][1]} x {CLINICAL_UNITS[FLEXIBILITY][1]}"
+            elif base in CLINICAL_UNITS:
+                step, label = CLINICAL_UNITS[base]
+            else:
+                continue
+            est, low, high = (step * v for v in (row.estimate, row.conf_low, row.conf_high))
+            imp = sorted((sign * low, sign * high))
+            rows.append(
+                {
+                    "term": row.term,
+                    "per": label,
+                    "estimate": est,
+                    "conf_low": low,
+                    "conf_high": high,
+                    "improvement": sign * est,
+                    "improvement_low": imp[0],
+                    "improvement_high": imp[1],
+                    "mcid": mcid,
+                    "improvement_mcid": sign * est / mcid if np.isfinite(mcid) else np.nan,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        """``params`` indexed by term, for display."""
+        return self.params.set_index("term")
+
+    def to_dict(self) -> dict:
+        """The JSON object of ``backpain fit --json``."""
+        keys = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
+        effects = [
+            {k: (v if isinstance(v, str) else (None if not np.isfinite(v) else float(v))) for k, v in row.items()}
+            for row in self.params[keys].to_dict("records")
+        ]
+        return {
+            "outcome": self.outcome,
+            "lag": self.lag,
+            "formula": self.formula,
+            "groups": "client_id",
+            "re_formula": "~ week",
+            "method": "REML",
+            "conf_level": self.lmm.conf_level,
+            "n_obs": self.n_obs,
+            "n_clients": self.n_clients,
+            "converged": self.converged,
+            "messages": list(self.lmm.messages),
+            "effects": effects,
+        }
+
+
+def fit_volume_model(
+    panel: pd.DataFrame,
+    outcome: str = "nprs",
+    lag: int = 1,
+    *,
+    extra_exposures: Sequence[str] = (),
+    covariates: Sequence[str] = (),
+    baseline: bool = False,
+    detrend: bool = False,
+    engine: str = "auto",
+) -> VolumeModelResult:
+    """Fit the longitudinal volume model of the module docstring.
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel.
+    outcome:
+        Instrument column to model (any instrument: pain, ODI, RMDQ, PSFS,
+        custom). Estimates are in the instrument's units; PSFS and other
+        higher-is-better scales keep their sign in ``params`` and are turned
+        around in :meth:`VolumeModelResult.clinical_effects`.
+    lag:
+        K, the exposure lag in weeks (default 1).
+    extra_exposures:
+        More exposures with within and between terms (``mixed_min``,
+        ``volume_load_kg``).
+    covariates:
+        Client covariates added as fixed terms (``program`` enters as a
+        categorical, numeric ones linearly).
+    baseline, detrend:
+        See :func:`volume_design`.
+    engine:
+        Mixed-model engine passed to :func:`~backpain_analysis.mixed.fit_lmm`.
+
+    Raises
+    ------
+    DataError
+        When the outcome is absent, or fewer than 5 clients have at least 2
+        weeks with the outcome and a lag-K exposure.
+    """
+    if lag < 0:
+        raise DataError(f"--lag must be 0 or more weeks, not {lag}")
+    exposures = (STRENGTH, FLEXIBILITY, *extra_exposures)
+    design = volume_design(panel, outcome, lag, exposures=exposures, detrend=detrend, baseline=baseline)
+    weeks = design.groupby("client_id").size()
+    usable = int((weeks >= MIN_WEEKS_PER_CLIENT).sum())
+    if usable < MIN_CLIENTS:
+        raise DataError(
+            f"too few clients to fit {outcome}: {usable} have {MIN_WEEKS_PER_CLIENT}+ weeks with {outcome} "
+            f"and a lag-{lag} exposure, at least {MIN_CLIENTS} are needed"
+        )
+    terms = list(CORE_TERMS)
+    for exposure in extra_exposures:
+        terms += [f"{exposure}_within", f"{exposure}_between"]
+    if baseline:
+        terms.append("baseline_score")
+    for covariate in covariates:
+        if covariate not in design.columns:
+            raise DataError(f"covariate {covariate!r} is not a column of the clients table")
+        numeric = pd.api.types.is_numeric_dtype(design[covariate])
+        terms.append(covariate if numeric else f"C({covariate})")
+    formula = f"{outcome} ~ " + " + ".join(terms)
+    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine)
+    try:
+        spec = instrument(outcome)
+    except KeyError:
+        spec = None
+    options = {
+        "extra_exposures": list(extra_exposures),
+        "covariates": list(covariates),
+        "baseline": baseline,
+        "detrend": detrend,
+    }
+    return VolumeModelResult(outcome, lag, formula, lmm.params, lmm, design, spec, options)
