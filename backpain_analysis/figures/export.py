@@ -1,0 +1,156 @@
+"""Saving figures and tables so a report can collect them, byte for byte.
+
+A notebook calls :func:`save_figure` / :func:`save_table` with the report's
+output folder. Each call writes the files (``figures/NAME.png`` and
+``figures/NAME.svg``, or ``tables/NAME.csv``), adds one line to
+``registry.jsonl`` in that folder (kind, name, caption, files), and returns an
+object that displays itself in the notebook with its caption.
+
+Reproducibility: the same figure gives the same bytes. PNG files carry no
+``Software`` tag, SVG files no date and a fixed creator, and SVG element ids
+are salted with the figure's name instead of a random salt.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.figure import Figure
+
+from backpain_analysis.figures.style import RC
+
+REGISTRY: str = "registry.jsonl"
+"""File, in the output folder, listing every saved figure and table."""
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+_CREATOR = "backpain_analysis"
+
+
+def _checked_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"figure/table name {name!r}: use lower-case letters, digits and underscores")
+    return name
+
+
+def _register(out_dir: Path, record: dict[str, object]) -> None:
+    with open(out_dir / REGISTRY, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def read_registry(out_dir: str | Path) -> list[dict[str, object]]:
+    """Every record of ``out_dir/registry.jsonl`` in order of saving (empty if none).
+
+    Each record has ``kind`` (``figure`` or ``table``), ``name``, ``caption``
+    and ``files`` (paths relative to ``out_dir``).
+    """
+    path = Path(out_dir) / REGISTRY
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class SavedFigure:
+    """A figure written to disk; displays as the PNG with its caption."""
+
+    name: str
+    caption: str
+    png: Path
+    svg: Path
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png.read_bytes()).decode("ascii")
+        return (
+            f'<figure style="margin:0 0 1em 0"><img style="max-width:100%" alt="{html.escape(self.caption)}" '
+            f'src="data:image/png;base64,{data}"/><figcaption>{html.escape(self.caption)} '
+            f'<span style="color:#777">(figures/{self.name}.png)</span></figcaption></figure>'
+        )
+
+
+@dataclass(frozen=True)
+class SavedTable:
+    """A table written to CSV; displays its first rows with its caption."""
+
+    name: str
+    caption: str
+    csv: Path
+    frame: pd.DataFrame
+    max_rows: int = 25
+
+    def _repr_html_(self) -> str:
+        shown = self.frame.head(self.max_rows)
+        more = len(self.frame) - len(shown)
+        tail = f" First {len(shown)} of {len(self.frame)} rows." if more > 0 else ""
+        return (
+            f"<p><b>{html.escape(self.caption)}</b>{tail} "
+            f'<span style="color:#777">(tables/{self.name}.csv)</span></p>'
+            + shown.to_html(index=False, float_format=_readable, na_rep="")
+        )
+
+
+def _readable(value: float) -> str:
+    """A number as a reader wants it in a table cell (the CSV keeps full precision)."""
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 1 or size == 0:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def save_figure(fig: Figure, name: str, caption: str, out_dir: str | Path) -> SavedFigure:
+    """Write ``fig`` as ``out_dir/figures/NAME.png`` and ``.svg`` and register it.
+
+    Parameters
+    ----------
+    fig:
+        A figure from a ``backpain_analysis.figures`` function.
+    name:
+        File stem: lower-case letters, digits, underscores; unique in a report.
+    caption:
+        One or two sentences a reader needs to read the figure (what is drawn,
+        units, what was sampled or aggregated).
+    out_dir:
+        The report's output folder (created if missing).
+
+    Returns
+    -------
+    :class:`SavedFigure`, which a notebook displays as the image plus caption.
+    """
+    _checked_name(name)
+    out_dir = Path(out_dir)
+    folder = out_dir / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    with mpl.rc_context({**RC, "svg.hashsalt": name}):
+        fig.savefig(png, format="png", metadata={"Software": None})
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": _CREATOR})
+    files = [str(p.relative_to(out_dir)) for p in (png, svg)]
+    _register(out_dir, {"kind": "figure", "name": name, "caption": caption, "files": files})
+    return SavedFigure(name, caption, png, svg)
+
+
+def save_table(frame: pd.DataFrame, name: str, caption: str, out_dir: str | Path) -> SavedTable:
+    """Write ``frame`` as ``out_dir/tables/NAME.csv`` (UTF-8, ``\\n`` line ends) and register it.
+
+    Floats are written with 10 significant digits, so rounding noise in the
+    last bits of a computation cannot change the file. Client keys are the
+    caller's duty: pass tables through
+    :func:`backpain_analysis.pseudonyms.pseudonymize` first. Returns a
+    :class:`SavedTable`, which a notebook displays with its caption.
+    """
+    _checked_name(name)
+    out_dir = Path(out_dir)
+    folder = out_dir / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv = folder / f"{name}.csv"
+    frame.to_csv(csv, index=False, lineterminator="\n", float_format="%.10g")
+    _register(out_dir, {"kind": "table", "name": name, "caption": caption, "files": [str(csv.relative_to(out_dir))]})
+    return SavedTable(name, caption, csv, frame)

@@ -1,0 +1,98 @@
+"""One look for every figure: palette, sizes and fonts, readable at report size.
+
+Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal
+Design"), distinguishable with the common colour-vision deficiencies; lines
+that must be told apart also differ in marker or dash where it matters. Figures
+are built with :class:`matplotlib.figure.Figure` directly (never pyplot), so a
+figure function has no global state and draws with the Agg renderer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+"""The eight Okabe-Ito colours by name."""
+
+CYCLE: tuple[str, ...] = tuple(OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky_blue", "yellow", "black"))
+"""Colour order for series without a fixed colour (yellow late: weak on white)."""
+
+GREY: str = "#8C8C8C"
+"""Context: individual clients, reference bands."""
+
+MODALITY_COLOURS: dict[str, str] = {
+    "core": OKABE_ITO["blue"],
+    "back": OKABE_ITO["sky_blue"],
+    "other_strength": OKABE_ITO["purple"],
+    "flexibility": OKABE_ITO["green"],
+    "mixed": OKABE_ITO["orange"],
+    "other": GREY,
+}
+"""One colour per exercise modality, the same in every figure."""
+
+WIDTH_IN: float = 7.0
+"""Figure width in inches; with :data:`DPI` this is 1050 px, the report's column."""
+DPI: int = 150
+
+RC: dict[str, object] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "figure.titlesize": 12,
+    "figure.titleweight": "bold",
+    "axes.prop_cycle": mpl.cycler(color=list(CYCLE)),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "lines.linewidth": 1.8,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.fonttype": "path",
+    "image.cmap": "cividis",
+}
+"""rcParams in force while a figure is drawn and saved."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def styled(function: Callable[P, R]) -> Callable[P, R]:
+    """Run a figure function with :data:`RC` in force (decorator)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with mpl.rc_context(RC):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def new_figure(height: float = 4.2, width: float = WIDTH_IN) -> Figure:
+    """An empty figure of the report's size (inches), with constrained layout."""
+    return Figure(figsize=(width, height), layout="constrained")
+

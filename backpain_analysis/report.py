@@ -1,0 +1,293 @@
+"""The one-command report: run every notebook on a dataset, collect what they made.
+
+``build_report(data, out)`` executes ``notebooks/*.ipynb`` in name order with
+papermill, in a kernel running this very interpreter, and writes into ``out``::
+
+    report.html          every notebook in one page, code hidden, images
+                         embedded, no script or style fetched from the network
+    notebooks/NN_*.ipynb the executed notebooks (timestamps removed)
+    figures/NAME.png     each figure, and figures/NAME.svg
+    tables/NAME.csv      each table
+    manifest.json        dataset files, notebooks, figures (name, caption) and
+                         tables, each file with its sha256
+
+The same input gives the same bytes in every file. The report is built in a
+hidden sibling folder and moved into place only when every notebook ran, so a
+failed or interrupted run leaves no partial report; an existing ``out`` is
+replaced only with ``force=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import nbformat
+import papermill
+from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from nbconvert import HTMLExporter
+from traitlets import default
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.figures.export import REGISTRY, read_registry
+
+NOTEBOOK_DIR: Path = Path(__file__).resolve().parent.parent / "notebooks"
+"""The project's notebooks, run in name order."""
+
+TITLE: str = "Back-pain exercise programs: outcomes report"
+
+_DATA_SUFFIXES = {".csv", ".parquet", ".xlsx"}
+
+
+class _ThisInterpreterSpecs(KernelSpecManager):
+    """Kernel specs that always name this interpreter, whatever is installed elsewhere."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+
+
+class _ThisInterpreterKernel(AsyncKernelManager):
+    """A kernel manager that starts ``sys.executable -m ipykernel_launcher``."""
+
+    @default("kernel_spec_manager")
+    def _default_specs(self) -> KernelSpecManager:
+        return _ThisInterpreterSpecs(parent=self)
+
+
+_HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block extra_css %}<style>main { max-width: 1100px; margin: 0 auto; }
+figcaption { font-size: 0.9em; margin-top: 0.3em; }</style>{% endblock extra_css %}
+"""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`build_report` wrote.
+
+    Attributes
+    ----------
+    path: the report folder.
+    manifest: the content of ``manifest.json``.
+    seconds: wall-clock time the build took (not written to any file).
+    """
+
+    path: Path
+    manifest: dict[str, object]
+    seconds: float
+
+
+def notebook_paths(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
+    """The notebooks a report runs: ``folder/*.ipynb`` sorted by name."""
+    paths = sorted(Path(folder).glob("*.ipynb"))
+    if not paths:
+        raise DataError(f"no notebooks in {folder}")
+    return paths
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _file_entry(root: Path, relative: str) -> dict[str, str]:
+    return {"path": relative, "sha256": _sha256(root / relative)}
+
+
+def _first_line(source: str) -> str:
+    lines = [line for line in source.splitlines() if line.strip()]
+    return lines[0].strip() if lines else ""
+
+
+def _failure(notebook: Path, executed: Path, error: papermill.PapermillExecutionError) -> DataError:
+    """One line naming the notebook, the failing cell (number among its cells, first line) and the error."""
+    cell_number, first = error.cell_index, ""
+    if executed.exists():
+        cells = [c for c in nbformat.read(executed, as_version=4).cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        for number, cell in enumerate(cells, start=1):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                cell_number, first = number, _first_line(cell.source)
+    evalue = _first_line(str(error.evalue))
+    return DataError(f"notebook {notebook.name} failed in cell {cell_number} ({first!r}): {error.ename}: {evalue}")
+
+
+def _strip_run_metadata(path: Path) -> None:
+    """Remove what changes from run to run (timestamps, durations, temporary paths)."""
+    nb = nbformat.read(path, as_version=4)
+    run = nb.metadata.get("papermill", {})
+    nb.metadata["papermill"] = {k: run[k] for k in ("parameters", "default_parameters") if k in run}
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> None:
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            cwd=str(executed.parent),
+            kernel_name="python3",
+            kernel_manager_class=_ThisInterpreterKernel,
+            progress_bar=False,
+            log_output=False,
+        )
+    except papermill.PapermillExecutionError as error:
+        raise _failure(notebook, executed, error) from error
+    _strip_run_metadata(executed)
+
+
+def _html(executed: list[Path], dataset_name: str) -> str:
+    """One HTML page holding every executed notebook, code cells hidden."""
+    contents = "\n".join(f"- {_title(nbformat.read(p, as_version=4), p)}" for p in executed)
+    opening = (
+        f"# {TITLE}\n\nDataset: `{dataset_name}`. Each section below is one notebook of the project, "
+        f"run top to bottom on this dataset; the code is hidden here and kept in the executed notebooks "
+        f"(`notebooks/`). Figures are also saved as PNG and SVG in `figures/`, tables as CSV in `tables/`, "
+        f"and `manifest.json` lists every file with its checksum.\n\n{contents}"
+    )
+    merged = nbformat.v4.new_notebook(metadata={"title": TITLE})
+    merged.cells.append(nbformat.v4.new_markdown_cell(opening))
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        merged.metadata.setdefault("kernelspec", nb.metadata.get("kernelspec", {}))
+        merged.metadata.setdefault("language_info", nb.metadata.get("language_info", {}))
+        merged.cells.extend(c for c in nb.cells if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", [])))
+    exporter = HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"report.html.j2": _HTML_TEMPLATE})],
+        template_file="report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(merged, resources={"metadata": {"name": TITLE}})
+    return body
+
+
+def _title(nb: nbformat.NotebookNode, path: Path) -> str:
+    """The notebook's first markdown heading, else its file name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
+            return cell.source.lstrip().splitlines()[0].lstrip("#").strip()
+    return path.stem
+
+
+def _manifest(build: Path, data: Path, executed: list[Path]) -> dict[str, object]:
+    records = read_registry(build)
+    names: dict[tuple[str, str], int] = {}
+    for record in records:
+        key = (str(record["kind"]), str(record["name"]))
+        names[key] = names.get(key, 0) + 1
+    twice = sorted(f"{kind} {name!r}" for (kind, name), n in names.items() if n > 1)
+    if twice:
+        raise DataError(f"the notebooks saved {', '.join(twice)} more than once: give each a unique name")
+    (build / REGISTRY).unlink(missing_ok=True)
+    data_files = sorted(p for p in data.iterdir() if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
+
+    def items(kind: str) -> list[dict[str, object]]:
+        return [
+            {"name": r["name"], "caption": r["caption"], "files": [_file_entry(build, f) for f in r["files"]]}
+            for r in records
+            if r["kind"] == kind
+        ]
+
+    return {
+        "title": TITLE,
+        "dataset": [{"path": p.name, "sha256": _sha256(p)} for p in data_files],
+        "report": _file_entry(build, "report.html"),
+        "notebooks": [_file_entry(build, str(p.relative_to(build))) for p in executed],
+        "figures": items("figure"),
+        "tables": items("table"),
+    }
+
+
+def _move_into_place(build: Path, out: Path, force: bool) -> None:
+    if not out.exists():
+        os.replace(build, out)
+        return
+    if not force:
+        raise DataError(f"{out} already exists: pass --force to replace it, or choose another --out")
+    old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+    os.replace(out, old / out.name)
+    os.replace(build, out)
+    shutil.rmtree(old)
+
+
+def build_report(
+    data: str | Path,
+    out: str | Path,
+    *,
+    force: bool = False,
+    real_ids: bool = False,
+    notebooks: str | Path = NOTEBOOK_DIR,
+) -> Report:
+    """Execute every notebook on ``data`` and write the report folder ``out``.
+
+    Parameters
+    ----------
+    data:
+        A dataset folder (CONTRACT section 1).
+    out:
+        The report folder to create. Its parent is created if missing.
+    force:
+        Replace ``out`` if it exists (the old report stays intact until the new
+        one is complete). Without it an existing ``out`` is an error.
+    real_ids:
+        Show real client keys in figures and tables instead of the stable
+        pseudonyms of :mod:`backpain_analysis.pseudonyms`.
+    notebooks:
+        Folder of notebooks to run (the project's by default).
+
+    Each notebook receives the papermill parameters ``data_path`` (the
+    dataset, relative to the notebook's folder), ``out_dir`` (``".."``: the
+    report folder) and ``real_ids``, and runs with its own folder as working
+    directory, so an executed notebook can be re-run where it lies.
+
+    Returns
+    -------
+    :class:`Report`. Raises :class:`~backpain_analysis.errors.DataError` with
+    one line naming the notebook and cell when a notebook fails; nothing is
+    left behind then.
+    """
+    started = time.perf_counter()
+    data, out = Path(data).resolve(), Path(out).resolve()
+    if not data.is_dir():
+        raise DataError(f"dataset folder {data} does not exist")
+    if out.exists() and not force:
+        raise DataError(f"{out} already exists: pass --force to replace it, or choose another --out")
+    sources = notebook_paths(notebooks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
+    try:
+        (build / "notebooks").mkdir()
+        parameters = {
+            "data_path": os.path.relpath(data, out / "notebooks"),
+            "out_dir": "..",
+            "real_ids": real_ids,
+        }
+        executed = []
+        for source in sources:
+            target = build / "notebooks" / source.name
+            _execute(source, target, parameters)
+            executed.append(target)
+        (build / "report.html").write_text(_html(executed, data.name), encoding="utf-8")
+        manifest = _manifest(build, data, executed)
+        (build / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _move_into_place(build, out, force)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return Report(out, manifest, time.perf_counter() - started)
