@@ -16,6 +16,8 @@ from typing import ParamSpec, TypeVar
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
+from backpain_analysis.instruments import instrument
+
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
     "orange": "#E69F00",
@@ -96,3 +98,27 @@ def new_figure(height: float = 4.2, width: float = WIDTH_IN) -> Figure:
     """An empty figure of the report's size (inches), with constrained layout."""
     return Figure(figsize=(width, height), layout="constrained")
 
+
+
+def outcome_label(name: str) -> str:
+    """Axis label for an outcome: full name, unit, range and direction.
+
+    ``"nprs"`` gives ``"Numeric Pain Rating Scale (points, 0-10; lower is
+    better)"``; a custom outcome without a built-in definition keeps its name.
+    """
+    try:
+        spec = instrument(name)
+    except KeyError:
+        return name
+    bounds = f", {spec.min:g}-{spec.max:g}" if spec.min is not None and spec.max is not None else ""
+    better = "higher" if spec.higher_is_better else "lower"
+    return f"{spec.label} ({spec.unit}{bounds}; {better} is better)"
+
+
+def outcome_short(name: str) -> str:
+    """Short name for titles and legends: ``NPRS``, ``ODI``, ``Sit-and-reach``; custom names as given."""
+    try:
+        spec = instrument(name)
+    except KeyError:
+        return name
+    return spec.name.upper() if spec.name.isalpha() else spec.label

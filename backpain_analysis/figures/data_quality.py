@@ -1,0 +1,228 @@
+"""Data-quality figures: rows accepted and rejected, why, and what was measured when."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, styled
+
+
+@styled
+def plot_row_accounting(counts: pd.DataFrame) -> Figure:
+    """Rows read per table, split into accepted and rejected.
+
+    Parameters
+    ----------
+    counts:
+        ``Dataset.counts()``: indexed by table, columns ``read``,
+        ``accepted``, ``rejected`` (rows).
+    """
+    counts = counts.iloc[::-1]
+    fig = new_figure(height=1.2 + 0.45 * len(counts))
+    ax = fig.subplots()
+    y = np.arange(len(counts))
+    ax.barh(y, counts["accepted"], color=OKABE_ITO["blue"], label="accepted")
+    ax.barh(y, counts["rejected"], left=counts["accepted"], color=OKABE_ITO["vermillion"], label="rejected")
+    for i, row in enumerate(counts.itertuples()):
+        share = 100 * row.rejected / row.read if row.read else 0.0
+        shown = "< 0.1" if 0 < share < 0.1 else f"{share:.1f}"
+        ax.text(row.read, i, f"  {row.read:,} read, {row.rejected:,} rejected ({shown} %)", va="center", fontsize=9)
+    ax.set_yticks(y, counts.index)
+    ax.set_xlim(0, counts["read"].max() * 1.6 if len(counts) else 1)
+    ax.set_xlabel("input rows (count)")
+    ax.set_title("Every input row, accepted or rejected, per table")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Group the rejected ledger by kind of reason.
+
+    A reason's own value (``score 14 is outside ...``) is replaced by ``…`` so
+    that rows rejected for the same rule fall together.
+
+    Parameters
+    ----------
+    rejected:
+        The ledger: ``table``, ``row``, ``column``, ``value``, ``reason``.
+
+    Returns
+    -------
+    DataFrame sorted by ``rows`` (descending), columns ``table``, ``column``,
+    ``reason`` (the generalised reason), ``rows`` (count), ``example_row``
+    (first spreadsheet row with it), ``example_value``.
+    """
+    columns = ["table", "column", "reason", "rows", "example_row", "example_value"]
+    if rejected.empty:
+        return pd.DataFrame(columns=columns)
+
+    def general(reason: object, value: object) -> str:
+        text, value = str(reason), "" if pd.isna(value) else str(value)
+        if value.strip():
+            text = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w.])", "…", text)
+        return text
+
+    ledger = rejected.assign(
+        reason=[general(r, v) for r, v in zip(rejected["reason"], rejected["value"], strict=True)],
+        column=rejected["column"].fillna("").astype(str),
+    ).sort_values(["table", "row"], kind="stable")
+    grouped = ledger.groupby(["table", "column", "reason"], sort=False)
+    out = grouped.agg(rows=("row", "size"), example_row=("row", "first"), example_value=("value", "first")).reset_index()
+    return out.sort_values(["rows", "table", "column", "reason"], ascending=[False, True, True, True], ignore_index=True)[columns]
+
+
+@styled
+def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12) -> Figure:
+    """Rejected rows by reason, the ``top`` most frequent (horizontal bars).
+
+    Parameters
+    ----------
+    reasons:
+        From :func:`rejection_reasons` (at least one row).
+    top:
+        Reasons drawn; the rest are summed into one bar "other reasons".
+    """
+    if reasons.empty:
+        raise ValueError("no rejected rows to plot")
+    shown = reasons.head(top)
+    labels = [
+        textwrap.shorten(f"{r.table}" + (f".{r.column}" if r.column else "") + f": {r.reason}", 70, placeholder=" …")
+        for r in shown.itertuples()
+    ]
+    values = list(shown["rows"])
+    if len(reasons) > top:
+        labels.append(f"{len(reasons) - top} other reasons")
+        values.append(int(reasons["rows"].iloc[top:].sum()))
+    fig = new_figure(height=1.4 + 0.38 * len(values))
+    ax = fig.subplots()
+    y = np.arange(len(values))[::-1]
+    ax.barh(y, values, color=OKABE_ITO["vermillion"])
+    for yi, v in zip(y, values, strict=True):
+        ax.text(v, yi, f" {v:,}", va="center", fontsize=9)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, max(values) * 1.15)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("rejected rows (count)")
+    ax.set_title("Why rows were rejected")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def weekly_coverage(panel: pd.DataFrame, instruments: Sequence[str]) -> pd.DataFrame:
+    """Share of followed clients with sessions and with each instrument, per week.
+
+    A client is followed in week ``w`` when the panel has that client-week
+    (from week 0 to the week of their last record).
+
+    Returns
+    -------
+    DataFrame, one row per week: ``week``, ``clients`` (followed that week),
+    ``with_sessions`` (% of them with at least one session), and
+    ``with_<instrument>`` (% with that instrument measured) for each
+    instrument.
+    """
+    grouped = panel.groupby("week")
+    out = pd.DataFrame({"clients": grouped.size(), "with_sessions": 100 * grouped["sessions"].apply(lambda s: (s > 0).mean())})
+    for name in instruments:
+        out[f"with_{name}"] = 100 * grouped[name].apply(lambda s: s.notna().mean())
+    return out.reset_index()
+
+
+@styled
+def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> Figure:
+    """Clients followed per week (top) and how many of them trained and were measured (bottom).
+
+    Parameters
+    ----------
+    coverage:
+        From :func:`weekly_coverage`.
+    instruments:
+        The instruments in ``coverage`` to draw, in order.
+    """
+    fig = new_figure(height=5.2)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 2])
+    top.bar(coverage["week"], coverage["clients"], color=GREY, width=0.8)
+    top.set_ylabel("clients followed")
+    top.set_title("Who was followed, who trained and who was measured, by week")
+    bottom.plot(coverage["week"], coverage["with_sessions"], color=OKABE_ITO["black"], marker="o", ms=3, label="any session")
+    styles = ["-", "--", "-.", ":"]
+    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky_blue")]
+    for i, name in enumerate(instruments):
+        bottom.plot(
+            coverage["week"], coverage[f"with_{name}"], color=colours[i % len(colours)],
+            linestyle=styles[i % len(styles)], marker="s", ms=3, label=f"{name} measured",
+        )
+    bottom.set_ylim(0, 105)
+    bottom.set_ylabel("% of clients followed")
+    bottom.set_xlabel("week since the client's start")
+    bottom.legend(ncols=min(4, 1 + len(instruments)), loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    return fig
+
+
+_GRID_STATES = ("nothing logged", "sessions only", "outcome only", "sessions and outcome")
+
+
+def coverage_grid(panel: pd.DataFrame, instrument: str, max_clients: int = 60) -> tuple[pd.DataFrame, int]:
+    """Client x week states for a heat map, at most ``max_clients`` clients.
+
+    Clients are taken evenly spaced over the sorted client keys (so the same
+    data always give the same selection).
+
+    Returns
+    -------
+    (grid, n_clients): ``grid`` is indexed by ``client_id`` (the drawn
+    clients, sorted) with one column per week holding 0 (nothing logged),
+    1 (sessions only), 2 (``instrument`` only), 3 (both), NaN after the
+    client's last record; ``n_clients`` is the number of clients in the panel.
+    """
+    clients = np.sort(panel["client_id"].unique())
+    if len(clients) > max_clients:
+        clients = clients[np.linspace(0, len(clients) - 1, max_clients).round().astype(int)]
+    rows = panel[panel["client_id"].isin(clients)]
+    state = (rows["sessions"] > 0).astype(int) + 2 * rows[instrument].notna().astype(int)
+    grid = rows.assign(state=state).pivot(index="client_id", columns="week", values="state").astype(float)
+    return grid, panel["client_id"].nunique()
+
+
+@styled
+def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> Figure:
+    """One row per client, one column per week: what was logged (heat map).
+
+    Parameters
+    ----------
+    grid, n_clients:
+        From :func:`coverage_grid`.
+    instrument:
+        The instrument whose measurements the grid shows.
+    """
+    colours = ["#D4D4D4", OKABE_ITO["sky_blue"], OKABE_ITO["orange"], OKABE_ITO["blue"]]
+    fig = new_figure(height=min(7.5, 2.0 + 0.09 * len(grid)))
+    ax = fig.subplots()
+    ax.imshow(
+        np.ma.masked_invalid(grid.to_numpy()), aspect="auto", interpolation="nearest",
+        cmap=ListedColormap(colours), vmin=-0.5, vmax=3.5,
+        extent=(grid.columns.min() - 0.5, grid.columns.max() + 0.5, len(grid) - 0.5, -0.5),
+    )
+    ax.grid(False)
+    if len(grid) <= 30:
+        ax.set_yticks(np.arange(len(grid)), grid.index, fontsize=7)
+    else:
+        ax.set_yticks([])
+    shown = f"all {n_clients}" if len(grid) == n_clients else f"{len(grid)} of {n_clients}"
+    ax.set_ylabel(f"client ({shown} clients)")
+    ax.set_xlabel("week since the client's start")
+    ax.set_title(f"Sessions and {instrument} measurements per client-week")
+    handles = [Patch(facecolor=c, edgecolor="#BBBBBB", label=s) for c, s in zip(colours, _GRID_STATES, strict=True)]
+    handles.append(Patch(facecolor="white", edgecolor="#BBBBBB", label="after last record"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=8)
+    return fig

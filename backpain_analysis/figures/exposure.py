@@ -1,0 +1,257 @@
+"""Training-exposure figures: weekly volume by modality, adherence, ramp-up, load."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, new_figure, styled
+
+WEEKLY_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("Strength sets", ("core_sets", "back_sets", "other_strength_sets"), "sets per week"),
+    ("Core and back volume load", ("volume_load_kg",), "kg per week (sets x reps x load)"),
+    ("Flexibility and yoga/pilates", ("flexibility_min", "mixed_min"), "minutes per week"),
+    ("Other activity", ("other_min",), "minutes per week"),
+)
+"""(panel title, panel columns, y label) of :func:`plot_weekly_exposure`."""
+
+_LABELS = {
+    "core_sets": "core",
+    "back_sets": "back",
+    "other_strength_sets": "other strength",
+    "volume_load_kg": "core + back",
+    "flexibility_min": "flexibility",
+    "mixed_min": "yoga / pilates",
+    "other_min": "walking, cycling, ...",
+}
+_COLOURS = {
+    "core_sets": MODALITY_COLOURS["core"],
+    "back_sets": MODALITY_COLOURS["back"],
+    "other_strength_sets": MODALITY_COLOURS["other_strength"],
+    "volume_load_kg": OKABE_ITO["black"],
+    "flexibility_min": MODALITY_COLOURS["flexibility"],
+    "mixed_min": MODALITY_COLOURS["mixed"],
+    "other_min": OKABE_ITO["black"],
+}
+
+
+def weekly_quantiles(panel: pd.DataFrame, columns: Sequence[str], min_clients: int = 5) -> pd.DataFrame:
+    """Distribution of weekly exposures across clients, week by week.
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel.
+    columns:
+        Exposure columns to summarise.
+    min_clients:
+        Weeks with fewer clients followed are left out (too few to describe).
+
+    Returns
+    -------
+    Tidy DataFrame: ``week``, ``variable``, ``clients`` (followed that week),
+    ``mean``, ``q25``, ``median``, ``q75`` (in the variable's unit per week).
+    """
+    long = panel.melt(id_vars=["week"], value_vars=list(columns), var_name="variable", value_name="value")
+    long["variable"] = pd.Categorical(long["variable"], categories=list(columns))
+    grouped = long.groupby(["variable", "week"], observed=True)["value"]
+    out = pd.DataFrame(
+        {
+            "clients": grouped.size(),
+            "mean": grouped.mean(),
+            "q25": grouped.quantile(0.25),
+            "median": grouped.median(),
+            "q75": grouped.quantile(0.75),
+        }
+    ).reset_index()
+    out["variable"] = out["variable"].astype(str)
+    return out[out["clients"] >= min_clients].reset_index(drop=True)[["week", "variable", "clients", "mean", "q25", "median", "q75"]]
+
+
+def _median_band(ax: Axes, summary: pd.DataFrame, column: str) -> None:
+    part = summary[summary["variable"] == column]
+    colour = _COLOURS[column]
+    ax.fill_between(part["week"], part["q25"], part["q75"], color=colour, alpha=0.18, linewidth=0)
+    ax.plot(part["week"], part["median"], color=colour, marker="o", ms=3, label=_LABELS[column])
+
+
+@styled
+def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
+    """Median (line) and interquartile range (band) of weekly training by modality.
+
+    Parameters
+    ----------
+    summary:
+        :func:`weekly_quantiles` of every column in :data:`WEEKLY_PANELS`.
+    """
+    fig = new_figure(height=5.6)
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    for ax, (title, columns, unit) in zip(axes, WEEKLY_PANELS, strict=True):
+        logged = [c for c in columns if summary.loc[summary["variable"] == c, "mean"].max() > 0]
+        for column in logged:
+            _median_band(ax, summary, column)
+        if not logged:
+            ax.text(0.5, 0.5, "none logged", transform=ax.transAxes, ha="center", color=GREY)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        if len(columns) > 1 and logged:
+            ax.legend(loc="upper left", fontsize=8)
+    for ax in axes[2:]:
+        ax.set_xlabel("week since the client's start")
+    fig.suptitle("Weekly training per client: median and interquartile range")
+    return fig
+
+
+def adherence_by_week(panel: pd.DataFrame, min_clients: int = 5) -> pd.DataFrame:
+    """Share of clients meeting "20-30 minutes on most days", week by week.
+
+    Uses the panel's ``met_20min_most_days`` (at least 20 logged training
+    minutes on at least 4 of the week's 7 days) and ``days_20min``.
+
+    Returns
+    -------
+    DataFrame: ``week``, ``clients`` (followed that week), ``met`` (% of them
+    meeting the target), ``mean_days_20min`` (mean days with 20+ minutes);
+    weeks with fewer than ``min_clients`` clients are left out.
+    """
+    grouped = panel.groupby("week")
+    out = pd.DataFrame(
+        {
+            "clients": grouped.size(),
+            "met": 100 * grouped["met_20min_most_days"].mean(),
+            "mean_days_20min": grouped["days_20min"].mean(),
+        }
+    ).reset_index()
+    return out[out["clients"] >= min_clients].reset_index(drop=True)
+
+
+@styled
+def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 4) -> Figure:
+    """Adherence to "20-30 minutes on most days": by week, and days per client-week.
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel (for the distribution of ``days_20min``).
+    by_week:
+        From :func:`adherence_by_week`.
+    most_days:
+        Days per week that count as "most days" (drawn as the threshold).
+    """
+    fig = new_figure(height=3.8)
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    left.plot(by_week["week"], by_week["met"], color=OKABE_ITO["blue"], marker="o", ms=3)
+    left.set_ylim(0, 100)
+    left.set_xlabel("week since the client's start")
+    left.set_ylabel(f"% of clients (20+ min on {most_days}+ days)")
+    left.set_title("Clients meeting the target", fontsize=10)
+    days = panel["days_20min"].value_counts(normalize=True).reindex(range(8), fill_value=0.0) * 100
+    colours = [OKABE_ITO["blue"] if d >= most_days else GREY for d in days.index]
+    right.bar(days.index, days.to_numpy(), color=colours)
+    right.axvline(most_days - 0.5, color=OKABE_ITO["black"], linestyle="--", linewidth=1)
+    right.text(most_days - 0.4, right.get_ylim()[1] * 0.95, "target met", fontsize=8, va="top")
+    right.set_xticks(range(8))
+    right.set_xlabel("days with 20+ min in the week")
+    right.set_ylabel("% of client-weeks")
+    right.set_title("Days with 20+ minutes", fontsize=10)
+    fig.suptitle('Adherence to "20-30 minutes on most days"')
+    return fig
+
+
+RAMP_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("training_min", "training minutes per week"),
+    ("strength_sets", "core + back sets per week"),
+)
+"""(column, y label) of the two panels of :func:`plot_ramp_up`."""
+
+
+@styled
+def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
+    """Box plots of weekly training in each of the first ``weeks`` weeks.
+
+    Boxes: interquartile range with the median; whiskers: 1.5 IQR; points
+    beyond them are not drawn (the summary, not the outliers, is the point).
+    """
+    first = panel[panel["week"] < weeks]
+    present = sorted(first["week"].unique())
+    fig = new_figure(height=3.8)
+    axes = fig.subplots(1, 2)
+    for ax, (column, label), colour in zip(axes, RAMP_COLUMNS, (OKABE_ITO["orange"], MODALITY_COLOURS["core"]), strict=True):
+        data = [first.loc[first["week"] == w, column].to_numpy() for w in present]
+        ax.boxplot(
+            data, positions=present, widths=0.6, showfliers=False, patch_artist=True,
+            boxprops={"facecolor": colour, "alpha": 0.5}, medianprops={"color": OKABE_ITO["black"]},
+        )
+        ax.set_xlabel("week since the client's start")
+        ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+    fig.suptitle(f"Ramp-up: weekly training in the first {len(present)} weeks")
+    return fig
+
+
+LOAD_PANELS: tuple[tuple[str, str, str], ...] = (
+    ("strength", "Core and back strength", "sets per day"),
+    ("flexibility", "Flexibility", "minutes per day"),
+)
+"""(load prefix, panel title, unit) of :func:`plot_acute_chronic`."""
+
+
+@styled
+def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
+    """Median acute (7-day) and chronic (28-day) training load by week.
+
+    Parameters
+    ----------
+    summary:
+        :func:`weekly_quantiles` of ``strength_acute``, ``strength_chronic``,
+        ``flexibility_acute`` and ``flexibility_chronic`` (exponentially
+        weighted daily loads at each week's last day).
+    """
+    fig = new_figure(height=3.8)
+    axes = fig.subplots(1, 2, sharex=True)
+    for ax, (prefix, title, unit) in zip(axes, LOAD_PANELS, strict=True):
+        for kind, style, colour in (("acute", "-", OKABE_ITO["vermillion"]), ("chronic", "--", OKABE_ITO["blue"])):
+            part = summary[summary["variable"] == f"{prefix}_{kind}"]
+            ax.fill_between(part["week"], part["q25"], part["q75"], color=colour, alpha=0.15, linewidth=0)
+            days = 7 if kind == "acute" else 28
+            ax.plot(part["week"], part["median"], color=colour, linestyle=style, label=f"{kind} ({days}-day)")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(f"load, {unit}")
+        ax.set_xlabel("week since the client's start")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle("Acute and chronic training load: median and interquartile range")
+    return fig
+
+
+def acute_chronic_ratio(panel: pd.DataFrame, prefix: str = "strength", from_week: int = 4) -> pd.Series:
+    """Acute:chronic load ratio per client-week from ``from_week`` on (NaN where chronic is 0).
+
+    Earlier weeks are left out: the chronic average starts from zero and needs
+    about four weeks to mean anything, so early ratios are inflated.
+    """
+    later = panel[panel["week"] >= from_week]
+    chronic = later[f"{prefix}_chronic"].where(later[f"{prefix}_chronic"] > 0)
+    return (later[f"{prefix}_acute"] / chronic).rename(f"{prefix}_acwr")
+
+
+def ratio_shares(ratio: pd.Series, low: float = 0.8, high: float = 1.3) -> dict[str, float]:
+    """Percentages of client-weeks with the ratio below ``low``, within, and above ``high``.
+
+    The 0.8-1.3 band is the range usually quoted as "not a spike"
+    (Gabbett 2016, Br J Sports Med 50:273); it is used here descriptively, not
+    as a validated injury threshold.
+    """
+    valid = ratio.dropna()
+    if valid.empty:
+        return {"below": np.nan, "within": np.nan, "above": np.nan}
+    return {
+        "below": 100 * float((valid < low).mean()),
+        "within": 100 * float(valid.between(low, high).mean()),
+        "above": 100 * float((valid > high).mean()),
+    }

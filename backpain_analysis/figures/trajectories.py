@@ -1,0 +1,152 @@
+"""Pain and function over time: individual trajectories, the mean, responders, time to improvement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, outcome_label, outcome_short, styled
+from backpain_analysis.instruments import instrument
+
+
+def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95) -> pd.DataFrame:
+    """Mean score per week with a t-based confidence interval.
+
+    The mean is over the clients measured that week, so who contributes
+    changes from week to week (drop-out, skipped measurements): it describes
+    the measured clients, it is not a model estimate.
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel.
+    outcome:
+        Instrument column.
+    min_clients:
+        Weeks with fewer measured clients are left out.
+    level:
+        Confidence level of ``conf_low``/``conf_high``.
+
+    Returns
+    -------
+    DataFrame: ``week``, ``clients`` (measured that week), ``mean``, ``sd``,
+    ``conf_low``, ``conf_high`` (mean +/- t quantile x sd / sqrt(clients)),
+    in the instrument's units.
+    """
+    measured = panel.dropna(subset=[outcome]).groupby("week")[outcome]
+    out = pd.DataFrame({"clients": measured.size(), "mean": measured.mean(), "sd": measured.std(ddof=1)}).reset_index()
+    out = out[out["clients"] >= min_clients].reset_index(drop=True)
+    half = stats.t.ppf(0.5 + level / 2, out["clients"] - 1) * out["sd"] / np.sqrt(out["clients"])
+    return out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
+
+
+def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.ndarray:
+    """Clients with at least one ``outcome`` score, at most ``max_clients`` of them.
+
+    Evenly spaced over the sorted client keys, so the same data always give
+    the same selection.
+    """
+    clients = np.sort(panel.loc[panel[outcome].notna(), "client_id"].unique())
+    if len(clients) <= max_clients:
+        return clients
+    return clients[np.linspace(0, len(clients) - 1, max_clients).round().astype(int)]
+
+
+@styled
+def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max_clients: int = 40) -> Figure:
+    """Individual clients (grey) and the weekly mean with its 95 % band (colour).
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel.
+    outcome:
+        Instrument column.
+    mean:
+        From :func:`mean_trajectory`.
+    max_clients:
+        At most this many individual lines (:func:`drawn_clients`); the mean
+        uses every client.
+    """
+    fig = new_figure(height=4.4)
+    ax = fig.subplots()
+    drawn = drawn_clients(panel, outcome, max_clients)
+    measured = panel[panel["client_id"].isin(drawn)].dropna(subset=[outcome])
+    for _, rows in measured.groupby("client_id"):
+        ax.plot(rows["week"], rows[outcome], color=GREY, alpha=0.35, linewidth=0.8, marker="o", ms=1.5)
+    colour = OKABE_ITO["blue"]
+    ax.fill_between(mean["week"], mean["conf_low"], mean["conf_high"], color=colour, alpha=0.25, linewidth=0, label="95 % CI of the mean")
+    ax.plot(mean["week"], mean["mean"], color=colour, linewidth=2.5, marker="o", ms=4, label="mean of clients measured that week")
+    ax.plot([], [], color=GREY, linewidth=0.8, label=f"individual clients ({len(drawn)} of {panel.loc[panel[outcome].notna(), 'client_id'].nunique()})")
+    try:
+        spec = instrument(outcome)
+        if spec.min is not None and spec.max is not None:
+            pad = 0.03 * (spec.max - spec.min)
+            ax.set_ylim(spec.min - pad, spec.max + pad)
+    except KeyError:
+        pass
+    ax.set_xlabel("week since the client's start")
+    ax.set_ylabel(outcome_label(outcome))
+    ax.set_title(f"{outcome_short(outcome)} over time: each client and the mean")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+@styled
+def plot_responder_rates(rates: pd.DataFrame, title: str = "Clients with a clinically important improvement") -> Figure:
+    """Responder percentages with 95 % confidence intervals, one bar per group.
+
+    Parameters
+    ----------
+    rates:
+        One row per bar: ``group`` (label: an instrument, a program, ...),
+        ``responders``, ``clients``, ``rate``, ``conf_low``, ``conf_high``
+        (proportions, 0-1).
+    title:
+        Figure title.
+    """
+    fig = new_figure(height=1.6 + 0.5 * len(rates))
+    ax = fig.subplots()
+    y = np.arange(len(rates))[::-1]
+    pct = 100 * rates[["rate", "conf_low", "conf_high"]].to_numpy(float)
+    ax.barh(y, pct[:, 0], color=OKABE_ITO["green"], alpha=0.8, height=0.6)
+    ax.errorbar(pct[:, 0], y, xerr=[pct[:, 0] - pct[:, 1], pct[:, 2] - pct[:, 0]], fmt="none", ecolor=OKABE_ITO["black"], capsize=3)
+    for yi, row, p in zip(y, rates.itertuples(), pct, strict=True):
+        ax.text(min(p[2] + 2, 101), yi, f"{p[0]:.0f} % ({row.responders}/{row.clients})", va="center", fontsize=9)
+    ax.set_yticks(y, rates["group"])
+    ax.set_xlim(0, 125)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel("% of clients (95 % CI)")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+@styled
+def plot_time_to_improvement(curves: pd.DataFrame) -> Figure:
+    """Cumulative share of clients with a first clinically important improvement, by week.
+
+    Parameters
+    ----------
+    curves:
+        One step curve per ``group``: ``group``, ``week``, ``improved``
+        (cumulative proportion 0-1, Kaplan-Meier: clients leaving follow-up
+        without improving are censored), ``conf_low``, ``conf_high``.
+    """
+    fig = new_figure(height=4.0)
+    ax = fig.subplots()
+    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky_blue")]
+    styles = ["-", "--", "-.", ":"]
+    for i, (group, rows) in enumerate(curves.groupby("group", sort=False)):
+        colour = colours[i % len(colours)]
+        ax.fill_between(rows["week"], 100 * rows["conf_low"], 100 * rows["conf_high"], step="post", color=colour, alpha=0.15, linewidth=0)
+        ax.step(rows["week"], 100 * rows["improved"], where="post", color=colour, linestyle=styles[i % len(styles)], label=str(group))
+    ax.set_ylim(0, 100)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("week since the client's start")
+    ax.set_ylabel("% with a first important improvement")
+    ax.set_title("Time to the first clinically important improvement")
+    ax.legend(loc="upper left")
+    return fig
