@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Data quality: what was read, what was kept, what was measured
+#
+# Every row of the input files is either accepted or listed in the rejected
+# ledger with a reason a person can act on. This notebook counts both, groups
+# the reasons, and shows how completely sessions and outcome scores cover each
+# client's weeks. Gaps matter: the models only learn from weeks in which a
+# score was measured.
+
+# %% tags=["parameters"]
+data_path = "../data/sample"  # dataset folder (sessions, outcomes, optional clients and catalog)
+out_dir = "../out"  # where figures/ and tables/ are written
+real_ids = False  # True shows real client keys instead of pseudonyms
+
+# %%
+from IPython.display import Markdown, display
+
+from backpain_analysis.figures import data_quality, save_figure, save_table
+from backpain_analysis.report import notebook_inputs
+
+inputs = notebook_inputs(data_path, real_ids)
+dataset, panel, outcomes = inputs.dataset, inputs.panel, inputs.outcomes
+counts = dataset.counts()
+reasons = data_quality.rejection_reasons(dataset.rejected)
+coverage = data_quality.weekly_coverage(panel, outcomes)
+weeks_followed = panel.groupby("client_id")["week"].max() + 1
+
+# %%
+read, rejected = int(counts["read"].sum()), int(counts["rejected"].sum())
+share = 100 * rejected / read if read else 0.0
+lines = [
+    f"**In short.** {read:,} input rows were read and {rejected:,} ({share:.1f} %) were rejected"
+    + (f"; the most common reason was *{reasons['reason'].iloc[0]}* ({reasons['rows'].iloc[0]:,} rows)." if rejected else "."),
+    f"{panel['client_id'].nunique():,} clients were followed for a median of {weeks_followed.median():.0f} weeks "
+    f"(range {weeks_followed.min()}-{weeks_followed.max()}).",
+    f"Sessions were logged in {100 * (panel['sessions'] > 0).mean():.0f} % of client-weeks.",
+]
+if outcomes:
+    measured = ", ".join(f"{name} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
+    lines.append(f"Outcome scores were recorded in these shares of client-weeks: {measured}.")
+else:
+    lines.append("No outcome score was accepted, so no outcome can be analysed.")
+Markdown(" ".join(lines))
+
+# %% [markdown]
+# ## Rows read, accepted and rejected
+#
+# `read` counts data rows in each file (blank lines are not rows); `accepted +
+# rejected = read` for every table. Rejected rows take no part in any later
+# step.
+
+# %%
+save_table(counts.reset_index(), "row_accounting", "Rows read, accepted and rejected per input table.", out_dir)
+
+# %%
+save_figure(
+    data_quality.plot_row_accounting(counts),
+    "row_accounting",
+    "Input rows per table: accepted (blue) and rejected (vermillion), with the share rejected.",
+    out_dir,
+)
+
+# %% [markdown]
+# ## Why rows were rejected
+#
+# Reasons are grouped by rule: the offending value is replaced by `…` so that,
+# say, every out-of-range score of one instrument counts as one reason. The
+# full ledger, row by row, is written by `backpain validate DATA --rejected FILE`.
+
+# %%
+if reasons.empty:
+    display(Markdown("No row was rejected."))
+else:
+    display(save_table(reasons, "rejection_reasons", "Rejected rows grouped by table, column and rule, with one example each.", out_dir))
+    display(
+        save_figure(
+            data_quality.plot_rejection_reasons(reasons),
+            "rejection_reasons",
+            "Rejected rows by reason (most frequent first); the value that broke the rule is shown as '…'.",
+            out_dir,
+        )
+    )
+
+# %% [markdown]
+# ## Coverage of the client-weeks
+#
+# A client is *followed* from week 0 (their start date, or their first record
+# without one) to the week of their last session or score. Within that span a
+# week without sessions counts as zero training, not as missing; a week
+# without a score is missing for that outcome.
+
+# %%
+save_table(
+    coverage,
+    "weekly_coverage",
+    "Per week since start: clients followed, and the % of them with a session and with each outcome measured.",
+    out_dir,
+)
+
+# %%
+save_figure(
+    data_quality.plot_weekly_coverage(coverage, outcomes),
+    "weekly_coverage",
+    "Top: clients still followed in each week since their start. Bottom: % of those clients with at least one "
+    "session and with each outcome measured that week.",
+    out_dir,
+)
+
+# %%
+if inputs.primary is None:
+    display(Markdown("No built-in pain or disability outcome was measured, so the client-by-week grid is not drawn."))
+else:
+    grid, n_clients = data_quality.coverage_grid(panel, inputs.primary, max_clients=60)
+    sampled = "every client" if len(grid) == n_clients else f"{len(grid)} of {n_clients} clients, evenly spaced in key order"
+    display(
+        save_figure(
+            data_quality.plot_coverage_grid(grid, inputs.primary, n_clients),
+            "coverage_grid",
+            f"One row per client ({sampled}), one column per week: sessions logged, {inputs.primary} measured, both, "
+            "or neither; white after the client's last record.",
+            out_dir,
+        )
+    )

@@ -1,0 +1,173 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. Training exposure: how much, of what, and how it built up
+#
+# The programs ask clients to "start slowly" and work towards 20-30 minutes of
+# exercise on most days, mixing strength work for the core and back with
+# flexibility work and yoga or pilates. This notebook describes what clients
+# actually logged, week by week: volume by modality, adherence to the daily
+# target, how fast training ramped up, and the acute and chronic load.
+#
+# Units, per client and week (CONTRACT section 3):
+#
+# - **strength sets**: sets of core and of back exercises (`strength_sets` =
+#   core + back); other strength work (squats, presses) is shown separately;
+# - **volume load**: sets x reps x load in kg over core and back exercises
+#   (body-weight work adds 0 kg);
+# - **flexibility minutes** and **yoga/pilates minutes**: sets x seconds per
+#   set / 60;
+# - **training minutes**: the same over every row with a duration; rows
+#   without a duration (most strength sets) add no minutes.
+
+# %% tags=["parameters"]
+data_path = "../data/sample"  # dataset folder (sessions, outcomes, optional clients and catalog)
+out_dir = "../out"  # where figures/ and tables/ are written
+real_ids = False  # True shows real client keys instead of pseudonyms
+
+# %%
+from IPython.display import Markdown, display
+
+from backpain_analysis.figures import exposure, save_figure, save_table
+from backpain_analysis.panel import MOST_DAYS
+from backpain_analysis.report import notebook_inputs
+
+inputs = notebook_inputs(data_path, real_ids)
+panel = inputs.panel
+weekly_columns = [column for _, columns, _ in exposure.WEEKLY_PANELS for column in columns]
+weekly = exposure.weekly_quantiles(panel, weekly_columns)
+adherence = exposure.adherence_by_week(panel)
+load_summary = exposure.weekly_quantiles(
+    panel, ["strength_acute", "strength_chronic", "flexibility_acute", "flexibility_chronic"]
+)
+ratio = exposure.acute_chronic_ratio(panel, "strength", from_week=4)
+ratio_shares = exposure.ratio_shares(ratio)
+
+
+# %%
+client_share_met = panel.groupby("client_id")["met_20min_most_days"].mean()
+lines = [
+    f"**In short.** In a typical client-week clients logged a median of {panel['strength_sets'].median():.0f} "
+    f"core and back sets, {panel['flexibility_min'].median():.0f} minutes of flexibility work and "
+    f"{panel['mixed_min'].median():.0f} minutes of yoga or pilates.",
+    f"The target of 20+ minutes on {MOST_DAYS} or more days was met in {100 * panel['met_20min_most_days'].mean():.0f} % "
+    f"of client-weeks; {100 * (client_share_met >= 0.5).mean():.0f} % of clients met it in at least half of their weeks.",
+]
+ramp = panel.groupby("week")["strength_sets"].agg(["median", "size"])
+if ramp["size"].reindex([0, 3]).ge(5).all():
+    lines.append(
+        f"Over the first weeks the median of core and back sets went from {ramp.loc[0, 'median']:.0f} in week 0 "
+        f"to {ramp.loc[3, 'median']:.0f} in week 3."
+    )
+if ratio.notna().any():
+    lines.append(
+        f"From week 4 on, the strength acute:chronic load ratio was above 1.3 (a jump in training) in "
+        f"{ratio_shares['above']:.0f} % of client-weeks."
+    )
+display(Markdown(" ".join(lines)))
+
+# %% [markdown]
+# ## Weekly volume by modality
+#
+# Lines are the median over the clients followed that week, bands the
+# interquartile range (the middle half of clients). Weeks with fewer than 5
+# clients are left out. The tail of the curves rests on fewer clients: see the
+# coverage figure of notebook 1.
+
+# %%
+save_table(weekly, "weekly_exposure", "Weekly exposure per client: mean, quartiles and median per week since start.", out_dir)
+
+# %%
+save_figure(
+    exposure.plot_weekly_exposure(weekly),
+    "weekly_exposure",
+    "Weekly training per client by modality: median (line) and interquartile range (band) over the clients "
+    "followed that week (weeks with 5+ clients).",
+    out_dir,
+)
+
+# %% [markdown]
+# ## Adherence to "20-30 minutes on most days"
+#
+# A day counts when the client logged at least 20 minutes with a known
+# duration; a week meets the target with at least 4 such days (more than half
+# of 7). Strength sets logged without a duration add no minutes, so this
+# measure is conservative for strength-only days.
+
+# %%
+save_table(adherence, "adherence", f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.", out_dir)
+
+# %%
+save_figure(
+    exposure.plot_adherence(panel, adherence, MOST_DAYS),
+    "adherence",
+    f"Left: % of followed clients with 20+ training minutes on {MOST_DAYS} or more days, per week. Right: days "
+    "with 20+ minutes per client-week (all weeks pooled); blue bars meet the target.",
+    out_dir,
+)
+
+# %% [markdown]
+# ## Ramp-up over the first weeks
+#
+# "Start slowly" shows as low volumes in week 0 that rise over the next weeks.
+
+# %%
+save_figure(
+    exposure.plot_ramp_up(panel, weeks=8),
+    "ramp_up",
+    "Weekly training minutes (left) and core + back sets (right) in the first weeks: boxes span the "
+    "interquartile range with the median; whiskers reach 1.5 times the IQR (outliers not drawn).",
+    out_dir,
+)
+
+# %% [markdown]
+# ## Acute and chronic load
+#
+# Daily training (core + back sets; flexibility minutes) is smoothed with
+# exponentially weighted moving averages (Williams et al. 2017):
+#
+# ```
+# load_d = lambda * x_d + (1 - lambda) * load_(d-1),   lambda = 2 / (N + 1)
+# acute: N = 7 days        chronic: N = 28 days
+# ```
+#
+# both read at the last day of each week, in sets per day or minutes per day.
+# An acute load well above the chronic one marks a sudden increase. Both start
+# from zero at day 0, so the chronic load needs about four weeks to settle and
+# early ratios are inflated: the ratio is summarised from week 4 on only. The
+# 0.8-1.3 band often quoted as safe (Gabbett 2016) is used descriptively; it
+# is not a validated threshold for back pain.
+
+# %%
+save_figure(
+    exposure.plot_acute_chronic(load_summary),
+    "acute_chronic_load",
+    "Acute (7-day) and chronic (28-day) exponentially weighted daily load: median (line) and interquartile "
+    "range (band) over clients, for core + back sets per day and flexibility minutes per day.",
+    out_dir,
+)
+
+# %%
+if ratio.notna().any():
+    display(
+        Markdown(
+            f"Strength acute:chronic ratio from week 4 on ({ratio.notna().sum():,} client-weeks with training): "
+            f"below 0.8 in {ratio_shares['below']:.0f} %, 0.8-1.3 in {ratio_shares['within']:.0f} %, "
+            f"above 1.3 in {ratio_shares['above']:.0f} %."
+        )
+    )
+else:
+    display(Markdown("No client trained in week 4 or later, so no acute:chronic ratio is reported."))
