@@ -1,0 +1,284 @@
+"""One client's workout-app export -> rows of a dataset's ``sessions.csv`` (CONTRACT section 4).
+
+:func:`read_export` detects the app from the header (or takes ``format``),
+reads the file as text (:func:`backpain_analysis.reading.read_table`; the
+export is never written to) and applies :func:`.sets.build_sets`.
+:func:`import_export` writes the result into a dataset folder:
+
+``sessions.csv``
+    One row per imported set with the contract columns (``client_id``,
+    ``date``, ``exercise``, ``sets`` = 1, ``reps``, ``load``,
+    ``load_unit``, ``duration_s``, ``rpe``, ``modality``), then
+    ``set_type``, ``distance``, ``distance_unit``, ``assistance`` and the
+    provenance ``import_file`` (the export's file name), ``import_format``
+    (``strong``, ``hevy``, ``fitbod``), ``import_row`` (its row in the
+    export, header = 1) and ``import_sha256`` (the first 16 hex digits of
+    the export's SHA-256).
+``import_ledger.csv``
+    Every export row not imported, with the reason
+    (:data:`.store.IMPORT_LEDGER_COLUMNS`).
+
+Idempotence: an app exports the client's whole history every time, so an
+import replaces, for this client and this app, every session (workout start
+time) that the file contains: the rows an earlier import wrote for those
+sessions, in both files, give way to this file's rows. Sessions an earlier
+import brought that this file lacks (a partial export, another phone) stay,
+as do rows typed by hand, rows from other apps and every other client's
+rows. Importing the same file twice therefore changes nothing, and importing
+a newer export of the same app updates edited sets instead of doubling them.
+Ledger rows without a date are keyed by the file's content hash instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from backpain_analysis.catalog import classify_exercises
+from backpain_analysis.contract import MODALITIES, REQUIRED_COLUMNS
+from backpain_analysis.errors import DataError
+from backpain_analysis.importers import fitbod, hevy, strong
+from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
+from backpain_analysis.importers.store import LEDGER_FILE, keyed, replace_rows, table_path, write_ledger
+from backpain_analysis.reading import SUFFIXES, decode_choice, read_table
+
+FORMATS: dict[str, ExportFormat] = {f.name: f for f in (strong.FORMAT, hevy.FORMAT, fitbod.FORMAT)}
+"""Supported export formats by name."""
+
+SESSION_IMPORT_COLUMNS: tuple[str, ...] = (
+    "client_id",
+    *(c for c in SET_COLUMNS if c != "import_row"),
+    "import_file",
+    "import_format",
+    "import_row",
+    "import_sha256",
+)
+"""Columns an import writes to ``sessions.csv``, in order."""
+
+
+@dataclass
+class AppExport:
+    """One export file, read and checked.
+
+    Attributes
+    ----------
+    path:
+        The export.
+    format:
+        Its format.
+    sha256:
+        First 16 hex digits of the SHA-256 of its bytes.
+    rows_read:
+        Data rows (blank lines not counted).
+    built:
+        Set rows and ledger rows (:class:`.sets.BuiltSets`); every row read
+        is in exactly one of them.
+    """
+
+    path: Path
+    format: ExportFormat
+    sha256: str
+    rows_read: int
+    built: BuiltSets
+
+
+def file_digest(path: Path) -> str:
+    """First 16 hex digits of the SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def detect_format(columns: list[str], file_name: str) -> ExportFormat:
+    """The format whose required columns ``columns`` (lower-cased) all has.
+
+    Raises :class:`DataError` naming the headers expected when none fits.
+    """
+    for fmt in FORMATS.values():
+        if not fmt.missing(columns):
+            return fmt
+    expected = "; ".join(f"{fmt.label}: {fmt.example}" for fmt in FORMATS.values())
+    raise DataError(f"{file_name} is not a Strong, Hevy or Fitbod export (its header: {','.join(columns)}); expected a header like {expected}")
+
+
+def _comma_decimals(path: Path) -> bool:
+    """Whether numbers may use a decimal comma: a CSV whose header line has no comma."""
+    if path.suffix.lower() != ".csv":
+        return False
+    data = path.read_bytes()
+    first = data.decode(decode_choice(path, data), errors="replace").lstrip("\ufeff").splitlines()[0]
+    return "," not in first
+
+
+def read_export(path: str | Path, format: str = "auto", unit: str | None = None, include_warmups: bool = False) -> AppExport:
+    """Read one app export into set rows and ledger rows.
+
+    Parameters
+    ----------
+    path:
+        A Strong, Hevy or Fitbod CSV export.
+    format:
+        ``auto`` (detect from the header), ``strong``, ``hevy`` or ``fitbod``.
+    unit:
+        ``kg`` or ``lb`` for exports that do not state their weight unit;
+        an export that states another unit is an error.
+    include_warmups:
+        Import warm-up sets (``set_type`` = ``warmup``) instead of listing
+        them in the ledger.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file, unknown format, a header lacking a
+        column the format needs, a unit contradicting ``unit``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"export file {path} does not exist")
+    if format != "auto" and format not in FORMATS:
+        raise DataError(f"--format {format!r} is not one of auto, {', '.join(FORMATS)}")
+    if unit is not None and unit not in ("kg", "lb"):
+        raise DataError(f"--unit {unit!r} is not kg or lb")
+    table = read_table("export", path)
+    columns = list(table.frame.columns)
+    if format == "auto":
+        fmt = detect_format(columns, path.name)
+    else:
+        fmt = FORMATS[format]
+        missing = fmt.missing(columns)
+        if missing:
+            raise DataError(f"{path.name} is not a {fmt.label} export: it lacks column {missing[0]!r} (a {fmt.label} header: {fmt.example})")
+    built = build_sets(fmt.to_rows(table.frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=_comma_decimals(path))
+    return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows, built=built)
+
+
+def _studio_catalog(folder: Path) -> pd.DataFrame | None:
+    """The folder's own catalog table (valid rows only), if it has one."""
+    files = [p for p in folder.glob("*") if p.is_file() and p.stem.lower() == "catalog" and p.suffix.lower() in SUFFIXES] if folder.is_dir() else []
+    if len(files) != 1:
+        return None
+    frame = read_table("catalog", files[0]).frame
+    modality = frame["modality"].str.strip().str.lower()
+    return pd.DataFrame({"exercise": frame["exercise"], "modality": modality})[modality.isin(list(MODALITIES))]
+
+
+@dataclass
+class ImportResult:
+    """What :func:`import_export` did.
+
+    Attributes
+    ----------
+    export:
+        The export as read.
+    client_id:
+        The client its rows belong to.
+    sessions_path, ledger_path:
+        Files written.
+    replaced_sets, replaced_ledger:
+        Rows of earlier imports that this import replaced.
+    placed:
+        Imported sets whose modality is known (a row modality or the
+        catalog, the folder's ``catalog`` table included).
+    unplaced:
+        Exercise names the catalog cannot place -> number of sets, most
+        frequent first; the loader will reject those rows as ``unknown
+        exercise``.
+    """
+
+    export: AppExport
+    client_id: str
+    sessions_path: Path
+    ledger_path: Path
+    replaced_sets: int
+    replaced_ledger: int
+    placed: int
+    unplaced: pd.Series
+
+    @property
+    def sets_imported(self) -> int:
+        """Set rows written to ``sessions.csv``."""
+        return len(self.export.built.sets)
+
+    @property
+    def ledger_rows(self) -> int:
+        """Export rows listed in the ledger."""
+        return len(self.export.built.ledger)
+
+    @property
+    def placed_share(self) -> float:
+        """Share of imported sets whose modality is known (NaN with no sets)."""
+        return self.placed / self.sets_imported if self.sets_imported else float("nan")
+
+    def summary(self) -> list[str]:
+        """Lines a person reads after an import."""
+        export = self.export
+        lines = [
+            f"{export.path.name} ({export.format.label} export) for client {self.client_id}: {export.rows_read} rows read, "
+            f"{self.sets_imported} sets written to {self.sessions_path}, {self.ledger_rows} rows listed in {self.ledger_path}",
+        ]
+        if self.replaced_sets or self.replaced_ledger:
+            lines.append(f"replaced {self.replaced_sets} set rows and {self.replaced_ledger} ledger rows of earlier imports of these sessions")
+        reasons = export.built.ledger["reason"].value_counts()
+        lines += [f"  not imported: {count} x {reason}" for reason, count in reasons.items()]
+        lines += export.built.notes
+        if self.sets_imported:
+            lines.append(f"modality known for {self.placed} of {self.sets_imported} sets ({100 * self.placed_share:.1f} %)")
+        if len(self.unplaced):
+            names = ", ".join(f"{name!r} ({count})" for name, count in self.unplaced.items())
+            lines.append(f"exercises the catalog cannot place (add them to {self.sessions_path.parent / 'catalog.csv'}): {names}")
+        return lines
+
+
+def import_export(
+    path: str | Path,
+    client_id: str,
+    out: str | Path,
+    format: str = "auto",
+    unit: str | None = None,
+    include_warmups: bool = False,
+) -> ImportResult:
+    """Import one client's app export into the dataset folder ``out``.
+
+    See the module docstring for the files written and the idempotence rule;
+    :func:`read_export` for the parameters ``path``, ``format``, ``unit``
+    and ``include_warmups``. ``out`` is created when missing.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_export`, for a blank client id, and when ``out`` holds
+        a ``sessions`` table an import cannot add to.
+    """
+    client_id = str(client_id).strip()
+    if not client_id:
+        raise DataError("--client-id is blank: give the client's key")
+    export = read_export(path, format, unit, include_warmups)
+    folder = Path(out)
+    sessions_path = table_path(folder, "sessions")
+    ledger_path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))
+    folder.mkdir(parents=True, exist_ok=True)
+    fmt, built = export.format.name, export.built
+    provenance = {"import_file": export.path.name, "import_format": fmt, "import_sha256": export.sha256}
+    sets = built.sets.assign(client_id=client_id, **provenance).reindex(columns=list(SESSION_IMPORT_COLUMNS))
+    ledger = built.ledger.assign(client_id=client_id, file=export.path.name, import_format=fmt, import_sha256=export.sha256)
+    sessions = (set(built.sets["date"]) | set(built.ledger["date"])) - {""}
+    keys = {(client_id, s) for s in sessions}
+
+    def earlier_import(old: pd.DataFrame) -> pd.Series:
+        return (old["import_format"].str.strip() == fmt) & keyed(old, ("client_id", "date"), keys)
+
+    replaced_sets = replace_rows(sessions_path, sets, earlier_import, REQUIRED_COLUMNS["sessions"])
+    replaced_ledger = write_ledger(folder, ledger, fmt, keys, export.sha256)
+    modality = built.sets["modality"].where(built.sets["modality"] != "", classify_exercises(built.sets["exercise"], _studio_catalog(folder)))
+    unplaced = built.sets.loc[modality.isna(), "exercise"].value_counts()
+    return ImportResult(
+        export=export,
+        client_id=client_id,
+        sessions_path=sessions_path,
+        ledger_path=ledger_path,
+        replaced_sets=replaced_sets,
+        replaced_ledger=replaced_ledger,
+        placed=int(modality.notna().sum()),
+        unplaced=unplaced,
+    )

@@ -1,0 +1,227 @@
+"""Dates and times as workout apps and studio spreadsheets write them.
+
+Accepted forms (surrounding spaces, narrow and non-breaking spaces ignored):
+
+- year first, always year-month-day: ``2021-09-02 18:54:45``,
+  ``2024/03/05``, ``2021-01-12 08:13:50 +0000``, ``2024-03-05T18:30:00Z``,
+  ``2023-01-05 6:51:52 PM`` (Strong with a 12-hour clock);
+- a month name: ``8 Apr 2026, 16:50`` (Hevy in English), ``Apr 8, 2026,
+  4:50 PM``, ``8 de abr. de 2026, 16:50``, ``8. Apr. 2026 16:50``, with
+  month names and abbreviations in English, Portuguese, Spanish, French,
+  German, Italian and Dutch (accents optional);
+- numbers only, day and month in either order: ``08/04/2026 16:50``,
+  ``4/8/26 4:50 PM``, ``08.04.2026``, ``08-04-2026`` (two-digit years are
+  20YY).
+
+Day-first or month-first is decided once per column, deterministically:
+a first number above 12 in any value means day-first, a second number above
+12 means month-first (both at once is an error: the column mixes orders).
+When no value settles it, dotted dates (``08.04.2026``) are day-first, a
+column with a 12-hour clock (AM/PM) is month-first (the United States
+convention), and anything else is day-first (most of the world); the
+returned note says which was assumed.
+
+A time zone offset (``+0000``, ``Z``, ``UTC``) is dropped and the clock time
+kept as written: apps write the phone's local offset, and the local day is
+the day trained.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from backpain_analysis.errors import DataError
+
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan janeiro enero ene janvier janv januar janner jaenner gennaio gen januari",
+        "february feb fevereiro fev febrero fevrier fevr februar febbraio februari",
+        "march mar marco marzo mars marz maerz mrz maart mrt",
+        "april apr abril abr avril avr aprile",
+        "may maio mai mayo maggio mag mei",
+        "june jun junho junio juin juni giugno giu",
+        "july jul julho julio juillet juil juli luglio lug",
+        "august aug agosto ago aout augustus",
+        "september sep sept setembro set septiembre setiembre septembre settembre",
+        "october oct outubro out octubre octobre oktober okt ottobre ott",
+        "november nov novembro noviembre novembre",
+        "december dec dezembro dez diciembre dic decembre dezember dicembre",
+    ),
+    start=1,
+):
+    _MONTHS.update(dict.fromkeys(_names.split(), _number))
+
+_FILLER = frozenset({"de", "del", "of", "the", "le", "el"})
+_TIME = re.compile(
+    r"(?<![\d:])(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?P<ampm>[ap]\.?\s?m\.?)?(?!\d)",
+    re.IGNORECASE,
+)
+_ZONE = re.compile(r"^(?:z|utc|gmt)?\s*(?:[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
+_YEAR_FIRST = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_NUMERIC = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
+_TOKENS = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
+_TRAILER = re.compile(r"(?:\s*[,;]|(?<=\d)t|\s+(?:at|um|a|as|om|alle|el))$")
+_ORDINAL = re.compile(r"(\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ParsedDates:
+    """Dates parsed from one column.
+
+    Attributes
+    ----------
+    values:
+        One naive ``datetime`` per input text, ``None`` where the text is not
+        a date.
+    has_time:
+        Whether each text carried a clock time.
+    note:
+        The day/month order assumed for all-numeric dates when no value
+        settled it, else ``None``.
+    """
+
+    values: list[datetime | None]
+    has_time: list[bool]
+    note: str | None
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """A text split into its fields: ``first`` and ``second`` are day and month
+    in the order written, except when ``month_named`` (then day, month)."""
+
+    text: str
+    year: int
+    first: int
+    second: int
+    month_named: bool
+    dotted: bool
+    clock: tuple[int, int, int] | None
+    twelve_hour: bool
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _clock(match: re.Match[str]) -> tuple[int, int, int] | None:
+    hour, minute, second = int(match["h"]), int(match["m"]), int(match["s"] or 0)
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match["ampm"].lower().startswith("p") else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return hour, minute, second
+
+
+def _split(text: str) -> _Pieces | None:
+    text = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+    if not text:
+        return None
+    clock = None
+    twelve_hour = False
+    date_part = text
+    match = _TIME.search(text)
+    if match:
+        if not _ZONE.match(text[match.end() :].strip()):
+            return None
+        clock = _clock(match)
+        if clock is None:
+            return None
+        twelve_hour = bool(match["ampm"])
+        date_part = text[: match.start()]
+    date_part = _TRAILER.sub("", _fold(date_part).strip())
+    found = _YEAR_FIRST.match(date_part)
+    if found:
+        year, month, day = (int(g) for g in found.groups())
+        return _Pieces(text, year, day, month, True, False, clock, twelve_hour)
+    found = _NUMERIC.match(date_part)
+    if found:
+        first, separator, second, year = found.groups()
+        full_year = int(year) + (2000 if len(year) == 2 else 0)
+        return _Pieces(text, full_year, int(first), int(second), False, separator == ".", clock, twelve_hour)
+    return _named(text, date_part, clock, twelve_hour)
+
+
+def _named(text: str, date_part: str, clock: tuple[int, int, int] | None, twelve_hour: bool) -> _Pieces | None:
+    tokens = [t for t in _TOKENS.findall(_ORDINAL.sub(r"\1", date_part)) if t not in _FILLER]
+    months = [t for t in tokens if not t.isdigit()]
+    numbers = [t for t in tokens if t.isdigit()]
+    if len(months) != 1 or months[0] not in _MONTHS or len(numbers) != 2:
+        return None
+    day, year = sorted(numbers, key=len)
+    if len(day) > 2 or len(year) != 4:
+        return None
+    return _Pieces(text, int(year), int(day), _MONTHS[months[0]], True, False, clock, twelve_hour)
+
+
+def _day_first(pieces: Sequence[_Pieces], column: str) -> tuple[bool, str | None]:
+    open_order = [p for p in pieces if not p.month_named]
+    if not open_order:
+        return True, None
+    day_first = next((p for p in open_order if p.first > 12), None)
+    month_first = next((p for p in open_order if p.second > 12), None)
+    if day_first and month_first:
+        raise DataError(
+            f"dates in column {column!r} mix day-first and month-first orders "
+            f"({day_first.text!r} is day-first, {month_first.text!r} month-first): "
+            "export them in one format"
+        )
+    if day_first or month_first:
+        return bool(day_first), None
+    if any(p.dotted for p in open_order):
+        return True, f"numeric dates in {column!r} read day-first (dotted dates are day-first)"
+    if any(p.twelve_hour for p in open_order):
+        return False, f"numeric dates in {column!r} read month-first (12-hour clock: United States order); no day above 12 settles it"
+    return True, f"numeric dates in {column!r} read day-first; no day above 12 settles it"
+
+
+def parse_datetimes(texts: Sequence[str], column: str) -> ParsedDates:
+    """Parse a column of date or date-time texts (rules in the module docstring).
+
+    Parameters
+    ----------
+    texts:
+        The cells as text.
+    column:
+        The column's name, for messages.
+
+    Returns
+    -------
+    ParsedDates
+        Unparseable or impossible dates (``31/02/2024``) are ``None``.
+
+    Raises
+    ------
+    DataError
+        When the column mixes day-first and month-first numeric dates.
+    """
+    split = [_split(str(t)) for t in texts]
+    day_first, note = _day_first([p for p in split if p is not None], column)
+    values: list[datetime | None] = []
+    for pieces in split:
+        if pieces is None:
+            values.append(None)
+            continue
+        if pieces.month_named or day_first:
+            day, month = pieces.first, pieces.second
+        else:
+            day, month = pieces.second, pieces.first
+        try:
+            values.append(datetime(pieces.year, month, day, *(pieces.clock or (0, 0, 0))))
+        except ValueError:
+            values.append(None)
+    return ParsedDates(values, [p is not None and p.clock is not None for p in split], note)
+
+
+def format_datetime(value: datetime, has_time: bool) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` when the source had a time, else ``YYYY-MM-DD``."""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d")

@@ -1,0 +1,335 @@
+"""The rules every app's set rows go through, whatever the app.
+
+A format module (:mod:`.strong`, :mod:`.hevy`, :mod:`.fitbod`) only renames
+its columns into :data:`RAW_COLUMNS` and says which rows are warm-ups;
+:func:`build_sets` then turns each export row into either one contract
+``sessions`` row (one set, ``sets`` = 1) or one ledger row with the reason,
+checking the rules below in this order (the first that fails is reported):
+
+1. a row the format itself cannot use (a Strong rest-timer row, an unknown
+   set type or weight unit);
+2. no exercise name;
+3. a date that is not a date (see :mod:`.dates`);
+4. a warm-up set, unless warm-ups are included;
+5. reps, weight, seconds, distance or RPE that is not a number or is
+   negative;
+6. nothing done: no reps, no seconds and no distance.
+
+What a set row becomes:
+
+- ``date``: the session's start (``YYYY-MM-DD HH:MM:SS`` when the export has
+  a time, so distinct start times count sessions). Strong and Hevy stamp each
+  set with its workout's start; Fitbod stamps each set with its own time, so
+  its sets are grouped into sessions: a new session starts on a new day or
+  after a gap of more than :data:`SESSION_GAP` between consecutive sets.
+- ``reps`` when above 0; ``load`` the weight when above 0 (blank = body
+  weight), with ``load_unit`` ``kg`` or ``lb`` as the export states it, else
+  the ``--unit`` option, else ``kg`` (with a note saying so); an export that
+  states a unit contradicting ``--unit`` is an error. For an assisted
+  exercise (a name containing "assist") the weight is the machine's help, not
+  a load: it goes to ``assistance`` and ``load`` stays blank.
+- ``duration_s`` the seconds when above 0 (timed holds and cardio keep them);
+  ``distance`` and ``distance_unit`` (``km``, ``mi``, ``m``) when above 0.
+- ``modality`` is ``other`` for a cardio row (a distance and no load) and
+  blank otherwise, so the catalog places the exercise.
+- ``set_type``: ``normal``, ``warmup``, ``drop`` or ``failure``.
+- ``import_row``: the export row (spreadsheet numbering, header = 1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.importers.dates import format_datetime, parse_datetimes
+
+RAW_COLUMNS: tuple[str, ...] = (
+    "start",
+    "exercise",
+    "set_type",
+    "marker",
+    "skip",
+    "reps",
+    "weight",
+    "load_unit",
+    "seconds",
+    "distance",
+    "distance_unit",
+    "rpe",
+)
+"""Columns a format module produces, all text: ``set_type`` is one of :data:`SET_TYPES` and
+``marker`` the export's own text for it (``W``, ``warmup``, ``true``); ``skip`` is a reason
+to leave the row out (blank to keep it); units are as the export writes them (blank when
+it is silent)."""
+
+SET_TYPES: tuple[str, ...] = ("normal", "warmup", "drop", "failure")
+
+SET_COLUMNS: tuple[str, ...] = (
+    "date",
+    "exercise",
+    "sets",
+    "reps",
+    "load",
+    "load_unit",
+    "duration_s",
+    "rpe",
+    "modality",
+    "set_type",
+    "distance",
+    "distance_unit",
+    "assistance",
+    "import_row",
+)
+"""Columns of the set rows :func:`build_sets` returns (contract columns first)."""
+
+LEDGER_COLUMNS: tuple[str, ...] = ("row", "date", "exercise", "column", "value", "reason")
+"""Columns of the rows :func:`build_sets` leaves out."""
+
+SESSION_GAP = timedelta(hours=2)
+"""Largest gap between consecutive sets of one session, for apps that time each set."""
+
+WARMUP_REASON = "warm-up set (left out of training volume; --include-warmups keeps it)"
+
+_LOAD_UNITS = {"kg": "kg", "kgs": "kg", "kilogram": "kg", "kilograms": "kg", "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb"}
+_DISTANCE_UNITS = {
+    "km": "km", "kilometer": "km", "kilometers": "km", "kilometre": "km", "kilometres": "km",
+    "mi": "mi", "mile": "mi", "miles": "mi",
+    "m": "m", "meter": "m", "meters": "m", "metre": "m", "metres": "m",
+}  # fmt: skip
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})*,\d+|[+-]?\d+,\d+")
+_ASSISTED = re.compile(r"assist", re.IGNORECASE)
+
+
+@dataclass
+class AppRows:
+    """An export renamed into :data:`RAW_COLUMNS` by a format module.
+
+    Attributes
+    ----------
+    frame:
+        One row per export row, index = spreadsheet row number.
+    sources:
+        Raw column -> the export's header it came from (for ledger messages).
+    stated_unit:
+        Where the export states its weight unit (a header or column name),
+        ``None`` when it does not.
+    """
+
+    frame: pd.DataFrame
+    sources: dict[str, str]
+    stated_unit: str | None
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One app's export format.
+
+    Attributes
+    ----------
+    name, label:
+        ``strong`` / ``Strong``.
+    example:
+        A header of the format, quoted in error messages.
+    required:
+        Columns a header must have; each entry lists accepted spellings
+        (lower case), the first one named in messages.
+    to_rows:
+        Renames a read export (lower-cased headers) into :class:`AppRows`.
+    timed_sets:
+        Each row carries its own time (sessions are found by gaps).
+    """
+
+    name: str
+    label: str
+    example: str
+    required: tuple[tuple[str, ...], ...]
+    to_rows: Callable[[pd.DataFrame], AppRows]
+    timed_sets: bool = False
+
+    def missing(self, columns: Sequence[str]) -> list[str]:
+        """Required columns absent from ``columns`` (first spelling of each)."""
+        present = set(columns)
+        return [spellings[0] for spellings in self.required if not present.intersection(spellings)]
+
+
+@dataclass
+class BuiltSets:
+    """Set rows and ledger rows of one export (columns :data:`SET_COLUMNS`, :data:`LEDGER_COLUMNS`)."""
+
+    sets: pd.DataFrame
+    ledger: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def first_column(columns: Sequence[str], spellings: Sequence[str]) -> str | None:
+    """The first of ``spellings`` present in ``columns``, else ``None``."""
+    return next((s for s in spellings if s in columns), None)
+
+
+def parse_number(text: str, decimal_comma: bool) -> float | None:
+    """A finite number from text, ``None`` for a blank; raises ``ValueError`` otherwise.
+
+    With ``decimal_comma`` (semicolon-separated files) ``80,5`` and
+    ``1.234,5`` read as 80.5 and 1234.5.
+    """
+    text = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not text:
+        return None
+    if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def number_text(value: float | None) -> str:
+    """A number as written to a table: ``80``, ``22.68``, at most 6 decimals; blank for ``None``."""
+    if value is None:
+        return ""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def session_starts(times: Sequence[datetime | None]) -> list[datetime | None]:
+    """The start of each set's session, for apps that time every set.
+
+    Sets are taken in time order; one starts a new session when it falls on
+    another day than the previous set or more than :data:`SESSION_GAP` after
+    it. Each set gets its session's first time; ``None`` stays ``None``.
+    """
+    starts: list[datetime | None] = [None] * len(times)
+    order = sorted((t, i) for i, t in enumerate(times) if t is not None)
+    start = previous = None
+    for time, i in order:
+        if previous is None or time.date() != previous.date() or time - previous > SESSION_GAP:
+            start = time
+        starts[i] = start
+        previous = time
+    return starts
+
+
+def _unit_column(raw: pd.Series, table: dict[str, str]) -> pd.Series:
+    """Normalised unit words; ``None`` where a stated unit is not recognised."""
+    cleaned = raw.str.strip().str.lower().str.rstrip(".")
+    return cleaned.map(lambda u: "" if u == "" else table.get(u))
+
+
+def _resolve_load_units(units: pd.Series, stated_by: str | None, option: str | None, label: str) -> tuple[pd.Series, list[str]]:
+    """Each row's load unit after ``--unit``; raises when the export contradicts it."""
+    stated = units[units.notna() & (units != "")]
+    if option is not None and len(stated) and (stated != option).any():
+        other = stated[stated != option].iloc[0]
+        raise DataError(f"this {label} export states its weights in {other} ({stated_by!r}); --unit {option} contradicts it: drop --unit")
+    silent = units == ""
+    if not silent.any():
+        return units, []
+    if option is not None:
+        return units.mask(silent, option), []
+    note = f"load unit: kg assumed for {int(silent.sum())} rows (the export does not state it); pass --unit lb if the app was set to pounds"
+    return units.mask(silent, "kg"), [note]
+
+
+def _check(
+    row: pd.Series, sources: dict[str, str], load_unit: str | None, dated: bool, include_warmups: bool, decimal_comma: bool
+) -> tuple[str, str, str] | dict[str, float | None]:
+    """The row's numbers, or ``(reason, column, value)`` for the first rule it fails."""
+    if row["skip"]:
+        return row["skip"], sources.get("set_type", ""), row["marker"]
+    if load_unit is None:
+        return f"weight unit {row['load_unit']!r} is not kg or lb", sources.get("load_unit", ""), row["load_unit"]
+    if not row["exercise"].strip():
+        return "no exercise name", sources["exercise"], ""
+    if not dated:
+        return f"unparseable date {row['start']!r}", sources["start"], row["start"]
+    if row["set_type"] == "warmup" and not include_warmups:
+        return WARMUP_REASON, sources.get("set_type", ""), row["marker"]
+    values: dict[str, float | None] = {}
+    for name in ("reps", "weight", "seconds", "distance", "rpe"):
+        source = sources.get(name, name)
+        try:
+            value = parse_number(row[name], decimal_comma)
+        except ValueError:
+            return f"{source} {row[name]!r} is not a number", source, row[name]
+        if value is not None and value < 0 and not (name == "weight" and _ASSISTED.search(row["exercise"])):
+            return f"{source} {row[name]} is negative", source, row[name]
+        values[name] = value
+    if not any((values[k] or 0) > 0 for k in ("reps", "seconds", "distance")):
+        return "no reps, no duration and no distance: nothing was done", "", ""
+    return values
+
+
+def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit: str | None, decimal_comma: bool) -> BuiltSets:
+    """Apply the module's rules to an export's rows.
+
+    Parameters
+    ----------
+    rows:
+        The export renamed by its format module.
+    fmt:
+        The export's format.
+    include_warmups:
+        Keep warm-up sets (``set_type`` = ``warmup``) instead of listing them.
+    unit:
+        ``kg``, ``lb`` or ``None``: the ``--unit`` option.
+    decimal_comma:
+        Numbers may use a decimal comma (the file is not comma-separated).
+
+    Returns
+    -------
+    BuiltSets
+        ``sets`` (:data:`SET_COLUMNS`, text), ``ledger`` (:data:`LEDGER_COLUMNS`)
+        and notes on assumptions made. Every export row is in exactly one.
+    """
+    frame = rows.frame
+    start_column = rows.sources["start"]
+    parsed = parse_datetimes(frame["start"].tolist(), start_column)
+    notes = [parsed.note] if parsed.note else []
+    starts = session_starts(parsed.values) if fmt.timed_sets else parsed.values
+    load_units, unit_notes = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
+    distance_units = _unit_column(frame["distance_unit"], _DISTANCE_UNITS)
+    sets: list[dict[str, str]] = []
+    ledger: list[dict[str, object]] = []
+    for position, (row_number, row) in enumerate(frame.iterrows()):
+        start = starts[position]
+        date_text = format_datetime(start, parsed.has_time[position]) if start is not None else ""
+        exercise = row["exercise"].strip()
+        outcome = _check(row, rows.sources, load_units.iloc[position], start is not None, include_warmups, decimal_comma)
+        if isinstance(outcome, tuple):
+            reason, column, value = outcome
+            ledger.append({"row": row_number, "date": date_text, "exercise": exercise, "column": column, "value": value, "reason": reason})
+            continue
+        reps, weight, seconds, distance = (outcome[k] or 0.0 for k in ("reps", "weight", "seconds", "distance"))
+        assisted = bool(_ASSISTED.search(exercise)) and weight != 0
+        load = abs(weight) if weight != 0 else None
+        sets.append(
+            {
+                "date": date_text,
+                "exercise": exercise,
+                "sets": "1",
+                "reps": number_text(reps if reps > 0 else None),
+                "load": "" if assisted else number_text(load),
+                "load_unit": load_units.iloc[position] if load is not None and not assisted else "",
+                "duration_s": number_text(seconds if seconds > 0 else None),
+                "rpe": number_text(outcome["rpe"]),
+                "modality": "other" if distance > 0 and load is None else "",
+                "set_type": row["set_type"],
+                "distance": number_text(distance if distance > 0 else None),
+                "distance_unit": (distance_units.iloc[position] or row["distance_unit"].strip()) if distance > 0 else "",
+                "assistance": number_text(load) if assisted else "",
+                "import_row": str(row_number),
+            }
+        )
+    return BuiltSets(
+        sets=pd.DataFrame(sets, columns=list(SET_COLUMNS)).astype(str),
+        ledger=pd.DataFrame(ledger, columns=list(LEDGER_COLUMNS)).astype({"row": "int64"}),
+        notes=notes + unit_notes,
+    )
