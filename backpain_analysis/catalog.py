@@ -95,8 +95,8 @@ def normalize_exercise_name(name: str) -> str:
     return " ".join(_singular(word) for word in _SEPARATORS.split(text) if word)
 
 
-def _match_key(name: str) -> str:
-    """The lookup key: the normalised name without spaces (``pullup``)."""
+def exercise_key(name: str) -> str:
+    """The lookup key of a name: :func:`normalize_exercise_name` without spaces (``pullup``)."""
     return normalize_exercise_name(name).replace(" ", "")
 
 
@@ -136,10 +136,10 @@ def builtin_catalog() -> pd.DataFrame:
 
 def _lookup(studio_catalog: pd.DataFrame | None) -> dict[str, str]:
     builtin = _builtin()
-    keys = builtin["exercise"].map(_match_key)
+    keys = builtin["exercise"].map(exercise_key)
     table = dict(zip(keys[::-1], builtin["modality"][::-1], strict=True))
     if studio_catalog is not None and len(studio_catalog):
-        table.update(zip(studio_catalog["exercise"].map(_match_key), studio_catalog["modality"], strict=True))
+        table.update(zip(studio_catalog["exercise"].map(exercise_key), studio_catalog["modality"], strict=True))
     return table
 
 
@@ -164,8 +164,8 @@ def classify_exercises(names: pd.Series, studio_catalog: pd.DataFrame | None = N
     table = _lookup(studio_catalog)
     codes, uniques = pd.factorize(names, use_na_sentinel=True)
     unique_names = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
-    modality = unique_names.map(lambda n: table.get(_match_key(n)))
+    modality = unique_names.map(lambda n: table.get(exercise_key(n)))
     unknown = modality.isna()
-    modality[unknown] = unique_names[unknown].map(lambda n: table.get(_match_key(_VARIANT_SUFFIX.sub("", n.strip()))))
+    modality[unknown] = unique_names[unknown].map(lambda n: table.get(exercise_key(_VARIANT_SUFFIX.sub("", n.strip()))))
     values = np.append(modality.to_numpy(dtype=object), None)[codes]
     return pd.Series(values, index=names.index, dtype=object).where(pd.notna(values), pd.NA)

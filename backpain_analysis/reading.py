@@ -211,14 +211,15 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{path.name} could not be read as Parquet ({type(error).__name__}: {str(error).splitlines()[0]})") from None
     header = pd.DataFrame([list(table.columns)], columns=range(table.shape[1]))
     body = pd.DataFrame({i: _as_text(table.iloc[:, i]) for i in range(table.shape[1])}, index=range(1, len(table) + 1))
-    return pd.concat([header.astype(object), body], ignore_index=True)
+    return pd.concat([header.astype(str), body.astype(str)], ignore_index=True)
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_excel(path, sheet_name=0, header=None, dtype=str, na_filter=False, engine="openpyxl")
+        grid = pd.read_excel(path, sheet_name=0, header=None, dtype=str, na_filter=False, engine="openpyxl")
     except Exception as error:  # openpyxl and zipfile raise many types for a damaged file
         raise DataError(f"{path.name} could not be read as an Excel workbook ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+    return grid
 
 
 def read_table(name: str, path: str | Path) -> RawTable:
