@@ -208,3 +208,85 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"\nrejected rows (first {min(shown, len(rejected))} of {len(rejected)}; all with --rejected FILE):")
         print(rejected.head(shown)[["table", "row", "column", "reason"]].to_string(index=False))
     return 0
+
+
+@subcommand
+def _register_import(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "import",
+        help="add one client's Strong, Hevy or Fitbod export to DIR/sessions.csv",
+        description=(
+            "Read FILE, one client's workout-app export (Strong, Hevy or Fitbod CSV; the app is "
+            "recognised from the header), and write its sets to DIR/sessions.csv, one row per set, "
+            "creating DIR and the file when missing. Rows of other clients, other apps and rows "
+            "typed by hand are left as they are; sessions this client's earlier imports of the same "
+            "app brought are replaced, so importing the same file twice changes nothing. Every "
+            "export row not imported (a warm-up set, a rest timer, a row with nothing done, an "
+            "unreadable date) is listed with its row number and reason in DIR/import_ledger.csv. "
+            "FILE is only read."
+        ),
+        epilog="example: backpain import strong_workouts.csv --client-id C017 --out data/studio",
+    )
+    parser.add_argument("file", metavar="FILE", help="the app's CSV export")
+    parser.add_argument("--client-id", required=True, metavar="ID", help="the client the export belongs to")
+    parser.add_argument("--out", required=True, metavar="DIR", help="dataset folder to add to")
+    parser.add_argument("--format", default="auto", choices=["auto", "strong", "hevy", "fitbod"], help="the app (default: detect)")
+    parser.add_argument(
+        "--unit", choices=["kg", "lb"], help="weight unit for exports that do not state it (Strong's iOS export); default kg"
+    )
+    parser.add_argument("--include-warmups", action="store_true", help="import warm-up sets too (marked set_type=warmup)")
+    parser.set_defaults(handler=_import)
+
+
+def _print_notes(caught: list) -> None:
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
+
+
+def _import(args: argparse.Namespace) -> int:
+    import warnings
+
+    from backpain_analysis.importers import import_export
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = import_export(args.file, args.client_id, args.out, args.format, args.unit, args.include_warmups)
+    _print_notes(caught)
+    print("\n".join(result.summary()))
+    return 0
+
+
+@subcommand
+def _register_import_outcomes(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "import-outcomes",
+        help="add a studio's outcome sheet (one row per visit) to DIR/outcomes.csv",
+        description=(
+            "Read FILE, a spreadsheet (.csv or .xlsx) with one row per visit: a client column, a "
+            "date column and one column per instrument (e.g. client, date, NPRS, ODI). Instrument "
+            "headers are matched to the built-in instruments (NPRS, VAS, ODI, RMDQ, PSFS, "
+            "sit-and-reach, ODI/RMDQ items); other numeric columns become custom instruments. Each "
+            "filled cell becomes one row of DIR/outcomes.csv; blank cells are skipped; cells, and "
+            "rows, that cannot be used are listed in DIR/import_ledger.csv. Re-importing the sheet "
+            "replaces the scores its earlier import wrote for the same visits. FILE is only read."
+        ),
+        epilog="example: backpain import-outcomes visits.xlsx --out data/studio --client-column 'client id'",
+    )
+    parser.add_argument("file", metavar="FILE", help="the outcome sheet")
+    parser.add_argument("--out", required=True, metavar="DIR", help="dataset folder to add to")
+    parser.add_argument("--client-column", default="client", metavar="NAME", help="header of the client key column (default: client)")
+    parser.add_argument("--date-column", default="date", metavar="NAME", help="header of the visit date column (default: date)")
+    parser.set_defaults(handler=_import_outcomes)
+
+
+def _import_outcomes(args: argparse.Namespace) -> int:
+    import warnings
+
+    from backpain_analysis.importers.outcome_sheet import import_outcome_sheet
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = import_outcome_sheet(args.file, args.out, args.client_column, args.date_column)
+    _print_notes(caught)
+    print("\n".join(result.summary()))
+    return 0

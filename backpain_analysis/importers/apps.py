@@ -31,7 +31,6 @@ Ledger rows without a date are keyed by the file's content hash instead.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +41,9 @@ from backpain_analysis.contract import MODALITIES, REQUIRED_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
+from backpain_analysis.importers.source import decimal_comma, file_digest
 from backpain_analysis.importers.store import LEDGER_FILE, keyed, replace_rows, table_path, write_ledger
-from backpain_analysis.reading import SUFFIXES, decode_choice, read_table
+from backpain_analysis.reading import SUFFIXES, read_table
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (strong.FORMAT, hevy.FORMAT, fitbod.FORMAT)}
 """Supported export formats by name."""
@@ -85,11 +85,6 @@ class AppExport:
     built: BuiltSets
 
 
-def file_digest(path: Path) -> str:
-    """First 16 hex digits of the SHA-256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
 def detect_format(columns: list[str], file_name: str) -> ExportFormat:
     """The format whose required columns ``columns`` (lower-cased) all has.
 
@@ -100,15 +95,6 @@ def detect_format(columns: list[str], file_name: str) -> ExportFormat:
             return fmt
     expected = "; ".join(f"{fmt.label}: {fmt.example}" for fmt in FORMATS.values())
     raise DataError(f"{file_name} is not a Strong, Hevy or Fitbod export (its header: {','.join(columns)}); expected a header like {expected}")
-
-
-def _comma_decimals(path: Path) -> bool:
-    """Whether numbers may use a decimal comma: a CSV whose header line has no comma."""
-    if path.suffix.lower() != ".csv":
-        return False
-    data = path.read_bytes()
-    first = data.decode(decode_choice(path, data), errors="replace").lstrip("\ufeff").splitlines()[0]
-    return "," not in first
 
 
 def read_export(path: str | Path, format: str = "auto", unit: str | None = None, include_warmups: bool = False) -> AppExport:
@@ -140,6 +126,8 @@ def read_export(path: str | Path, format: str = "auto", unit: str | None = None,
         raise DataError(f"--format {format!r} is not one of auto, {', '.join(FORMATS)}")
     if unit is not None and unit not in ("kg", "lb"):
         raise DataError(f"--unit {unit!r} is not kg or lb")
+    if path.suffix.lower() not in SUFFIXES:
+        raise DataError(f"{path.name} is not a CSV file: expected a Strong, Hevy or Fitbod CSV export")
     table = read_table("export", path)
     columns = list(table.frame.columns)
     if format == "auto":
@@ -149,7 +137,7 @@ def read_export(path: str | Path, format: str = "auto", unit: str | None = None,
         missing = fmt.missing(columns)
         if missing:
             raise DataError(f"{path.name} is not a {fmt.label} export: it lacks column {missing[0]!r} (a {fmt.label} header: {fmt.example})")
-    built = build_sets(fmt.to_rows(table.frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=_comma_decimals(path))
+    built = build_sets(fmt.to_rows(table.frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=decimal_comma(path))
     return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows, built=built)
 
 
