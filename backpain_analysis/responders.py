@@ -1,0 +1,390 @@
+"""Responders: who improved by an amount they would notice, and how fast.
+
+Change from baseline is taken per client on one instrument of the weekly
+panel (weekly mean scores):
+
+- **baseline**: the client's first measured week, if it is week 0 or 1
+  (``baseline_max_week``); clients first measured later have no baseline
+  and are left out (counted in ``attrs["excluded"]``). One measurement, not
+  an average, because the minimal important change was defined against a
+  single baseline score (Ostelo et al. 2008).
+- **follow-up**: the client's last measured week after baseline, or the
+  measurement in a chosen week (``at_week``).
+- **improvement**: ``baseline - follow-up`` for scales where lower is better
+  (pain, disability), ``follow-up - baseline`` for PSFS and other
+  higher-is-better scales; positive is better, in the instrument's units.
+
+Three criteria, each only where the instrument defines it
+(:mod:`backpain_analysis.instruments`): ``mcid_absolute`` (improvement >= the
+absolute MCID: NPRS 2, VAS 15, ODI 10, RMDQ 5, PSFS 2), ``mcid_relative``
+(improvement >= 30 % of a positive baseline, Ostelo et al. 2008) and
+``recovered`` (follow-up score at or on the good side of the recovery
+cut-off: NPRS 0, RMDQ <= 2, Kamper et al. 2010).
+
+Rates come with Wilson score intervals (Wilson 1927; Newcombe 1998, Stat Med
+17:857), which keep their coverage near 0 % and 100 % and in small programs.
+Time to the first clinically important improvement is estimated by
+Kaplan-Meier with the end of a client's measurements (dropout or end of
+follow-up) as censoring; a client's improvement is dated to the week it was
+first measured, so times are as coarse as the measurement schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+from statsmodels.stats.proportion import proportion_confint
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.instruments import Instrument, instrument
+
+CRITERIA: tuple[str, ...] = ("mcid_absolute", "mcid_relative", "recovered")
+"""Responder criteria, in the order tables list them."""
+
+OVERALL: str = "all"
+"""``group`` label of the rows that pool every client."""
+
+
+def outcome_instrument(outcome: str) -> Instrument:
+    """The built-in instrument of a panel outcome column, or a one-line DataError."""
+    try:
+        return instrument(outcome)
+    except KeyError:
+        raise DataError(
+            f"'{outcome}' is not a built-in instrument, so it has no minimal important change; "
+            "use nprs, vas, odi, rmdq or psfs"
+        ) from None
+
+
+def _criteria(spec: Instrument) -> list[str]:
+    available = {
+        "mcid_absolute": spec.mcid_abs is not None,
+        "mcid_relative": spec.mcid_rel is not None,
+        "recovered": spec.recovered_threshold is not None,
+    }
+    return [c for c in CRITERIA if available[c]]
+
+
+def baseline_scores(panel: pd.DataFrame, outcome: str, baseline_max_week: int = 1) -> pd.DataFrame:
+    """Each client's baseline: the first measured week, when it is week ``baseline_max_week`` or earlier.
+
+    Returns
+    -------
+    DataFrame indexed by ``client_id`` with ``baseline_week`` (int) and
+    ``baseline`` (weekly mean score, instrument units), one row per client
+    that has a baseline.
+    """
+    if outcome not in panel.columns:
+        raise DataError(f"no outcome '{outcome}' in this dataset")
+    measured = panel.loc[panel[outcome].notna(), ["client_id", "week", outcome]]
+    first = measured.sort_values(["client_id", "week"]).groupby("client_id", sort=True).head(1)
+    first = first[first["week"] <= baseline_max_week]
+    return first.set_index("client_id").rename(columns={"week": "baseline_week", outcome: "baseline"})
+
+
+def client_changes(
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    at_week: int | None = None,
+    baseline_max_week: int = 1,
+    by: str = "program",
+) -> pd.DataFrame:
+    """Change from baseline per client and whether it meets each responder criterion.
+
+    Parameters
+    ----------
+    panel:
+        The weekly panel.
+    outcome:
+        A built-in instrument column (``nprs``, ``vas``, ``odi``, ``rmdq``, ``psfs``).
+    at_week:
+        Follow-up week; ``None`` takes each client's last measured week after
+        baseline. With a week given, clients not measured that week are left out.
+    baseline_max_week:
+        Latest week a first measurement still counts as baseline (default 1).
+    by:
+        Client covariate to carry along for grouping (kept when present).
+
+    Returns
+    -------
+    DataFrame, one row per client with a baseline and a follow-up:
+    ``client_id``; ``<by>`` when the panel has it; ``baseline_week``,
+    ``baseline``, ``followup_week``, ``followup`` (weeks, scores);
+    ``change`` (followup - baseline, instrument units); ``improvement``
+    (the change signed so that positive is better); one boolean column per
+    criterion the instrument defines (``mcid_absolute``, ``mcid_relative``,
+    ``recovered``). ``attrs`` holds ``outcome``, ``criteria`` and
+    ``excluded`` (clients measured but without a baseline or a follow-up).
+    """
+    spec = outcome_instrument(outcome)
+    base = baseline_scores(panel, outcome, baseline_max_week)
+    measured = panel.loc[panel[outcome].notna()]
+    later = measured[measured["week"] > measured["client_id"].map(base["baseline_week"])]
+    if at_week is not None:
+        later = later[later["week"] == at_week]
+    follow = later.sort_values(["client_id", "week"]).groupby("client_id", sort=True).tail(1).set_index("client_id")
+    out = base.join(follow[["week", outcome]].rename(columns={"week": "followup_week", outcome: "followup"}), how="inner")
+    if by in panel.columns:
+        out[by] = panel.groupby("client_id", sort=False)[by].first().reindex(out.index)
+    out["change"] = out["followup"] - out["baseline"]
+    out["improvement"] = spec.improvement(out["baseline"], out["followup"])
+    criteria = _criteria(spec)
+    for criterion in criteria:
+        if criterion == "recovered":
+            out[criterion] = spec.is_recovered(out["followup"]).astype(bool)
+        else:
+            relative = criterion == "mcid_relative"
+            out[criterion] = spec.is_important_improvement(out["baseline"], out["followup"], relative=relative).astype(bool)
+    out = out.reset_index()
+    leading = ["client_id", *([by] if by in out.columns else [])]
+    out = out[leading + [c for c in out.columns if c not in leading]]
+    n_measured = int(measured["client_id"].nunique())
+    out.attrs.update(
+        outcome=outcome,
+        criteria=criteria,
+        baseline=f"first measured week, if week {baseline_max_week} or earlier",
+        followup="last measured week after baseline" if at_week is None else f"week {at_week}",
+        excluded={"no_baseline": n_measured - len(base), "no_followup": len(base) - len(out)},
+    )
+    return out
+
+
+def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """(label, rows) for all clients, then for each non-missing value of ``by`` in sorted order."""
+    groups = [(OVERALL, frame)]
+    if by is not None and by in frame.columns:
+        known = frame[frame[by].notna()]
+        groups += [(str(value), rows) for value, rows in known.groupby(by, sort=True)]
+    return groups
+
+
+def wilson_interval(successes: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (statsmodels' ``proportion_confint``)."""
+    low, high = proportion_confint(successes, n, alpha=1 - conf_level, method="wilson")
+    return float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
+
+
+def responder_rates(
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    at_week: int | None = None,
+    baseline_max_week: int = 1,
+    by: str | None = "program",
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Share of clients meeting each responder criterion, overall and by group, with Wilson intervals.
+
+    Parameters are those of :func:`client_changes`; ``by=None`` gives the
+    overall rows only. Clients with a missing ``by`` value count in the
+    overall rows only.
+
+    Returns
+    -------
+    DataFrame, one row per group and criterion: ``group`` (``"all"``, then
+    each value of ``by``); ``term`` (criterion: ``mcid_absolute``,
+    ``mcid_relative``, ``recovered``); ``threshold`` (the rule in words);
+    ``n_clients``; ``n_responders``; ``estimate`` (proportion, 0-1);
+    ``std_error`` (``sqrt(p (1 - p) / n)``); ``conf_low``, ``conf_high``
+    (Wilson score interval). ``attrs``: ``conf_level``, ``method``,
+    ``outcome`` and those of :func:`client_changes`.
+    """
+    changes = client_changes(panel, outcome, at_week=at_week, baseline_max_week=baseline_max_week, by=by or "program")
+    if changes.empty:
+        raise DataError(f"no client has a baseline (week {baseline_max_week} or earlier) and a later {outcome} score")
+    spec = outcome_instrument(outcome)
+    rules = {
+        "mcid_absolute": f"improvement >= {spec.mcid_abs:g} {spec.unit}" if spec.mcid_abs is not None else "",
+        "mcid_relative": f"improvement >= {spec.mcid_rel:.0%} of baseline" if spec.mcid_rel is not None else "",
+        "recovered": (
+            f"score {'>=' if spec.higher_is_better else '<='} {spec.recovered_threshold:g} at follow-up"
+            if spec.recovered_threshold is not None
+            else ""
+        ),
+    }
+    rows = []
+    for label, group in _groups(changes, by):
+        n = len(group)
+        for criterion in changes.attrs["criteria"]:
+            k = int(group[criterion].sum())
+            p = k / n
+            low, high = wilson_interval(k, n, conf_level)
+            rows.append(
+                {
+                    "group": label,
+                    "term": criterion,
+                    "threshold": rules[criterion],
+                    "n_clients": n,
+                    "n_responders": k,
+                    "estimate": p,
+                    "std_error": float(np.sqrt(p * (1 - p) / n)),
+                    "conf_low": low,
+                    "conf_high": high,
+                }
+            )
+    rates = pd.DataFrame(rows)
+    rates.attrs.update(changes.attrs, conf_level=conf_level, method="Wilson score interval")
+    return rates
+
+
+@dataclass
+class TimeToImprovement:
+    """Kaplan-Meier estimate of the time to the first clinically important improvement.
+
+    Attributes
+    ----------
+    curves:
+        One row per group and time (weeks since baseline; a row at time 0,
+        then one per week with an event): ``group``, ``time``,
+        ``n_at_risk``, ``n_events``, ``estimate`` (cumulative share improved
+        by that week, ``1 - S(t)``), ``std_error`` (Greenwood),
+        ``conf_low``, ``conf_high`` (pointwise, log-log transform of S).
+        A step function: hold each value until the next time.
+    medians:
+        One row per group: ``group``, ``n_clients``, ``n_events``,
+        ``estimate`` (median weeks to improvement), ``conf_low``,
+        ``conf_high`` (Brookmeyer-Crowley, log-log transform); NaN where the
+        curve never reaches 50 % within follow-up (or the limit is not
+        reached).
+    logrank:
+        Log-rank test of equal curves across groups: one row with ``term``
+        (``"logrank"``), ``statistic`` (chi-square), ``df``, ``p_value``;
+        empty with fewer than two groups.
+    clients:
+        Per client: ``client_id``, group column, ``time`` (weeks since
+        baseline), ``event`` (1 improved, 0 censored).
+    """
+
+    outcome: str
+    criterion: str
+    conf_level: float
+    curves: pd.DataFrame
+    medians: pd.DataFrame
+    logrank: pd.DataFrame
+    clients: pd.DataFrame
+    notes: dict = field(default_factory=dict)
+
+
+def _loglog_band(surv: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise interval for S(t) on the log(-log S) scale (Kalbfleisch & Prentice; R's ``conf.type="log-log"``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = z * se / np.abs(surv * np.log(surv))
+        low = surv ** np.exp(half)
+        high = surv ** np.exp(-half)
+    defined = (surv > 0) & (surv < 1)
+    return np.where(defined, low, surv), np.where(defined, high, surv)
+
+
+def _kaplan_meier(label: str, rows: pd.DataFrame, z: float, alpha: float) -> tuple[pd.DataFrame, dict]:
+    time = rows["time"].to_numpy(float)
+    event = rows["event"].to_numpy(int)
+    start = {"group": label, "time": 0.0, "n_at_risk": len(rows), "n_events": 0, "estimate": 0.0, "std_error": 0.0, "conf_low": 0.0, "conf_high": 0.0}
+    median = {"group": label, "n_clients": len(rows), "n_events": int(event.sum()), "estimate": np.nan, "conf_low": np.nan, "conf_high": np.nan}
+    if event.sum() == 0:
+        return pd.DataFrame([start]), median
+    fit = SurvfuncRight(time, event)
+    surv, se = fit.surv_prob, fit.surv_prob_se
+    low, high = _loglog_band(surv, se, z)
+    curve = pd.DataFrame(
+        {
+            "group": label,
+            "time": fit.surv_times.astype(float),
+            "n_at_risk": fit.n_risk.astype(int),
+            "n_events": fit.n_events.astype(int),
+            "estimate": 1 - surv,
+            "std_error": se,
+            "conf_low": 1 - high,
+            "conf_high": 1 - low,
+        }
+    )
+    if surv.min() <= 0.5:
+        median["estimate"] = float(fit.quantile(0.5))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            limits = fit.quantile_ci(0.5, alpha=alpha, method="cloglog")
+        median["conf_low"], median["conf_high"] = (float(v) if np.isfinite(v) else np.nan for v in limits)
+    return pd.concat([pd.DataFrame([start]), curve], ignore_index=True), median
+
+
+def time_to_improvement(
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    criterion: str = "mcid_absolute",
+    baseline_max_week: int = 1,
+    by: str | None = "program",
+    conf_level: float = 0.95,
+) -> TimeToImprovement:
+    """Kaplan-Meier time from baseline to the first week meeting a responder criterion.
+
+    Event: the first measured week after baseline whose score meets
+    ``criterion`` against the client's baseline (``mcid_absolute`` or
+    ``mcid_relative``; ``recovered``: the score reaches the recovery
+    cut-off). Censoring: the client's last measured week (dropout or end of
+    follow-up), assumed unrelated to the chance of improving soon
+    (non-informative). Time in weeks since the baseline week.
+
+    Parameters
+    ----------
+    panel, outcome, baseline_max_week:
+        As in :func:`client_changes`.
+    criterion:
+        One of :data:`CRITERIA` that the instrument defines.
+    by:
+        Client covariate giving the groups (``None``: overall only).
+    conf_level:
+        Level of the pointwise and median intervals.
+
+    Returns
+    -------
+    :class:`TimeToImprovement`
+    """
+    spec = outcome_instrument(outcome)
+    if criterion not in _criteria(spec):
+        raise DataError(f"{outcome} has no '{criterion}' criterion; choose one of {', '.join(_criteria(spec))}")
+    base = baseline_scores(panel, outcome, baseline_max_week)
+    rows = panel.loc[panel[outcome].notna() & panel["client_id"].isin(base.index), ["client_id", "week", outcome]]
+    rows = rows[rows["week"] > rows["client_id"].map(base["baseline_week"])]
+    if rows.empty:
+        raise DataError(f"no client has a baseline (week {baseline_max_week} or earlier) and a later {outcome} score")
+    baseline = rows["client_id"].map(base["baseline"])
+    if criterion == "recovered":
+        met = spec.is_recovered(rows[outcome])
+    else:
+        met = spec.is_important_improvement(baseline, rows[outcome], relative=criterion == "mcid_relative")
+    rows = rows.assign(met=np.asarray(met, dtype=bool), since=rows["week"] - rows["client_id"].map(base["baseline_week"]))
+    per_client = rows.groupby("client_id", sort=True)
+    first_event = rows[rows["met"]].groupby("client_id")["since"].min()
+    last_seen = per_client["since"].max()
+    clients = pd.DataFrame({"time": first_event.reindex(last_seen.index).fillna(last_seen), "event": last_seen.index.isin(first_event.index).astype(int)})
+    group_column = by if by is not None and by in panel.columns else None
+    if group_column is not None:
+        clients[group_column] = panel.groupby("client_id")[group_column].first().reindex(clients.index)
+    clients = clients.reset_index()
+    z = float(norm.ppf(0.5 + conf_level / 2))
+    curves, medians = [], []
+    for label, group in _groups(clients, group_column):
+        curve, median = _kaplan_meier(label, group, z, 1 - conf_level)
+        curves.append(curve)
+        medians.append(median)
+    logrank = pd.DataFrame(columns=["term", "statistic", "df", "p_value"])
+    if group_column is not None:
+        known = clients[clients[group_column].notna()]
+        n_groups = known[group_column].nunique()
+        if n_groups >= 2 and known["event"].sum() > 0:
+            chi2, p = survdiff(known["time"].to_numpy(float), known["event"].to_numpy(int), known[group_column].astype(str).to_numpy())
+            logrank = pd.DataFrame([{"term": "logrank", "statistic": float(chi2), "df": n_groups - 1, "p_value": float(p)}])
+    return TimeToImprovement(
+        outcome=outcome,
+        criterion=criterion,
+        conf_level=conf_level,
+        curves=pd.concat(curves, ignore_index=True),
+        medians=pd.DataFrame(medians),
+        logrank=logrank,
+        clients=clients,
+        notes={"time": "weeks since the baseline week", "censoring": "last measured week"},
+    )

@@ -1,0 +1,145 @@
+"""Responders: change from baseline, Wilson intervals, Kaplan-Meier time to improvement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.responders import client_changes, responder_rates, time_to_improvement, wilson_interval
+from backpain_analysis.simulate import simulate
+
+
+@pytest.mark.parametrize(
+    ("successes", "n", "low", "high"),
+    [
+        # Newcombe 1998, Stat Med 17:857-872, Table I, method 3 (score interval without continuity correction).
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0000, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_matches_newcombe_1998(successes: int, n: int, low: float, high: float) -> None:
+    got = wilson_interval(successes, n)
+    assert got == pytest.approx((low, high), abs=5e-5)
+
+
+# Freireich et al. 1963 6-MP arm (remission weeks, 0 = censored), the Kaplan-Meier example of
+# Kleinbaum & Klein, Survival Analysis, ch. 2. Reference: R 4.x survival,
+# summary(survfit(Surv(t, s) ~ 1, conf.type = "log-log")): time, survival, std.err, lower, upper.
+SIX_MP_TIMES = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+SIX_MP_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+SIX_MP_R = pd.DataFrame(
+    [
+        (6, 0.857, 0.0764, 0.620, 0.952),
+        (7, 0.807, 0.0869, 0.563, 0.923),
+        (10, 0.753, 0.0963, 0.503, 0.889),
+        (13, 0.690, 0.1068, 0.432, 0.849),
+        (16, 0.627, 0.1141, 0.368, 0.805),
+        (22, 0.538, 0.1282, 0.268, 0.747),
+        (23, 0.448, 0.1346, 0.188, 0.680),
+    ],
+    columns=["time", "survival", "std_error", "lower", "upper"],
+)
+
+
+def _panel_from_times(times: list[int], events: list[int], programs: list[str] | None = None) -> pd.DataFrame:
+    """NPRS 8 at week 0; at week T either 5 (improved by 3 >= MCID 2: event) or 8 (last measurement: censored)."""
+    rows = []
+    for i, (time, event) in enumerate(zip(times, events, strict=True)):
+        program = programs[i] if programs else "a"
+        rows.append({"client_id": f"k{i:02d}", "week": 0, "nprs": 8.0, "program": program})
+        rows.append({"client_id": f"k{i:02d}", "week": time, "nprs": 5.0 if event else 8.0, "program": program})
+    return pd.DataFrame(rows)
+
+
+def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
+    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None)
+    curve = result.curves[result.curves["time"] > 0].reset_index(drop=True)
+    assert curve["time"].tolist() == SIX_MP_R["time"].tolist()
+    assert 1 - curve["estimate"].to_numpy() == pytest.approx(SIX_MP_R["survival"].to_numpy(), abs=5e-4)
+    assert curve["std_error"].to_numpy() == pytest.approx(SIX_MP_R["std_error"].to_numpy(), abs=5e-5)
+    assert 1 - curve["conf_high"].to_numpy() == pytest.approx(SIX_MP_R["lower"].to_numpy(), abs=5e-4)
+    assert 1 - curve["conf_low"].to_numpy() == pytest.approx(SIX_MP_R["upper"].to_numpy(), abs=5e-4)
+    assert curve["n_at_risk"].tolist() == [21, 17, 15, 12, 11, 7, 6]
+    median = result.medians.iloc[0]
+    # R: median 23, 0.95LCL 13, 0.95UCL NA (not reached).
+    assert (median["estimate"], median["conf_low"]) == (23, 13)
+    assert np.isnan(median["conf_high"])
+    assert result.curves.iloc[0][["time", "estimate"]].tolist() == [0, 0]
+
+
+def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
+    times = [1, 2, 2, 3, 5, 5, 5, 8]
+    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None)
+    curve = result.curves.set_index("time")["estimate"]
+    for t in sorted(set(times)):
+        assert curve[t] == pytest.approx(np.mean(np.array(times) <= t))
+
+
+def test_logrank_and_groups() -> None:
+    times = [1, 2, 2, 3, 4, 9, 10, 11, 12, 12]
+    programs = ["fast"] * 5 + ["slow"] * 5
+    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs")
+    assert result.medians["group"].tolist() == ["all", "fast", "slow"]
+    assert result.medians.set_index("group").loc[["fast", "slow"], "estimate"].tolist() == [2, 11]
+    assert result.logrank.iloc[0]["df"] == 1
+    assert result.logrank.iloc[0]["p_value"] < 0.01
+
+
+def test_client_changes_directions_criteria_and_baseline_rule() -> None:
+    panel = pd.DataFrame(
+        [
+            # a: NPRS 6 -> 4: 2 points (absolute yes), 33 % (relative yes); PSFS 3 -> 6 (+3, better).
+            ("a", 0, 6.0, 3.0), ("a", 3, 4.0, np.nan), ("a", 5, np.nan, 6.0),
+            # b: NPRS 3 -> 2: 1 point (no), 33 % (relative yes); PSFS 5 -> 4 (worse).
+            ("b", 1, 3.0, 5.0), ("b", 4, 2.0, 4.0),
+            # c: NPRS 2 -> 0: recovered.
+            ("c", 0, 2.0, np.nan), ("c", 2, 1.0, np.nan), ("c", 6, 0.0, np.nan),
+            # d: first measured in week 2: no baseline.
+            ("d", 2, 7.0, np.nan), ("d", 6, 1.0, np.nan),
+            # e: baseline only.
+            ("e", 0, 5.0, np.nan),
+        ],
+        columns=["client_id", "week", "nprs", "psfs"],
+    )
+    nprs = client_changes(panel, "nprs").set_index("client_id")
+    assert nprs.index.tolist() == ["a", "b", "c"]
+    assert nprs.attrs["excluded"] == {"no_baseline": 1, "no_followup": 1}
+    assert nprs["improvement"].tolist() == [2.0, 1.0, 2.0]
+    assert nprs["mcid_absolute"].tolist() == [True, False, True]
+    assert nprs["mcid_relative"].tolist() == [True, True, True]
+    assert nprs["recovered"].tolist() == [False, False, True]
+    assert client_changes(panel, "nprs", at_week=2)["client_id"].tolist() == ["c"]
+    psfs = client_changes(panel, "psfs").set_index("client_id")
+    assert psfs["improvement"].tolist() == [3.0, -1.0]
+    assert psfs["mcid_absolute"].tolist() == [True, False]
+    assert "mcid_relative" not in psfs.columns and "recovered" not in psfs.columns
+
+
+def test_custom_instrument_is_a_clear_error() -> None:
+    panel = pd.DataFrame({"client_id": ["a", "a"], "week": [0, 1], "grip": [10.0, 12.0]})
+    with pytest.raises(DataError, match="not a built-in instrument"):
+        responder_rates(panel, "grip")
+
+
+@pytest.fixture(scope="module")
+def study():
+    return simulate(200, 12, seed=11, bad_rows=False)
+
+
+def test_responder_rate_recovers_simulated_share(study) -> None:
+    truth = study.truth["instruments"]["nprs"]["responders"]
+    rates = responder_rates(study.weekly, "nprs")
+    overall = rates[(rates["group"] == "all") & (rates["term"] == "mcid_absolute")].iloc[0]
+    # Same definition (week-0 baseline, last measured week) on the same scores: identical share.
+    assert overall["n_clients"] == truth["clients_with_follow_up"]
+    assert overall["estimate"] == pytest.approx(truth["observed_share_ge_mcid"])
+    # The expected share under the data-generating process lies inside the Wilson interval.
+    assert overall["conf_low"] < truth["expected_share_observed_ge_mcid"] < overall["conf_high"]
+    programs = rates[rates["group"] != "all"]
+    assert set(programs["group"]) == {"usual", "stretching_only", "strength_mobility"}
+    assert programs.groupby("term")["n_clients"].sum().eq(overall["n_clients"]).all()
+    assert rates.attrs["conf_level"] == 0.95
