@@ -27,7 +27,7 @@ What a set row becomes:
   the ``--unit`` option, else ``kg`` (with a note saying so); an export that
   states a unit contradicting ``--unit`` is an error. For an assisted
   exercise (a name containing "assist") the weight is the machine's help, not
-  a load: it goes to ``assistance`` and ``load`` stays blank.
+  a load: it goes to ``assistance`` (in ``load_unit``) and ``load`` stays blank.
 - ``duration_s`` the seconds when above 0 (timed holds and cardio keep them);
   ``distance`` and ``distance_unit`` (``km``, ``mi``, ``m``) when above 0.
 - ``modality`` is ``other`` for a cardio row (a distance and no load) and
@@ -105,6 +105,7 @@ _DISTANCE_UNITS = {
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})*,\d+|[+-]?\d+,\d+")
 _ASSISTED = re.compile(r"assist", re.IGNORECASE)
+_ASSUMED_KG = "load unit: kg assumed for {} sets (the export does not state it); pass --unit lb if the app was set to pounds"
 
 
 @dataclass
@@ -223,19 +224,14 @@ def _unit_column(raw: pd.Series, table: dict[str, str]) -> pd.Series:
     return cleaned.map(lambda u: "" if u == "" else table.get(u))
 
 
-def _resolve_load_units(units: pd.Series, stated_by: str | None, option: str | None, label: str) -> tuple[pd.Series, list[str]]:
-    """Each row's load unit after ``--unit``; raises when the export contradicts it."""
+def _resolve_load_units(units: pd.Series, stated_by: str | None, option: str | None, label: str) -> tuple[pd.Series, pd.Series]:
+    """Each row's load unit after ``--unit``, and where kg was assumed; raises when the export contradicts ``--unit``."""
     stated = units[units.notna() & (units != "")]
     if option is not None and len(stated) and (stated != option).any():
         other = stated[stated != option].iloc[0]
         raise DataError(f"this {label} export states its weights in {other} ({stated_by!r}); --unit {option} contradicts it: drop --unit")
     silent = units == ""
-    if not silent.any():
-        return units, []
-    if option is not None:
-        return units.mask(silent, option), []
-    note = f"load unit: kg assumed for {int(silent.sum())} rows (the export does not state it); pass --unit lb if the app was set to pounds"
-    return units.mask(silent, "kg"), [note]
+    return units.mask(silent, option or "kg"), silent & (option is None)
 
 
 def _check(
@@ -294,10 +290,11 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
     parsed = parse_datetimes(frame["start"].tolist(), start_column)
     notes = [parsed.note] if parsed.note else []
     starts = session_starts(parsed.values) if fmt.timed_sets else parsed.values
-    load_units, unit_notes = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
+    load_units, assumed = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
     distance_units = _unit_column(frame["distance_unit"], _DISTANCE_UNITS)
     sets: list[dict[str, str]] = []
     ledger: list[dict[str, object]] = []
+    assumed_loads = 0
     for position, (row_number, row) in enumerate(frame.iterrows()):
         start = starts[position]
         date_text = format_datetime(start, parsed.has_time[position]) if start is not None else ""
@@ -310,6 +307,7 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
         reps, weight, seconds, distance = (outcome[k] or 0.0 for k in ("reps", "weight", "seconds", "distance"))
         assisted = bool(_ASSISTED.search(exercise)) and weight != 0
         load = abs(weight) if weight != 0 else None
+        assumed_loads += load is not None and not assisted and bool(assumed.iloc[position])
         sets.append(
             {
                 "date": date_text,
@@ -317,7 +315,7 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
                 "sets": "1",
                 "reps": number_text(reps if reps > 0 else None),
                 "load": "" if assisted else number_text(load),
-                "load_unit": load_units.iloc[position] if load is not None and not assisted else "",
+                "load_unit": load_units.iloc[position] if load is not None else "",
                 "duration_s": number_text(seconds if seconds > 0 else None),
                 "rpe": number_text(outcome["rpe"]),
                 "modality": "other" if distance > 0 and load is None else "",
@@ -331,5 +329,5 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
     return BuiltSets(
         sets=pd.DataFrame(sets, columns=list(SET_COLUMNS)).astype(str),
         ledger=pd.DataFrame(ledger, columns=list(LEDGER_COLUMNS)).astype({"row": "int64"}),
-        notes=notes + unit_notes,
+        notes=notes + ([_ASSUMED_KG.format(assumed_loads)] if assumed_loads else []),
     )
