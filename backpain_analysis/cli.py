@@ -290,3 +290,65 @@ def _import_outcomes(args: argparse.Namespace) -> int:
     _print_notes(caught)
     print("\n".join(result.summary()))
     return 0
+
+
+@subcommand
+def _register_simulate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "simulate",
+        help="write a simulated dataset with known effects (and truth.json)",
+        description=(
+            "Simulate N clients followed for W weeks: their programs, training sessions "
+            "(sessions.csv), pain and disability scores (outcomes.csv) and covariates "
+            "(clients.csv), from a documented data-generating process (docs/simulation.md). "
+            "truth.json records every effect used, so an analysis can be checked against it. "
+            "The same seed always gives the same files."
+        ),
+        epilog="example: backpain simulate --clients 150 --weeks 16 --seed 20240605 --out data/sample",
+    )
+    parser.add_argument("--clients", type=int, required=True, metavar="N", help="number of clients")
+    parser.add_argument("--weeks", type=int, required=True, metavar="W", help="weeks of follow-up per client (at least 2)")
+    parser.add_argument("--seed", type=int, required=True, metavar="S", help="random seed")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if needed; the four files are replaced)")
+    parser.add_argument(
+        "--reverse-causation",
+        action="store_true",
+        help="pain flares cut the next week's training, so same-week models are biased",
+    )
+    parser.add_argument(
+        "--dose-response",
+        choices=("linear", "saturating"),
+        default="linear",
+        help="shape of the within-client strength effect: linear, or saturating (plateau); default linear",
+    )
+    parser.add_argument(
+        "--program-advantage",
+        action="store_true",
+        help="strength_mobility clients improve faster each week than the other programs (amounts in truth.json)",
+    )
+    parser.add_argument(
+        "--bad-rows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="plant a few realistic bad rows for the loader to reject, listed in truth.json (default: on)",
+    )
+    parser.set_defaults(handler=_simulate)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from backpain_analysis.simulate import simulate, write_study
+
+    study = simulate(
+        args.clients,
+        args.weeks,
+        args.seed,
+        reverse_causation=args.reverse_causation,
+        dose_response=args.dose_response,
+        program_advantage=args.program_advantage,
+        bad_rows=args.bad_rows,
+    )
+    paths = write_study(study, args.out)
+    counts = ", ".join(f"{paths[t].name} ({study.truth['rows'][t]} rows)" for t in ("sessions", "outcomes", "clients"))
+    print(f"wrote {counts} and truth.json to {Path(args.out)}")
+    print(f"{len(study.truth['bad_rows'])} planted bad rows are listed in truth.json under bad_rows")
+    return 0
