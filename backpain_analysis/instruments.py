@@ -195,13 +195,13 @@ def _answered_items(items: pd.DataFrame, form: ItemForm) -> pd.DataFrame:
     foreign = ~names.isin(form.items)
     if foreign.any():
         raise DataError(f"{names[foreign].iloc[0]!r} is not an item of {form.instrument} ({form.items[0]}..{form.items[-1]})")
+    try:
+        dates = pd.to_datetime(items["date"], format="ISO8601").dt.normalize()
+        scores = pd.to_numeric(items["score"]).astype("float64")
+    except (ValueError, TypeError) as error:
+        raise DataError(f"{form.instrument} items need ISO dates and numeric scores ({str(error).splitlines()[0]})") from None
     frame = pd.DataFrame(
-        {
-            "client_id": items["client_id"].to_numpy(),
-            "date": pd.to_datetime(items["date"]).dt.normalize().to_numpy(),
-            "item": names.to_numpy(),
-            "score": pd.to_numeric(items["score"]).to_numpy(dtype=float),
-        }
+        {"client_id": items["client_id"].to_numpy(), "date": dates.to_numpy(), "item": names.to_numpy(), "score": scores.to_numpy()}
     )
     if frame.duplicated(["client_id", "date", "item"]).any():
         first = frame[frame.duplicated(["client_id", "date", "item"])].iloc[0]
