@@ -20,25 +20,33 @@ replaced only with ``force=True``.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
 import nbformat
+import pandas as pd
 import papermill
+import zmq
 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from nbconvert import HTMLExporter
 from traitlets import default
 
+from backpain_analysis.dataset import Dataset
 from backpain_analysis.errors import DataError
 from backpain_analysis.figures.export import REGISTRY, read_registry
+from backpain_analysis.instruments import builtin_instruments
+from backpain_analysis.loading import load
+from backpain_analysis.panel import weekly_panel
+from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize
 
 NOTEBOOK_DIR: Path = Path(__file__).resolve().parent.parent / "notebooks"
 """The project's notebooks, run in name order."""
@@ -56,11 +64,18 @@ class _ThisInterpreterSpecs(KernelSpecManager):
 
 
 class _ThisInterpreterKernel(AsyncKernelManager):
-    """A kernel manager that starts ``sys.executable -m ipykernel_launcher``."""
+    """A kernel manager that starts ``sys.executable -m ipykernel_launcher``.
+
+    Kernel traffic is encrypted (CurveZMQ) when pyzmq supports it.
+    """
 
     @default("kernel_spec_manager")
     def _default_specs(self) -> KernelSpecManager:
         return _ThisInterpreterSpecs(parent=self)
+
+    @default("transport_encryption")
+    def _default_encryption(self) -> str:
+        return "auto" if zmq.has("curve") else "disabled"
 
 
 _HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -71,6 +86,57 @@ _HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {% block extra_css %}<style>main { max-width: 1100px; margin: 0 auto; }
 figcaption { font-size: 0.9em; margin-top: 0.3em; }</style>{% endblock extra_css %}
 """
+
+
+PRIMARY_ORDER: tuple[str, ...] = ("nprs", "vas", "odi", "rmdq", "psfs")
+"""The main outcome of a report is the first of these that the dataset measures."""
+
+
+@dataclass(frozen=True)
+class NotebookInputs:
+    """What every notebook starts from.
+
+    Attributes
+    ----------
+    dataset: the loaded dataset, client keys replaced by pseudonyms unless real ids were asked for.
+    panel: its weekly panel (same keys).
+    outcomes: instruments measured, built-in ones first in the order of
+        ``data/instruments.csv``, then custom ones alphabetically.
+    primary: the main outcome (first of :data:`PRIMARY_ORDER` measured), or None.
+    """
+
+    dataset: Dataset
+    panel: pd.DataFrame
+    outcomes: list[str]
+    primary: str | None
+
+
+def notebook_inputs(data_path: str | Path, real_ids: bool = False) -> NotebookInputs:
+    """Load ``data_path``, build the weekly panel, and hide client keys.
+
+    With ``real_ids=False`` (the default) every ``client_id`` in the dataset's
+    tables and the panel becomes its stable pseudonym
+    (:mod:`backpain_analysis.pseudonyms`), one mapping for all tables.
+    """
+    dataset = load(data_path)
+    if not real_ids:
+        mapping = pseudonym_map(
+            pd.concat([t["client_id"] for t in (dataset.sessions, dataset.outcomes, dataset.clients) if "client_id" in t])
+        )
+        dataset = replace(
+            dataset,
+            **{
+                name: pseudonymize(getattr(dataset, name), mapping)
+                for name in ("sessions", "outcomes", "clients")
+                if "client_id" in getattr(dataset, name)
+            },
+        )
+    panel = weekly_panel(dataset)
+    measured = set(dataset.outcomes["instrument"].astype(str))
+    builtin = [name for name in builtin_instruments()["name"] if name in measured]
+    outcomes = builtin + sorted(measured - set(builtin))
+    primary = next((name for name in PRIMARY_ORDER if name in measured), None)
+    return NotebookInputs(dataset, panel, outcomes, primary)
 
 
 @dataclass(frozen=True)
@@ -130,6 +196,8 @@ def _strip_run_metadata(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill draws a random id
     nbformat.write(nb, path)
 
 
@@ -144,6 +212,7 @@ def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> N
             kernel_manager_class=_ThisInterpreterKernel,
             progress_bar=False,
             log_output=False,
+            shutdown_kernel="immediate",
         )
     except papermill.PapermillExecutionError as error:
         raise _failure(notebook, executed, error) from error
@@ -152,7 +221,8 @@ def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> N
 
 def _html(executed: list[Path], dataset_name: str) -> str:
     """One HTML page holding every executed notebook, code cells hidden."""
-    contents = "\n".join(f"- {_title(nbformat.read(p, as_version=4), p)}" for p in executed)
+    titles = [_title(nbformat.read(p, as_version=4), p) for p in executed]
+    contents = "\n".join(f'- <a href="#{html.escape(t.replace(" ", "-"))}">{html.escape(t)}</a>' for t in titles)
     opening = (
         f"# {TITLE}\n\nDataset: `{dataset_name}`. Each section below is one notebook of the project, "
         f"run top to bottom on this dataset; the code is hidden here and kept in the executed notebooks "
@@ -160,7 +230,7 @@ def _html(executed: list[Path], dataset_name: str) -> str:
         f"and `manifest.json` lists every file with its checksum.\n\n{contents}"
     )
     merged = nbformat.v4.new_notebook(metadata={"title": TITLE})
-    merged.cells.append(nbformat.v4.new_markdown_cell(opening))
+    merged.cells.append(nbformat.v4.new_markdown_cell(opening, id="report-contents"))
     for path in executed:
         nb = nbformat.read(path, as_version=4)
         merged.metadata.setdefault("kernelspec", nb.metadata.get("kernelspec", {}))
@@ -220,8 +290,8 @@ def _move_into_place(build: Path, out: Path, force: bool) -> None:
         return
     if not force:
         raise DataError(f"{out} already exists: pass --force to replace it, or choose another --out")
-    old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
-    os.replace(out, old / out.name)
+    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
+    os.replace(out, old)
     os.replace(build, out)
     shutil.rmtree(old)
 
@@ -270,7 +340,8 @@ def build_report(
         raise DataError(f"{out} already exists: pass --force to replace it, or choose another --out")
     sources = notebook_paths(notebooks)
     out.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
+    build = out.parent / f".{out.name}.building-{secrets.token_hex(4)}"
+    build.mkdir()
     try:
         (build / "notebooks").mkdir()
         parameters = {

@@ -31,6 +31,7 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 from IPython.display import Markdown, display
 
 from backpain_analysis.figures import data_quality, save_figure, save_table
+from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.report import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
@@ -51,7 +52,7 @@ lines = [
     f"Sessions were logged in {100 * (panel['sessions'] > 0).mean():.0f} % of client-weeks.",
 ]
 if outcomes:
-    measured = ", ".join(f"{name} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
+    measured = ", ".join(f"{outcome_short(name)} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
     lines.append(f"Outcome scores were recorded in these shares of client-weeks: {measured}.")
 else:
     lines.append("No outcome score was accepted, so no outcome can be analysed.")
@@ -131,7 +132,7 @@ else:
         save_figure(
             data_quality.plot_coverage_grid(grid, inputs.primary, n_clients),
             "coverage_grid",
-            f"One row per client ({sampled}), one column per week: sessions logged, {inputs.primary} measured, both, "
+            f"One row per client ({sampled}), one column per week: sessions logged, {outcome_short(inputs.primary)} measured, both, "
             "or neither; white after the client's last record.",
             out_dir,
         )

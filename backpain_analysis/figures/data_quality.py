@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, styled
+from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, outcome_short, styled
 
 
 @styled
@@ -160,7 +160,7 @@ def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> 
     for i, name in enumerate(instruments):
         bottom.plot(
             coverage["week"], coverage[f"with_{name}"], color=colours[i % len(colours)],
-            linestyle=styles[i % len(styles)], marker="s", ms=3, label=f"{name} measured",
+            linestyle=styles[i % len(styles)], marker="s", ms=3, label=f"{outcome_short(name)} measured",
         )
     bottom.set_ylim(0, 105)
     bottom.set_ylabel("% of clients followed")
@@ -221,7 +221,7 @@ def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> F
     shown = f"all {n_clients}" if len(grid) == n_clients else f"{len(grid)} of {n_clients}"
     ax.set_ylabel(f"client ({shown} clients)")
     ax.set_xlabel("week since the client's start")
-    ax.set_title(f"Sessions and {instrument} measurements per client-week")
+    ax.set_title(f"Sessions and {outcome_short(instrument)} measurements per client-week")
     handles = [Patch(facecolor=c, edgecolor="#BBBBBB", label=s) for c, s in zip(colours, _GRID_STATES, strict=True)]
     handles.append(Patch(facecolor="white", edgecolor="#BBBBBB", label="after last record"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=8)

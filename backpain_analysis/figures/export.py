@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -76,33 +77,35 @@ class SavedFigure:
 
 @dataclass(frozen=True)
 class SavedTable:
-    """A table written to CSV; displays its first rows with its caption."""
+    """A table written to CSV; displays with its caption, whole if short, else as a pointer to the file."""
 
     name: str
     caption: str
     csv: Path
     frame: pd.DataFrame
-    max_rows: int = 25
+    max_rows: int = 15
 
     def _repr_html_(self) -> str:
-        shown = self.frame.head(self.max_rows)
-        more = len(self.frame) - len(shown)
-        tail = f" First {len(shown)} of {len(self.frame)} rows." if more > 0 else ""
-        return (
-            f"<p><b>{html.escape(self.caption)}</b>{tail} "
-            f'<span style="color:#777">(tables/{self.name}.csv)</span></p>'
-            + shown.to_html(index=False, float_format=_readable, na_rep="")
-        )
+        pointer = f'<span style="color:#777">(tables/{self.name}.csv, {len(self.frame):,} rows)</span>'
+        head = f"<p><b>Table.</b> {html.escape(self.caption)} {pointer}</p>"
+        if len(self.frame) > self.max_rows:
+            return head
+        formatters = {c: _formatter(self.frame[c]) for c in self.frame.columns if pd.api.types.is_float_dtype(self.frame[c])}
+        return head + self.frame.to_html(index=False, formatters=formatters, na_rep="")
 
 
-def _readable(value: float) -> str:
-    """A number as a reader wants it in a table cell (the CSV keeps full precision)."""
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 1 or size == 0:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
+def _formatter(values: pd.Series):
+    """One number format per column, chosen from its typical size (the CSV keeps full precision)."""
+    size = values.abs().median()
+    if not np.isfinite(size) or size >= 100:
+        decimals = 0
+    elif size >= 10:
+        decimals = 1
+    elif size >= 0.1 or size == 0:
+        decimals = 2
+    else:
+        decimals = 4
+    return lambda v: f"{v:,.{decimals}f}"
 
 
 def save_figure(fig: Figure, name: str, caption: str, out_dir: str | Path) -> SavedFigure:

@@ -122,3 +122,11 @@ def outcome_short(name: str) -> str:
     except KeyError:
         return name
     return spec.name.upper() if spec.name.isalpha() else spec.label
+
+
+def outcome_unit(name: str) -> str:
+    """The outcome's unit (``points``, ``%``, ``mm``, ``cm``), ``score units`` for a custom outcome."""
+    try:
+        return instrument(name).unit
+    except KeyError:
+        return "score units"
