@@ -136,7 +136,8 @@ def read_export(path: str | Path, format: str = "auto", unit: str | None = None,
         fmt = FORMATS[format]
         missing = fmt.missing(columns)
         if missing:
-            raise DataError(f"{path.name} is not a {fmt.label} export: it lacks column {missing[0]!r} (a {fmt.label} header: {fmt.example})")
+            listed = ", ".join(repr(m) for m in missing)
+            raise DataError(f"{path.name} is not a {fmt.label} export: it lacks {listed} (a {fmt.label} header: {fmt.example})")
     built = build_sets(fmt.to_rows(table.frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=decimal_comma(path))
     return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows, built=built)
 

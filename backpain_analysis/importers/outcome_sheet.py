@@ -225,7 +225,8 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
     parsed = parse_datetimes(frame[date].tolist(), date)
     outcomes: list[dict[str, object]] = []
     ledger: list[dict[str, object]] = []
-    for position, (row, cells) in enumerate(frame.iterrows()):
+    records = frame.astype(object).to_dict("records")
+    for position, (row, cells) in enumerate(zip(frame.index, records, strict=True)):
         client_id = cells[client].strip()
         when = parsed.values[position]
         date_text = format_datetime(when, parsed.has_time[position] and when.time() != time(0)) if when else ""

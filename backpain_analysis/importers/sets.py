@@ -235,7 +235,7 @@ def _resolve_load_units(units: pd.Series, stated_by: str | None, option: str | N
 
 
 def _check(
-    row: pd.Series, sources: dict[str, str], load_unit: str | None, dated: bool, include_warmups: bool, decimal_comma: bool
+    row: dict[str, str], sources: dict[str, str], load_unit: str | None, dated: bool, include_warmups: bool, decimal_comma: bool
 ) -> tuple[str, str, str] | dict[str, float | None]:
     """The row's numbers, or ``(reason, column, value)`` for the first rule it fails."""
     if row["skip"]:
@@ -291,15 +291,17 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
     notes = [parsed.note] if parsed.note else []
     starts = session_starts(parsed.values) if fmt.timed_sets else parsed.values
     load_units, assumed = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
-    distance_units = _unit_column(frame["distance_unit"], _DISTANCE_UNITS)
+    units, assumed_at = load_units.tolist(), assumed.tolist()
+    distance_units = _unit_column(frame["distance_unit"], _DISTANCE_UNITS).tolist()
     sets: list[dict[str, str]] = []
     ledger: list[dict[str, object]] = []
     assumed_loads = 0
-    for position, (row_number, row) in enumerate(frame.iterrows()):
+    records = frame.astype(object).to_dict("records")
+    for position, (row_number, row) in enumerate(zip(frame.index, records, strict=True)):
         start = starts[position]
         date_text = format_datetime(start, parsed.has_time[position]) if start is not None else ""
         exercise = row["exercise"].strip()
-        outcome = _check(row, rows.sources, load_units.iloc[position], start is not None, include_warmups, decimal_comma)
+        outcome = _check(row, rows.sources, units[position], start is not None, include_warmups, decimal_comma)
         if isinstance(outcome, tuple):
             reason, column, value = outcome
             ledger.append({"row": row_number, "date": date_text, "exercise": exercise, "column": column, "value": value, "reason": reason})
@@ -307,7 +309,7 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
         reps, weight, seconds, distance = (outcome[k] or 0.0 for k in ("reps", "weight", "seconds", "distance"))
         assisted = bool(_ASSISTED.search(exercise)) and weight != 0
         load = abs(weight) if weight != 0 else None
-        assumed_loads += load is not None and not assisted and bool(assumed.iloc[position])
+        assumed_loads += load is not None and not assisted and bool(assumed_at[position])
         sets.append(
             {
                 "date": date_text,
@@ -315,13 +317,13 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
                 "sets": "1",
                 "reps": number_text(reps if reps > 0 else None),
                 "load": "" if assisted else number_text(load),
-                "load_unit": load_units.iloc[position] if load is not None else "",
+                "load_unit": units[position] if load is not None else "",
                 "duration_s": number_text(seconds if seconds > 0 else None),
                 "rpe": number_text(outcome["rpe"]),
                 "modality": "other" if distance > 0 and load is None else "",
                 "set_type": row["set_type"],
                 "distance": number_text(distance if distance > 0 else None),
-                "distance_unit": (distance_units.iloc[position] or row["distance_unit"].strip()) if distance > 0 else "",
+                "distance_unit": (distance_units[position] or row["distance_unit"].strip()) if distance > 0 else "",
                 "assistance": number_text(load) if assisted else "",
                 "import_row": str(row_number),
             }
