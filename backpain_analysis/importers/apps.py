@@ -42,7 +42,7 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
 from backpain_analysis.importers.source import decimal_comma, file_digest
-from backpain_analysis.importers.store import LEDGER_FILE, keyed, replace_rows, table_path, write_ledger
+from backpain_analysis.importers.store import LEDGER_FILE, find_table, keyed, replace_rows, table_path, write_ledger
 from backpain_analysis.reading import SUFFIXES, read_table
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (strong.FORMAT, hevy.FORMAT, fitbod.FORMAT)}
@@ -94,7 +94,9 @@ def detect_format(columns: list[str], file_name: str) -> ExportFormat:
         if not fmt.missing(columns):
             return fmt
     expected = "; ".join(f"{fmt.label}: {fmt.example}" for fmt in FORMATS.values())
-    raise DataError(f"{file_name} is not a Strong, Hevy or Fitbod export (its header: {','.join(columns)}); expected a header like {expected}")
+    raise DataError(
+        f"{file_name} is not a Strong, Hevy or Fitbod export (its header: {','.join(columns)}); expected a header like {expected}"
+    )
 
 
 def read_export(path: str | Path, format: str = "auto", unit: str | None = None, include_warmups: bool = False) -> AppExport:
@@ -138,16 +140,17 @@ def read_export(path: str | Path, format: str = "auto", unit: str | None = None,
         if missing:
             listed = ", ".join(repr(m) for m in missing)
             raise DataError(f"{path.name} is not a {fmt.label} export: it lacks {listed} (a {fmt.label} header: {fmt.example})")
-    built = build_sets(fmt.to_rows(table.frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=decimal_comma(path))
+    rows = fmt.to_rows(table.frame)
+    built = build_sets(rows, fmt, include_warmups=include_warmups, unit=unit, decimal_comma=decimal_comma(path))
     return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows, built=built)
 
 
 def _studio_catalog(folder: Path) -> pd.DataFrame | None:
     """The folder's own catalog table (valid rows only), if it has one."""
-    files = [p for p in folder.glob("*") if p.is_file() and p.stem.lower() == "catalog" and p.suffix.lower() in SUFFIXES] if folder.is_dir() else []
-    if len(files) != 1:
+    found = find_table(folder, "catalog")
+    if found is None:
         return None
-    frame = read_table("catalog", files[0]).frame
+    frame = read_table("catalog", found).frame
     modality = frame["modality"].str.strip().str.lower()
     return pd.DataFrame({"exercise": frame["exercise"], "modality": modality})[modality.isin(list(MODALITIES))]
 
@@ -207,7 +210,9 @@ class ImportResult:
             f"{self.sets_imported} sets written to {self.sessions_path}, {self.ledger_rows} rows listed in {self.ledger_path}",
         ]
         if self.replaced_sets or self.replaced_ledger:
-            lines.append(f"replaced {self.replaced_sets} set rows and {self.replaced_ledger} ledger rows of earlier imports of these sessions")
+            lines.append(
+                f"replaced {self.replaced_sets} set rows and {self.replaced_ledger} ledger rows of earlier imports of these sessions"
+            )
         reasons = export.built.ledger["reason"].value_counts()
         lines += [f"  not imported: {count} x {reason}" for reason, count in reasons.items()]
         lines += export.built.notes
@@ -259,7 +264,8 @@ def import_export(
 
     replaced_sets = replace_rows(sessions_path, sets, earlier_import, REQUIRED_COLUMNS["sessions"])
     replaced_ledger = write_ledger(folder, ledger, fmt, keys, export.sha256)
-    modality = built.sets["modality"].where(built.sets["modality"] != "", classify_exercises(built.sets["exercise"], _studio_catalog(folder)))
+    catalog_modality = classify_exercises(built.sets["exercise"], _studio_catalog(folder))
+    modality = built.sets["modality"].where(built.sets["modality"] != "", catalog_modality)
     unplaced = built.sets.loc[modality.isna(), "exercise"].value_counts()
     return ImportResult(
         export=export,

@@ -58,11 +58,17 @@ ALIASES: dict[str, str] = {
                      "numerical pain rating scale", "numeric rating scale", "pain intensity"), "nprs"),
     **dict.fromkeys(("vas", "pain vas", "vas pain", "visual analogue scale", "visual analog scale"), "vas"),
     **dict.fromkeys(("odi", "oswestry", "oswestry disability index", "odi score", "odi total", "oswestry score"), "odi"),
-    **dict.fromkeys(("rmdq", "rmq", "rdq", "roland morris", "roland morris disability questionnaire", "roland morris score"), "rmdq"),
+    **dict.fromkeys(("rmdq", "rmq", "rdq", "roland morris", "roland morris disability questionnaire",
+                     "roland morris score"), "rmdq"),
     **dict.fromkeys(("psfs", "psfs mean", "psfs score", "patient specific functional scale"), "psfs"),
     **dict.fromkeys(("sit and reach", "sit and reach cm", "sit reach"), "sit_and_reach_cm"),
 }  # fmt: skip
 """Normalised header (see :func:`header_key`) -> built-in instrument."""
+
+OUTCOME_IMPORT_COLUMNS: tuple[str, ...] = (
+    "client_id", "date", "instrument", "score", "import_file", "import_format", "import_row", "import_column", "import_sha256"
+)  # fmt: skip
+"""Columns an outcome-sheet import writes to ``outcomes.csv``, in order."""
 
 NOT_SCORES: frozenset[str] = frozenset(
     {"visit", "visit number", "visit no", "session", "session number", "week", "day", "month", "year", "age",
@@ -171,7 +177,9 @@ class OutcomeSheet:
 def _find(columns: list[str], wanted: str, fallbacks: tuple[str, ...], option: str, path: Path, dropped: tuple[str, ...]) -> str:
     key = header_key(wanted)
     if key in dropped:
-        raise DataError(f"column {wanted!r} of {path.name} identifies a person and is never read: use a column of client keys ({option})")
+        raise DataError(
+            f"column {wanted!r} of {path.name} identifies a person and is never read: use a column of client keys ({option})"
+        )
     for candidate in (key, *fallbacks):
         found = next((c for c in columns if header_key(c) == candidate), None)
         if found:
@@ -203,8 +211,10 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
     table = read_table("outcome_sheet", path)
     frame = table.frame
     columns = list(frame.columns)
-    client = _find(columns, client_column, ("client id", "client") if client_column == "client" else (), "--client-column", path, table.dropped)
-    date = _find(columns, date_column, ("visit date", "date of visit") if date_column == "date" else (), "--date-column", path, table.dropped)
+    client_fallbacks = ("client id", "client") if client_column == "client" else ()
+    client = _find(columns, client_column, client_fallbacks, "--client-column", path, table.dropped)
+    date_fallbacks = ("visit date", "date of visit") if date_column == "date" else ()
+    date = _find(columns, date_column, date_fallbacks, "--date-column", path, table.dropped)
     comma = decimal_comma(path)
     instruments: dict[str, str] = {}
     custom: list[str] = []
@@ -223,41 +233,38 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
         else:
             ignored[column] = "not numbers"
     parsed = parse_datetimes(frame[date].tolist(), date)
-    outcomes: list[dict[str, object]] = []
-    ledger: list[dict[str, object]] = []
+    outcomes: list[tuple[str, ...]] = []
+    ledger: list[tuple[object, ...]] = []
     records = frame.astype(object).to_dict("records")
     for position, (row, cells) in enumerate(zip(frame.index, records, strict=True)):
         client_id = cells[client].strip()
         when = parsed.values[position]
-        date_text = format_datetime(when, parsed.has_time[position] and when.time() != time(0)) if when else ""
+        day = format_datetime(when, parsed.has_time[position] and when.time() != time(0)) if when else ""
         if not client_id:
-            ledger.append({"row": row, "client_id": "", "date": date_text, "column": client, "value": "", "reason": "no client id"})
+            ledger.append((row, "", day, client, "", "no client id"))
             continue
         if when is None:
-            ledger.append({"row": row, "client_id": client_id, "date": "", "column": date, "value": cells[date], "reason": f"unparseable date {cells[date]!r}"})
+            ledger.append((row, client_id, "", date, cells[date], f"unparseable date {cells[date]!r}"))
             continue
-        scored = 0
+        scored = False
         for column, instrument in instruments.items():
             try:
                 score = _score(cells[column], comma)
             except ValueError:
-                reason = f"score {cells[column]!r} in column {column!r} is not a number"
-                ledger.append({"row": row, "client_id": client_id, "date": date_text, "column": column, "value": cells[column], "reason": reason})
-                scored += 1
+                ledger.append((row, client_id, day, column, cells[column], f"score {cells[column]!r} in column {column!r} is not a number"))
+                scored = True
                 continue
             if score is not None:
-                outcomes.append(
-                    {"client_id": client_id, "date": date_text, "instrument": instrument, "score": number_text(score), "import_row": str(row), "import_column": column}
-                )
-                scored += 1
+                outcomes.append((client_id, day, instrument, number_text(score), str(row), column))
+                scored = True
         if not scored:
-            ledger.append({"row": row, "client_id": client_id, "date": date_text, "column": "", "value": "", "reason": "no scores in this row"})
+            ledger.append((row, client_id, day, "", "", "no scores in this row"))
     return OutcomeSheet(
         path=path,
         sha256=file_digest(path),
         rows_read=table.rows,
-        outcomes=pd.DataFrame(outcomes, columns=["client_id", "date", "instrument", "score", "import_row", "import_column"]),
-        ledger=pd.DataFrame(ledger, columns=["row", "client_id", "date", "column", "value", "reason"]),
+        outcomes=pd.DataFrame(outcomes, columns=["client_id", "date", "instrument", "score", "import_row", "import_column"], dtype=object),
+        ledger=pd.DataFrame(ledger, columns=["row", "client_id", "date", "column", "value", "reason"]).astype({"row": "int64"}),
         instruments=instruments,
         custom=custom,
         ignored=ignored,
@@ -281,18 +288,23 @@ class OutcomeImportResult:
         lines = [
             f"{sheet.path.name} (outcome sheet): {sheet.rows_read} rows read, {len(sheet.outcomes)} scores written to "
             f"{self.outcomes_path}, {len(sheet.ledger)} problems listed in {self.ledger_path}",
-            "instruments: " + ", ".join(f"{h} -> {n}{' (custom)' if h in sheet.custom else ''}" for h, n in sheet.instruments.items()),
+            "instruments: "
+            + ", ".join(f"{h} -> {n}{' (custom)' if h in sheet.custom else ''}" for h, n in sheet.instruments.items()),
         ]
         if sheet.ignored:
             lines.append("columns not read: " + ", ".join(f"{h} ({why})" for h, why in sheet.ignored.items()))
         if self.replaced_outcomes or self.replaced_ledger:
-            lines.append(f"replaced {self.replaced_outcomes} scores and {self.replaced_ledger} ledger rows of earlier imports of these visits")
+            lines.append(
+                f"replaced {self.replaced_outcomes} scores and {self.replaced_ledger} ledger rows of earlier imports of these visits"
+            )
         reasons = sheet.ledger["reason"].value_counts()
         lines += [f"  not imported: {count} x {reason}" for reason, count in reasons.items()]
         return lines + sheet.notes
 
 
-def import_outcome_sheet(path: str | Path, out: str | Path, client_column: str = "client", date_column: str = "date") -> OutcomeImportResult:
+def import_outcome_sheet(
+    path: str | Path, out: str | Path, client_column: str = "client", date_column: str = "date"
+) -> OutcomeImportResult:
     """Import an outcome sheet into ``out/outcomes.csv`` (created when missing).
 
     Rows written: ``client_id``, ``date``, ``instrument``, ``score``, then
@@ -307,9 +319,7 @@ def import_outcome_sheet(path: str | Path, out: str | Path, client_column: str =
     ledger_path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))
     folder.mkdir(parents=True, exist_ok=True)
     provenance = {"import_file": sheet.path.name, "import_format": FORMAT_NAME, "import_sha256": sheet.sha256}
-    rows = sheet.outcomes.assign(**provenance)[
-        ["client_id", "date", "instrument", "score", "import_file", "import_format", "import_row", "import_column", "import_sha256"]
-    ]
+    rows = sheet.outcomes.assign(**provenance)[list(OUTCOME_IMPORT_COLUMNS)]
     visits = {(c, d) for c, d in zip(sheet.ledger["client_id"], sheet.ledger["date"], strict=True) if c and d}
     visits |= set(zip(sheet.outcomes["client_id"], sheet.outcomes["date"], strict=True))
     keys = {(c, d, i) for c, d in visits for i in set(sheet.instruments.values())}

@@ -43,19 +43,31 @@ IMPORT_LEDGER_COLUMNS: tuple[str, ...] = (
 """Columns of :data:`LEDGER_FILE`: ``row`` is the spreadsheet row in ``file`` (header = 1)."""
 
 
+def find_table(folder: Path, name: str) -> Path | None:
+    """The file of table ``name`` in ``folder`` (stem and suffix matched case-insensitively), if any.
+
+    Raises :class:`DataError` when ``folder`` is a file or the table has two files.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder} is a file: give a dataset folder")
+    if not folder.exists():
+        return None
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.stem.lower() == name and p.suffix.lower() in SUFFIXES)
+    if len(files) > 1:
+        raise DataError(f"table {name} has {len(files)} files in {folder}, keep one: {', '.join(p.name for p in files)}")
+    return files[0] if files else None
+
+
 def table_path(folder: Path, name: str) -> Path:
     """The CSV file of table ``name`` in ``folder``: the existing one (any case), else ``name.csv``.
 
     Raises :class:`DataError` when the table exists as Parquet or Excel,
     which an import cannot add to.
     """
-    if folder.exists() and not folder.is_dir():
-        raise DataError(f"--out {folder} is a file: give a dataset folder")
-    files = sorted(p for p in folder.glob("*") if p.is_file() and p.stem.lower() == name and p.suffix.lower() in SUFFIXES) if folder.exists() else []
-    other = [p for p in files if p.suffix.lower() != ".csv"]
-    if other:
-        raise DataError(f"{folder} holds {other[0].name}; an import adds to {name}.csv only: save that table as CSV first")
-    return files[0] if files else folder / f"{name}.csv"
+    found = find_table(folder, name)
+    if found is not None and found.suffix.lower() != ".csv":
+        raise DataError(f"{folder} holds {found.name}; an import adds to {name}.csv only: save that table as CSV first")
+    return found or folder / f"{name}.csv"
 
 
 def _read_existing(path: Path) -> pd.DataFrame:
@@ -63,7 +75,7 @@ def _read_existing(path: Path) -> pd.DataFrame:
     encoding = decode_choice(path, data)
     header = data.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
     if "," not in header and (";" in header or "\t" in header):
-        raise DataError(f"{path} is not comma-separated; an import adds to comma-separated tables only: save it as CSV (comma) first")
+        raise DataError(f"{path} is not comma-separated; an import adds to comma-separated tables only: save it as CSV first")
     try:
         return pd.read_csv(io.BytesIO(data), encoding=encoding, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as error:
@@ -107,6 +119,8 @@ def replace_rows(
     added = [c for c in new.columns if c not in names]
     view = existing.rename(columns={actual: norm for norm, actual in names.items()}).assign(**dict.fromkeys(added, ""))
     remove = replaced(view).to_numpy(dtype=bool)
+    if new.empty and not remove.any():
+        return 0
     at = int(remove.argmax()) if remove.any() else len(existing)
     kept_before = existing.iloc[:at][~remove[:at]]
     kept_after = existing.iloc[at:][~remove[at:]]
@@ -140,4 +154,5 @@ def write_ledger(folder: Path, new: pd.DataFrame, import_format: str, keys: set[
         same_file = old["import_sha256"].str.strip() == sha256
         return same_format & (keyed(old, ("client_id", "date"), keys) | (undated & same_file))
 
-    return replace_rows(table_path(folder, LEDGER_FILE.removesuffix(".csv")), new.reindex(columns=list(IMPORT_LEDGER_COLUMNS)), replaced, ("reason",))
+    path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))
+    return replace_rows(path, new.reindex(columns=list(IMPORT_LEDGER_COLUMNS)), replaced, ("reason",))
