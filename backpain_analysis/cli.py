@@ -238,22 +238,23 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_import)
 
 
-def _print_notes(caught: list) -> None:
-    for warning in caught:
-        print(f"note: {warning.message}", file=sys.stderr)
-
-
-def _import(args: argparse.Namespace) -> int:
+def _summarised(run: Callable[[], object]) -> int:
+    """Run an import, print reading notes (encodings) to standard error and its summary lines."""
     import warnings
-
-    from backpain_analysis.importers import import_export
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = import_export(args.file, args.client_id, args.out, args.format, args.unit, args.include_warmups)
-    _print_notes(caught)
+        result = run()
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
     print("\n".join(result.summary()))
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from backpain_analysis.importers import import_export
+
+    return _summarised(lambda: import_export(args.file, args.client_id, args.out, args.format, args.unit, args.include_warmups))
 
 
 @subcommand
@@ -280,16 +281,9 @@ def _register_import_outcomes(sub: argparse._SubParsersAction) -> None:
 
 
 def _import_outcomes(args: argparse.Namespace) -> int:
-    import warnings
-
     from backpain_analysis.importers.outcome_sheet import import_outcome_sheet
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = import_outcome_sheet(args.file, args.out, args.client_column, args.date_column)
-    _print_notes(caught)
-    print("\n".join(result.summary()))
-    return 0
+    return _summarised(lambda: import_outcome_sheet(args.file, args.out, args.client_column, args.date_column))
 
 
 @subcommand

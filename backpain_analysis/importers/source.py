@@ -13,14 +13,17 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def header_line(path: Path) -> str:
+    """The first line of a CSV file as text (encoding chosen as the loader chooses it)."""
+    data = path.read_bytes()
+    text = data.decode(decode_choice(path, data), errors="replace").lstrip("\ufeff")
+    return text.splitlines()[0] if text else ""
+
+
 def decimal_comma(path: Path) -> bool:
     """Whether numbers may use a decimal comma: a CSV whose header line has no comma.
 
     Semicolon- and tab-separated exports come from locales that write
     ``80,5``; in a comma-separated file a comma can only separate fields.
     """
-    if path.suffix.lower() != ".csv":
-        return False
-    data = path.read_bytes()
-    first = data.decode(decode_choice(path, data), errors="replace").lstrip("\ufeff").splitlines()[0]
-    return "," not in first
+    return path.suffix.lower() == ".csv" and "," not in header_line(path)

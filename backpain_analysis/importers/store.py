@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from backpain_analysis.errors import DataError
+from backpain_analysis.importers.source import header_line
 from backpain_analysis.reading import SUFFIXES, decode_choice, normalize_header
 from backpain_analysis.writing import write_table
 
@@ -71,13 +72,12 @@ def table_path(folder: Path, name: str) -> Path:
 
 
 def _read_existing(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    encoding = decode_choice(path, data)
-    header = data.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    header = header_line(path)
     if "," not in header and (";" in header or "\t" in header):
         raise DataError(f"{path} is not comma-separated; an import adds to comma-separated tables only: save it as CSV first")
     try:
-        return pd.read_csv(io.BytesIO(data), encoding=encoding, dtype=str, keep_default_na=False)
+        data = path.read_bytes()
+        return pd.read_csv(io.BytesIO(data), encoding=decode_choice(path, data), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"{path} could not be read ({str(error).splitlines()[0]}): repair it before importing") from None
 
