@@ -129,6 +129,8 @@ def _reasons(index: pd.Index, mask: np.ndarray, *parts: Part | TextColumn) -> pd
     """
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     text = pd.Series("", index=index[positions], dtype=object)
+    if not len(positions):
+        return text
     for part in parts:
         if isinstance(part, TextColumn):
             piece = part.distinct.to_numpy(dtype=object)[part.codes[positions]]
@@ -278,7 +280,7 @@ def parse_scores(score: TextColumn, instrument: TextColumn) -> tuple[np.ndarray,
     ranges = _score_ranges().reindex(instrument.distinct.str.lower())
     low, high = instrument.each(ranges["low"]), instrument.each(ranges["high"])
     whole = instrument.each(ranges["whole"].fillna(False).astype(bool))
-    bounds = instrument.each(ranges["low"].map("{:g}".format, na_action="ignore") + "-" + ranges["high"].map("{:g}".format, na_action="ignore"))
+    bounds = instrument.each(np.array([f"{lo:g}-{hi:g}" for lo, hi in zip(ranges["low"], ranges["high"], strict=True)], dtype=object))
     name = instrument.each(instrument.distinct.str.lower())
     invalid = ~blank & ~np.isfinite(number)
     not_whole = ~blank & ~invalid & whole & (number != np.round(number))
