@@ -29,7 +29,8 @@ What a set row becomes:
   exercise (a name containing "assist") the weight is the machine's help, not
   a load: it goes to ``assistance`` (in ``load_unit``) and ``load`` stays blank.
 - ``duration_s`` the seconds when above 0 (timed holds and cardio keep them);
-  ``distance`` and ``distance_unit`` (``km``, ``mi``, ``m``) when above 0.
+  ``distance`` and ``distance_unit`` (``km``, ``mi``, ``m``; blank when the
+  export does not say) when above 0.
 - ``modality`` is ``other`` for a cardio row (a distance and no load) and
   blank otherwise, so the catalog places the exercise.
 - ``set_type``: ``normal``, ``warmup``, ``drop`` or ``failure``.
@@ -63,12 +64,10 @@ RAW_COLUMNS: tuple[str, ...] = (
     "distance_unit",
     "rpe",
 )
-"""Columns a format module produces, all text: ``set_type`` is one of :data:`SET_TYPES` and
+"""Columns a format module produces, all text: ``set_type`` is ``normal``, ``warmup``, ``drop`` or ``failure``, and
 ``marker`` the export's own text for it (``W``, ``warmup``, ``true``); ``skip`` is a reason
 to leave the row out (blank to keep it); units are as the export writes them (blank when
 it is silent)."""
-
-SET_TYPES: tuple[str, ...] = ("normal", "warmup", "drop", "failure")
 
 SET_COLUMNS: tuple[str, ...] = (
     "date",
@@ -285,7 +284,7 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
         ``sets`` (:data:`SET_COLUMNS`, text), ``ledger`` (:data:`LEDGER_COLUMNS`)
         and notes on assumptions made. Every export row is in exactly one.
     """
-    frame = rows.frame
+    frame = rows.frame[list(RAW_COLUMNS)]
     start_column = rows.sources["start"]
     parsed = parse_datetimes(frame["start"].tolist(), start_column)
     notes = [parsed.note] if parsed.note else []
