@@ -15,6 +15,10 @@ The same input gives the same bytes in every file. The report is built in a
 hidden sibling folder and moved into place only when every notebook ran, so a
 failed or interrupted run leaves no partial report; an existing ``out`` is
 replaced only with ``force=True``.
+
+Notebooks import :func:`notebook_inputs` from here, so the notebook machinery
+(nbformat, papermill, nbconvert: seconds to import) is imported only by the
+functions that build a report, never by a notebook's kernel.
 """
 
 from __future__ import annotations
@@ -28,16 +32,13 @@ import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-import nbformat
 import pandas as pd
-import papermill
 import zmq
 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from nbconvert import HTMLExporter
 from traitlets import default
 
 from backpain_analysis.dataset import Dataset
@@ -47,6 +48,10 @@ from backpain_analysis.instruments import builtin_instruments
 from backpain_analysis.loading import load
 from backpain_analysis.panel import weekly_panel
 from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+    from papermill import PapermillExecutionError
 
 NOTEBOOK_DIR: Path = Path(__file__).resolve().parent.parent / "notebooks"
 """The project's notebooks, run in name order."""
@@ -176,11 +181,14 @@ def _first_line(source: str) -> str:
     return lines[0].strip() if lines else ""
 
 
-def _failure(notebook: Path, executed: Path, error: papermill.PapermillExecutionError) -> DataError:
+def _failure(notebook: Path, executed: Path, error: PapermillExecutionError) -> DataError:
     """One line naming the notebook, the failing cell (number among its cells, first line) and the error."""
+    import nbformat
+
     cell_number, first = error.cell_index, ""
     if executed.exists():
-        cells = [c for c in nbformat.read(executed, as_version=4).cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserted
+        cells = [c for c in nbformat.read(executed, as_version=4).cells if not added & set(c.metadata.get("tags", []))]
         for number, cell in enumerate(cells, start=1):
             if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
                 cell_number, first = number, _first_line(cell.source)
@@ -190,6 +198,8 @@ def _failure(notebook: Path, executed: Path, error: papermill.PapermillExecution
 
 def _strip_run_metadata(path: Path) -> None:
     """Remove what changes from run to run (timestamps, durations, temporary paths)."""
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     run = nb.metadata.get("papermill", {})
     nb.metadata["papermill"] = {k: run[k] for k in ("parameters", "default_parameters") if k in run}
@@ -202,6 +212,8 @@ def _strip_run_metadata(path: Path) -> None:
 
 
 def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> None:
+    import papermill
+
     try:
         papermill.execute_notebook(
             str(notebook),
@@ -209,6 +221,7 @@ def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> N
             parameters=parameters,
             cwd=str(executed.parent),
             kernel_name="python3",
+            language="python",
             kernel_manager_class=_ThisInterpreterKernel,
             progress_bar=False,
             log_output=False,
@@ -221,6 +234,10 @@ def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> N
 
 def _html(executed: list[Path], dataset_name: str) -> str:
     """One HTML page holding every executed notebook, code cells hidden."""
+    import jinja2
+    import nbformat
+    from nbconvert import HTMLExporter
+
     titles = [_title(nbformat.read(p, as_version=4), p) for p in executed]
     contents = "\n".join(f'- <a href="#{html.escape(t.replace(" ", "-"))}">{html.escape(t)}</a>' for t in titles)
     opening = (
@@ -247,7 +264,7 @@ def _html(executed: list[Path], dataset_name: str) -> str:
     return body
 
 
-def _title(nb: nbformat.NotebookNode, path: Path) -> str:
+def _title(nb: NotebookNode, path: Path) -> str:
     """The notebook's first markdown heading, else its file name."""
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):

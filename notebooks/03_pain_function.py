@@ -32,16 +32,28 @@ out_dir = "../out"  # where figures/ and tables/ are written
 real_ids = False  # True shows real client keys instead of pseudonyms
 
 # %%
+import pandas as pd
 from IPython.display import Markdown, display
 
+from backpain_analysis import responders
+from backpain_analysis.errors import DataError
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
-from backpain_analysis.instruments import builtin_instruments
+from backpain_analysis.instruments import builtin_instruments, instrument
 from backpain_analysis.report import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
 means = {name: trajectories.mean_trajectory(panel, name) for name in outcomes}
+with_mcid = [name for name in outcomes if name in set(builtin_instruments()["name"]) and instrument(name).mcid_abs is not None]
+rates, times, skipped = [], {}, []
+for name in with_mcid:
+    try:
+        rates.append(responders.responder_rates(panel, name, by=None).assign(outcome=name))
+        times[name] = responders.time_to_improvement(panel, name, by=None)
+    except DataError as error:
+        skipped.append(f"{outcome_short(name)}: {error}")
+rates = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame()
 
 # %%
 lines = ["**In short.**"]
@@ -57,6 +69,11 @@ for name, mean in means.items():
         lines.append(f"{outcome_short(name)} was measured in too few clients per week to describe a trajectory.")
 if not outcomes:
     lines.append("No outcome was measured in this dataset.")
+for row in rates[rates["term"] == "mcid_absolute"].itertuples() if len(rates) else []:
+    lines.append(
+        f"{100 * row.estimate:.0f} % of clients ({row.n_responders} of {row.n_clients}) improved {outcome_short(row.outcome)} "
+        f"by at least the minimal clinically important change ({row.threshold}) from baseline to their last measurement."
+    )
 display(Markdown(" ".join(lines)))
 
 # %% [markdown]
@@ -96,6 +113,82 @@ for name in outcomes:
             f"trajectories_{name}",
             f"{outcome_short(name)} by week since start: individual clients in grey ({sampled}); the mean of the "
             "clients measured that week with its 95 % confidence band in blue.",
+            out_dir,
+        )
+    )
+
+# %% [markdown]
+# ## Responders
+#
+# For each client: the **baseline** is the first measured week if it is week
+# 0 or 1 (clients first measured later are left out), the **follow-up** the
+# last measured week after it, and the **improvement** the change in the good
+# direction (baseline - follow-up for pain and disability, the reverse for
+# function scales), in the instrument's units. A client is a responder when
+# the improvement reaches the absolute MCID, or 30 % of the baseline score
+# (Ostelo et al. 2008), or when the follow-up score reaches the recovery
+# cut-off (Kamper et al. 2010), wherever the instrument defines one. Rates
+# come with Wilson 95 % confidence intervals.
+
+# %%
+if rates.empty:
+    display(Markdown("No instrument with an established minimal important change has a baseline and a follow-up score."))
+else:
+    display(
+        save_table(
+            rates[["outcome", "term", "threshold", "n_clients", "n_responders", "estimate", "conf_low", "conf_high"]],
+            "responder_rates",
+            "Share of clients meeting each responder criterion (estimate and Wilson 95 % CI as proportions).",
+            out_dir,
+        )
+    )
+    labels = [f"{outcome_short(o)}: {t}" for o, t in zip(rates["outcome"], rates["threshold"], strict=True)]
+    display(
+        save_figure(
+            trajectories.plot_responder_rates(rates, labels, "Clients with a clinically important improvement"),
+            "responder_rates",
+            "Share of clients meeting each responder criterion from baseline (week 0 or 1) to their last "
+            "measurement, with Wilson 95 % confidence intervals and counts.",
+            out_dir,
+        )
+    )
+for note in skipped:
+    display(Markdown(f"Not analysed: {note}."))
+
+# %% [markdown]
+# ## Time to the first clinically important improvement
+#
+# Kaplan-Meier estimate of the share of clients whose score has improved by
+# at least the absolute MCID at some measured week after baseline. A client
+# who stops being measured before improving is *censored* at their last
+# measurement: counted as not yet improved until then and not after, which
+# assumes stopping is unrelated to the chance of improving soon. Times are
+# weeks since the baseline week and only as fine as the measurement schedule
+# (an instrument measured every 4 weeks can only show steps every 4 weeks).
+
+# %%
+if not times:
+    display(Markdown("No instrument with an absolute MCID has a baseline and a later score; nothing to show."))
+else:
+    curves = pd.concat([t.curves.assign(group=outcome_short(name)) for name, t in times.items()], ignore_index=True)
+    ends = {outcome_short(name): float(t.clients["time"].max()) for name, t in times.items()}
+    medians = pd.concat([t.medians.assign(group=outcome_short(name)) for name, t in times.items()], ignore_index=True)
+    display(
+        save_table(
+            medians.rename(columns={"group": "outcome"}),
+            "time_to_improvement_medians",
+            "Median weeks from baseline to the first clinically important improvement (Kaplan-Meier, 95 % CI; "
+            "empty where fewer than half the clients improved during follow-up).",
+            out_dir,
+        )
+    )
+    display(
+        save_figure(
+            trajectories.plot_time_to_improvement(curves, ends, "Time to the first clinically important improvement"),
+            "time_to_improvement",
+            "Cumulative % of clients with a first improvement of at least the absolute MCID, by weeks since "
+            "baseline (Kaplan-Meier with pointwise 95 % bands; clients censored at their last measurement). "
+            "Each curve stops where fewer than 5 clients remain at risk.",
             out_dir,
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -95,58 +97,80 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
 
 
 @styled
-def plot_responder_rates(rates: pd.DataFrame, title: str = "Clients with a clinically important improvement") -> Figure:
-    """Responder percentages with 95 % confidence intervals, one bar per group.
+def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str) -> Figure:
+    """Responder percentages with confidence intervals, one bar per row of ``rates``.
 
     Parameters
     ----------
     rates:
-        One row per bar: ``group`` (label: an instrument, a program, ...),
-        ``responders``, ``clients``, ``rate``, ``conf_low``, ``conf_high``
-        (proportions, 0-1).
+        Rows of :func:`backpain_analysis.responders.responder_rates`:
+        ``n_clients``, ``n_responders``, ``estimate``, ``conf_low``,
+        ``conf_high`` (proportions, 0-1); ``attrs["conf_level"]`` if set.
+    labels:
+        One bar label per row (the criterion, the group, ...).
     title:
         Figure title.
     """
-    fig = new_figure(height=1.6 + 0.5 * len(rates))
+    level = rates.attrs.get("conf_level", 0.95)
+    fig = new_figure(height=1.6 + 0.45 * len(rates))
     ax = fig.subplots()
     y = np.arange(len(rates))[::-1]
-    pct = 100 * rates[["rate", "conf_low", "conf_high"]].to_numpy(float)
+    pct = 100 * rates[["estimate", "conf_low", "conf_high"]].to_numpy(float)
     ax.barh(y, pct[:, 0], color=OKABE_ITO["green"], alpha=0.8, height=0.6)
     ax.errorbar(pct[:, 0], y, xerr=[pct[:, 0] - pct[:, 1], pct[:, 2] - pct[:, 0]], fmt="none", ecolor=OKABE_ITO["black"], capsize=3)
     for yi, row, p in zip(y, rates.itertuples(), pct, strict=True):
-        ax.text(min(p[2] + 2, 101), yi, f"{p[0]:.0f} % ({row.responders}/{row.clients})", va="center", fontsize=9)
-    ax.set_yticks(y, rates["group"])
-    ax.set_xlim(0, 125)
+        ax.text(p[2] + 1.5, yi, f"{p[0]:.0f} % ({row.n_responders}/{row.n_clients})", va="center", fontsize=8)
+    ax.set_yticks(y, list(labels), fontsize=9)
+    ax.set_xlim(0, 120)
     ax.set_xticks(range(0, 101, 20))
-    ax.set_xlabel("% of clients (95 % CI)")
-    ax.set_title(title)
+    ax.spines["bottom"].set_bounds(0, 100)
+    ax.set_xlabel(f"% of clients ({100 * level:.0f} % CI)")
+    fig.suptitle(title)
     ax.grid(axis="y", visible=False)
     return fig
 
 
 @styled
-def plot_time_to_improvement(curves: pd.DataFrame) -> Figure:
-    """Cumulative share of clients with a first clinically important improvement, by week.
+def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], title: str, min_at_risk: int = 5) -> Figure:
+    """Cumulative share of clients with a first clinically important improvement (Kaplan-Meier).
 
     Parameters
     ----------
     curves:
-        One step curve per ``group``: ``group``, ``week``, ``improved``
-        (cumulative proportion 0-1, Kaplan-Meier: clients leaving follow-up
-        without improving are censored), ``conf_low``, ``conf_high``.
+        ``TimeToImprovement.curves`` (possibly several concatenated): one
+        step curve per ``group``, with ``time`` (weeks since baseline),
+        ``n_at_risk``, ``estimate`` (cumulative proportion improved, 0-1),
+        ``conf_low``, ``conf_high``.
+    ends:
+        Last week of follow-up per group (the longest time in
+        ``TimeToImprovement.clients``): each curve is held to there.
+    title:
+        Figure title.
+    min_at_risk:
+        A curve stops before the first time with fewer clients at risk: the
+        last steps of a Kaplan-Meier curve rest on a handful of clients and
+        jump (to 100 % when the last one improves).
     """
     fig = new_figure(height=4.0)
     ax = fig.subplots()
     colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky_blue")]
     styles = ["-", "--", "-.", ":"]
-    for i, (group, rows) in enumerate(curves.groupby("group", sort=False)):
+    for i, (group, all_rows) in enumerate(curves.groupby("group", sort=False)):
         colour = colours[i % len(colours)]
-        ax.fill_between(rows["week"], 100 * rows["conf_low"], 100 * rows["conf_high"], step="post", color=colour, alpha=0.15, linewidth=0)
-        ax.step(rows["week"], 100 * rows["improved"], where="post", color=colour, linestyle=styles[i % len(styles)], label=str(group))
+        few = all_rows["n_at_risk"] < min_at_risk
+        rows = all_rows[~few.cummax()]
+        if rows.empty:
+            continue
+        stop = all_rows.loc[few, "time"].min() if few.any() else max(ends[group], rows["time"].max())
+        time = np.append(rows["time"].to_numpy(float), stop)
+        def held(column: str) -> np.ndarray:
+            return 100 * np.append(rows[column].to_numpy(float), rows[column].iloc[-1])
+        ax.fill_between(time, held("conf_low"), held("conf_high"), step="post", color=colour, alpha=0.15, linewidth=0)
+        ax.step(time, held("estimate"), where="post", color=colour, linestyle=styles[i % len(styles)], label=str(group))
     ax.set_ylim(0, 100)
-    ax.set_xlim(left=0)
-    ax.set_xlabel("week since the client's start")
+    ax.set_xlim(0, max(1.0, *ends.values()))
+    ax.set_xlabel("weeks since the baseline measurement")
     ax.set_ylabel("% with a first important improvement")
-    ax.set_title("Time to the first clinically important improvement")
+    ax.set_title(title)
     ax.legend(loc="upper left")
     return fig
