@@ -1,0 +1,634 @@
+"""Linear mixed models on any long DataFrame: ``fit_lmm`` and its result, ``LMMResult``.
+
+One grouping factor, Gaussian outcome, random intercept and/or slopes per
+group (``re_formula``), REML or ML. Two engines find the covariance
+parameters; everything reported is then computed the same way from them:
+
+- ``"fast"`` (the default through ``"auto"``): the profiled deviance of
+  :mod:`backpain_analysis.mixed_engine`, lme4's approach, over all groups at once.
+- ``"statsmodels"``: statsmodels ``MixedLM`` run with L-BFGS, then Nelder-Mead
+  and Powell started from the best point, keeping the best criterion
+  (statsmodels' default chain, or L-BFGS alone, can stop short of the optimum).
+
+Given the covariance parameters ``theta`` (lme4's relative Cholesky factor),
+the fixed effects are the generalised least-squares estimate and their
+covariance is ``sigma^2 (X' V^{-1} X)^{-1}`` at ``theta``, as in lme4.
+Intervals and p-values are Wald z (normal reference distribution), as in
+statsmodels. Log-likelihoods, AIC and BIC follow lme4: for a REML fit they use
+the REML log-likelihood, with ``p + len(theta) + 1`` parameters, and BIC uses
+the number of rows.
+
+Knows nothing of the data's meaning (architecture: engine layer).
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+import patsy.builtins
+from scipy import linalg, stats
+
+from backpain_analysis import mixed_engine as me
+from backpain_analysis.errors import DataError
+
+ENGINES = ("auto", "fast", "statsmodels")
+"""Accepted values of ``fit_lmm(engine=...)``; ``auto`` always uses ``fast``,
+which supports every structure ``fit_lmm`` accepts."""
+
+_FORMULA_FUNCTIONS = {"np": np, "numpy": np}
+"""Modules a formula may use, besides patsy's own names (``C``, ``I``, ``Q``, ``Sum``, ``center``, ...)."""
+
+_FORMULA_NAMES = frozenset(_FORMULA_FUNCTIONS) | frozenset(patsy.builtins.__all__) | {"True", "False", "None"}
+"""Names in a formula that are not columns."""
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The numeric model: arrays plus what ``predict`` needs to rebuild them."""
+
+    y: np.ndarray
+    x: np.ndarray
+    z: np.ndarray
+    codes: np.ndarray
+    levels: pd.Index
+    x_info: patsy.DesignInfo
+    z_info: patsy.DesignInfo
+    index: pd.Index
+    n_dropped: int
+    dropped_by_column: dict[str, int]
+
+    @property
+    def fixed_names(self) -> list[str]:
+        return list(self.x_info.column_names)
+
+    @property
+    def random_names(self) -> list[str]:
+        return list(self.z_info.column_names)
+
+
+def _formula_names(code: str) -> tuple[set[str], set[str]]:
+    """Column names (bare names and ``Q("...")`` strings) and function names used in one formula factor."""
+    tree = ast.parse(code.strip(), mode="eval")
+    called: set[str] = set()
+    bases: set[int] = set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            called.add(node.func.id)
+            bases.add(id(node.func))
+            if node.func.id == "Q" and node.args and isinstance(node.args[0], ast.Constant):
+                names.add(str(node.args[0].value))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            bases.add(id(node.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in bases:
+            names.add(node.id)
+    return names, called
+
+
+def _used_columns(data: pd.DataFrame, formulas: list[str], groups: str) -> tuple[list[str], str]:
+    """Columns the model uses (``groups`` last) and the outcome's column; DataError for absent ones."""
+    columns = [str(c) for c in data.columns]
+    used: list[str] = []
+    outcome = ""
+    for formula in formulas:
+        try:
+            desc = patsy.ModelDesc.from_formula(formula)
+        except patsy.PatsyError as error:
+            raise DataError(f"cannot read formula {formula!r}: {str(error).splitlines()[0]}") from None
+        for side, terms in (("lhs", desc.lhs_termlist), ("rhs", desc.rhs_termlist)):
+            for term in terms:
+                for factor in term.factors:
+                    try:
+                        names, _ = _formula_names(factor.code)
+                    except SyntaxError:
+                        raise DataError(f"cannot read term {factor.code!r} of formula {formula!r}") from None
+                    for name in sorted(names):
+                        if name in columns:
+                            used.append(name)
+                        elif name not in _FORMULA_NAMES:
+                            raise DataError(_absent(name, columns, formula))
+                    if side == "lhs":
+                        outcome = factor.code
+    if groups not in columns:
+        raise DataError(_absent(groups, columns, "groups"))
+    return list(dict.fromkeys(used + [groups])), outcome
+
+
+def _absent(name: str, columns: list[str], where: str) -> str:
+    near = [c for c in columns if c.lower() == name.lower()]
+    hint = f" (did you mean {near[0]!r}?)" if near else f"; columns are: {', '.join(columns[:12])}"
+    return f"{where!r} names column {name!r}, which is not in the data{hint}"
+
+
+def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str | None) -> _Design:
+    """Drop incomplete rows, evaluate both formulas with patsy, check the model can be fitted."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if "~" not in formula or not formula.split("~")[0].strip():
+        raise DataError(f"formula {formula!r} needs an outcome: write it as 'outcome ~ terms'")
+    re_formula = re_formula if re_formula is not None else "~ 1"
+    if not re_formula.strip().startswith("~"):
+        re_formula = "~ " + re_formula
+    used, outcome = _used_columns(data, [formula, re_formula], groups)
+    if outcome in data.columns and not (
+        pd.api.types.is_numeric_dtype(data[outcome]) and not pd.api.types.is_bool_dtype(data[outcome])
+    ):
+        raise DataError(f"outcome {outcome!r} is not numeric (dtype {data[outcome].dtype}); convert it with pd.to_numeric")
+    frame = data[used]
+    missing = frame.isna()
+    complete = ~missing.any(axis=1).to_numpy()
+    dropped_by_column = {c: int(n) for c, n in missing.sum().items() if n}
+    frame = frame.loc[complete]
+    env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
+    try:
+        y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise")
+        z = patsy.dmatrix(re_formula, frame, eval_env=env, NA_action="raise")
+    except patsy.PatsyError as error:
+        raise DataError(f"cannot build the model from {formula!r} / {re_formula!r}: {str(error).splitlines()[0]}") from None
+    if y.shape[1] != 1:
+        raise DataError(f"outcome {outcome!r} is not numeric; convert it with pd.to_numeric")
+    if z.shape[1] == 0:
+        raise DataError(f"re_formula {re_formula!r} has no random effect; use '~ 1' for a random intercept")
+    try:
+        codes, levels = pd.factorize(frame[groups], sort=True)
+    except TypeError:
+        codes, levels = pd.factorize(frame[groups])
+    design = _Design(
+        y=np.asarray(y, dtype=float)[:, 0],
+        x=np.asarray(x, dtype=float),
+        z=np.asarray(z, dtype=float),
+        codes=codes.astype(np.intp),
+        levels=pd.Index(levels),
+        x_info=x.design_info,
+        z_info=z.design_info,
+        index=frame.index,
+        n_dropped=int((~complete).sum()),
+        dropped_by_column=dropped_by_column,
+    )
+    _check_estimable(design, groups)
+    return design
+
+
+def _check_estimable(design: _Design, groups: str) -> None:
+    """DataError when the model cannot be estimated: too few rows or groups, collinear fixed effects."""
+    n, p = design.x.shape
+    q, g = design.z.shape[1], len(design.levels)
+    if p == 0:
+        raise DataError("the formula has no fixed effects; write 'outcome ~ 1' for an intercept only")
+    if n <= p:
+        raise DataError(f"{n} complete rows for {p} fixed-effect columns: need more rows than columns")
+    if g < q + 1 or n <= q * g:
+        raise DataError(
+            f"{g} groups of {groups!r} and {n} complete rows cannot support {q} random effect(s) per group "
+            f"(need at least {q + 1} groups and more than {q} rows per group on average)"
+        )
+    if not (np.all(np.isfinite(design.x)) and np.all(np.isfinite(design.y))):
+        raise DataError("the model's columns hold infinite values (check transformations such as np.log of 0)")
+    r, pivots = linalg.qr(design.x, mode="r", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int((diag > diag.max() * max(n, p) * np.finfo(float).eps).sum())
+    if rank < p:
+        names = ", ".join(repr(design.fixed_names[j]) for j in pivots[rank:])
+        raise DataError(f"fixed-effect columns are collinear: {names} duplicate other terms; drop them from the formula")
+
+
+def _fast_theta(deviance: me.ProfiledDeviance) -> tuple[np.ndarray, str, list[str]]:
+    optimum = me.minimize_deviance(deviance)
+    return optimum.theta, f"fast: {optimum.optimizer}", []
+
+
+def _statsmodels_theta(design: _Design, deviance: me.ProfiledDeviance, reml: bool) -> tuple[np.ndarray, str, list[str]]:
+    """statsmodels MixedLM: L-BFGS, then Nelder-Mead and Powell from the best point, until the optimum check passes.
+
+    Each attempt's covariance is converted to ``theta`` and scored with the
+    same profiled deviance, so attempts compare on one scale; the best is kept.
+    """
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    model = MixedLM(design.y, design.x, groups=design.codes, exog_re=design.z)
+    best: tuple[float, np.ndarray, object, str, list[str]] | None = None
+    trace: list[str] = []
+    for method in ("lbfgs", "nm", "powell"):
+        options: dict[str, object] = {} if method == "lbfgs" else {"maxiter": 2000 * me.n_theta(design.z.shape[1])}
+        if best is not None:
+            options["start_params"] = best[2].params_object
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = model.fit(reml=reml, method=method, **options)
+            except (np.linalg.LinAlgError, ValueError) as error:
+                trace.append(f"{method} failed ({error})")
+                continue
+        if not (np.isfinite(result.scale) and result.scale > 0):
+            trace.append(f"{method} failed (residual variance {result.scale})")
+            continue
+        theta = me.theta_from_covariance(np.asarray(result.cov_re) / result.scale)
+        value = deviance(theta)
+        trace.append(f"{method} {value:.4f}")
+        if best is None or value < best[0]:
+            notes = list(dict.fromkeys(f"statsmodels {method}: {w.message}" for w in caught))
+            if not result.converged:
+                notes.append(f"statsmodels {method} reported no convergence")
+            best = (value, theta, result, method, notes)
+            if me.check_optimum(deviance, theta).converged:
+                break
+    if best is None:
+        raise DataError(f"statsmodels MixedLM could not fit this model: {'; '.join(trace)}")
+    return best[1], f"statsmodels: {', '.join(trace)} (-2 log L); kept {best[3]}", best[4]
+
+
+def fit_lmm(
+    data: pd.DataFrame,
+    formula: str,
+    groups: str,
+    re_formula: str | None = None,
+    reml: bool = True,
+    *,
+    engine: str = "auto",
+    conf_level: float = 0.95,
+) -> LMMResult:
+    """Fit a linear mixed model with one grouping factor.
+
+    Parameters
+    ----------
+    data:
+        Long table, one row per observation. Rows with a missing value in any
+        column the model uses (outcome, terms, ``groups``) are dropped and
+        counted (``LMMResult.n_dropped``).
+    formula:
+        patsy formula of the fixed part, e.g. ``"y ~ x1 * x2 + week"``
+        (``C(col)`` for a categorical, ``np.log(x)``, ``I(x ** 2)``, ``Q("odd name")``).
+    groups:
+        Column identifying the group (client, subject) of each row.
+    re_formula:
+        Random effects per group, like statsmodels: ``None`` or ``"~ 1"`` a random
+        intercept; ``"~ week"`` intercept and slope for ``week`` (correlated);
+        ``"~ 0 + week"`` slope only.
+    reml:
+        Restricted maximum likelihood (default) or maximum likelihood.
+    engine:
+        ``"auto"`` (= ``"fast"``), ``"fast"`` or ``"statsmodels"`` (see the module docstring).
+    conf_level:
+        Level of the Wald intervals in ``params``, in (0, 1).
+
+    Returns
+    -------
+    LMMResult
+
+    Raises
+    ------
+    DataError
+        A formula names a column the data does not have, the outcome is not
+        numeric, the fixed effects are collinear, or there are too few groups
+        or rows for the random-effects structure (at least ``q + 1`` groups and
+        more than ``q`` rows per group on average for ``q`` random effects).
+    """
+    if engine not in ENGINES:
+        raise DataError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if not 0.0 < conf_level < 1.0:
+        raise DataError(f"conf_level must be between 0 and 1, not {conf_level}")
+    design = _build_design(data, formula, groups, re_formula)
+    stats_ = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
+    deviance = me.ProfiledDeviance(stats_, reml=reml)
+    if engine == "statsmodels":
+        theta, optimizer, messages = _statsmodels_theta(design, deviance, reml)
+    else:
+        theta, optimizer, messages = _fast_theta(deviance)
+    return LMMResult._from_theta(
+        design=design,
+        deviance=deviance,
+        theta=theta,
+        spec=_Spec(formula, groups, re_formula if re_formula is not None else "~ 1", reml, engine, conf_level),
+        optimizer=optimizer,
+        engine_messages=messages,
+    )
+
+
+@dataclass(frozen=True)
+class _Spec:
+    formula: str
+    groups: str
+    re_formula: str
+    reml: bool
+    engine: str
+    conf_level: float
+
+
+@dataclass(eq=False)
+class LMMResult:
+    """A fitted linear mixed model.
+
+    Attributes
+    ----------
+    params:
+        Fixed effects, one row per term: ``term`` (patsy's column name, the
+        intercept is ``Intercept``), ``estimate``, ``std_error``, ``statistic``
+        (Wald z), ``p_value`` (two-sided, normal), ``conf_low``, ``conf_high``
+        (Wald z interval at ``conf_level``). Units: outcome units per unit of the term.
+    conf_level:
+        Level of the intervals in ``params``.
+    variance_components:
+        ``group`` (the grouping column, or ``Residual``), ``term`` (broom.mixed
+        style: ``sd__Intercept``, ``cor__Intercept.week``, ``sd__Observation``),
+        ``kind`` (``sd`` or ``cor``), ``var1``, ``var2`` (random-effect
+        terms; ``var2`` only for correlations), ``estimate`` (SD in outcome
+        units per unit of ``var1``; correlation unitless, NaN when an SD is 0).
+    random_effects:
+        Conditional modes (BLUPs) per group: ``level`` (the group's value),
+        ``term``, ``estimate`` (deviation from the fixed effect), ``std_error``
+        (conditional SD given the estimated parameters, lme4's ``condVar``).
+    converged:
+        The optimum check passed: every component of the Newton step
+        ``H^{-1} g`` of the deviance in ``theta`` is below 0.002 (lme4's rule).
+    boundary:
+        Some random-effect SD is exactly 0 (a diagonal ``theta`` is 0): the
+        estimate lies on the boundary of the parameter space.
+    singular:
+        The random-effects covariance is singular or nearly so (a diagonal
+        ``theta`` below 1e-4, lme4's ``isSingular``); correlations of +-1 and
+        zero SDs are of this kind. Simplify ``re_formula``.
+    optimizer:
+        The engine and optimisers run (for statsmodels, each attempt's ``-2 log L``).
+    gradient_norm:
+        Euclidean norm of the gradient of ``-2 log L`` with respect to ``theta`` at the estimate.
+    messages:
+        Problems and notes as text (non-convergence, singular fit, dropped rows, statsmodels warnings).
+    loglik:
+        Log-likelihood at the estimate (REML log-likelihood for a REML fit).
+    reml_criterion:
+        ``-2 loglik`` for a REML fit, lme4's "REML criterion"; NaN for an ML fit.
+    aic, bic:
+        ``-2 loglik + 2 k`` and ``-2 loglik + log(nobs) k``, ``k = p + len(theta) + 1``.
+    nobs, ngroups, n_dropped:
+        Rows used, groups, rows dropped for missing values.
+    theta:
+        lme4's covariance parameters (relative Cholesky factor, column-major).
+    scale:
+        Residual variance ``sigma^2``.
+    """
+
+    params: pd.DataFrame
+    conf_level: float
+    variance_components: pd.DataFrame
+    random_effects: pd.DataFrame
+    converged: bool
+    boundary: bool
+    singular: bool
+    optimizer: str
+    gradient_norm: float
+    messages: list[str]
+    loglik: float
+    reml_criterion: float
+    aic: float
+    bic: float
+    nobs: int
+    ngroups: int
+    n_dropped: int
+    theta: np.ndarray
+    scale: float
+    formula: str
+    groups: str
+    re_formula: str
+    reml: bool
+    engine: str
+    _cov_beta: np.ndarray = field(repr=False)
+    _cov_re: np.ndarray = field(repr=False)
+    _blups: np.ndarray = field(repr=False)
+    _design: _Design = field(repr=False)
+
+    @classmethod
+    def _from_theta(
+        cls,
+        design: _Design,
+        deviance: me.ProfiledDeviance,
+        theta: np.ndarray,
+        spec: _Spec,
+        optimizer: str,
+        engine_messages: list[str],
+    ) -> LMMResult:
+        sol = deviance.solution(theta)
+        check = me.check_optimum(deviance, theta)
+        q = design.z.shape[1]
+        diag_theta = np.abs(np.asarray(theta)[me.identity_theta(q) == 1.0])
+        n, p = design.x.shape
+        k = p + len(theta) + 1
+        messages = _status_messages(design, spec, check, diag_theta) + engine_messages
+        return cls(
+            params=_tidy_params(design.fixed_names, sol.beta, sol.cov_beta, spec.conf_level),
+            conf_level=spec.conf_level,
+            variance_components=_variance_components(design.random_names, spec.groups, sol.sigma2 * sol.relative_cov, sol.sigma2),
+            random_effects=_random_effects(design, sol),
+            converged=check.converged,
+            boundary=bool(np.any(diag_theta == 0.0)),
+            singular=bool(np.any(diag_theta < me.SINGULAR_TOL)),
+            optimizer=optimizer,
+            gradient_norm=float(np.linalg.norm(check.gradient)),
+            messages=messages,
+            loglik=-sol.deviance / 2.0,
+            reml_criterion=sol.deviance if spec.reml else float("nan"),
+            aic=sol.deviance + 2.0 * k,
+            bic=sol.deviance + np.log(n) * k,
+            nobs=n,
+            ngroups=len(design.levels),
+            n_dropped=design.n_dropped,
+            theta=np.asarray(theta, dtype=float),
+            scale=sol.sigma2,
+            formula=spec.formula,
+            groups=spec.groups,
+            re_formula=spec.re_formula,
+            reml=spec.reml,
+            engine=spec.engine,
+            _cov_beta=sol.cov_beta,
+            _cov_re=sol.sigma2 * sol.relative_cov,
+            _blups=sol.random_effects,
+            _design=design,
+        )
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance matrix of the fixed effects (rows and columns named by term)."""
+        names = self._design.fixed_names
+        return pd.DataFrame(self._cov_beta, index=names, columns=names)
+
+    def cov_re(self) -> pd.DataFrame:
+        """Covariance matrix of the random effects, in outcome units (rows and columns named by term)."""
+        names = self._design.random_names
+        return pd.DataFrame(self._cov_re, index=names, columns=names)
+
+    def predict(self, newdata: pd.DataFrame | None = None, include_random: bool = True) -> pd.Series:
+        """Predicted outcome, in outcome units.
+
+        Parameters
+        ----------
+        newdata:
+            Rows to predict; ``None`` predicts the rows used in the fit (index
+            of ``data``). Needs the formula's columns, and ``groups`` when
+            ``include_random``. A row with a missing value gets NaN.
+        include_random:
+            Add the group's conditional modes (a group not seen in the fit
+            gets the population prediction, random effects 0); ``False`` gives
+            the population-level prediction ``X beta``.
+        """
+        design = self._design
+        beta = self.params["estimate"].to_numpy()
+        if newdata is None:
+            x, z, codes, index = design.x, design.z, design.codes, design.index
+        else:
+            x, z, codes, index = self._new_design(newdata, include_random)
+        fitted = x @ beta
+        if include_random:
+            blups = np.vstack([self._blups, np.zeros((1, z.shape[1]))])
+            fitted = fitted + np.einsum("ij,ij->i", z, blups[codes])
+        return pd.Series(fitted, index=index, name="predicted")
+
+    def _new_design(self, newdata: pd.DataFrame, include_random: bool) -> tuple[np.ndarray, ...]:
+        design = self._design
+        env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
+        keep_na = patsy.NAAction(NA_types=[])
+        try:
+            (x,) = patsy.build_design_matrices([design.x_info], newdata, eval_env=env, NA_action=keep_na)
+            (z,) = patsy.build_design_matrices([design.z_info], newdata, eval_env=env, NA_action=keep_na)
+        except (patsy.PatsyError, KeyError, NameError) as error:
+            raise DataError(f"cannot build the model's columns from newdata: {str(error).splitlines()[0]}") from None
+        codes = np.full(len(newdata), len(design.levels))
+        if include_random:
+            if self.groups not in newdata.columns:
+                raise DataError(f"newdata has no {self.groups!r} column: needed for include_random=True")
+            found = design.levels.get_indexer(newdata[self.groups])
+            codes = np.where(found >= 0, found, len(design.levels))
+        return np.asarray(x, dtype=float), np.asarray(z, dtype=float), codes, newdata.index
+
+    def summary(self) -> str:
+        """lme4-like text: fit criteria, random effects, fixed effects, status and messages."""
+        crit = f"REML criterion {self.reml_criterion:.4f}" if self.reml else f"deviance {-2 * self.loglik:.4f}"
+        lines = [
+            f"Linear mixed model fit by {'REML' if self.reml else 'maximum likelihood'} ({self.optimizer})",
+            f"Formula: {self.formula}   random: {self.re_formula} | {self.groups}",
+            f"{crit}   log-likelihood {self.loglik:.4f}   AIC {self.aic:.2f}   BIC {self.bic:.2f}",
+            f"Observations: {self.nobs} ({self.n_dropped} dropped for missing values)   groups ({self.groups}): {self.ngroups}",
+            "",
+            "Random effects:",
+            self._random_table().to_string(index=False),
+            "",
+            f"Fixed effects (Wald z, {self.conf_level:.0%} intervals):",
+            self.params.to_string(index=False, float_format=lambda v: f"{v:.6g}"),
+            "",
+            f"Status: {self._status()}",
+        ]
+        lines += [f"Note: {m}" for m in self.messages]
+        return "\n".join(lines)
+
+    def _status(self) -> str:
+        state = "converged" if self.converged else "NOT CONVERGED"
+        shape = "boundary (singular) fit" if self.boundary else "singular fit" if self.singular else "not singular"
+        return f"{state} (|gradient| {self.gradient_norm:.2g}); {shape}"
+
+    def _random_table(self) -> pd.DataFrame:
+        """Random effects the way lme4 prints them: one row per SD, correlations beside."""
+        vc = self.variance_components
+        sds = vc[vc["kind"] == "sd"]
+        cors = vc[vc["kind"] == "cor"]
+        rows = []
+        for row in sds.itertuples(index=False):
+            corr = cors[cors["var2"] == row.var1]
+            rows.append(
+                {
+                    "group": row.group,
+                    "term": row.var1 if row.group != "Residual" else "",
+                    "variance": row.estimate**2,
+                    "sd": row.estimate,
+                    "corr": " ".join(f"{c:.2f}" for c in corr["estimate"]),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>Linear mixed model</b> ({'REML' if self.reml else 'ML'}, {html.escape(self.optimizer)})<br>"
+            f"{html.escape(self.formula)}; random {html.escape(self.re_formula)} | {html.escape(self.groups)}<br>"
+            f"{self.nobs} rows ({self.n_dropped} dropped), {self.ngroups} groups; "
+            f"log-likelihood {self.loglik:.3f}; {html.escape(self._status())}</p>"
+        )
+        notes = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
+        return (
+            head
+            + f"<p>Fixed effects (Wald z, {self.conf_level:.0%} intervals)</p>"
+            + self.params.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+            + "<p>Random effects</p>"
+            + self._random_table().to_html(index=False, float_format=lambda v: f"{v:.4g}")
+            + (f"<ul>{notes}</ul>" if notes else "")
+        )
+
+
+def _tidy_params(names: list[str], beta: np.ndarray, cov: np.ndarray, conf_level: float) -> pd.DataFrame:
+    se = np.sqrt(np.diag(cov))
+    z = beta / se
+    crit = stats.norm.ppf(0.5 + conf_level / 2.0)
+    return pd.DataFrame(
+        {
+            "term": names,
+            "estimate": beta,
+            "std_error": se,
+            "statistic": z,
+            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "conf_low": beta - crit * se,
+            "conf_high": beta + crit * se,
+        }
+    )
+
+
+def _variance_components(names: list[str], groups: str, cov_re: np.ndarray, sigma2: float) -> pd.DataFrame:
+    sd = np.sqrt(np.diag(cov_re))
+    rows = [{"group": groups, "term": f"sd__{a}", "kind": "sd", "var1": a, "var2": None, "estimate": s} for a, s in zip(names, sd)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov_re / np.outer(sd, sd)
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            value = float(np.clip(corr[i, j], -1.0, 1.0)) if sd[i] > 0 and sd[j] > 0 else float("nan")
+            rows.append(
+                {"group": groups, "term": f"cor__{names[i]}.{names[j]}", "kind": "cor", "var1": names[i], "var2": names[j], "estimate": value}
+            )
+    rows.append({"group": "Residual", "term": "sd__Observation", "kind": "sd", "var1": "Observation", "var2": None, "estimate": np.sqrt(sigma2)})
+    return pd.DataFrame(rows)
+
+
+def _random_effects(design: _Design, sol: me.ProfiledSolution) -> pd.DataFrame:
+    g, q = sol.random_effects.shape
+    return pd.DataFrame(
+        {
+            "level": np.repeat(np.asarray(design.levels, dtype=object), q),
+            "term": np.tile(design.random_names, g),
+            "estimate": sol.random_effects.ravel(),
+            "std_error": sol.random_effects_se.ravel(),
+        }
+    )
+
+
+def _status_messages(design: _Design, spec: _Spec, check: me.OptimumCheck, diag_theta: np.ndarray) -> list[str]:
+    messages = []
+    if design.n_dropped:
+        detail = ", ".join(f"{c} ({n})" for c, n in design.dropped_by_column.items())
+        messages.append(f"dropped {design.n_dropped} rows with missing values in: {detail}")
+    if not np.all(np.isfinite(check.newton_step)):
+        messages.append("not converged: the deviance's Hessian at the estimate is not positive definite (a saddle point)")
+    elif not check.converged:
+        messages.append(
+            f"not converged: Newton step max |H^-1 g| = {np.abs(check.newton_step).max():.2g} in theta "
+            f"(tolerance {me.NEWTON_STEP_TOL}); estimates may be off the optimum"
+        )
+    small = [name for name, t in zip(design.random_names, diag_theta) if t < me.SINGULAR_TOL]
+    if small:
+        messages.append(
+            f"singular fit: the random-effects covariance of {spec.groups!r} is (nearly) singular at "
+            f"{', '.join(small)} (an SD of 0 or a correlation of +-1); consider a simpler re_formula"
+        )
+    return messages
