@@ -270,7 +270,7 @@ class ReverseCausation:
 
     rho: float = 0.6
     sd: float = 1.0
-    cut: float = 0.4
+    cut: float = 1.0
 
 
 BAD_ROW_KINDS: tuple[tuple[str, str, str], ...] = (
@@ -573,12 +573,13 @@ def _mu(
     else:
         strength = model.strength_sets_within * ds
     slope = model.week + np.array([model.program_week.get(p, 0.0) for p in c.program]) + u[:, 1]
+    rest = model.flexibility_min_within * df + model.strength_x_flexibility_within * ds * df
     mu = (
-        model.intercept + u[:, :1] + slope[:, None] * weeks[None, :]
-        + strength + model.flexibility_min_within * df + model.strength_x_flexibility_within * ds * df
+        model.intercept + u[:, :1] + slope[:, None] * weeks[None, :] + strength + rest
         + (model.strength_sets_between * s_bar + model.flexibility_min_between * f_bar)[:, None]
     )
-    return mu, {"strength_sets_mean": s_bar, "flexibility_min_mean": f_bar, "within_strength": strength, "ds": ds}
+    parts = {"within_strength": strength, "within_rest": rest, "ds": ds, "df": df}
+    return mu, {"strength_sets_mean": s_bar, "flexibility_min_mean": f_bar, **parts}
 
 
 def _observe(value: np.ndarray, low: float, high: float, step: float) -> np.ndarray:
@@ -754,7 +755,7 @@ def simulate(
     n_weeks: int,
     seed: int,
     *,
-    reverse_causation: bool = False,
+    reverse_causation: bool | Mapping[str, float] = False,
     dose_response: str = "linear",
     bad_rows: bool = True,
     program_advantage: bool = False,
@@ -771,8 +772,10 @@ def simulate(
         Seed of the one ``numpy.random.Generator`` behind every draw: the same
         arguments give identical tables and truth.
     reverse_causation:
-        Add an AR(1) pain flare (:class:`ReverseCausation`) that cuts the next
-        week's training, so same-week models are biased.
+        ``True`` adds an AR(1) pain flare (:class:`ReverseCausation`) that
+        cuts the next week's training, so same-week models are biased; a
+        mapping does the same with some of its fields changed, e.g.
+        ``{"rho": 0.8}``.
     dose_response:
         ``"linear"`` or ``"saturating"``: the within-client strength effect
         is ``emax * (1 - exp(-S_t-1 / k)) - client mean``, ``k`` =
@@ -805,7 +808,10 @@ def simulate(
     base = OUTCOME_MODELS if program_advantage else {k: replace(m, program_week={}) for k, m in OUTCOME_MODELS.items()}
     models = _with_overrides(base, outcome_models or {})
     train = replace(TrainingModel(), **dict(training or {}))
-    rc = ReverseCausation() if reverse_causation else None
+    if isinstance(reverse_causation, Mapping):
+        rc = replace(ReverseCausation(), **dict(reverse_causation))
+    else:
+        rc = ReverseCausation() if reverse_causation else None
     rng = np.random.default_rng(seed)
 
     c = _draw_clients(rng, n, n_weeks, train)
@@ -820,9 +826,9 @@ def simulate(
     scores, measured, expected, per_instrument, per_client = {}, {}, {}, {}, {}
     for name, model in models.items():
         info = instrument(name)
-        sd = np.array([model.sd_intercept, model.sd_week])
-        corr = np.array([[1.0, model.corr_intercept_week], [model.corr_intercept_week, 1.0]])
-        u = rng.multivariate_normal(np.zeros(2), corr * np.outer(sd, sd), size=n, method="cholesky")
+        z = rng.standard_normal((n, 2))
+        rho = model.corr_intercept_week
+        u = np.column_stack([model.sd_intercept * z[:, 0], model.sd_week * (rho * z[:, 0] + math.sqrt(1 - rho**2) * z[:, 1])])
         takes = rng.random(n) < model.client_share
         schedule = (weeks % model.every == 0)[None, :] & active & takes[:, None]
         measured[name] = schedule & ((weeks == 0)[None, :] | (rng.random((n, n_weeks)) < model.measured_share))
@@ -875,7 +881,7 @@ def simulate(
         "n_clients": n,
         "n_weeks": n_weeks,
         "options": {
-            "reverse_causation": reverse_causation,
+            "reverse_causation": rc is not None,
             "dose_response": dose_response,
             "bad_rows": bad_rows,
             "program_advantage": program_advantage,
@@ -918,9 +924,8 @@ def _instrument_truth(
     effects.update({term: getattr(model, term) for term in EFFECT_TERMS[1:]})
     dose = {"shape": dose_response}
     if dose_response == "saturating":
-        ds, contribution = means["ds"], means["within_strength"]
-        projection = float((contribution * ds)[fit].sum() / (ds * ds)[fit].sum()) if fit.any() else None
-        effects["strength_sets_within"] = projection
+        projection = _linear_projection(means, fit)
+        effects.update(projection)
         dose.update(
             {
                 "formula": "emax * (1 - exp(-S / k)) minus its client mean over the fit weeks",
@@ -931,7 +936,6 @@ def _instrument_truth(
             }
         )
     weeks = np.arange(mu.shape[1])
-    in_study = active.sum(axis=0) > 0
     return {
         "unit": info.unit,
         "higher_is_better": info.higher_is_better,
@@ -939,7 +943,6 @@ def _instrument_truth(
         "step": model.step,
         "effects": effects,
         "week_by_program": {p: model.week + program_week[p] for p in PROGRAMS},
-        "program_week_vs_reference": program_week,
         "random_effects": {
             "sd_intercept": model.sd_intercept,
             "sd_week": model.sd_week,
@@ -954,14 +957,65 @@ def _instrument_truth(
         "fit_observations": int(fit.sum()),
         "clipped_share": float(outside[measured].mean()) if measured.any() else 0.0,
         "responders": responders,
-        "expected_by_program_week": {
-            p: [
-                float(mu[(c.program == p) & active[:, t], t].mean()) if ((c.program == p) & active[:, t]).any() else None
-                for t in weeks[in_study]
-            ]
-            for p in PROGRAMS
-        },
+        "programs": _program_truth(c, mu - u[:, :1] - u[:, 1:] * weeks[None, :], active, program_week, model.every),
     }
+
+
+def _program_truth(c: _Clients, fixed: np.ndarray, active: np.ndarray, program_week: dict[str, float], every: int) -> dict:
+    """Program effects on the weekly slope: direct (the parameter) and total (including training).
+
+    ``fixed_change_by_week``: per program, the mean over its clients still in
+    the study of the noise-free change from week 0 without random effects.
+    ``total_week_vs_reference``: least-squares slope over the instrument's
+    scheduled weeks (0, every, 2 x every, ...) of that curve minus the
+    reference program's: the program x week contrast of a model without
+    exposure terms. It differs from the direct effect by the part carried by
+    the programs' different training (the ramp-up weeks).
+    """
+    weeks = np.arange(fixed.shape[1])
+    change = fixed - fixed[:, :1]
+    curves: dict[str, np.ndarray] = {}
+    for p in PROGRAMS:
+        members = (c.program == p)[:, None] & active
+        count = members.sum(axis=0)
+        curves[p] = np.where(count > 0, (change * members).sum(axis=0) / np.maximum(count, 1), np.nan)
+    scheduled = weeks % every == 0
+    total: dict[str, float | None] = {}
+    for p in PROGRAMS:
+        ok = scheduled & np.isfinite(curves[p] - curves[PROGRAMS[0]])
+        total[p] = float(np.polyfit(weeks[ok], (curves[p] - curves[PROGRAMS[0]])[ok], 1)[0]) if ok.sum() >= 2 else None
+    return {
+        "direct_week_vs_reference": program_week,
+        "total_week_vs_reference": total,
+        "fixed_change_by_week": {p: [None if math.isnan(v) else float(v) for v in curve] for p, curve in curves.items()},
+    }
+
+
+def _detrend(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Residuals of each client's own least-squares line on week over ``mask`` (0 elsewhere)."""
+    t = np.broadcast_to(np.arange(values.shape[1], dtype=float), values.shape)
+    w = mask.astype(float)
+    count = np.maximum(w.sum(axis=1, keepdims=True), 1.0)
+    t_c = t - (w * t).sum(axis=1, keepdims=True) / count
+    x_c = values - (w * values).sum(axis=1, keepdims=True) / count
+    stt = (w * t_c * t_c).sum(axis=1, keepdims=True)
+    slope = np.divide((w * t_c * x_c).sum(axis=1, keepdims=True), stt, out=np.zeros_like(stt), where=stt > 0)
+    return w * (x_c - slope * t_c)
+
+
+def _linear_projection(means: dict[str, np.ndarray], fit: np.ndarray) -> dict[str, float]:
+    """What the linear within terms converge to when the strength effect saturates.
+
+    The whole true within-client part (saturating strength curve, linear
+    flexibility, interaction) is projected on the three linear within terms,
+    after removing each client's own intercept and week slope (the random
+    effects' role), over the fit weeks.
+    """
+    ds, df = means["ds"], means["df"]
+    target = means["within_strength"] + means["within_rest"]
+    design = np.stack([_detrend(x, fit)[fit] for x in (ds, df, ds * df)], axis=1)
+    coef = np.linalg.lstsq(design, _detrend(target, fit)[fit], rcond=None)[0] if fit.any() else [math.nan] * 3
+    return dict(zip(EFFECT_TERMS[1:4], (float(v) for v in coef), strict=True))
 
 
 def _client_truth(c: _Clients, per_client: dict) -> list[dict]:
