@@ -6,8 +6,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, outcome_short, outcome_unit, styled
+from backpain_analysis.instruments import instrument
+from backpain_analysis.volume_model import CLINICAL_UNITS, FLEXIBILITY, INTERACTION, STRENGTH
 
 EXPOSURE_NAMES: dict[str, str] = {
     "strength_sets": "core + back strength",
@@ -76,4 +79,202 @@ def plot_forest(effects: pd.DataFrame, outcome: str, level: float = 0.95) -> Fig
     ax.set_xlabel(f"improvement in {outcome_short(outcome)}, {outcome_unit(outcome)} ({100 * level:.0f} % CI; positive = better)")
     fig.suptitle(f"Training volume and {outcome_short(outcome)}: within- and between-client effects")
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2, fontsize=8)
+    return fig
+
+
+def _sign(outcome: str) -> float:
+    """+1 when higher scores are better, -1 otherwise (custom outcomes: higher is worse, like pain)."""
+    try:
+        return 1.0 if instrument(outcome).higher_is_better else -1.0
+    except KeyError:
+        return -1.0
+
+
+def interaction_surface(params: pd.DataFrame, design: pd.DataFrame, outcome: str, points: int = 41) -> pd.DataFrame:
+    """Predicted change against the client's usual week over a grid of within-client deviations.
+
+    ``change = bSW * s + bFW * f + bSF * s * f`` with ``s`` and ``f`` the
+    week's strength sets and flexibility minutes above (below, if negative)
+    the client's own mean, over the 5th to 95th percentile of the deviations
+    observed in ``design``.
+
+    Parameters
+    ----------
+    params:
+        Tidy fixed effects of the volume model.
+    design:
+        The rows the model was fitted on (``VolumeModelResult.design``).
+    outcome:
+        The instrument (for the direction of improvement).
+    points:
+        Grid points per axis.
+
+    Returns
+    -------
+    DataFrame: ``strength_sets_within`` (sets/week), ``flexibility_min_within``
+    (min/week), ``change`` (outcome units), ``improvement`` (``change``
+    signed so that positive is better).
+    """
+    beta = params.set_index("term")["estimate"]
+    axes = {
+        column: np.linspace(*np.quantile(design[column], [0.05, 0.95]), points)
+        for column in ("strength_sets_within", "flexibility_min_within")
+    }
+    s, f = np.meshgrid(axes["strength_sets_within"], axes["flexibility_min_within"], indexing="ij")
+    change = beta["strength_sets_within"] * s + beta["flexibility_min_within"] * f + beta["strength_x_flexibility_within"] * s * f
+    return pd.DataFrame(
+        {
+            "strength_sets_within": s.ravel(),
+            "flexibility_min_within": f.ravel(),
+            "change": change.ravel(),
+            "improvement": _sign(outcome) * change.ravel(),
+        }
+    )
+
+
+@styled
+def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcome: str, max_points: int = 1500) -> Figure:
+    """Contour map of the predicted improvement over strength and flexibility deviations.
+
+    Parameters
+    ----------
+    surface:
+        From :func:`interaction_surface`.
+    design:
+        The fitted rows; their deviations are drawn as grey dots (at most
+        ``max_points``, evenly spaced rows) to show where the data are.
+    outcome:
+        The instrument (colour-bar label).
+    """
+    strength = np.sort(surface["strength_sets_within"].unique())
+    flexibility = np.sort(surface["flexibility_min_within"].unique())
+    grid = surface.pivot(index="flexibility_min_within", columns="strength_sets_within", values="improvement").to_numpy()
+    limit = float(np.nanmax(np.abs(grid))) or 1.0
+    fig = new_figure(height=4.8)
+    ax = fig.subplots()
+    levels = MaxNLocator(nbins=12, symmetric=True).tick_values(-limit, limit)
+    filled = ax.contourf(strength, flexibility, grid, levels=levels, cmap="PuOr_r")
+    lines = ax.contour(strength, flexibility, grid, levels=levels[::2], colors="black", linewidths=0.5)
+    ax.clabel(lines, fontsize=7, fmt="%g")
+    shown = design.iloc[np.unique(np.linspace(0, len(design) - 1, min(max_points, len(design))).round().astype(int))]
+    ax.scatter(shown["strength_sets_within"], shown["flexibility_min_within"], s=4, color=GREY, alpha=0.5, linewidths=0)
+    ax.set_xlim(strength[0], strength[-1])
+    ax.set_ylim(flexibility[0], flexibility[-1])
+    ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.6, linestyle=":")
+    ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.6, linestyle=":")
+    ax.grid(False)
+    ax.set_xlabel("core + back sets above the client's usual week (sets/week)")
+    ax.set_ylabel("flexibility minutes above usual (min/week)")
+    bar = fig.colorbar(filled, ax=ax)
+    bar.set_label(f"predicted improvement in {outcome_short(outcome)}, {outcome_unit(outcome)} (positive = better)")
+    ax.set_title(f"Strength x flexibility: {outcome_short(outcome)} the week after, vs a usual week")
+    return fig
+
+
+DOSE_LABELS: dict[str, str] = {
+    "strength_sets": "core + back sets\nin the week before (sets/week)",
+    "flexibility_min": "flexibility minutes\nin the week before (min/week)",
+}
+
+
+@styled
+def plot_dose_response(curves: pd.DataFrame, flattening: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+    """Benefit of a week's training against a week of none, by dose, one panel per exposure.
+
+    Parameters
+    ----------
+    curves:
+        ``DoseResponseResult.curves``: ``exposure``, ``dose``, ``estimate``,
+        ``conf_low``, ``conf_high`` (outcome change against dose 0).
+    flattening:
+        ``DoseResponseResult.flattening``: ``exposure``, ``plateau``,
+        ``estimate`` (the flattening dose, drawn as a dashed line when
+        ``plateau``).
+    outcome:
+        The instrument (axis label, direction of improvement).
+    level:
+        Confidence level of the bands (legend text).
+    """
+    sign = _sign(outcome)
+    exposures = list(dict.fromkeys(curves["exposure"]))
+    fig = new_figure(height=3.9)
+    axes = np.atleast_1d(fig.subplots(1, len(exposures), sharey=True))
+    colours = {"strength_sets": OKABE_ITO["blue"], "flexibility_min": OKABE_ITO["green"]}
+    for ax, exposure in zip(axes, exposures, strict=True):
+        rows = curves[curves["exposure"] == exposure]
+        colour = colours.get(exposure, OKABE_ITO["orange"])
+        bounds = np.sort(sign * rows[["conf_low", "conf_high"]].to_numpy(float), axis=1)
+        ax.fill_between(rows["dose"], bounds[:, 0], bounds[:, 1], color=colour, alpha=0.2, linewidth=0, label=f"{100 * level:.0f} % CI")
+        ax.plot(rows["dose"], sign * rows["estimate"], color=colour, label="estimate")
+        ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.8)
+        plateau = flattening[(flattening["exposure"] == exposure) & flattening["plateau"].astype(bool)]
+        if len(plateau):
+            dose = float(plateau["estimate"].iloc[0])
+            ax.axvline(dose, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1)
+            ax.text(dose, ax.get_ylim()[1], f" 90 % of benefit\n by {dose:.0f}", fontsize=8, va="top", color=OKABE_ITO["vermillion"])
+        ax.set_xlabel(DOSE_LABELS.get(exposure, exposure))
+        ax.set_xlim(0, rows["dose"].max())
+        ax.legend(loc="upper left", fontsize=8)
+    axes[0].set_ylabel(f"improvement in {outcome_short(outcome)}, {outcome_unit(outcome)}")
+    fig.suptitle(f"Dose-response: {outcome_short(outcome)} after a week of training vs a week of none")
+    return fig
+
+
+ANALYSIS_LABELS: dict[str, str] = {
+    "main": "main model (mixed, lag 1)",
+    "gee_exchangeable": "GEE, exchangeable",
+    "gee_ar1": "GEE, AR(1)",
+    "lag_0": "same week (lag 0)",
+    "lag_2": "lag 2 weeks",
+    "lag_3": "lag 3 weeks",
+    "detrended": "detrended exposures",
+    "complete_followup": "complete follow-up only",
+}
+"""Reader-facing names of the analyses of :func:`backpain_analysis.sensitivity.sensitivity_table`."""
+
+_WITHIN_STEPS: dict[str, tuple[float, str]] = {
+    "strength_sets_within": (CLINICAL_UNITS[STRENGTH][0], f"strength\nper {CLINICAL_UNITS[STRENGTH][1]}"),
+    "flexibility_min_within": (CLINICAL_UNITS[FLEXIBILITY][0], f"flexibility\nper {CLINICAL_UNITS[FLEXIBILITY][1]}"),
+    INTERACTION: (
+        CLINICAL_UNITS[STRENGTH][0] * CLINICAL_UNITS[FLEXIBILITY][0],
+        f"strength x flexibility\nper {CLINICAL_UNITS[STRENGTH][0]:g} sets x {CLINICAL_UNITS[FLEXIBILITY][0]:g} min",
+    ),
+}
+
+
+@styled
+def plot_sensitivity(table: pd.DataFrame, outcome: str) -> Figure:
+    """The within-client effects under each analysis, one panel per term, as improvements.
+
+    Parameters
+    ----------
+    table:
+        :func:`backpain_analysis.sensitivity.sensitivity_table`: ``analysis``,
+        ``term``, ``estimate``, ``conf_low``, ``conf_high`` (per set/week,
+        min/week, set x min). Effects are drawn per the volume model's
+        clinical units (10 sets/week, 30 min/week) and signed so that
+        positive is better.
+    outcome:
+        The instrument (axis label, direction).
+    """
+    sign = _sign(outcome)
+    analyses = list(dict.fromkeys(table["analysis"]))
+    terms = [t for t in _WITHIN_STEPS if t in set(table["term"])]
+    fig = new_figure(height=1.6 + 0.32 * len(analyses))
+    axes = np.atleast_1d(fig.subplots(1, len(terms), sharey=True))
+    y = np.arange(len(analyses))[::-1]
+    for ax, term in zip(axes, terms, strict=True):
+        step, label = _WITHIN_STEPS[term]
+        rows = table[table["term"] == term].set_index("analysis").reindex(analyses)
+        values = sign * step * rows[["estimate", "conf_low", "conf_high"]].to_numpy(float)
+        low, high = np.minimum(values[:, 1], values[:, 2]), np.maximum(values[:, 1], values[:, 2])
+        colours = [OKABE_ITO["vermillion"] if a == "main" else OKABE_ITO["blue"] for a in analyses]
+        ax.hlines(y, low, high, colors=colours, linewidth=2)
+        ax.scatter(values[:, 0], y, color=colours, zorder=3, s=22)
+        ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.8)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel(f"improvement, {outcome_unit(outcome)}")
+        ax.grid(axis="y", visible=False)
+    axes[0].set_yticks(y, [ANALYSIS_LABELS.get(a, a) for a in analyses], fontsize=8)
+    fig.suptitle(f"Within-client effects on {outcome_short(outcome)} under other analyses")
     return fig
