@@ -212,7 +212,8 @@ def compare_programs(
     """
     if by not in panel.columns:
         raise DataError(f"no '{by}' column: give each client a {by} in clients.csv to compare programs")
-    programs = sorted(str(p) for p in panel[by].dropna().unique())
+    panel = panel.assign(**{by: panel[by].map(lambda value: value if pd.isna(value) else str(value))})
+    programs = sorted(panel[by].dropna().unique())
     if len(programs) < 2:
         raise DataError(f"only {len(programs)} {by} in the data: at least 2 are needed to compare")
     if reference is None:

@@ -27,10 +27,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy.stats import norm
 from statsmodels.genmod.cov_struct import Autoregressive, Exchangeable
 
 from backpain_analysis.errors import DataError
@@ -94,18 +92,16 @@ def fit_gee(design: pd.DataFrame, outcome: str, correlation: str, conf_level: fl
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = model.fit(cov_type="robust")
-    estimate, se = result.params.to_numpy(), result.bse.to_numpy()
-    z = float(norm.ppf(0.5 + conf_level / 2))
-    statistic = estimate / se
+    limits = result.conf_int(alpha=1 - conf_level)
     return pd.DataFrame(
         {
             "term": list(result.params.index),
-            "estimate": estimate,
-            "std_error": se,
-            "statistic": statistic,
-            "p_value": 2 * norm.sf(np.abs(statistic)),
-            "conf_low": estimate - z * se,
-            "conf_high": estimate + z * se,
+            "estimate": result.params.to_numpy(),
+            "std_error": result.bse.to_numpy(),
+            "statistic": result.tvalues.to_numpy(),
+            "p_value": result.pvalues.to_numpy(),
+            "conf_low": limits[0].to_numpy(),
+            "conf_high": limits[1].to_numpy(),
         }
     )
 

@@ -16,25 +16,27 @@ ADVANTAGE = -0.1
 
 @pytest.fixture(scope="module")
 def comparison():
-    # Between-client training effects off, so that the programs differ only by their weekly slope.
+    # Between-client training effects and the ramp-up weeks off, so that the programs differ
+    # only by their weekly slope (the simulator's direct and total program effects coincide).
     overrides = {"nprs": {"strength_sets_between": 0.0, "flexibility_min_between": 0.0, "program_week": {"strength_mobility": ADVANTAGE}}}
-    study = simulate(150, 16, seed=5, bad_rows=False, outcome_models=overrides)
+    study = simulate(150, 16, seed=5, bad_rows=False, program_advantage=True, outcome_models=overrides, training={"ramp": ()})
     return study, compare_programs(study.weekly, "nprs", weeks=(4, 8, 12), reference="usual")
 
 
 def test_true_program_advantage_has_the_right_sign_and_is_covered(comparison) -> None:
+    """Each contrast within 3 SE of the truth (its 99.7 % interval covers it); the 95 % coverage
+    over many seeds is in docs/analyses.md (benchmarks/analyses_recovery.py)."""
     study, result = comparison
-    truth = study.truth["instruments"]["nprs"]["program_week_vs_reference"]
+    truth = study.truth["instruments"]["nprs"]["programs"]["direct_week_vs_reference"]
     contrasts = result.contrasts.set_index(["week", "term"])
     for week in (4, 8, 12):
         for program in ("strength_mobility", "stretching_only"):
             row = contrasts.loc[(week, f"{program} - usual")]
-            expected = truth[program] * week
-            assert row["conf_low"] <= expected <= row["conf_high"]
+            assert abs(row["estimate"] - truth[program] * week) < 3 * row["std_error"]
     strongest = contrasts.loc[(12, "strength_mobility - usual")]
     assert strongest["estimate"] < 0 and strongest["conf_high"] < 0
     slope = result.params.set_index("term").loc["program[strength_mobility]:week"]
-    assert slope["conf_low"] <= ADVANTAGE <= slope["conf_high"]
+    assert abs(slope["estimate"] - ADVANTAGE) < 3 * slope["std_error"]
     # Risk-adjusted view: the advantaged program improves more than expected from its clients' baselines.
     oe = result.observed_expected.set_index("program")
     assert oe.loc["strength_mobility", "conf_low"] > 0
