@@ -489,11 +489,10 @@ class LMMResult:
 
     def _new_design(self, newdata: pd.DataFrame, include_random: bool) -> tuple[np.ndarray, ...]:
         design = self._design
-        env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
         keep_na = patsy.NAAction(NA_types=[])
         try:
-            (x,) = patsy.build_design_matrices([design.x_info], newdata, eval_env=env, NA_action=keep_na)
-            (z,) = patsy.build_design_matrices([design.z_info], newdata, eval_env=env, NA_action=keep_na)
+            (x,) = patsy.build_design_matrices([design.x_info], newdata, NA_action=keep_na)
+            (z,) = patsy.build_design_matrices([design.z_info], newdata, NA_action=keep_na)
         except (patsy.PatsyError, KeyError, NameError) as error:
             raise DataError(f"cannot build the model's columns from newdata: {str(error).splitlines()[0]}") from None
         codes = np.full(len(newdata), len(design.levels))

@@ -388,7 +388,7 @@ class Optimum:
     theta, deviance:
         The best point found (canonical: diagonal of ``Lambda`` >= 0) and its deviance.
     optimizer:
-        The optimisers run, in order, e.g. ``"L-BFGS-B"`` or ``"L-BFGS-B, Nelder-Mead, L-BFGS-B"``.
+        The optimisers run, in order, e.g. ``"BFGS"`` or ``"BFGS, Nelder-Mead, BFGS"``.
     check:
         :class:`OptimumCheck` at ``theta``.
     n_evaluations:
@@ -405,28 +405,30 @@ class Optimum:
 def minimize_deviance(deviance: ProfiledDeviance, start: np.ndarray | None = None) -> Optimum:
     """Minimise the profiled deviance over ``theta``.
 
-    Quasi-Newton (L-BFGS-B, no bounds, central-difference gradient) from
-    ``start`` (default ``Lambda = I``, lme4's start). The search runs
-    unconstrained because the deviance is invariant to the sign of each
-    column of ``Lambda``; this avoids the false stationary point a bounded
-    search meets when a step lands a diagonal entry on zero. When the result
-    fails :func:`check_optimum`, Nelder-Mead restarts from it, then L-BFGS-B
-    once more, keeping the lowest deviance. The answer is made canonical
+    Quasi-Newton BFGS with the exact gradient from ``start`` (default
+    ``Lambda = I``, lme4's start). The search runs unconstrained because the
+    deviance is invariant to the sign of each column of ``Lambda``; this
+    avoids the false stationary point a bounded search meets when a step
+    lands a diagonal entry on zero. (scipy's BFGS, unlike its L-BFGS-B, runs
+    on numpy alone, which matters on a busy machine: two BLAS thread pools
+    interleaved slow each other down.) When the result fails
+    :func:`check_optimum`, Nelder-Mead restarts from it, then BFGS once more,
+    keeping the lowest deviance. The answer is made canonical
     (diagonal >= 0) and diagonal entries below ``1e-6`` are set to exactly 0
     when that does not raise the deviance by more than ``1e-8``.
     """
     q = deviance.stats.n_random
     x0 = np.asarray(start, dtype=float) if start is not None else identity_theta(q)
     runs = {
-        "L-BFGS-B": {"jac": True, "options": {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 1000}},
+        "BFGS": {"jac": True, "options": {"gtol": 1e-6, "maxiter": 1000}},
         "Nelder-Mead": {"options": {"xatol": 1e-7, "fatol": 1e-9, "maxiter": 2000 * len(x0), "adaptive": True}},
     }
-    objective = {"L-BFGS-B": deviance.value_and_gradient, "Nelder-Mead": deviance}
-    best = optimize.minimize(objective["L-BFGS-B"], x0, method="L-BFGS-B", **runs["L-BFGS-B"])
-    used = ["L-BFGS-B"]
+    objective = {"BFGS": deviance.value_and_gradient, "Nelder-Mead": deviance}
+    best = optimize.minimize(objective["BFGS"], x0, method="BFGS", **runs["BFGS"])
+    used = ["BFGS"]
     check = check_optimum(deviance, best.x)
     if not check.converged:
-        for method in ("Nelder-Mead", "L-BFGS-B"):
+        for method in ("Nelder-Mead", "BFGS"):
             trial = optimize.minimize(objective[method], best.x, method=method, **runs[method])
             used.append(method)
             if trial.fun <= best.fun:
