@@ -166,7 +166,8 @@ def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame
 def wilson_interval(successes: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (statsmodels' ``proportion_confint``)."""
     low, high = proportion_confint(successes, n, alpha=1 - conf_level, method="wilson")
-    return float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
+    # Exactly 0 (1) when no (every) client responds; the library leaves rounding error there.
+    return (0.0 if successes == 0 else float(low)), (1.0 if successes == n else float(high))
 
 
 def responder_rates(
@@ -198,9 +199,10 @@ def responder_rates(
     if changes.empty:
         raise DataError(f"no client has a baseline (week {baseline_max_week} or earlier) and a later {outcome} score")
     spec = outcome_instrument(outcome)
+    unit = "percentage points" if spec.unit == "%" else spec.unit
     rules = {
-        "mcid_absolute": f"improvement >= {spec.mcid_abs:g} {spec.unit}" if spec.mcid_abs is not None else "",
-        "mcid_relative": f"improvement >= {spec.mcid_rel:.0%} of baseline" if spec.mcid_rel is not None else "",
+        "mcid_absolute": f"improvement >= {spec.mcid_abs:g} {unit}" if spec.mcid_abs is not None else "",
+        "mcid_relative": f"improvement >= {100 * spec.mcid_rel:g} % of baseline" if spec.mcid_rel is not None else "",
         "recovered": (
             f"score {'>=' if spec.higher_is_better else '<='} {spec.recovered_threshold:g} at follow-up"
             if spec.recovered_threshold is not None
