@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from backpain_analysis.simulate import (
     write_study,
 )
 
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 EXPOSURES = ("core_sets", "back_sets", "other_strength_sets", "strength_sets", "volume_load_kg",
              "flexibility_min", "mixed_min", "sessions", "active_days")
 
@@ -274,3 +276,14 @@ def test_simulate_command_writes_the_four_files(tmp_path, capsys):
     }
     assert re.search(r"sessions\.csv \(\d+ rows\)", capsys.readouterr().out)
     assert main(["simulate", "--clients", "0", "--weeks", "6", "--seed", "9", "--out", str(out)]) == 2
+
+
+def test_the_sample_is_what_its_readme_command_makes(tmp_path):
+    readme = (SAMPLE / "README.md").read_text()
+    command = re.search(r"^backpain (simulate .*) --out data/sample$", readme, re.MULTILINE)
+    assert command, "data/sample/README.md must give the simulate command"
+    assert main([*command.group(1).split(), "--out", str(tmp_path)]) == 0
+    for name in ("sessions.csv", "outcomes.csv", "clients.csv"):
+        assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+    made, shipped = (json.loads((folder / "truth.json").read_text()) for folder in (tmp_path, SAMPLE))
+    assert made | {"package_version": None} == shipped | {"package_version": None}
