@@ -184,27 +184,26 @@ def _first_dose(doses: np.ndarray, reached: np.ndarray) -> np.ndarray:
 
 def _flattening(
     exposure: str,
-    doses: np.ndarray,
-    diff: np.ndarray,
-    deriv: np.ndarray,
-    secant: np.ndarray,
-    beta: np.ndarray,
-    cov: np.ndarray,
+    curve: pd.DataFrame,
+    initial: float,
+    initial_se: float,
+    draws: np.ndarray,
     sign: float,
     z: float,
     flat_fraction: float,
-    draws: np.ndarray,
 ) -> dict:
-    """The plateau decision and flattening dose of one exposure (see the module docstring)."""
-    benefit = sign * diff @ beta
-    benefit_low = benefit - z * np.sqrt(np.einsum("ij,jk,ik->i", diff, cov, diff))
-    slope = sign * deriv @ beta
-    slope_se = np.sqrt(np.einsum("ij,jk,ik->i", deriv, cov, deriv))
-    initial, initial_se = sign * secant @ beta, float(np.sqrt(secant @ cov @ secant))
-    upper = slope + z * slope_se
-    flat = upper < flat_fraction * initial
+    """The plateau decision and flattening dose of one exposure (see the module docstring).
+
+    ``curve`` is the exposure's rows of ``curves``; ``initial``/``initial_se``
+    the benefit slope from 0 to the second knot; ``draws`` the benefit curve
+    under draws of the coefficients (draws x grid).
+    """
+    doses = curve["dose"].to_numpy()
+    benefit = curve["benefit"].to_numpy()
+    benefit_low = (curve["conf_low"] if sign > 0 else -curve["conf_high"]).to_numpy()
+    slope_high = (curve["slope_conf_high"] if sign > 0 else -curve["slope_conf_low"]).to_numpy()
+    flat = slope_high < flat_fraction * initial
     stays_flat = np.flip(np.cumprod(np.flip(flat))).astype(bool)
-    flat_from = float(doses[np.argmax(stays_flat)]) if stays_flat.any() else np.nan
     row = {
         "exposure": exposure,
         "unit": DOSE_UNITS.get(exposure, ""),
@@ -226,12 +225,10 @@ def _flattening(
     if not stays_flat.any():
         row["message"] = f"no plateau within the observed range (0-{doses[-1]:.0f} {unit})"
         return row
-    benefits = sign * (draws @ diff.T)
-    reached = benefits >= PLATEAU_SHARE * benefits.max(axis=1, keepdims=True)
-    reached &= (benefits.max(axis=1) > 0)[:, None]
-    simulated = _first_dose(doses, reached)
+    flat_from = float(doses[np.argmax(stays_flat)])
+    reached = (draws >= PLATEAU_SHARE * draws.max(axis=1, keepdims=True)) & (draws.max(axis=1) > 0)[:, None]
     alpha = 2 * float(norm.sf(z))
-    low, high = np.nanquantile(simulated, [alpha / 2, 1 - alpha / 2])
+    low, high = np.nanquantile(_first_dose(doses, reached), [alpha / 2, 1 - alpha / 2])
     estimate = float(_first_dose(doses, (benefit >= PLATEAU_SHARE * benefit.max())[None, :])[0])
     row.update(plateau=True, estimate=estimate, conf_low=float(low), conf_high=float(high), flat_from=flat_from)
     row["message"] = (
@@ -350,10 +347,11 @@ def fit_dose_response(
                 }
             )
         )
-        draws = rng.multivariate_normal(beta, cov, size=n_draws, method="svd")
+        draws = sign * rng.multivariate_normal(beta, cov, size=n_draws, method="svd") @ diff.T
         low_doses = knots[exposure][1]
         secant = (spline_basis([low_doses], knots[exposure]) - spline_basis([0.0], knots[exposure]))[0] / low_doses
-        flattening.append(_flattening(exposure, doses, diff, deriv, secant, beta, cov, sign, z, flat_fraction, draws))
+        initial, initial_se = sign * float(secant @ beta), float(np.sqrt(secant @ cov @ secant))
+        flattening.append(_flattening(exposure, curves[-1], initial, initial_se, draws, sign, z, flat_fraction))
         spline = beta[1:]
         statistic = float(spline @ np.linalg.solve(cov[1:, 1:], spline))
         nonlinear.append({"exposure": exposure, "term": "nonlinear", "statistic": statistic, "df": len(spline), "p_value": float(chi2.sf(statistic, len(spline)))})
