@@ -341,6 +341,7 @@ class _Clients:
 
 
 def _draw_clients(rng: np.random.Generator, n: int, n_weeks: int, training: TrainingModel) -> _Clients:
+    """Program, levels, adherence, dropout, routine and logging habits of each client (section 2 of the docs)."""
     shares = np.array([training.programs[p].share for p in PROGRAMS])
     program = np.asarray(PROGRAMS)[rng.choice(len(PROGRAMS), size=n, p=shares / shares.sum())]
     level_s = np.array([training.programs[p].strength_sets for p in program])
@@ -639,11 +640,11 @@ def _responders(name: str, mu: np.ndarray, observed: np.ndarray, measured: np.nd
 
 
 def _date_text(start: np.ndarray, day: np.ndarray, minute: np.ndarray | None = None) -> np.ndarray:
+    """``YYYY-MM-DD`` of ``start + day``, with `` HH:MM`` where ``minute`` (of the day) is >= 0."""
     dates = np.datetime_as_string(start + day.astype("timedelta64[D]"), unit="D")
     if minute is None:
         return dates
-    clock = np.char.add(np.char.add(np.char.zfill((minute // 60).astype(str), 2), ":"), np.char.zfill((minute % 60).astype(str), 2))
-    return np.where(minute >= 0, np.char.add(np.char.add(dates, " "), clock), dates)
+    return np.array([f"{d} {m // 60:02d}:{m % 60:02d}" if m >= 0 else d for d, m in zip(dates, minute.tolist(), strict=True)], dtype=object)
 
 
 def _outcome_rows(
@@ -696,6 +697,8 @@ def _plant_bad_rows(
     tables = {"sessions": sessions, "outcomes": outcomes}
     planted: dict[str, list[tuple[int, str, str, dict]]] = {"sessions": [], "outcomes": []}
     for table, kind, column in BAD_ROW_KINDS:
+        if tables[table].empty:
+            continue
         at = int(rng.integers(0, len(tables[table])))
         row = tables[table].iloc[at].to_dict()
         if kind == "unknown_exercise":
