@@ -44,10 +44,12 @@ non-blank value is a number, text otherwise (blank = missing).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from backpain_analysis.catalog import classify_exercises, exercise_key
 from backpain_analysis.contract import LB_TO_KG, LEDGER_COLUMNS, MODALITIES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLES
@@ -115,6 +117,18 @@ class TextColumn:
     def blank(self) -> np.ndarray:
         """Each row: is the value empty or spaces?"""
         return self.each(self.distinct.to_numpy(dtype=object) == "")
+
+    def strings(self, rows: np.ndarray, *, blank_missing: bool = False) -> pd.Series:
+        """The stripped values of the rows selected by boolean ``rows`` as pandas' string column.
+
+        Built through an Arrow dictionary of the distinct values, so no row's
+        string is converted one by one. Blank values become missing when
+        ``blank_missing``.
+        """
+        codes, uniques = pd.factorize(self.distinct)
+        dictionary = [None if blank_missing and value == "" else value for value in uniques]
+        indices = pa.array(codes[self.codes[rows]].astype(np.int32))
+        return pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, type=pa.string())).cast(pa.string()).to_pandas()
 
     def numbers(self) -> np.ndarray:
         """Each row's value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
@@ -317,28 +331,45 @@ def first_failures(table: str, raw: pd.DataFrame, checks: Checks) -> pd.DataFram
     return failed.assign(table=table, value=values)[list(LEDGER_COLUMNS)].reset_index(drop=True)
 
 
-def _text(column: TextColumn) -> np.ndarray:
-    """A text column, stripped, blank as missing (None)."""
-    return column.each(column.distinct.where(column.distinct != "", None).to_numpy(dtype=object))
-
-
-def _typed_extra(column: TextColumn) -> np.ndarray:
+def _typed_extra(column: TextColumn) -> np.ndarray | Callable[[np.ndarray], pd.Series]:
     """An extra column: float64 when every non-blank value is a number, else text with blanks missing."""
     number = pd.to_numeric(column.distinct.where(column.distinct != ""), errors="coerce")
     if (number.notna() | (column.distinct == "")).all():
         return column.each(number.astype("float64"))
-    return _text(column)
+    return partial(column.strings, blank_missing=True)
 
 
-def _finish(columns: dict[str, np.ndarray], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> pd.DataFrame:
+def _strings(values: np.ndarray) -> pd.Series:
+    """Text values (None = missing) as pandas' string column, built from the distinct values.
+
+    Going through an Arrow dictionary avoids converting every row's Python
+    string: pandas 3 gets its Arrow-backed ``str`` column directly.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    dictionary = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string()).to_pandas()
+
+
+Column = np.ndarray | Callable[[np.ndarray], pd.Series]
+"""An output column: row values, or a function of the accepted-rows mask (text)."""
+
+
+def _finish(columns: dict[str, Column], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> pd.DataFrame:
     """The accepted rows: ``columns``, then the file's extra columns, then ``source_row``."""
     table = dict(columns)
     for extra in raw.columns:
         if extra not in known and extra not in table and extra != "source_row":
             table[extra] = _typed_extra(TextColumn(raw[extra], raw.index))
     table["source_row"] = raw.index.to_numpy(dtype="int64")
-    frame = pd.DataFrame({name: np.asarray(values)[accepted] for name, values in table.items()})
-    return frame.reset_index(drop=True)
+    kept = {}
+    for name, values in table.items():
+        if callable(values):
+            kept[name] = values(accepted)
+        else:
+            values = np.asarray(values)[accepted]
+            kept[name] = _strings(values) if values.dtype == object else values
+    return pd.DataFrame(kept)
 
 
 def _accepted(raw: pd.DataFrame, ledger: pd.DataFrame) -> np.ndarray:
@@ -388,11 +419,11 @@ def load_clients(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         ("age", bad_age),
     ]
     ledger = first_failures("clients", frame, checks)
-    table: dict[str, np.ndarray] = {"client_id": client_id.to_numpy(dtype=object)}
-    table |= {name: _text(col[name]) for name in ("program", "studio") if name in frame.columns}
+    table: dict[str, Column] = {"client_id": client_id.to_numpy(dtype=object)}
+    table |= {name: partial(col[name].strings, blank_missing=True) for name in ("program", "studio") if name in frame.columns}
     table["start_date"] = start
     table |= {"age": age} if "age" in frame.columns else {}
-    table |= {"sex": _text(col["sex"])} if "sex" in frame.columns else {}
+    table |= {"sex": partial(col["sex"].strings, blank_missing=True)} if "sex" in frame.columns else {}
     return _finish(table, frame, CLIENT_COLUMNS, _accepted(frame, ledger)), ledger
 
 
@@ -432,10 +463,10 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
     ]
     ledger = first_failures("sessions", frame, checks)
     table = {
-        "client_id": col["client_id"].text,
+        "client_id": col["client_id"].strings,
         "date": day,
         "session_start": when,
-        "exercise": col["exercise"].text,
+        "exercise": col["exercise"].strings,
         "modality": modality,
         "sets": sets,
         "reps": reps,

@@ -27,11 +27,15 @@ Rules
   warning; anything else is refused with a one-line message naming the file.
 - CSV delimiter: a comma, unless the header line has none and has semicolons
   (European Excel) or tabs.
+- Speed: CSV text is parsed by pyarrow's multi-threaded reader; files it
+  cannot read exactly as above (empty lines, ragged rows, UTF-16) go through
+  pandas' parser, which keeps empty lines and names the line of a ragged row.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 import warnings
@@ -40,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from backpain_analysis.contract import IDENTIFYING_COLUMNS, REQUIRED_COLUMNS, TABLES
 from backpain_analysis.errors import DataError
@@ -165,13 +171,38 @@ def _delimiter(first_line: str) -> str:
     return "\t" if "\t" in first_line else ","
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    data = path.read_bytes()
-    encoding = decode_choice(path, data)
-    head = data[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
-    delimiter = _delimiter(head.splitlines()[0] if head.strip() else "")
+def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int) -> pd.DataFrame | None:
+    """Fast path: every record as strings with pyarrow's multi-threaded reader.
+
+    Returns ``None`` (use :func:`_grid_with_pandas`) when the file could hold
+    empty lines (pyarrow skips them, which would shift row numbers), is
+    UTF-16, or is anything pyarrow refuses (ragged rows, ...).
+    """
+    if encoding == "utf-16" or data.startswith((b"\n", b"\r")) or b"\n\n" in data or b"\n\r\n" in data:
+        return None
+    names = [f"f{i}" for i in range(n_fields)]
     try:
-        frame = pd.read_csv(
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    grid = table.to_pandas()
+    grid.columns = range(n_fields)
+    if len(grid):
+        grid.iloc[0, 0] = str(grid.iloc[0, 0]).lstrip("\ufeff")
+    return grid
+
+
+def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) -> pd.DataFrame:
+    """Every record as strings with pandas' C parser, empty lines kept as rows."""
+    try:
+        return pd.read_csv(
             io.BytesIO(data),
             encoding=encoding,
             sep=delimiter,
@@ -191,7 +222,17 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{path.name} is not a well-formed CSV file ({str(error).splitlines()[0]})") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise DataError(f"{path.name} could not be read as CSV ({str(error).splitlines()[0]})") from None
-    return frame, encoding
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
+    data = path.read_bytes()
+    encoding = decode_choice(path, data)
+    head = data[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
+    first_line = head.splitlines()[0] if head.strip() else ""
+    delimiter = _delimiter(first_line)
+    n_fields = len(next(csv.reader([first_line], delimiter=delimiter), [""]))
+    grid = _grid_with_pyarrow(data, encoding, delimiter, n_fields)
+    return (grid if grid is not None else _grid_with_pandas(path, data, encoding, delimiter)), encoding
 
 
 def _as_text(column: pd.Series) -> np.ndarray:
@@ -262,7 +303,8 @@ def read_table(name: str, path: str | Path) -> RawTable:
     dropped = tuple(c for c in frame.columns if c in IDENTIFYING_COLUMNS)
     frame = frame.drop(columns=list(dropped))
     nonblank = frame.ne("").any(axis=1) if frame.shape[1] else pd.Series(False, index=frame.index)
-    return RawTable(name=name, path=path, frame=frame[nonblank], encoding=encoding, dropped=dropped)
+    frame = frame if nonblank.all() else frame[nonblank]
+    return RawTable(name=name, path=path, frame=frame, encoding=encoding, dropped=dropped)
 
 
 def read_dataset(folder: str | Path) -> dict[str, RawTable]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from backpain_analysis import reading
 from backpain_analysis.contract import IDENTIFYING_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.reading import EncodingWarning, find_tables, read_dataset, read_table
@@ -212,3 +213,22 @@ def test_read_dataset_reads_every_table(folder: Path) -> None:
     tables = read_dataset(folder)
     assert {name: t.rows for name, t in tables.items()} == {"sessions": 2, "outcomes": 1, "clients": 1}
     assert tables["clients"].dropped == ("name",)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_fast_and_exact_csv_parsers_agree(tmp_path: Path, encoding: str) -> None:
+    text = '\ufeffclient_id,date,exercise,note\r\nc1,2024-03-05,"Row, seated","said ""ok""\r\nthen left"\r\n é ,2024-03-06 , Plank ,  \r\nc3,,,last line'
+    if encoding == "cp1252":
+        text = text.lstrip("\ufeff")
+    data = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+    fast = reading._grid_with_pyarrow(data, encoding, ",", 4)
+    exact = reading._grid_with_pandas(tmp_path / "sessions.csv", data, encoding, ",")
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast.astype(str), exact.astype(str))
+    assert exact.iloc[1].tolist() == ["c1", "2024-03-05", "Row, seated", 'said "ok"\r\nthen left']
+
+
+def test_fast_parser_leaves_empty_lines_and_ragged_rows_to_pandas() -> None:
+    assert reading._grid_with_pyarrow(b"a,b\n\n1,2\n", "utf-8-sig", ",", 2) is None
+    assert reading._grid_with_pyarrow(b"a,b\n1,2,3\n", "utf-8-sig", ",", 2) is None
+    assert reading._grid_with_pyarrow(b"a,b\n1\n", "utf-8-sig", ",", 2) is None
