@@ -1,9 +1,72 @@
 """backpain_analysis: outcomes analysis for back-pain exercise programs.
 
-See docs/architecture.md for the layers and README.md for the two commands.
+Data flows one way (docs/architecture.md)::
+
+    files -> load (ledger) -> weekly_panel -> models (fit_lmm underneath) -> figures -> report
+
+Everything a notebook needs is importable from here; figure functions live in
+:mod:`backpain_analysis.figures`.
 """
+
+import importlib
+from typing import Any
 
 from backpain_analysis.errors import DataError
 
-__all__ = ["DataError"]
+_PUBLIC: dict[str, str] = {
+    "Dataset": "backpain_analysis.dataset",
+    "DoseResponseResult": "backpain_analysis.dose_response",
+    "Instrument": "backpain_analysis.instruments",
+    "LMMResult": "backpain_analysis.mixed",
+    "ProgramComparison": "backpain_analysis.programs",
+    "SimulatedStudy": "backpain_analysis.simulate",
+    "VolumeModelResult": "backpain_analysis.volume_model",
+    "build_report": "backpain_analysis.report",
+    "builtin_catalog": "backpain_analysis.catalog",
+    "builtin_instruments": "backpain_analysis.instruments",
+    "classify_exercises": "backpain_analysis.catalog",
+    "client_changes": "backpain_analysis.responders",
+    "compare_programs": "backpain_analysis.programs",
+    "fit_dose_response": "backpain_analysis.dose_response",
+    "fit_lmm": "backpain_analysis.mixed",
+    "fit_volume_model": "backpain_analysis.volume_model",
+    "import_export": "backpain_analysis.importers",
+    "import_outcome_sheet": "backpain_analysis.importers.outcome_sheet",
+    "instrument": "backpain_analysis.instruments",
+    "lagged": "backpain_analysis.panel",
+    "load": "backpain_analysis.loading",
+    "normalize_exercise_name": "backpain_analysis.catalog",
+    "observed_vs_expected": "backpain_analysis.programs",
+    "pseudonym_map": "backpain_analysis.pseudonyms",
+    "pseudonymize": "backpain_analysis.pseudonyms",
+    "read_export": "backpain_analysis.importers",
+    "read_outcome_sheet": "backpain_analysis.importers.outcome_sheet",
+    "replicate_estimates": "backpain_analysis.simulation_study",
+    "responder_rates": "backpain_analysis.responders",
+    "score_odi": "backpain_analysis.instruments",
+    "score_rmdq": "backpain_analysis.instruments",
+    "sensitivity_table": "backpain_analysis.sensitivity",
+    "simulate": "backpain_analysis.simulate",
+    "summarise_replicates": "backpain_analysis.simulation_study",
+    "time_to_improvement": "backpain_analysis.responders",
+    "volume_design": "backpain_analysis.volume_model",
+    "weekly_panel": "backpain_analysis.panel",
+    "write_study": "backpain_analysis.simulate",
+}
+"""Public name -> module. Imported on first use (PEP 562), so that the command
+line starts without loading matplotlib, statsmodels or the notebook machinery."""
+
+__all__ = sorted(["DataError", *_PUBLIC])
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'backpain_analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
