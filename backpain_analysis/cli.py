@@ -298,7 +298,7 @@ def _register_simulate(sub: argparse._SubParsersAction) -> None:
             "truth.json records every effect used, so an analysis can be checked against it. "
             "The same seed always gives the same files."
         ),
-        epilog="example: backpain simulate --clients 150 --weeks 16 --seed 20240605 --out data/sample",
+        epilog="example: backpain simulate --clients 150 --weeks 16 --seed 1 --reverse-causation --out sim/flares",
     )
     parser.add_argument("--clients", type=int, required=True, metavar="N", help="number of clients")
     parser.add_argument("--weeks", type=int, required=True, metavar="W", help="weeks of follow-up per client (at least 2)")
