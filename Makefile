@@ -15,10 +15,10 @@ $(BIN)/backpain: pyproject.toml
 
 setup: $(BIN)/backpain
 
-## report: set up, then run the main job on $(DATA) and write it to $(OUT)/
+## report: set up, then run the main job on $(DATA) and write it to $(OUT)/ (replacing an earlier one)
 report: setup
-	$(BIN)/backpain validate $(DATA) --rejected $(OUT)-rejected.csv
-	$(BIN)/backpain panel $(DATA) --out $(OUT)-panel.csv
+	$(BIN)/backpain validate $(DATA)
+	$(BIN)/backpain report $(DATA) --out $(OUT) --force
 
 ## test: set up, then run the whole test suite on 2 cores
 test: setup

@@ -36,5 +36,15 @@ IDENTIFYING_COLUMNS: frozenset[str] = frozenset(
 LB_TO_KG: float = 0.45359237
 """Exact international avoirdupois pound, in kilograms."""
 
+FIT_TERMS: tuple[str, ...] = (
+    "week",
+    "strength_sets_within",
+    "flexibility_min_within",
+    "strength_x_flexibility_within",
+    "strength_sets_between",
+    "flexibility_min_between",
+)
+"""The fixed terms of ``backpain fit`` besides ``Intercept``, in order (CONTRACT section 4)."""
+
 LEDGER_COLUMNS: tuple[str, ...] = ("table", "row", "column", "value", "reason")
 """Columns of the rejected ledger. ``row`` is the spreadsheet row (header = 1)."""

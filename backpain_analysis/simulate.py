@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from backpain_analysis.contract import LB_TO_KG
+from backpain_analysis.contract import FIT_TERMS, LB_TO_KG
 from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import ITEM_FORMS, instrument
 from backpain_analysis.writing import write_table
@@ -242,14 +242,7 @@ OUTCOME_MODELS: dict[str, OutcomeModel] = {
 """Default truth per instrument: in the literature's direction (strength clearly
 helps within a client, flexibility alone little, a small positive synergy)."""
 
-EFFECT_TERMS: tuple[str, ...] = (
-    "week",
-    "strength_sets_within",
-    "flexibility_min_within",
-    "strength_x_flexibility_within",
-    "strength_sets_between",
-    "flexibility_min_between",
-)
+EFFECT_TERMS: tuple[str, ...] = FIT_TERMS
 """The fixed terms of ``backpain fit`` (besides ``Intercept``), as in truth.json."""
 
 ODI_ITEM_FORM_SHARE = 0.3

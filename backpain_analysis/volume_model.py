@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from backpain_analysis.contract import FIT_TERMS
 from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import Instrument, instrument
 from backpain_analysis.mixed import LMMResult, fit_lmm
@@ -41,14 +42,7 @@ from backpain_analysis.mixed import LMMResult, fit_lmm
 STRENGTH = "strength_sets"
 FLEXIBILITY = "flexibility_min"
 INTERACTION = "strength_x_flexibility_within"
-CORE_TERMS: tuple[str, ...] = (
-    "week",
-    f"{STRENGTH}_within",
-    f"{FLEXIBILITY}_within",
-    INTERACTION,
-    f"{STRENGTH}_between",
-    f"{FLEXIBILITY}_between",
-)
+CORE_TERMS: tuple[str, ...] = FIT_TERMS
 """The fixed terms of ``backpain fit`` besides the intercept, in order."""
 
 CLINICAL_UNITS: dict[str, tuple[float, str]] = {
