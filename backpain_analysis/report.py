@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import zmq
 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
-from jupyter_client import AsyncKernelManager
+from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from traitlets import default
 
@@ -68,7 +68,7 @@ class _ThisInterpreterSpecs(KernelSpecManager):
         return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
 
 
-class _ThisInterpreterKernel(AsyncKernelManager):
+class _ThisInterpreterKernel(KernelManager):
     """A kernel manager that starts ``sys.executable -m ipykernel_launcher``.
 
     Kernel traffic is encrypted (CurveZMQ) when pyzmq supports it.
@@ -197,39 +197,72 @@ def _failure(notebook: Path, executed: Path, error: PapermillExecutionError) -> 
 
 
 def _strip_run_metadata(path: Path) -> None:
-    """Remove what changes from run to run (timestamps, durations, temporary paths)."""
+    """Remove what changes from run to run (timestamps, durations), number cells from 1."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     run = nb.metadata.get("papermill", {})
     nb.metadata["papermill"] = {k: run[k] for k in ("parameters", "default_parameters") if k in run}
+    counts = [c.execution_count for c in nb.cells if c.get("execution_count")]
+    offset = min(counts) - 1 if counts else 0
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"  # papermill draws a random id
+        if cell.get("execution_count"):
+            cell.execution_count -= offset
+            for output in cell.outputs:
+                if output.get("execution_count"):
+                    output.execution_count -= offset
     nbformat.write(nb, path)
 
 
-def _execute(notebook: Path, executed: Path, parameters: dict[str, object]) -> None:
+def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object]) -> list[Path]:
+    """Run every notebook, in order, in one kernel whose working directory is ``folder``.
+
+    One kernel saves starting Python and importing the scientific stack once
+    per notebook. Between notebooks the user namespace is wiped (``%reset
+    -f``), so a notebook cannot lean on names left by the one before, and
+    execution counts are renumbered from 1 in each executed notebook.
+    """
     import papermill
 
+    km = _ThisInterpreterKernel()
+    km.start_kernel(cwd=str(folder))
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            cwd=str(executed.parent),
-            kernel_name="python3",
-            language="python",
-            kernel_manager_class=_ThisInterpreterKernel,
-            progress_bar=False,
-            log_output=False,
-            shutdown_kernel="immediate",
-        )
-    except papermill.PapermillExecutionError as error:
-        raise _failure(notebook, executed, error) from error
-    _strip_run_metadata(executed)
+        executed = []
+        for source in sources:
+            target = folder / source.name
+            try:
+                papermill.execute_notebook(
+                    str(source),
+                    str(target),
+                    parameters=parameters,
+                    kernel_name="python3",
+                    language="python",
+                    km=km,
+                    progress_bar=False,
+                    log_output=False,
+                )
+            except papermill.PapermillExecutionError as error:
+                raise _failure(source, target, error) from error
+            _forget_names(km)
+            _strip_run_metadata(target)
+            executed.append(target)
+        return executed
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def _forget_names(km: KernelManager) -> None:
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive("get_ipython().run_line_magic('reset', '-f')", store_history=False, timeout=60)
+    finally:
+        client.stop_channels()
 
 
 def _html(executed: list[Path], dataset_name: str) -> str:
@@ -366,11 +399,7 @@ def build_report(
             "out_dir": "..",
             "real_ids": real_ids,
         }
-        executed = []
-        for source in sources:
-            target = build / "notebooks" / source.name
-            _execute(source, target, parameters)
-            executed.append(target)
+        executed = _execute_all(sources, build / "notebooks", parameters)
         (build / "report.html").write_text(_html(executed, data.name), encoding="utf-8")
         manifest = _manifest(build, data, executed)
         (build / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

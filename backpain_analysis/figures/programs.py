@@ -1,0 +1,165 @@
+"""Program figures: adjusted trajectories, pairwise contrasts, and our change against the published benchmark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, new_figure, outcome_label, outcome_short, outcome_unit, styled
+from backpain_analysis.instruments import instrument
+
+HAYDEN_2021: dict[str, object] = {
+    "estimate": 15.2,
+    "conf_low": 12.2,
+    "conf_high": 18.3,
+    "label": "Hayden et al. 2021: exercise vs no treatment,\nusual care or placebo (35 trials)",
+    "source": (
+        "Hayden JA et al. Exercise therapy for chronic low back pain. Cochrane Database Syst Rev 2021;9:CD009790. "
+        "Pain at the earliest follow-up, 0-100 scale: mean difference -15.2 (95 % CI -18.3 to -12.2) points."
+    ),
+}
+"""The published benchmark: improvement in pain (0-100 points) of exercise over no treatment, usual care or placebo."""
+
+PAIN_TO_100: dict[str, float] = {"nprs": 10.0, "vas": 1.0}
+"""Factor taking a pain instrument onto the 0-100 scale of the benchmark (NPRS 0-10 x 10; VAS is in mm, 0-100)."""
+
+
+@styled
+def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+    """Model-based mean score per program and week, for clients with the same baseline.
+
+    Parameters
+    ----------
+    trajectories:
+        ``ProgramComparison.trajectories``: ``program``, ``week``,
+        ``estimate``, ``conf_low``, ``conf_high`` (instrument units).
+    outcome:
+        The instrument (axis label).
+    level:
+        Confidence level of the bands (legend text).
+    """
+    fig = new_figure(height=4.2)
+    ax = fig.subplots()
+    styles = ["-", "--", "-.", ":"]
+    for i, (program, rows) in enumerate(trajectories.groupby("program", sort=True)):
+        colour = CYCLE[i % len(CYCLE)]
+        ax.fill_between(rows["week"], rows["conf_low"], rows["conf_high"], color=colour, alpha=0.15, linewidth=0)
+        ax.plot(rows["week"], rows["estimate"], color=colour, linestyle=styles[i % len(styles)], label=str(program))
+    ax.set_xlabel("week since the client's start")
+    ax.set_ylabel(outcome_label(outcome))
+    ax.set_title(f"{outcome_short(outcome)} by program, adjusted for baseline ({100 * level:.0f} % bands)")
+    ax.legend(title="program", loc="best")
+    return fig
+
+
+@styled
+def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+    """Pairwise program differences at chosen weeks, signed so that positive favours the first-named program.
+
+    Parameters
+    ----------
+    contrasts:
+        ``ProgramComparison.contrasts``: ``week``, ``program``, ``versus``,
+        ``estimate`` (mean of ``program`` minus mean of ``versus``,
+        instrument units), ``conf_low``, ``conf_high``.
+    outcome:
+        The instrument (axis label, direction).
+    level:
+        Confidence level (axis label).
+    """
+    try:
+        sign = 1.0 if instrument(outcome).higher_is_better else -1.0
+    except KeyError:
+        sign = -1.0
+    rows = contrasts.reset_index(drop=True)
+    fig = new_figure(height=1.6 + 0.32 * len(rows))
+    ax = fig.subplots()
+    y = np.arange(len(rows))[::-1]
+    values = sign * rows[["estimate", "conf_low", "conf_high"]].to_numpy(float)
+    weeks = sorted(rows["week"].unique())
+    colours = {w: CYCLE[i % len(CYCLE)] for i, w in enumerate(weeks)}
+    for yi, row, v in zip(y, rows.itertuples(), values, strict=True):
+        colour = colours[row.week]
+        ax.plot([min(v[1], v[2]), max(v[1], v[2])], [yi, yi], color=colour, linewidth=2)
+        ax.plot(v[0], yi, "o", color=colour, ms=5)
+    labels = [f"{r.program} vs {r.versus}, week {r.week}" for r in rows.itertuples()]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.8)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(
+        f"advantage of the first-named program, {outcome_short(outcome)} {outcome_unit(outcome)}\n"
+        f"({100 * level:.0f} % CI; positive = the first program's clients are better)"
+    )
+    fig.suptitle(f"Programs compared on {outcome_short(outcome)}, same baseline score")
+    return fig
+
+
+def improvement_on_100(changes: pd.DataFrame, outcome: str, by: str = "program", level: float = 0.95) -> pd.DataFrame:
+    """Mean pain improvement from baseline, on the 0-100 scale of the benchmark, overall and by group.
+
+    Parameters
+    ----------
+    changes:
+        :func:`backpain_analysis.responders.client_changes` of a pain
+        instrument (``improvement`` per client, positive = better).
+    outcome:
+        ``nprs`` or ``vas`` (:data:`PAIN_TO_100`).
+    by:
+        Group column in ``changes`` (rows per group when present).
+    level:
+        Confidence level of the t interval.
+
+    Returns
+    -------
+    DataFrame: ``group`` (``"all"`` then each group), ``n_clients``,
+    ``estimate`` (mean improvement, points on 0-100), ``std_error``,
+    ``conf_low``, ``conf_high`` (t interval on ``n_clients - 1`` df; NaN
+    with fewer than 2 clients).
+    """
+    factor = PAIN_TO_100[outcome]
+    groups = [("all", changes)]
+    if by in changes.columns:
+        groups += [(str(g), rows) for g, rows in changes[changes[by].notna()].groupby(by, sort=True)]
+    out = []
+    for label, rows in groups:
+        values = factor * rows["improvement"].to_numpy(float)
+        n = len(values)
+        mean = float(values.mean()) if n else np.nan
+        se = float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se if n > 1 else np.nan
+        out.append({"group": label, "n_clients": n, "estimate": mean, "std_error": se, "conf_low": mean - half, "conf_high": mean + half})
+    return pd.DataFrame(out)
+
+
+@styled
+def plot_benchmark(ours: pd.DataFrame, outcome: str) -> Figure:
+    """Our clients' pain improvement next to the Cochrane benchmark for exercise, on a 0-100 scale.
+
+    Parameters
+    ----------
+    ours:
+        From :func:`improvement_on_100`.
+    outcome:
+        The pain instrument the improvement was measured on (label).
+    """
+    labels = [HAYDEN_2021["label"]] + [
+        f"our clients: {'all' if g == 'all' else g} (n = {n})" for g, n in zip(ours["group"], ours["n_clients"], strict=True)
+    ]
+    values = np.vstack([[HAYDEN_2021["estimate"], HAYDEN_2021["conf_low"], HAYDEN_2021["conf_high"]], ours[["estimate", "conf_low", "conf_high"]].to_numpy(float)])
+    fig = new_figure(height=1.8 + 0.45 * len(labels))
+    ax = fig.subplots()
+    y = np.arange(len(labels))[::-1]
+    colours = [GREY] + [OKABE_ITO["vermillion"] if g == "all" else OKABE_ITO["blue"] for g in ours["group"]]
+    markers = ["D"] + ["o"] * len(ours)
+    for yi, v, colour, marker in zip(y, values, colours, markers, strict=True):
+        ax.plot([v[1], v[2]], [yi, yi], color=colour, linewidth=2)
+        ax.plot(v[0], yi, marker=marker, color=colour, ms=7)
+    ax.axvspan(HAYDEN_2021["conf_low"], HAYDEN_2021["conf_high"], color=GREY, alpha=0.12, linewidth=0)
+    ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(f"pain improvement, points on a 0-100 scale (95 % CI)\nours: {outcome_short(outcome)} change from baseline, rescaled")
+    fig.suptitle("Our clients' pain improvement and the published effect of exercise")
+    return fig

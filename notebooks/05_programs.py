@@ -1,0 +1,208 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. Programs: which works better, for whom, and against the evidence
+#
+# Clients choose (or are given) a program; those in one program may have
+# started with worse pain than those in another, so raw averages mislead.
+# This notebook compares programs **for clients with the same baseline
+# score**, shows how many clients in each program reached a clinically
+# important improvement, and sets our clients' pain improvement beside the
+# published effect of exercise therapy for chronic low back pain.
+#
+# The comparison model, for client *i* of program *p* in week *t* after the
+# baseline week:
+#
+# ```
+# score_it = b0 + g_p + (b_week + d_p) * week + b_base * (baseline_i - mean baseline)
+#          + u0_i + u1_i * week + e_it
+# ```
+#
+# `g_p` and `d_p` are the program's difference in level and in weekly slope
+# from the reference program, `baseline_i` the client's first score (week 0
+# or 1), `u0_i`, `u1_i` each client's own level and trend; REML. Programs are
+# not randomised: adjusting for baseline removes differences in severity, not
+# in motivation, age or anything else that differs between programs' clients.
+
+# %% tags=["parameters"]
+data_path = "../data/sample"  # dataset folder (sessions, outcomes, optional clients and catalog)
+out_dir = "../out"  # where figures/ and tables/ are written
+real_ids = False  # True shows real client keys instead of pseudonyms
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.figures import programs as program_figures
+from backpain_analysis.figures import save_figure, save_table, trajectories
+from backpain_analysis.figures.style import outcome_short, outcome_unit
+from backpain_analysis.programs import compare_programs
+from backpain_analysis.report import notebook_inputs
+from backpain_analysis.responders import client_changes, responder_rates
+
+inputs = notebook_inputs(data_path, real_ids)
+panel, outcome = inputs.panel, inputs.primary
+programs = sorted(panel["program"].dropna().astype(str).unique()) if "program" in panel else []
+last_weeks = panel.groupby("client_id")["week"].max()
+weeks = [w for w in (4, 8, 12) if w <= last_weeks.quantile(0.75)] or [int(last_weeks.median())]
+problems = []
+
+
+def attempt(what, fit, *args, **kwargs):
+    """Run an analysis; on a data problem note it in one sentence and return None."""
+    try:
+        return fit(*args, **kwargs)
+    except DataError as error:
+        problems.append(f"{what}: {error}")
+        return None
+
+
+comparison = attempt("program comparison", compare_programs, panel, outcome, weeks=weeks) if outcome and len(programs) >= 2 else None
+rates = attempt("responder rates", responder_rates, panel, outcome) if outcome else None
+pain = next((name for name in program_figures.PAIN_TO_100 if name in inputs.outcomes), None)
+changes = attempt("pain change", client_changes, panel, pain) if pain else None
+ours = program_figures.improvement_on_100(changes, pain) if changes is not None and len(changes) else None
+
+# %%
+lines = ["**In short.**"]
+if outcome is None:
+    lines.append("No pain or disability instrument was measured, so programs cannot be compared.")
+elif len(programs) < 2:
+    lines.append(
+        f"This dataset has {'one program (' + programs[0] + ')' if programs else 'no program recorded for its clients'}, "
+        "so there is nothing to compare; the responder rate and the benchmark below describe all clients."
+    )
+elif comparison is not None:
+    oe = comparison.observed_expected
+    best, worst = oe.loc[oe["estimate"].idxmax()], oe.loc[oe["estimate"].idxmin()]
+    lines.append(
+        f"Compared with what their baseline {outcome_short(outcome)} predicts, clients of **{best['program']}** improved "
+        f"{best['estimate']:+.2f} {outcome_unit(outcome)} (95 % CI {best['conf_low']:+.2f} to {best['conf_high']:+.2f}) and clients of "
+        f"**{worst['program']}** {worst['estimate']:+.2f} (95 % CI {worst['conf_low']:+.2f} to {worst['conf_high']:+.2f})."
+    )
+if rates is not None:
+    overall = rates[(rates["group"] == "all") & (rates["term"] == "mcid_absolute")].iloc[0]
+    lines.append(
+        f"Overall {100 * overall['estimate']:.0f} % of clients reached a clinically important improvement in "
+        f"{outcome_short(outcome)} ({overall['threshold']})."
+    )
+if ours is not None:
+    everyone = ours.iloc[0]
+    lines.append(
+        f"Pain ({outcome_short(pain)}) improved by a mean of {everyone['estimate']:.1f} points on a 0-100 scale "
+        f"(95 % CI {everyone['conf_low']:.1f} to {everyone['conf_high']:.1f}) from baseline to the last measurement; "
+        f"trials found exercise improves pain by about {program_figures.HAYDEN_2021['estimate']:.0f} points more than no "
+        "treatment (Hayden et al. 2021). The two numbers answer different questions: read the last section before comparing them."
+    )
+display(Markdown(" ".join(lines)))
+
+# %% [markdown]
+# ## Programs compared, same baseline
+#
+# Model-based mean score per program and week at the average baseline score,
+# then every pair of programs at chosen weeks within follow-up, and the
+# "observed minus expected" improvement per program: each client's
+# improvement from baseline compared with the improvement predicted from
+# their baseline score by a line fitted over all clients (positive = the
+# program's clients did better than clients with the same starting point).
+
+# %%
+if comparison is None:
+    display(Markdown("Programs are not compared: " + ("fewer than two programs in this dataset." if len(programs) < 2 else "see the note at the end.")))
+else:
+    display(save_table(comparison.params, "program_model_params", f"Program model of {outcome_short(outcome)}: fixed effects (REML, 95 % CI).", out_dir))
+    display(
+        save_figure(
+            program_figures.plot_program_trajectories(comparison.trajectories, outcome),
+            "program_trajectories",
+            f"Model-based mean {outcome_short(outcome)} per program and week for clients with the average baseline score, "
+            "with 95 % confidence bands.",
+            out_dir,
+        )
+    )
+    display(save_table(comparison.contrasts, "program_contrasts", f"Pairwise program differences in mean {outcome_short(outcome)} at weeks {', '.join(map(str, weeks))} (same baseline; 95 % CI).", out_dir))
+    display(
+        save_figure(
+            program_figures.plot_program_contrasts(comparison.contrasts, outcome),
+            "program_contrasts",
+            f"Difference between programs in mean {outcome_short(outcome)} at weeks {', '.join(map(str, weeks))} for clients "
+            "with the same baseline, signed so that positive means the first-named program's clients are better (95 % CI).",
+            out_dir,
+        )
+    )
+    display(save_table(comparison.observed_expected, "program_observed_expected", f"Observed minus baseline-expected improvement in {outcome_short(outcome)} per program (t 95 % CI).", out_dir))
+
+# %% [markdown]
+# ## Responders by program
+#
+# The share of clients whose improvement from baseline to their last
+# measurement reached the absolute MCID (definitions in notebook 3), with
+# Wilson 95 % confidence intervals. Small programs give wide intervals.
+
+# %%
+if rates is None:
+    display(Markdown("No responder rates: no built-in instrument with an MCID has baseline and follow-up scores."))
+else:
+    absolute = rates[rates["term"] == "mcid_absolute"].reset_index(drop=True)
+    display(save_table(absolute, "responders_by_program", f"Clients with a clinically important improvement in {outcome_short(outcome)} ({absolute['threshold'].iloc[0]}), overall and by program.", out_dir))
+    labels = ["all clients" if g == "all" else g for g in absolute["group"]]
+    display(
+        save_figure(
+            trajectories.plot_responder_rates(absolute, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
+            "responders_by_program",
+            f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
+            "from baseline to their last measurement, overall and per program, with Wilson 95 % confidence intervals.",
+            out_dir,
+        )
+    )
+
+# %% [markdown]
+# ## Our clients and the published evidence
+#
+# The Cochrane review of exercise therapy for chronic low back pain (Hayden et
+# al. 2021, 249 trials) found that exercise improves pain by about 15 points
+# on a 0-100 scale compared with no treatment, usual care or placebo (mean
+# difference -15.2, 95 % CI -18.3 to -12.2; 35 trials at the earliest
+# follow-up). Our number is each client's pain change from baseline to their
+# last measurement (NPRS x 10, or VAS in mm), averaged.
+#
+# **They are not the same kind of number.** The benchmark is a difference
+# between randomised groups: it removes natural recovery, regression to the
+# mean and placebo effects, which also make untreated people improve. Our
+# change has no comparison group and contains all of them, so it
+# *over*states what the programs add; a change smaller than 15 points is
+# therefore a warning sign, while a larger one is not proof of a larger
+# effect. Our clients also differ from trial participants (not all have
+# chronic pain, follow-up is shorter or longer, drop-outs are not followed).
+
+# %%
+if ours is None:
+    display(Markdown("No pain scale (NPRS or VAS) with baseline and follow-up scores was measured, so there is no benchmark comparison."))
+else:
+    display(save_table(ours, "benchmark_pain_change", f"Mean {outcome_short(pain)} improvement from baseline on a 0-100 scale, overall and by program (t 95 % CI).", out_dir))
+    display(
+        save_figure(
+            program_figures.plot_benchmark(ours, pain),
+            "benchmark_hayden_2021",
+            f"Mean pain improvement from baseline to last measurement ({outcome_short(pain)} rescaled to 0-100; overall in "
+            "red, per program in blue; t 95 % CI) beside the effect of exercise over no treatment, usual care or placebo "
+            "in Hayden et al. 2021 (grey, band: its 95 % CI). Ours is an uncontrolled before-after change.",
+            out_dir,
+        )
+    )
+for problem in problems:
+    display(Markdown(f"Not estimated — {problem}."))
