@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, outcome_short, styled
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_short, styled
 
 
 @styled
@@ -156,10 +156,9 @@ def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> 
     top.set_title("Who was followed, who trained and who was measured, by week")
     bottom.plot(coverage["week"], coverage["with_sessions"], color=OKABE_ITO["black"], marker="o", ms=3, label="any session")
     styles = ["-", "--", "-.", ":"]
-    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky_blue")]
     for i, name in enumerate(instruments):
         bottom.plot(
-            coverage["week"], coverage[f"with_{name}"], color=colours[i % len(colours)],
+            coverage["week"], coverage[f"with_{name}"], color=CYCLE[i % len(CYCLE)],
             linestyle=styles[i % len(styles)], marker="s", ms=3, label=f"{outcome_short(name)} measured",
         )
     bottom.set_ylim(0, 105)
@@ -185,9 +184,7 @@ def coverage_grid(panel: pd.DataFrame, instrument: str, max_clients: int = 60) -
     1 (sessions only), 2 (``instrument`` only), 3 (both), NaN after the
     client's last record; ``n_clients`` is the number of clients in the panel.
     """
-    clients = np.sort(panel["client_id"].unique())
-    if len(clients) > max_clients:
-        clients = clients[np.linspace(0, len(clients) - 1, max_clients).round().astype(int)]
+    clients = evenly_spaced(np.sort(panel["client_id"].unique()), max_clients)
     rows = panel[panel["client_id"].isin(clients)]
     state = (rows["sessions"] > 0).astype(int) + 2 * rows[instrument].notna().astype(int)
     grid = rows.assign(state=state).pivot(index="client_id", columns="week", values="state").astype(float)

@@ -8,8 +8,16 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, outcome_short, outcome_unit, styled
-from backpain_analysis.instruments import instrument
+from backpain_analysis.figures.style import (
+    GREY,
+    OKABE_ITO,
+    evenly_spaced,
+    improvement_sign,
+    new_figure,
+    outcome_short,
+    outcome_unit,
+    styled,
+)
 from backpain_analysis.volume_model import CLINICAL_UNITS, FLEXIBILITY, INTERACTION, STRENGTH
 
 EXPOSURE_NAMES: dict[str, str] = {
@@ -82,14 +90,6 @@ def plot_forest(effects: pd.DataFrame, outcome: str, level: float = 0.95) -> Fig
     return fig
 
 
-def _sign(outcome: str) -> float:
-    """+1 when higher scores are better, -1 otherwise (custom outcomes: higher is worse, like pain)."""
-    try:
-        return 1.0 if instrument(outcome).higher_is_better else -1.0
-    except KeyError:
-        return -1.0
-
-
 def interaction_surface(params: pd.DataFrame, design: pd.DataFrame, outcome: str, points: int = 41) -> pd.DataFrame:
     """Predicted change against the client's usual week over a grid of within-client deviations.
 
@@ -127,7 +127,7 @@ def interaction_surface(params: pd.DataFrame, design: pd.DataFrame, outcome: str
             "strength_sets_within": s.ravel(),
             "flexibility_min_within": f.ravel(),
             "change": change.ravel(),
-            "improvement": _sign(outcome) * change.ravel(),
+            "improvement": improvement_sign(outcome) * change.ravel(),
         }
     )
 
@@ -156,7 +156,7 @@ def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcom
     filled = ax.contourf(strength, flexibility, grid, levels=levels, cmap="PuOr_r")
     lines = ax.contour(strength, flexibility, grid, levels=levels[::2], colors="black", linewidths=0.5)
     ax.clabel(lines, fontsize=7, fmt="%g")
-    shown = design.iloc[np.unique(np.linspace(0, len(design) - 1, min(max_points, len(design))).round().astype(int))]
+    shown = design.iloc[evenly_spaced(np.arange(len(design)), max_points)]
     ax.scatter(shown["strength_sets_within"], shown["flexibility_min_within"], s=4, color=GREY, alpha=0.5, linewidths=0)
     ax.set_xlim(strength[0], strength[-1])
     ax.set_ylim(flexibility[0], flexibility[-1])
@@ -195,7 +195,7 @@ def plot_dose_response(curves: pd.DataFrame, flattening: pd.DataFrame, outcome: 
     level:
         Confidence level of the bands (legend text).
     """
-    sign = _sign(outcome)
+    sign = improvement_sign(outcome)
     exposures = list(dict.fromkeys(curves["exposure"]))
     fig = new_figure(height=3.9)
     axes = np.atleast_1d(fig.subplots(1, len(exposures), sharey=True))
@@ -257,7 +257,7 @@ def plot_sensitivity(table: pd.DataFrame, outcome: str) -> Figure:
     outcome:
         The instrument (axis label, direction).
     """
-    sign = _sign(outcome)
+    sign = improvement_sign(outcome)
     analyses = list(dict.fromkeys(table["analysis"]))
     terms = [t for t in _WITHIN_STEPS if t in set(table["term"])]
     fig = new_figure(height=1.6 + 0.32 * len(analyses))

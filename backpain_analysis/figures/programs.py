@@ -7,8 +7,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, new_figure, outcome_label, outcome_short, outcome_unit, styled
-from backpain_analysis.instruments import instrument
+from backpain_analysis.figures.style import (
+    CYCLE,
+    GREY,
+    OKABE_ITO,
+    improvement_sign,
+    new_figure,
+    outcome_label,
+    outcome_short,
+    outcome_unit,
+    styled,
+)
 
 HAYDEN_2021: dict[str, object] = {
     "estimate": 15.2,
@@ -69,10 +78,7 @@ def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float =
     level:
         Confidence level (axis label).
     """
-    try:
-        sign = 1.0 if instrument(outcome).higher_is_better else -1.0
-    except KeyError:
-        sign = -1.0
+    sign = improvement_sign(outcome)
     rows = contrasts.reset_index(drop=True)
     fig = new_figure(height=1.6 + 0.32 * len(rows))
     ax = fig.subplots()

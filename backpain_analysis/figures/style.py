@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.figure import Figure
 
 from backpain_analysis.instruments import instrument
@@ -130,3 +131,22 @@ def outcome_unit(name: str) -> str:
         return instrument(name).unit
     except KeyError:
         return "score units"
+
+
+def improvement_sign(name: str) -> float:
+    """+1 when higher scores are better, -1 otherwise (a custom outcome is taken as lower-is-better, like pain)."""
+    try:
+        return 1.0 if instrument(name).higher_is_better else -1.0
+    except KeyError:
+        return -1.0
+
+
+def evenly_spaced(items: np.ndarray, at_most: int) -> np.ndarray:
+    """At most ``at_most`` of ``items``, evenly spaced from first to last (all when fewer).
+
+    Used where a figure would otherwise draw thousands of lines or points: the
+    same input always gives the same selection.
+    """
+    if len(items) <= at_most:
+        return items
+    return items[np.unique(np.linspace(0, len(items) - 1, at_most).round().astype(int))]

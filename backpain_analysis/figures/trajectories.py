@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from backpain_analysis.figures.style import GREY, OKABE_ITO, new_figure, outcome_label, outcome_short, styled
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_label, outcome_short, styled
 from backpain_analysis.instruments import instrument
 
 
@@ -50,10 +50,7 @@ def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.nda
     Evenly spaced over the sorted client keys, so the same data always give
     the same selection.
     """
-    clients = np.sort(panel.loc[panel[outcome].notna(), "client_id"].unique())
-    if len(clients) <= max_clients:
-        return clients
-    return clients[np.linspace(0, len(clients) - 1, max_clients).round().astype(int)]
+    return evenly_spaced(np.sort(panel.loc[panel[outcome].notna(), "client_id"].unique()), max_clients)
 
 
 @styled
@@ -153,10 +150,9 @@ def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], ti
     """
     fig = new_figure(height=4.0)
     ax = fig.subplots()
-    colours = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky_blue")]
     styles = ["-", "--", "-.", ":"]
     for i, (group, all_rows) in enumerate(curves.groupby("group", sort=False)):
-        colour = colours[i % len(colours)]
+        colour = CYCLE[i % len(CYCLE)]
         few = all_rows["n_at_risk"] < min_at_risk
         rows = all_rows[~few.cummax()]
         if rows.empty:
