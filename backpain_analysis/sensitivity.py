@@ -119,7 +119,6 @@ def sensitivity_table(
     *,
     lags: Sequence[int] = (0, 2, 3),
     complete_week: int | None = None,
-    conf_level: float = 0.95,
     engine: str = "auto",
 ) -> pd.DataFrame:
     """The within-client effects under every analysis of the module docstring.
@@ -134,9 +133,6 @@ def sensitivity_table(
         Lags besides the main model's 1.
     complete_week:
         Week a client's panel must reach to count as complete follow-up.
-    conf_level:
-        Level of the GEE intervals (the mixed-model rows use the engine's,
-        95 %).
     engine:
         Passed to :func:`~backpain_analysis.mixed.fit_lmm`.
 
@@ -149,8 +145,9 @@ def sensitivity_table(
     ``complete_followup``), ``estimator`` (``lmm_reml`` or ``gee_robust``),
     ``lag`` (weeks), ``term``, ``estimate`` (outcome units per set/week, per
     min/week, per set x min), ``std_error``, ``statistic``, ``p_value``,
-    ``conf_low``, ``conf_high``, ``n_obs``, ``n_clients``. ``attrs``:
-    ``conf_level``, ``outcome``, ``complete_week``.
+    ``conf_low``, ``conf_high`` (95 % intervals: normal-theory Wald for
+    both estimators), ``n_obs``, ``n_clients``. ``attrs``: ``conf_level``,
+    ``outcome``, ``complete_week``.
     """
     parts = []
 
@@ -161,7 +158,7 @@ def sensitivity_table(
     add_lmm("main", panel, 1)
     design = volume_design(panel, outcome, 1)
     for correlation in ("exchangeable", "ar1"):
-        params = fit_gee(design, outcome, correlation, conf_level)
+        params = fit_gee(design, outcome, correlation)
         parts.append(_rows(f"gee_{correlation}", "gee_robust", 1, params, len(design), design["client_id"].nunique()))
     for lag in lags:
         add_lmm(f"lag_{lag}", panel, lag)
@@ -172,7 +169,7 @@ def sensitivity_table(
     add_lmm("complete_followup", panel[panel["client_id"].isin(kept)], 1)
     table = pd.concat(parts, ignore_index=True)
     table.attrs.update(
-        conf_level=conf_level,
+        conf_level=0.95,
         outcome=outcome,
         complete_week=int(panel["week"].max()) if complete_week is None else complete_week,
     )
