@@ -127,8 +127,7 @@ class TextColumn:
         """
         codes, uniques = pd.factorize(self.distinct)
         dictionary = [None if blank_missing and value == "" else value for value in uniques]
-        indices = pa.array(codes[self.codes[rows]].astype(np.int32))
-        return pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, type=pa.string())).cast(pa.string()).to_pandas()
+        return _arrow_strings(codes[self.codes[rows]], dictionary)
 
     def numbers(self) -> np.ndarray:
         """Each row's value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
@@ -265,7 +264,7 @@ def classify_rows(exercise: TextColumn, given: np.ndarray, catalog: pd.DataFrame
     Returns the modalities (None when unknown) and, for rows with neither, a
     reason beginning ``unknown exercise``.
     """
-    from_catalog = exercise.apply(lambda names: classify_exercises(names, catalog).astype(object).where(lambda m: m.notna(), None))
+    from_catalog = exercise.apply(lambda names: classify_exercises(names, catalog).astype(object))
     modality = np.where(pd.isna(given), from_catalog, given)
     unknown = pd.isna(modality) & ~exercise.blank
     return modality, _reasons(
@@ -339,16 +338,20 @@ def _typed_extra(column: TextColumn) -> np.ndarray | Callable[[np.ndarray], pd.S
     return partial(column.strings, blank_missing=True)
 
 
-def _strings(values: np.ndarray) -> pd.Series:
-    """Text values (None = missing) as pandas' string column, built from the distinct values.
+def _arrow_strings(indices: np.ndarray, dictionary: list[str | None] | np.ndarray) -> pd.Series:
+    """``dictionary[indices]`` (index -1 = missing) as pandas' string column.
 
     Going through an Arrow dictionary avoids converting every row's Python
     string: pandas 3 gets its Arrow-backed ``str`` column directly.
     """
+    positions = pa.array(indices.astype(np.int32), mask=indices < 0)
+    return pa.DictionaryArray.from_arrays(positions, pa.array(dictionary, type=pa.string())).cast(pa.string()).to_pandas()
+
+
+def _strings(values: np.ndarray) -> pd.Series:
+    """Text values (None or NA = missing) as pandas' string column, via their distinct values."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    dictionary = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
-    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string()).to_pandas()
+    return _arrow_strings(codes, np.asarray(uniques, dtype=object))
 
 
 Column = np.ndarray | Callable[[np.ndarray], pd.Series]

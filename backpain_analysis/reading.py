@@ -56,6 +56,7 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 _HINTS = {".xls": "save it as .xlsx or .csv", ".tsv": "rename it to .csv", ".txt": "rename it to .csv"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_BLANK_FILE = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf\xff\xfe]*\Z")
 
 
 class EncodingWarning(UserWarning):
@@ -131,7 +132,7 @@ def decode_choice(path: Path, data: bytes) -> str:
     Raises :class:`DataError` for an empty file, a binary file or text in an
     encoding that cannot be decoded reliably.
     """
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if _BLANK_FILE.match(data):
         raise DataError(f"{path.name} is empty: it needs at least a header row")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -286,6 +287,7 @@ def read_table(name: str, path: str | Path) -> RawTable:
     header = [normalize_header(h) for h in grid.iloc[0]]
     frame = grid.iloc[1:].astype(str)
     frame.index = pd.RangeIndex(2, len(grid) + 1, name="source_row")
+    nonblank = frame.ne("").any(axis=1)  # before any column is dropped: a row holding only an e-mail is data
     blank_header = [i for i, h in enumerate(header) if h == ""]
     keep = [i for i in range(len(header)) if i not in blank_header or (frame.iloc[:, i].str.strip() != "").any()]
     header = [h or f"unnamed_{i + 1}" for i, h in enumerate(header)]
@@ -302,7 +304,6 @@ def read_table(name: str, path: str | Path) -> RawTable:
         raise DataError(f"{path.name} lacks required column {listed} (its columns: {', '.join(frame.columns)})")
     dropped = tuple(c for c in frame.columns if c in IDENTIFYING_COLUMNS)
     frame = frame.drop(columns=list(dropped))
-    nonblank = frame.ne("").any(axis=1) if frame.shape[1] else pd.Series(False, index=frame.index)
     frame = frame if nonblank.all() else frame[nonblank]
     return RawTable(name=name, path=path, frame=frame, encoding=encoding, dropped=dropped)
 

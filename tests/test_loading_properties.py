@@ -108,7 +108,7 @@ def check_dataset(folder: Path, tables: dict[str, tuple[list[str], list[tuple[st
 
 
 @given(sessions=session_rows, outcomes=outcome_rows, clients_=client_rows)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_malformed_rows_are_accounted_for(sessions, outcomes, clients_) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -119,7 +119,7 @@ def test_random_malformed_rows_are_accounted_for(sessions, outcomes, clients_) -
 
 
 @given(sessions=session_rows, outcomes=outcome_rows)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_parquet_gives_the_same_ledger_as_csv(sessions, outcomes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         as_csv, as_parquet = Path(tmp) / "csv", Path(tmp) / "parquet"

@@ -232,3 +232,10 @@ def test_fast_parser_leaves_empty_lines_and_ragged_rows_to_pandas() -> None:
     assert reading._grid_with_pyarrow(b"a,b\n\n1,2\n", "utf-8-sig", ",", 2) is None
     assert reading._grid_with_pyarrow(b"a,b\n1,2,3\n", "utf-8-sig", ",", 2) is None
     assert reading._grid_with_pyarrow(b"a,b\n1\n", "utf-8-sig", ",", 2) is None
+
+
+def test_a_row_holding_only_an_identifying_value_is_still_a_row(folder: Path) -> None:
+    write(folder, "sessions.csv", "client_id,date,exercise,email\n,,,someone@example.org\n")
+    raw = read_table("sessions", folder / "sessions.csv")
+    assert raw.rows == 1
+    assert raw.frame.loc[2].tolist() == ["", "", ""]
