@@ -41,7 +41,9 @@ def replicate_estimates(
     Returns
     -------
     DataFrame, one row per seed and term: ``seed``, ``term``, ``truth`` (the
-    simulator's value), ``estimate``, ``std_error``, ``conf_low``,
+    value this model estimates: the simulator's effect when ``lag`` is the
+    simulator's lag; 0 for a within term at any other lag, since the
+    simulated outcome depends on training of one lag only), ``estimate``, ``std_error``, ``conf_low``,
     ``conf_high``, ``covered`` (truth inside the 95 % interval),
     ``converged``.
     """
@@ -49,7 +51,9 @@ def replicate_estimates(
     terms = tuple(terms)
     for seed in seeds:
         study = simulate(n_clients, n_weeks, int(seed), bad_rows=False, **dict(simulate_options or {}))
-        truth = study.truth["instruments"][outcome]["effects"]
+        truth = dict(study.truth["instruments"][outcome]["effects"])
+        if lag != study.truth["options"]["lag"]:
+            truth.update({t: 0.0 for t in truth if t.endswith("_within")})
         result = fit_volume_model(study.weekly, outcome, lag=lag, **dict(fit_options or {}))
         params = result.params.set_index("term")
         for term in terms:

@@ -91,16 +91,23 @@ def test_bias_and_coverage_small_study() -> None:
 
 
 def test_reverse_causation_biases_the_same_week_model_not_the_lagged_one() -> None:
-    """A flare that cuts next week's training makes training look useless in a same-week model."""
+    """A flare that cuts next week's training, and persists, fakes a same-week benefit.
+
+    The simulated pain depends on last week's training only, so the true
+    same-week within effect is 0. With reverse causation the same-week model
+    finds a benefit anyway (200-study mean: -0.012 per set, docs/volume_model.md);
+    the lagged within-client model stays within 25 % of the true -0.04.
+    Tolerance: the same-week mean over 8 studies is below -0.004 (about 3.5
+    Monte Carlo SEs from 0).
+    """
     seeds = range(900, 908)
     options = {"reverse_causation": True}
     same = replicate_estimates(seeds, n_clients=150, lag=0, terms=["strength_sets_within"], simulate_options=options)
     lagged = replicate_estimates(seeds, n_clients=150, lag=1, terms=["strength_sets_within"], simulate_options=options)
+    assert (same["truth"] == 0).all()
+    assert same["estimate"].mean() < -0.004
     truth = lagged["truth"].iloc[0]
     assert truth < 0
-    # the same-week model recovers less than half the true benefit ...
-    assert same["estimate"].mean() > truth / 2
-    # ... the lagged within-client model is within 25 % of it
     assert abs(lagged["estimate"].mean() - truth) < 0.25 * abs(truth)
 
 
