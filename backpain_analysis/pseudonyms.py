@@ -13,8 +13,10 @@ earlier renumbers those after it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 PREFIX: str = "C"
@@ -67,3 +69,47 @@ def pseudonymize(
     if unknown:
         raise KeyError(f"{len(unknown)} client key(s) have no pseudonym; build the mapping from every table")
     return frame.assign(**{column: keys.map(mapping).astype("string")})
+
+
+HIDDEN: str = "(hidden)"
+"""What replaces a client key that has no pseudonym (a key seen only in rejected rows)."""
+
+
+def pseudonymize_ledger(rejected: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    """Hide client keys inside the rejected ledger's ``value`` and ``reason`` text.
+
+    The loader names clients in some reasons (``date ... is before client K's
+    start_date``, ``the odi form of client K on ...``, ``client_id 'K' is
+    already on row 3``). On rows whose ``column`` is ``client_id`` the value
+    and its quoted form in the reason become the pseudonym (or
+    :data:`HIDDEN`; a blank key stays blank); elsewhere every mapped key written as ``client K``
+    becomes ``client <pseudonym>``.
+
+    Parameters
+    ----------
+    rejected:
+        The ledger (``table``, ``row``, ``column``, ``value``, ``reason``);
+        not modified.
+    mapping:
+        From :func:`pseudonym_map`.
+
+    Returns
+    -------
+    A copy of the ledger with the same columns.
+    """
+    out = rejected.copy()
+    if out.empty:
+        return out
+    keyed = (out["column"] == "client_id").to_numpy()
+    values = out["value"].astype("string").fillna("")
+    shown = values.map(lambda key: mapping.get(key.strip(), HIDDEN) if key.strip() else key)
+    reasons = [
+        reason.replace(f"'{value}'", f"'{hidden}'") if is_key else reason
+        for reason, value, hidden, is_key in zip(out["reason"].astype(str), values, shown, keyed, strict=True)
+    ]
+    if mapping:
+        named = re.compile(r"(?<=client )(" + "|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)) + r")(?='s | on |$)")
+        reasons = [named.sub(lambda m: mapping[m.group(1)], reason) for reason in reasons]
+    out["value"] = np.where(keyed, shown, out["value"].astype(object))
+    out["reason"] = reasons
+    return out

@@ -47,7 +47,7 @@ from backpain_analysis.figures.export import REGISTRY, read_registry
 from backpain_analysis.instruments import builtin_instruments
 from backpain_analysis.loading import load
 from backpain_analysis.panel import weekly_panel
-from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize
+from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize, pseudonymize_ledger
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -121,21 +121,20 @@ def notebook_inputs(data_path: str | Path, real_ids: bool = False) -> NotebookIn
 
     With ``real_ids=False`` (the default) every ``client_id`` in the dataset's
     tables and the panel becomes its stable pseudonym
-    (:mod:`backpain_analysis.pseudonyms`), one mapping for all tables.
+    (:mod:`backpain_analysis.pseudonyms`), one mapping for all tables, and
+    client keys quoted in the rejected ledger are replaced too.
     """
     dataset = load(data_path)
     if not real_ids:
         mapping = pseudonym_map(
             pd.concat([t["client_id"] for t in (dataset.sessions, dataset.outcomes, dataset.clients) if "client_id" in t])
         )
-        dataset = replace(
-            dataset,
-            **{
-                name: pseudonymize(getattr(dataset, name), mapping)
-                for name in ("sessions", "outcomes", "clients")
-                if "client_id" in getattr(dataset, name)
-            },
-        )
+        tables = {
+            name: pseudonymize(getattr(dataset, name), mapping)
+            for name in ("sessions", "outcomes", "clients")
+            if "client_id" in getattr(dataset, name)
+        }
+        dataset = replace(dataset, rejected=pseudonymize_ledger(dataset.rejected, mapping), **tables)
     panel = weekly_panel(dataset)
     measured = set(dataset.outcomes["instrument"].astype(str))
     builtin = [name for name in builtin_instruments()["name"] if name in measured]

@@ -79,8 +79,9 @@ save_figure(
 # %% [markdown]
 # ## Why rows were rejected
 #
-# Reasons are grouped by rule: the offending value is replaced by `…` so that,
-# say, every out-of-range score of one instrument counts as one reason. The
+# Reasons are grouped by rule: the offending value, dates and client keys are
+# replaced by `…` so that, say, every out-of-range score of one instrument
+# counts as one reason. The
 # full ledger, row by row, is written by `backpain validate DATA --rejected FILE`.
 
 # %%

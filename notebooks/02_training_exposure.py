@@ -64,7 +64,8 @@ lines = [
     f"core and back sets, {panel['flexibility_min'].median():.0f} minutes of flexibility work and "
     f"{panel['mixed_min'].median():.0f} minutes of yoga or pilates.",
     f"The target of 20+ minutes on {MOST_DAYS} or more days was met in {100 * panel['met_20min_most_days'].mean():.0f} % "
-    f"of client-weeks; {100 * (client_share_met >= 0.5).mean():.0f} % of clients met it in at least half of their weeks.",
+    f"of client-weeks; {100 * (client_share_met >= 0.5).mean():.0f} % of clients met it in at least half of their weeks "
+    "(minutes count only exercises logged with a duration, so strength sets logged without one make this an undercount).",
 ]
 ramp = panel.groupby("week")["strength_sets"].agg(["median", "size"])
 if ramp["size"].reindex([0, 3]).ge(5).all():

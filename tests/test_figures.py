@@ -128,16 +128,25 @@ def test_save_figure_and_table_register_what_they_wrote(tmp_path):
 def test_rejection_reasons_group_by_rule_not_by_value():
     ledger = pd.DataFrame(
         {
-            "table": ["outcomes", "outcomes", "sessions"],
-            "row": [7, 3, 2],
-            "column": ["score", "score", "exercise"],
-            "value": ["14", "12", "Jefferson curl"],
-            "reason": ["score 14 is outside nprs range 0-10", "score 12 is outside nprs range 0-10", "unknown exercise 'Jefferson curl'"],
+            "table": ["outcomes", "outcomes", "sessions", "sessions"],
+            "row": [7, 3, 2, 9],
+            "column": ["score", "score", "exercise", "date"],
+            "value": ["14", "12", "Jefferson curl", "2024-01-02"],
+            "reason": [
+                "score 14 is outside nprs range 0-10",
+                "score 12 is outside nprs range 0-10",
+                "unknown exercise 'Jefferson curl'",
+                "date 2024-01-02 is before client C007's start_date 2024-02-01",
+            ],
         }
     )
     reasons = data_quality.rejection_reasons(ledger)
-    assert list(reasons["reason"]) == ["score … is outside nprs range 0-10", "unknown exercise '…'"]
-    assert list(reasons["rows"]) == [2, 1]
+    assert list(reasons["reason"]) == [
+        "score … is outside nprs range 0-10",
+        "date … is before client …'s start_date …",
+        "unknown exercise '…'",
+    ]
+    assert list(reasons["rows"]) == [2, 1, 1]
     assert reasons.loc[0, "example_row"] == 3
 
 
@@ -199,4 +208,4 @@ def test_style_helpers():
     assert list(evenly_spaced(np.arange(10), 4)) == [0, 3, 6, 9]
     assert list(evenly_spaced(np.arange(3), 4)) == [0, 1, 2]
     assert improvement_sign("psfs") == 1.0 and improvement_sign("odi") == -1.0
-    assert outcome_label("nprs") == "Numeric Pain Rating Scale (points, 0-10; lower is better)"
+    assert outcome_label("nprs") == "Numeric Pain Rating Scale\n(points, 0-10; lower is better)"

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize
+from backpain_analysis.pseudonyms import HIDDEN, pseudonym_map, pseudonymize, pseudonymize_ledger
 
 
 def test_map_numbers_sorted_distinct_keys_and_skips_missing():
@@ -36,3 +36,31 @@ def test_pseudonymize_uses_one_mapping_for_every_table():
 def test_pseudonymize_refuses_a_key_outside_the_mapping():
     with pytest.raises(KeyError, match="no pseudonym"):
         pseudonymize(pd.DataFrame({"client_id": ["x", "y"]}), {"x": "C001"})
+
+
+def test_ledger_keys_are_hidden_in_values_and_reasons():
+    ledger = pd.DataFrame(
+        {
+            "table": ["sessions", "clients", "outcomes", "clients", "clients"],
+            "row": [3, 4, 5, 6, 7],
+            "column": ["date", "client_id", "instrument", "client_id", "client_id"],
+            "value": ["2024-01-01", "anna", "odi_q1", "ghost", ""],
+            "reason": [
+                "date 2024-01-01 is before client anna's start_date 2024-02-01",
+                "client_id 'anna' is already on row 2",
+                "the odi form of client bob smith on 2024-01-03 has 3 of 10 sections answered",
+                "client_id 'ghost' is already on row 2",
+                "client_id is blank",
+            ],
+        }
+    )
+    hidden = pseudonymize_ledger(ledger, {"anna": "C001", "bob smith": "C002"})
+    assert list(hidden["value"]) == ["2024-01-01", "C001", "odi_q1", HIDDEN, ""]
+    assert list(hidden["reason"]) == [
+        "date 2024-01-01 is before client C001's start_date 2024-02-01",
+        "client_id 'C001' is already on row 2",
+        "the odi form of client C002 on 2024-01-03 has 3 of 10 sections answered",
+        f"client_id '{HIDDEN}' is already on row 2",
+        "client_id is blank",
+    ]
+    assert ledger.loc[1, "value"] == "anna"  # input untouched

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_short, styled
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_short, styled, week_axis
 
 
 @styled
@@ -48,8 +48,9 @@ def plot_row_accounting(counts: pd.DataFrame) -> Figure:
 def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
     """Group the rejected ledger by kind of reason.
 
-    A reason's own value (``score 14 is outside ...``) is replaced by ``…`` so
-    that rows rejected for the same rule fall together.
+    A reason's own value (``score 14 is outside ...``), any date, and the
+    client a reason names (``before client C012's start_date``) are replaced
+    by ``…`` so that rows rejected for the same rule fall together.
 
     Parameters
     ----------
@@ -70,7 +71,8 @@ def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
         text, value = str(reason), "" if pd.isna(value) else str(value)
         if value.strip():
             text = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w.])", "…", text)
-        return text
+        text = _DATE.sub("…", text)
+        return _CLIENT.sub("client …", text)
 
     ledger = rejected.assign(
         reason=[general(r, v) for r, v in zip(rejected["reason"], rejected["value"], strict=True)],
@@ -79,6 +81,10 @@ def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
     grouped = ledger.groupby(["table", "column", "reason"], sort=False)
     out = grouped.agg(rows=("row", "size"), example_row=("row", "first"), example_value=("value", "first")).reset_index()
     return out.sort_values(["rows", "table", "column", "reason"], ascending=[False, True, True, True], ignore_index=True)[columns]
+
+
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_CLIENT = re.compile(r"\bclient (?!…)\S+?(?='s | on )")
 
 
 @styled
@@ -163,7 +169,7 @@ def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> 
         )
     bottom.set_ylim(0, 105)
     bottom.set_ylabel("% of clients followed")
-    bottom.set_xlabel("week since the client's start")
+    week_axis(bottom)
     bottom.legend(ncols=min(4, 1 + len(instruments)), loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return fig
 
@@ -217,7 +223,7 @@ def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> F
         ax.set_yticks([])
     shown = f"all {n_clients}" if len(grid) == n_clients else f"{len(grid)} of {n_clients}"
     ax.set_ylabel(f"client ({shown} clients)")
-    ax.set_xlabel("week since the client's start")
+    week_axis(ax)
     ax.set_title(f"Sessions and {outcome_short(instrument)} measurements per client-week")
     handles = [Patch(facecolor=c, edgecolor="#BBBBBB", label=s) for c, s in zip(colours, _GRID_STATES, strict=True)]
     handles.append(Patch(facecolor="white", edgecolor="#BBBBBB", label="after last record"))

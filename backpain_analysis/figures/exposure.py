@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, new_figure, styled
+from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, new_figure, styled, week_axis
 
 WEEKLY_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Strength sets", ("core_sets", "back_sets", "other_strength_sets"), "sets per week"),
@@ -102,7 +102,7 @@ def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
         if len(columns) > 1 and logged:
             ax.legend(loc="upper left", fontsize=8)
     for ax in axes[2:]:
-        ax.set_xlabel("week since the client's start")
+        week_axis(ax)
     fig.suptitle("Weekly training per client: median and interquartile range")
     return fig
 
@@ -147,7 +147,7 @@ def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     left.plot(by_week["week"], by_week["met"], color=OKABE_ITO["blue"], marker="o", ms=3)
     left.set_ylim(0, 100)
-    left.set_xlabel("week since the client's start")
+    week_axis(left)
     left.set_ylabel(f"% of clients (20+ min on {most_days}+ days)")
     left.set_title("Clients meeting the target", fontsize=10)
     days = panel["days_20min"].value_counts(normalize=True).reindex(range(8), fill_value=0.0) * 100
@@ -187,7 +187,7 @@ def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
             data, positions=present, widths=0.6, showfliers=False, patch_artist=True,
             boxprops={"facecolor": colour, "alpha": 0.5}, medianprops={"color": OKABE_ITO["black"]},
         )
-        ax.set_xlabel("week since the client's start")
+        week_axis(ax)
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
     fig.suptitle(f"Ramp-up: weekly training in the first {len(present)} weeks")
@@ -222,7 +222,7 @@ def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
             ax.plot(part["week"], part["median"], color=colour, linestyle=style, label=f"{kind} ({days}-day)")
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(f"load, {unit}")
-        ax.set_xlabel("week since the client's start")
+        week_axis(ax)
         ax.set_ylim(bottom=0)
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle("Acute and chronic training load: median and interquartile range")

@@ -17,6 +17,7 @@ from backpain_analysis.figures.style import (
     outcome_short,
     outcome_unit,
     styled,
+    week_axis,
 )
 
 HAYDEN_2021: dict[str, object] = {
@@ -56,7 +57,7 @@ def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: f
         colour = CYCLE[i % len(CYCLE)]
         ax.fill_between(rows["week"], rows["conf_low"], rows["conf_high"], color=colour, alpha=0.15, linewidth=0)
         ax.plot(rows["week"], rows["estimate"], color=colour, linestyle=styles[i % len(styles)], label=str(program))
-    ax.set_xlabel("week since the client's start")
+    week_axis(ax)
     ax.set_ylabel(outcome_label(outcome))
     ax.set_title(f"{outcome_short(outcome)} by program, adjusted for baseline ({100 * level:.0f} % bands)")
     ax.legend(title="program", loc="best")

@@ -15,7 +15,9 @@ from typing import ParamSpec, TypeVar
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from backpain_analysis.instruments import instrument
 
@@ -104,8 +106,9 @@ def new_figure(height: float = 4.2, width: float = WIDTH_IN) -> Figure:
 def outcome_label(name: str) -> str:
     """Axis label for an outcome: full name, unit, range and direction.
 
-    ``"nprs"`` gives ``"Numeric Pain Rating Scale (points, 0-10; lower is
-    better)"``; a custom outcome without a built-in definition keeps its name.
+    ``"nprs"`` gives ``"Numeric Pain Rating Scale\n(points, 0-10; lower is
+    better)"`` (two lines, to fit a y axis); a custom outcome without a
+    built-in definition keeps its name.
     """
     try:
         spec = instrument(name)
@@ -113,7 +116,7 @@ def outcome_label(name: str) -> str:
         return name
     bounds = f", {spec.min:g}-{spec.max:g}" if spec.min is not None and spec.max is not None else ""
     better = "higher" if spec.higher_is_better else "lower"
-    return f"{spec.label} ({spec.unit}{bounds}; {better} is better)"
+    return f"{spec.label}\n({spec.unit}{bounds}; {better} is better)"
 
 
 def outcome_short(name: str) -> str:
@@ -150,3 +153,9 @@ def evenly_spaced(items: np.ndarray, at_most: int) -> np.ndarray:
     if len(items) <= at_most:
         return items
     return items[np.unique(np.linspace(0, len(items) - 1, at_most).round().astype(int))]
+
+
+def week_axis(ax: Axes, label: str = "week since the client's start") -> None:
+    """Label the x axis as weeks, with whole-week ticks."""
+    ax.set_xlabel(label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_label, outcome_short, styled
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_label, outcome_short, styled, week_axis
 from backpain_analysis.instruments import instrument
 
 
@@ -86,7 +86,7 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
             ax.set_ylim(spec.min - pad, spec.max + pad)
     except KeyError:
         pass
-    ax.set_xlabel("week since the client's start")
+    week_axis(ax)
     ax.set_ylabel(outcome_label(outcome))
     ax.set_title(f"{outcome_short(outcome)} over time: each client and the mean")
     ax.legend(loc="upper right", fontsize=8)
@@ -165,7 +165,7 @@ def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], ti
         ax.step(time, held("estimate"), where="post", color=colour, linestyle=styles[i % len(styles)], label=str(group))
     ax.set_ylim(0, 100)
     ax.set_xlim(0, max(1.0, *ends.values()))
-    ax.set_xlabel("weeks since the baseline measurement")
+    week_axis(ax, "weeks since the baseline measurement")
     ax.set_ylabel("% with a first important improvement")
     ax.set_title(title)
     ax.legend(loc="upper left")
