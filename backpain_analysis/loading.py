@@ -34,7 +34,7 @@ outcomes: ``client_id``, ``date``, ``instrument``, ``score`` blank; ``date``
           ``odi_max_missing`` sections unanswered (all its item rows).
 
 Dates are ISO (``2024-03-05``) or ISO date-times (``2024-03-05 18:30``,
-``T`` allowed, seconds optional, no time zone). Text values are compared
+``T`` allowed, seconds optional, no time zone) in the years 1900-2100. Text values are compared
 with surrounding spaces removed; ``modality``, ``load_unit`` and
 ``instrument`` ignore case. Outcome dates are calendar days (an item form is
 one client's items on one day). Extra columns are kept: numeric when every
@@ -61,6 +61,8 @@ from backpain_analysis.reading import RawTable, read_dataset
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 """Accepted date text: ISO date, optionally with a time (no time zone)."""
 DATE_HINT = "use YYYY-MM-DD, optionally with a time (YYYY-MM-DD HH:MM)"
+YEARS: tuple[int, int] = (1900, 2100)
+"""Years a date may fall in (outside: a typo, and beyond what datetime64[ns] holds)."""
 CLIENT_COLUMNS: tuple[str, ...] = ("client_id", "program", "studio", "start_date", "age", "sex")
 """Clients columns with a meaning (others are kept as extra covariates)."""
 AGE_RANGE: tuple[float, float] = (0.0, 120.0)
@@ -170,14 +172,19 @@ def parse_dates(column: TextColumn, name: str) -> tuple[np.ndarray, pd.Series]:
     ``date '05/03/2024' is not a date: use YYYY-MM-DD, ...``.
     """
 
-    def parse(distinct: pd.Series) -> pd.Series:
-        ok = distinct.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
-        parsed = pd.to_datetime(distinct.where(ok), format="ISO8601", errors="coerce")
-        return pd.Series(parsed).astype("datetime64[ns]")
-
-    when = column.apply(parse)
-    bad = np.isnat(when) & ~column.blank
-    return when, _reasons(column.index, bad, f"{name} '", column, f"' is not a date: {DATE_HINT}")
+    iso = column.distinct.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
+    year = pd.to_numeric(column.distinct.str[:4].where(iso), errors="coerce")
+    in_years = (year >= YEARS[0]) & (year <= YEARS[1])
+    parsed = pd.to_datetime(column.distinct.where(in_years), format="ISO8601", errors="coerce")
+    when = column.each(pd.Series(parsed).astype("datetime64[ns]"))
+    not_date = np.isnat(when) & ~column.blank & ~column.each(iso & ~in_years)
+    reasons = pd.concat(
+        [
+            _reasons(column.index, not_date, f"{name} '", column, f"' is not a date: {DATE_HINT}"),
+            _reasons(column.index, column.each(iso & ~in_years), f"{name} ", column, f" is outside the years {YEARS[0]}-{YEARS[1]}"),
+        ]
+    )
+    return when, reasons
 
 
 def _expected(low: float | None, high: float | None, integer: bool) -> str:

@@ -252,7 +252,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except Exception as error:  # pyarrow raises many types for a damaged file
         raise DataError(f"{path.name} could not be read as Parquet ({type(error).__name__}: {str(error).splitlines()[0]})") from None
     header = pd.DataFrame([list(table.columns)], columns=range(table.shape[1]))
-    body = pd.DataFrame({i: _as_text(table.iloc[:, i]) for i in range(table.shape[1])}, index=range(1, len(table) + 1))
+    try:
+        body = pd.DataFrame({i: _as_text(table.iloc[:, i]) for i in range(table.shape[1])}, index=range(1, len(table) + 1))
+    except TypeError:  # lists, dicts or arrays in a cell cannot be factorised
+        raise DataError(f"{path.name} has a column of lists or records: flatten it to one value per cell") from None
     return pd.concat([header.astype(str), body.astype(str)], ignore_index=True)
 
 

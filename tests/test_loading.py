@@ -126,6 +126,7 @@ SESSION_CASES = [
     ("c1,05/03/2024,Plank,1,,,,,,,", "date", "05/03/2024", f"date '05/03/2024' is not a date: {DATE_HINT}"),
     ("c1,2024-02-30,Plank,1,,,,,,,", "date", "2024-02-30", f"date '2024-02-30' is not a date: {DATE_HINT}"),
     ("c1,2024-03-05T25:00,Plank,1,,,,,,,", "date", "2024-03-05T25:00", f"date '2024-03-05T25:00' is not a date: {DATE_HINT}"),
+    ("c1,9999-12-31,Plank,1,,,,,,,", "date", "9999-12-31", "date 9999-12-31 is outside the years 1900-2100"),
     ("c1,2024-03-05,,1,,,,,,,", "exercise", "", "exercise is blank"),
     ("c1,2024-03-05,Plank,0,,,,,,,", "sets", "0", "sets 0 is not a whole number >= 1"),
     ("c1,2024-03-05,Plank,2.5,,,,,,,", "sets", "2.5", "sets '2.5' is not a whole number >= 1"),

@@ -32,7 +32,7 @@ numbers = st.one_of(
 dates = st.one_of(
     st.dates(min_value=date(2023, 1, 1), max_value=date(2025, 12, 31)).map(str),
     st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2025, 12, 31)).map(lambda d: d.isoformat(sep=" ", timespec="minutes")),
-    st.sampled_from(["05/03/2024", "2024-02-30", "2024-3-5", "2024-03-05T10:00Z", "2024-03-05T10:00:00.5", "yesterday"]),
+    st.sampled_from(["05/03/2024", "2024-02-30", "2024-3-5", "2024-03-05T10:00Z", "2024-03-05T10:00:00.5", "yesterday", "9999-12-31"]),
 )
 clients = st.sampled_from(["c1", "c2", " c3 ", "C1"])
 exercises = st.sampled_from(["plank", "Side Planks", "Pull-Up (Band)", "Row (Machine)", "Jefferson curl", "hamstring stretch", "yoga"])

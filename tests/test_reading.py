@@ -239,3 +239,10 @@ def test_a_row_holding_only_an_identifying_value_is_still_a_row(folder: Path) ->
     raw = read_table("sessions", folder / "sessions.csv")
     assert raw.rows == 1
     assert raw.frame.loc[2].tolist() == ["", "", ""]
+
+
+def test_parquet_with_nested_values_is_refused(folder: Path) -> None:
+    pd.DataFrame({"client_id": ["c1"], "date": ["2024-03-05"], "exercise": [["Plank", "Row"]]}).to_parquet(folder / "s.parquet")
+    with pytest.raises(DataError, match="column of lists or records") as error:
+        read_table("sessions", folder / "s.parquet")
+    one_line(error)
