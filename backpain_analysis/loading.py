@@ -18,7 +18,7 @@ catalog:  ``exercise`` blank; ``modality`` not one of the six; the same
 clients:  ``client_id`` blank; ``client_id`` already on an earlier row;
           ``start_date`` not a date; ``age`` not a number 0-120.
 sessions: ``client_id``, ``date``, ``exercise`` blank; ``date`` not a date;
-          ``sets`` not a whole number >= 1 (blank: 1); ``reps`` not a whole
+          ``sets`` not a whole number 1-1000 (blank: 1); ``reps`` not a whole
           number >= 0; ``load`` not a number >= 0 (blank: 0 = body weight);
           ``load_unit`` not kg or lb (blank: kg); ``duration_s`` not a number
           >= 0; ``rpe`` not a number 0-10; ``modality`` not one of the six
@@ -65,6 +65,8 @@ YEARS: tuple[int, int] = (1900, 2100)
 """Years a date may fall in (outside: a typo, and beyond what datetime64[ns] holds)."""
 CLIENT_COLUMNS: tuple[str, ...] = ("client_id", "program", "studio", "start_date", "age", "sex")
 """Clients columns with a meaning (others are kept as extra covariates)."""
+MAX_SETS: int = 1000
+"""Most sets one row may hold: more is a typo (and 1e19 would overflow int64)."""
 AGE_RANGE: tuple[float, float] = (0.0, 120.0)
 """Valid ``age`` in years."""
 
@@ -448,7 +450,7 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
     col = _columns(frame, known)
     when, bad_date = parse_dates(col["date"], "date")
     day = when.astype("datetime64[D]").astype("datetime64[ns]")
-    sets, bad_sets = parse_numbers(col["sets"], "sets", low=1, integer=True, default=1)
+    sets, bad_sets = parse_numbers(col["sets"], "sets", low=1, high=MAX_SETS, integer=True, default=1)
     reps, bad_reps = parse_numbers(col["reps"], "reps", low=0, integer=True)
     load_value, bad_load = parse_numbers(col["load"], "load", low=0, default=0.0)
     unit, bad_unit = parse_choices(col["load_unit"], "load_unit", ("kg", "lb"), default="kg")

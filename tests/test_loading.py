@@ -128,9 +128,10 @@ SESSION_CASES = [
     ("c1,2024-03-05T25:00,Plank,1,,,,,,,", "date", "2024-03-05T25:00", f"date '2024-03-05T25:00' is not a date: {DATE_HINT}"),
     ("c1,9999-12-31,Plank,1,,,,,,,", "date", "9999-12-31", "date 9999-12-31 is outside the years 1900-2100"),
     ("c1,2024-03-05,,1,,,,,,,", "exercise", "", "exercise is blank"),
-    ("c1,2024-03-05,Plank,0,,,,,,,", "sets", "0", "sets 0 is not a whole number >= 1"),
-    ("c1,2024-03-05,Plank,2.5,,,,,,,", "sets", "2.5", "sets '2.5' is not a whole number >= 1"),
-    ("c1,2024-03-05,Plank,three,,,,,,,", "sets", "three", "sets 'three' is not a whole number >= 1"),
+    ("c1,2024-03-05,Plank,0,,,,,,,", "sets", "0", "sets 0 is outside 1-1000"),
+    ("c1,2024-03-05,Plank,1e19,,,,,,,", "sets", "1e19", "sets 1e19 is outside 1-1000"),
+    ("c1,2024-03-05,Plank,2.5,,,,,,,", "sets", "2.5", "sets '2.5' is not a whole number 1-1000"),
+    ("c1,2024-03-05,Plank,three,,,,,,,", "sets", "three", "sets 'three' is not a whole number 1-1000"),
     ("c1,2024-03-05,Plank,1,-1,,,,,,", "reps", "-1", "reps -1 is not a whole number >= 0"),
     ("c1,2024-03-05,Row,1,10,-5,,,,,", "load", "-5", "load -5 is not a number >= 0"),
     ('c1,2024-03-05,Row,1,10,"2,5",,,,,', "load", "2,5", "load '2,5' is not a number >= 0"),
@@ -302,7 +303,7 @@ def test_parquet_and_excel_round_trips(tmp_path: Path, data: Path, suffix: str) 
 
 
 def test_rejected_values_are_verbatim_in_excel(data: Path) -> None:
-    append(data, "sessions", "c1,2024-03-05,Plank, 007.50 ,,,,,,,")
+    append(data, "sessions", "c1,2024-03-05,Plank, 007.50 ,,,,,,,")  # 7.5 sets: not whole
     dataset = load(_retyped(data, ".xlsx"))
     assert dataset.rejected[["column", "value"]].values.tolist() == [["sets", "7.5"]]  # Excel stores a number
 
