@@ -26,13 +26,13 @@ from __future__ import annotations
 import ast
 import html
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import patsy
 import patsy.builtins
-from scipy import linalg, stats
+from scipy import linalg, special
 
 from backpain_analysis import mixed_engine as me
 from backpain_analysis.errors import DataError
@@ -295,8 +295,8 @@ def fit_lmm(
     if not 0.0 < conf_level < 1.0:
         raise DataError(f"conf_level must be between 0 and 1, not {conf_level}")
     design = _build_design(data, formula, groups, re_formula)
-    stats_ = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
-    deviance = me.ProfiledDeviance(stats_, reml=reml)
+    sufficient = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
+    deviance = me.ProfiledDeviance(sufficient, reml=reml)
     if engine == "statsmodels":
         theta, optimizer, messages = _statsmodels_theta(design, deviance, reml)
     else:
@@ -321,7 +321,7 @@ class _Spec:
     conf_level: float
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class LMMResult:
     """A fitted linear mixed model.
 
@@ -398,10 +398,10 @@ class LMMResult:
     re_formula: str
     reml: bool
     engine: str
-    _cov_beta: np.ndarray = field(repr=False)
-    _cov_re: np.ndarray = field(repr=False)
-    _blups: np.ndarray = field(repr=False)
-    _design: _Design = field(repr=False)
+    _cov_beta: np.ndarray
+    _cov_re: np.ndarray
+    _blups: np.ndarray
+    _design: _Design
 
     @classmethod
     def _from_theta(
@@ -550,6 +550,12 @@ class LMMResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        return (
+            f"<LMMResult {'REML' if self.reml else 'ML'} {self.formula!r} | {self.groups}: {self.nobs} rows, "
+            f"{self.ngroups} groups, loglik {self.loglik:.4f}, {self._status()}>"
+        )
+
     def _repr_html_(self) -> str:
         head = (
             f"<p><b>Linear mixed model</b> ({'REML' if self.reml else 'ML'}, {html.escape(self.optimizer)})<br>"
@@ -571,14 +577,14 @@ class LMMResult:
 def _tidy_params(names: list[str], beta: np.ndarray, cov: np.ndarray, conf_level: float) -> pd.DataFrame:
     se = np.sqrt(np.diag(cov))
     z = beta / se
-    crit = stats.norm.ppf(0.5 + conf_level / 2.0)
+    crit = special.ndtri(0.5 + conf_level / 2.0)
     return pd.DataFrame(
         {
             "term": names,
             "estimate": beta,
             "std_error": se,
             "statistic": z,
-            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "p_value": 2.0 * special.ndtr(-np.abs(z)),
             "conf_low": beta - crit * se,
             "conf_high": beta + crit * se,
         }

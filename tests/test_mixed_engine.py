@@ -28,6 +28,13 @@ def _random_theta(rng: np.random.Generator, q: int) -> np.ndarray:
     return theta
 
 
+def _problem_deviance(seed: int, groups: int, q: int, reml: bool = True):
+    """A random problem and its profiled deviance."""
+    rng = np.random.default_rng(seed)
+    x, z, y, codes = _random_problem(rng, groups=groups, q=q)
+    return rng, (x, z, y, codes), me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, groups), reml=reml)
+
+
 def _dense_deviance(x, z, y, codes, theta, reml: bool) -> float:
     """-2 log L straight from the marginal model y ~ N(X beta, sigma^2 (I + Z Lambda Lambda' Z'))."""
     n, p = x.shape
@@ -64,20 +71,16 @@ def test_sufficient_statistics_match_per_group_sums():
 @pytest.mark.parametrize("q", [1, 2, 3])
 @pytest.mark.parametrize("reml", [True, False])
 def test_profiled_deviance_equals_dense_marginal_likelihood(q, reml):
-    rng = np.random.default_rng(10 + q)
-    x, z, y, codes = _random_problem(rng, groups=12, q=q)
-    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 12), reml=reml)
+    rng, problem, deviance = _problem_deviance(10 + q, groups=12, q=q, reml=reml)
     for _ in range(3):
         theta = _random_theta(rng, q)
-        assert deviance(theta) == pytest.approx(_dense_deviance(x, z, y, codes, theta, reml), rel=1e-10)
+        assert deviance(theta) == pytest.approx(_dense_deviance(*problem, theta, reml), rel=1e-10)
 
 
 @pytest.mark.parametrize("q", [1, 2, 3])
 @pytest.mark.parametrize("reml", [True, False])
 def test_exact_gradient_matches_central_differences(q, reml):
-    rng = np.random.default_rng(20 + q)
-    x, z, y, codes = _random_problem(rng, groups=15, q=q)
-    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 15), reml=reml)
+    rng, _, deviance = _problem_deviance(20 + q, groups=15, q=q, reml=reml)
     theta = _random_theta(rng, q)
     value, grad = deviance.value_and_gradient(theta)
     assert value == pytest.approx(deviance(theta), rel=1e-12)
@@ -87,9 +90,7 @@ def test_exact_gradient_matches_central_differences(q, reml):
 
 
 def test_deviance_depends_on_lambda_lambda_transpose_only():
-    rng = np.random.default_rng(3)
-    x, z, y, codes = _random_problem(rng, groups=10, q=3)
-    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 10))
+    rng, _, deviance = _problem_deviance(3, groups=10, q=3)
     theta = _random_theta(rng, 3)
     lam = me.lambda_from_theta(theta, 3)
     flipped = lam * np.array([1.0, -1.0, -1.0])
@@ -135,10 +136,8 @@ def test_solution_matches_generalised_least_squares_and_blups():
 @pytest.mark.parametrize("seed", range(6))
 def test_minimize_deviance_beats_a_dense_grid_refinement(seed):
     """The optimum passes its own check and no nearby point has a lower deviance."""
-    rng = np.random.default_rng(100 + seed)
     q = 1 + seed % 3
-    x, z, y, codes = _random_problem(rng, groups=25, q=q)
-    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 25), reml=bool(seed % 2))
+    rng, _, deviance = _problem_deviance(100 + seed, groups=25, q=q, reml=bool(seed % 2))
     optimum = me.minimize_deviance(deviance)
     assert optimum.check.converged
     assert np.all(optimum.theta[me.identity_theta(q) == 1.0] >= 0.0)
@@ -148,9 +147,7 @@ def test_minimize_deviance_beats_a_dense_grid_refinement(seed):
 
 
 def test_check_optimum_rejects_a_point_away_from_the_optimum():
-    rng = np.random.default_rng(6)
-    x, z, y, codes = _random_problem(rng, groups=30, q=2)
-    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 30))
+    _, _, deviance = _problem_deviance(6, groups=30, q=2)
     optimum = me.minimize_deviance(deviance)
     away = me.check_optimum(deviance, optimum.theta + np.array([0.3, 0.2, -0.2]))
     assert not away.converged
