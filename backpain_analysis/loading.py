@@ -34,11 +34,15 @@ outcomes: ``client_id``, ``date``, ``instrument``, ``score`` blank; ``date``
           ``odi_max_missing`` sections unanswered (all its item rows).
 
 Dates are ISO (``2024-03-05``) or ISO date-times (``2024-03-05 18:30``,
-``T`` allowed, seconds optional, no time zone) in the years 1900-2100. Text values are compared
-with surrounding spaces removed; ``modality``, ``load_unit`` and
-``instrument`` ignore case. Outcome dates are calendar days (an item form is
-one client's items on one day). Extra columns are kept: numeric when every
-non-blank value is a number, text otherwise (blank = missing).
+``T`` allowed, seconds optional, no time zone) in the years 1900-2100.
+Text values are compared with surrounding spaces removed (client keys stay
+case-sensitive); ``modality``, ``load_unit`` and ``instrument`` ignore case.
+Outcome dates are calendar days (an item form is one client's items on one
+day). Item forms follow :func:`~backpain_analysis.instruments.score_odi`
+and :func:`~backpain_analysis.instruments.score_rmdq`: an unanswered RMDQ
+statement counts as not ticked, so RMDQ forms are always scorable. Extra
+columns are kept: numeric when every non-blank value is a number, text
+otherwise (blank = missing).
 """
 
 from __future__ import annotations
