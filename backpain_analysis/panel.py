@@ -5,17 +5,25 @@ One row per client per week. ``week`` counts whole weeks from the client's
 first outcome); week 0 is days 0-6. Every week from 0 to the week of the
 client's last record (session or outcome) is present: a week without sessions
 has zero exposures, not missing ones. Outcomes are weekly means and stay
-missing in weeks nobody measured them.
+missing in weeks nobody measured them. Records dated before a client's week 0
+(possible only in a hand-built :class:`Dataset`: the loader rejects them) are
+left out.
+
+Speed: every sum is a ``numpy.bincount`` over integer client-week (or
+client-day) positions on a dense grid, so ten million session rows aggregate
+in seconds without sorting rows. Columns are read as codes into their
+distinct values, so each distinct value is converted once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
+from backpain_analysis.contract import MODALITIES
 from backpain_analysis.dataset import Dataset
 
 EXPOSURE_COLUMNS: tuple[str, ...] = (
@@ -48,9 +56,101 @@ DAILY_MINUTES_TARGET: float = 20.0
 ACUTE_DAYS: int = 7
 CHRONIC_DAYS: int = 28
 
-_SET_MODALITIES = {"core": "core_sets", "back": "back_sets", "other_strength": "other_strength_sets"}
-_MINUTE_MODALITIES = {"flexibility": "flexibility_min", "mixed": "mixed_min", "other": "other_min"}
-_DAY = np.timedelta64(1, "D")
+_MODALITY = {name: i for i, name in enumerate(MODALITIES)}
+_UNKNOWN = len(MODALITIES)
+_STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _factorized(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """``column`` as (codes, distinct values); missing values get their own code."""
+    codes, values = pd.factorize(frame[column], use_na_sentinel=False)
+    return codes, np.asarray(values)
+
+
+@dataclass(frozen=True)
+class _FrameColumns:
+    """A sessions DataFrame read column by column as codes into distinct values."""
+
+    frame: pd.DataFrame
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``column`` as (codes, distinct values)."""
+        return _factorized(self.frame, column)
+
+
+def _coded(dataset: Dataset) -> _FrameColumns:
+    """The dataset's sessions as codes into distinct values."""
+    return _FrameColumns(dataset.sessions)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """Whole days since 1970-01-01 of datetimes (the day each falls on)."""
+    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def _numbers(columns: _FrameColumns, name: str) -> np.ndarray:
+    codes, values = columns.codes(name)
+    return np.asarray(values, dtype=np.float64)[codes]
+
+
+@dataclass
+class _Sessions:
+    """Session rows as arrays: client position, day, session key, modality code, sets, seconds, load volume.
+
+    Training time is summed in seconds (``sets * duration_s``, whole numbers
+    in practice, so sums are exact) and divided by 60 once per cell: the
+    20-minute threshold is never missed by a rounding error.
+    """
+
+    client: np.ndarray
+    day: np.ndarray
+    session: np.ndarray
+    modality: np.ndarray
+    sets: np.ndarray
+    seconds: np.ndarray
+    volume: np.ndarray
+
+
+def _ids_and_codes(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The sorted distinct client ids over several (codes, values) columns and each row's position in them."""
+    values = [np.asarray(v, dtype=object) for _, v in pairs]
+    ids = np.unique(np.concatenate(values)) if values and sum(len(v) for v in values) else np.array([], dtype=object)
+    positions = [np.searchsorted(ids, v).astype(np.int64)[codes] if len(v) else codes.astype(np.int64) for (codes, _), v in zip(pairs, values, strict=True)]
+    return ids, positions
+
+
+def _session_arrays(columns: _FrameColumns, client: np.ndarray) -> _Sessions:
+    start_codes, start_values = columns.codes("session_start")
+    _, canonical = np.unique(np.asarray(start_values, dtype="datetime64[ns]"), return_inverse=True)
+    date_codes, date_values = columns.codes("date")
+    modality_codes, modality_values = columns.codes("modality")
+    per_value = np.array([_MODALITY.get(v, _UNKNOWN) if isinstance(v, str) else _UNKNOWN for v in modality_values], dtype=np.int8)
+    sets = _numbers(columns, "sets")
+    seconds = np.nan_to_num(sets * _numbers(columns, "duration_s"), nan=0.0)
+    volume = np.nan_to_num(sets * _numbers(columns, "reps") * _numbers(columns, "load_kg"), nan=0.0)
+    return _Sessions(
+        client=client,
+        day=_days(date_values)[date_codes],
+        session=canonical.astype(np.int64)[start_codes],
+        modality=per_value[modality_codes],
+        sets=sets,
+        seconds=seconds,
+        volume=volume,
+    )
+
+
+def _start_days(ids: np.ndarray, days: Sequence[tuple[np.ndarray, np.ndarray]], clients: pd.DataFrame) -> np.ndarray:
+    """Day 0 of each client (days since 1970): ``start_date`` if given, else the first record."""
+    start = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+    for client, day in days:
+        np.minimum.at(start, client, day)
+    if len(clients) and "start_date" in clients.columns:
+        given = clients.dropna(subset=["start_date"]).drop_duplicates("client_id")
+        where = pd.Index(ids).get_indexer(given["client_id"].to_numpy(dtype=object))
+        found = where >= 0
+        start[where[found]] = _days(given["start_date"].to_numpy())[found]
+    return start
 
 
 def client_start_dates(dataset: Dataset) -> pd.Series:
@@ -59,87 +159,126 @@ def client_start_dates(dataset: Dataset) -> pd.Series:
     The client's ``start_date`` when the clients table gives one, else the
     earlier of the client's first session and first outcome.
     """
-    first = pd.concat([dataset.sessions[["client_id", "date"]], dataset.outcomes[["client_id", "date"]]])
-    start = first.groupby("client_id")["date"].min()
-    clients = dataset.clients
-    if len(clients) and "start_date" in clients.columns:
-        given = clients.dropna(subset=["start_date"]).set_index("client_id")["start_date"]
-        given = given[given.index.isin(start.index)]
-        start.loc[given.index] = given.to_numpy()
-    return start.dt.normalize().rename("start_date")
+    columns = _coded(dataset)
+    date_codes, date_values = columns.codes("date")
+    outcome_day = _days(dataset.outcomes["date"].to_numpy())
+    ids, (s_client, o_client) = _ids_and_codes([columns.codes("client_id"), _factorized(dataset.outcomes, "client_id")])
+    start = _start_days(ids, [(s_client, _days(date_values)[date_codes]), (o_client, outcome_day)], dataset.clients)
+    return pd.Series(start.astype("datetime64[D]").astype("datetime64[ns]"), index=pd.Index(ids, name="client_id"), name="start_date")
 
 
-def _week_of(frame: pd.DataFrame, start: pd.Series) -> np.ndarray:
-    days = (frame["date"].dt.normalize() - frame["client_id"].map(start)) / _DAY
-    return np.floor(days.to_numpy(dtype=float) / 7).astype("int64")
+@dataclass
+class _Grid:
+    """Client-weeks 0..last of each client, in client then week order; row of (client c, week w) = offset[c] + w."""
+
+    start: np.ndarray
+    weeks: np.ndarray
+    offset: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.weeks.sum())
+
+    def rows(self, client: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Grid row of each record (-1 before the client's week 0)."""
+        week = (day - self.start[client]) // 7
+        return np.where(week >= 0, self.offset[client] + week, -1)
 
 
-def _row_minutes(sessions: pd.DataFrame) -> pd.Series:
-    """Minutes of one row: sets x duration_s / 60, 0 where the duration is unknown."""
-    return (sessions["sets"] * sessions["duration_s"] / 60.0).fillna(0.0)
+def _grid(start: np.ndarray, records: Sequence[tuple[np.ndarray, np.ndarray]]) -> _Grid:
+    last = np.full(len(start), -1, dtype=np.int64)
+    for client, day in records:
+        np.maximum.at(last, client, (day - start[client]) // 7)
+    weeks = last + 1
+    return _Grid(start=start, weeks=weeks, offset=np.concatenate([[0], np.cumsum(weeks)[:-1]]).astype(np.int64))
 
 
-def _exposures(sessions: pd.DataFrame) -> pd.DataFrame:
-    """Weekly exposures per (client_id, week) from sessions that carry ``week``."""
-    if sessions.empty:
-        return pd.DataFrame(columns=["client_id", "week"])
-    s = sessions.assign(
-        minutes=_row_minutes(sessions),
-        load_volume=(sessions["sets"] * sessions["reps"] * sessions["load_kg"]).fillna(0.0),
-    )
-    keys = ["client_id", "week"]
-    sets = s.pivot_table(index=keys, columns="modality", values="sets", aggfunc="sum", fill_value=0)
-    minutes = s.pivot_table(index=keys, columns="modality", values="minutes", aggfunc="sum", fill_value=0.0)
-    out = pd.DataFrame(index=s.groupby(keys).size().index)
-    for modality, column in _SET_MODALITIES.items():
-        out[column] = sets[modality].astype("int64") if modality in sets else 0
+def _exposures(s: _Sessions, grid: _Grid) -> dict[str, np.ndarray]:
+    """Weekly exposures and adherence per grid row (dense arrays of length ``grid.size``)."""
+    n = grid.size
+    row = grid.rows(s.client, s.day)
+    keep = row >= 0
+    row, modality = row[keep], s.modality[keep].astype(np.int64)
+    cell = row * (_UNKNOWN + 1) + modality
+    by_modality = {
+        name: np.bincount(cell, weights=values[keep], minlength=n * (_UNKNOWN + 1)).reshape(n, _UNKNOWN + 1)
+        for name, values in (("sets", s.sets), ("seconds", s.seconds), ("volume", s.volume))
+    }
+    sets, minutes = by_modality["sets"], by_modality["seconds"] / 60.0
+    out = {f"{m}_sets": sets[:, _MODALITY[m]].round().astype(np.int64) for m in ("core", "back", "other_strength")}
     out["strength_sets"] = out["core_sets"] + out["back_sets"]
-    strength = s["modality"].isin(["core", "back"])
-    out["volume_load_kg"] = s[strength].groupby(keys)["load_volume"].sum().reindex(out.index, fill_value=0.0)
-    for modality, column in _MINUTE_MODALITIES.items():
-        out[column] = minutes[modality].astype(float) if modality in minutes else 0.0
-    out["training_min"] = s.groupby(keys)["minutes"].sum()
-    out["sessions"] = s.groupby(keys)["session_start"].nunique()
-    out["active_days"] = s.groupby(keys)["date"].nunique()
-    daily = s.groupby([*keys, "date"])["minutes"].sum()
-    out["days_20min"] = (daily >= DAILY_MINUTES_TARGET).groupby(level=keys).sum()
-    return out.reset_index()
+    out["volume_load_kg"] = by_modality["volume"][:, _STRENGTH].sum(axis=1)
+    out |= {f"{m}_min": minutes[:, _MODALITY[m]].copy() for m in ("flexibility", "mixed", "other")}
+    out["training_min"] = minutes.sum(axis=1)
+    day_cell = row * 7 + (s.day[keep] - grid.start[s.client[keep]]) % 7
+    out["sessions"] = _distinct_per_row(day_cell, s.session[keep], n)
+    out["active_days"] = (np.bincount(day_cell, minlength=7 * n).reshape(n, 7) > 0).sum(axis=1)
+    daily = np.bincount(day_cell, weights=s.seconds[keep], minlength=7 * n).reshape(n, 7)
+    out["days_20min"] = (daily >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
+    return out
 
 
-def _ewma_loads(sessions: pd.DataFrame, grid: pd.DataFrame, start: pd.Series) -> pd.DataFrame:
+def _distinct_per_row(day_cell: np.ndarray, session: np.ndarray, n: int) -> np.ndarray:
+    """Distinct session keys per grid row (a session falls on one client-day, hence one row).
+
+    Consecutive repeats (rows of one session logged together) are dropped
+    before the hash-based ``unique``, which then sees about one row per session.
+    """
+    span = int(session.max()) + 1 if len(session) else 1
+    key = day_cell * span + session
+    first_of_run = np.ones(len(key), dtype=bool)
+    first_of_run[1:] = key[1:] != key[:-1]
+    return np.bincount(pd.unique(key[first_of_run]) // span // 7, minlength=n)
+
+
+def _ewma_loads(s: _Sessions, grid: _Grid) -> dict[str, np.ndarray]:
     """Exponentially weighted acute and chronic daily load at the end of each week.
 
     Daily loads (strength sets, flexibility minutes) are smoothed with
     ``L_d = lam * x_d + (1 - lam) * L_{d-1}``, ``lam = 2 / (N + 1)``, starting
     from 0 on day 0 (Williams et al. 2017, Br J Sports Med 51:209). Units are
-    per day: sets/day and minutes/day. Descriptive only.
+    per day: sets/day and minutes/day. Descriptive only. Computed a week at a
+    time: ``L`` at the end of week w is ``(1 - lam)^7`` times ``L`` at the end
+    of week w-1 plus the week's seven days weighted ``lam (1 - lam)^(6 - j)``.
     """
-    clients = grid["client_id"].drop_duplicates().to_numpy()
-    n_days = int(grid["week"].max() + 1) * 7 if len(grid) else 0
-    index = pd.Index(clients)
-    day = ((sessions["date"].dt.normalize() - sessions["client_id"].map(start)) / _DAY).to_numpy(dtype="int64")
-    row = index.get_indexer(sessions["client_id"])
-    strength = np.where(sessions["modality"].isin(["core", "back"]), sessions["sets"], 0).astype(float)
-    flexibility = np.where(sessions["modality"] == "flexibility", _row_minutes(sessions), 0.0)
-    week_end = grid["week"].to_numpy() * 7 + 6
-    grid_row = index.get_indexer(grid["client_id"])
+    n = grid.size
+    row = grid.rows(s.client, s.day)
+    keep = row >= 0
+    day_cell = row[keep] * 7 + (s.day[keep] - grid.start[s.client[keep]]) % 7
+    strength = np.isin(s.modality[keep], _STRENGTH)
+    daily = {
+        "strength": np.bincount(day_cell, weights=np.where(strength, s.sets[keep], 0.0), minlength=7 * n).reshape(n, 7),
+        "flexibility": np.bincount(
+            day_cell, weights=np.where(s.modality[keep] == _MODALITY["flexibility"], s.seconds[keep], 0.0), minlength=7 * n
+        ).reshape(n, 7)
+        / 60.0,
+    }
     out = {}
-    for name, values in (("strength", strength), ("flexibility", flexibility)):
-        daily = np.zeros((len(clients), max(n_days, 1)))
-        np.add.at(daily, (row, day), values)
+    for name, values in daily.items():
         for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS)):
             lam = 2.0 / (span + 1.0)
-            smoothed = lfilter([lam], [1.0, lam - 1.0], daily, axis=1)
-            out[f"{name}_{label}"] = smoothed[grid_row, week_end]
-    return pd.DataFrame(out, index=grid.index)
+            level = values @ (lam * (1.0 - lam) ** np.arange(6, -1, -1))
+            decay = (1.0 - lam) ** 7
+            for week in range(1, int(grid.weeks.max(initial=0))):
+                rows = grid.offset[grid.weeks > week] + week
+                level[rows] += decay * level[rows - 1]
+            out[f"{name}_{label}"] = level
+    return out
 
 
-def _outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
-    if outcomes.empty:
-        return pd.DataFrame(columns=["client_id", "week"])
-    wide = outcomes.pivot_table(index=["client_id", "week"], columns="instrument", values="score", aggfunc="mean")
-    wide.columns = [str(c) for c in wide.columns]
-    return wide.reset_index()
+def _outcome_means(outcomes: pd.DataFrame, client: np.ndarray, day: np.ndarray, grid: _Grid) -> dict[str, np.ndarray]:
+    """Weekly mean score per instrument (NaN where not measured), one column per instrument, sorted by name."""
+    row = grid.rows(client, day)
+    score = outcomes["score"].to_numpy(dtype=np.float64)
+    keep = (row >= 0) & ~np.isnan(score)
+    instrument_codes, instruments = pd.factorize(outcomes["instrument"].to_numpy(dtype=object)[keep])
+    n, k = grid.size, len(instruments)
+    cell = row[keep] * k + instrument_codes
+    total = np.bincount(cell, weights=score[keep], minlength=n * k).reshape(n, k)
+    count = np.bincount(cell, minlength=n * k).reshape(n, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+    return {str(name): mean[:, i] for name, i in sorted((str(v), i) for i, v in enumerate(instruments))}
 
 
 def weekly_panel(dataset: Dataset) -> pd.DataFrame:
@@ -175,31 +314,29 @@ def weekly_panel(dataset: Dataset) -> pd.DataFrame:
     - client covariates from the clients table (``program``, ``studio``,
       ``age``, ``sex``, ...), identifying columns never among them.
     """
-    sessions, outcomes = dataset.sessions, dataset.outcomes
-    start = client_start_dates(dataset)
-    sessions = sessions.assign(week=_week_of(sessions, start))
-    outcomes = outcomes.assign(week=_week_of(outcomes, start))
-    last = pd.concat([sessions[["client_id", "week"]], outcomes[["client_id", "week"]]]).groupby("client_id")["week"].max()
-    counts = last.to_numpy() + 1
-    grid = pd.DataFrame(
-        {
-            "client_id": np.repeat(last.index.to_numpy(), counts),
-            "week": np.concatenate([np.arange(n) for n in counts]) if len(counts) else np.array([], dtype="int64"),
-        }
-    )
-    grid["week_start"] = grid["client_id"].map(start) + pd.to_timedelta(grid["week"] * 7, unit="D")
-    panel = grid.merge(_exposures(sessions), on=["client_id", "week"], how="left")
-    int_columns = [c for c in (*EXPOSURE_COLUMNS, "days_20min") if not c.endswith("_min") and c != "volume_load_kg"]
-    float_columns = [c for c in EXPOSURE_COLUMNS if c.endswith("_min") or c == "volume_load_kg"]
-    panel[int_columns] = panel[int_columns].fillna(0).astype("int64")
-    panel[float_columns] = panel[float_columns].fillna(0.0).astype(float)
+    columns, outcomes = _coded(dataset), dataset.outcomes
+    ids, (s_client, o_client) = _ids_and_codes([columns.codes("client_id"), _factorized(outcomes, "client_id")])
+    sessions = _session_arrays(columns, s_client)
+    o_day = _days(outcomes["date"].to_numpy())
+    start = _start_days(ids, [(s_client, sessions.day), (o_client, o_day)], dataset.clients)
+    grid = _grid(start, [(s_client, sessions.day), (o_client, o_day)])
+    client = np.repeat(np.arange(len(ids)), grid.weeks)
+    week = np.arange(grid.size) - grid.offset[client]
+    panel = {
+        "client_id": ids[client],
+        "week": week,
+        "week_start": ((start[client] + 7 * week) * _NS_PER_DAY).astype("datetime64[ns]"),
+    }
+    panel |= _exposures(sessions, grid)
     panel["met_20min_most_days"] = panel["days_20min"] >= MOST_DAYS
-    panel = pd.concat([panel, _ewma_loads(sessions, panel, start)], axis=1)
-    panel = panel.merge(_outcomes(outcomes), on=["client_id", "week"], how="left")
+    panel |= _ewma_loads(sessions, grid)
+    panel |= _outcome_means(outcomes, o_client, o_day, grid)
+    frame = pd.DataFrame(panel)
     covariates = dataset.clients.drop(columns=["start_date", "source_row"], errors="ignore")
     if len(covariates.columns) > 1:
-        panel = panel.merge(covariates, on="client_id", how="left")
-    return panel.sort_values(["client_id", "week"], ignore_index=True)
+        covariates = covariates.drop_duplicates("client_id").set_index("client_id")
+        frame = frame.join(covariates.reindex(ids).iloc[client].reset_index(drop=True))
+    return frame
 
 
 def lagged(panel: pd.DataFrame, columns: Sequence[str], lag: int = 1, suffix: str | None = None) -> pd.DataFrame:

@@ -137,3 +137,98 @@ def test_lag_alignment(small: Dataset) -> None:
     assert b.loc[1, "strength_sets_lag1"] == 0  # never crosses clients
     two = lagged(weekly_panel(small), ["strength_sets"], lag=2).set_index(["client_id", "week"])
     assert two.loc[("a", 2), "strength_sets_lag2"] == 6
+
+
+def _random_dataset(seed: int) -> Dataset:
+    """Clients with and without a start date, timed and date-only sessions, every modality, two instruments."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    client = rng.choice([f"k{i:02d}" for i in range(25)], n)
+    day = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    timed = rng.random(n) < 0.5
+    start = day + pd.to_timedelta(np.where(timed, rng.choice([8, 12, 18], n), 0), unit="h")
+    modality = rng.choice(["core", "back", "other_strength", "flexibility", "mixed", "other"], n)
+    sessions = pd.DataFrame(
+        {
+            "client_id": client,
+            "date": day,
+            "session_start": start,
+            "exercise": "x",
+            "modality": modality,
+            "sets": rng.integers(1, 5, n),
+            "reps": np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 15, n)),
+            "load_kg": rng.choice([0.0, 2.5, 20 * 0.45359237], n),
+            "duration_s": np.where(rng.random(n) < 0.4, np.nan, rng.integers(10, 900, n)),
+        }
+    )
+    m = 150
+    outcomes = pd.DataFrame(
+        {
+            "client_id": rng.choice([f"k{i:02d}" for i in range(28)], m),
+            "date": pd.Timestamp("2024-03-05") + pd.to_timedelta(rng.integers(0, 70, m), unit="D"),
+            "instrument": rng.choice(["nprs", "odi"], m),
+            "score": rng.integers(0, 11, m).astype(float),
+        }
+    )
+    ids = [f"k{i:02d}" for i in range(0, 30, 2)]
+    starts = pd.to_datetime(["2024-02-20"] * len(ids)).where(rng.random(len(ids)) < 0.6)
+    clients = pd.DataFrame({"client_id": ids, "start_date": starts, "program": rng.choice(["a", "b"], len(ids))})
+    return Dataset(sessions=sessions, outcomes=outcomes, clients=clients)
+
+
+def _ewma_reference(daily: np.ndarray, span: int) -> np.ndarray:
+    lam, level, out = 2 / (span + 1), 0.0, []
+    for value in daily:
+        level = lam * value + (1 - lam) * level
+        out.append(level)
+    return np.array(out)[6::7]
+
+
+def _reference_panel(dataset: Dataset) -> pd.DataFrame:
+    """The panel by plain pandas group-bys on a full client-week grid, loads by a day-by-day loop."""
+    s, o = dataset.sessions.copy(), dataset.outcomes.copy()
+    start = pd.concat([s[["client_id", "date"]], o[["client_id", "date"]]]).groupby("client_id")["date"].min()
+    given = dataset.clients.dropna(subset=["start_date"]).set_index("client_id")["start_date"]
+    start.update(given[given.index.isin(start.index)])
+    for frame in (s, o):
+        frame["day"] = (frame["date"] - frame["client_id"].map(start)).dt.days
+        frame["week"] = frame["day"] // 7
+    last = pd.concat([s[["client_id", "week"]], o[["client_id", "week"]]]).groupby("client_id")["week"].max()
+    grid = pd.MultiIndex.from_tuples([(c, w) for c, n in last.items() for w in range(n + 1)], names=["client_id", "week"])
+    s["seconds"] = (s["sets"] * s["duration_s"]).fillna(0.0)
+    s["volume"] = (s["sets"] * s["reps"] * s["load_kg"]).where(s["modality"].isin(["core", "back"])).fillna(0.0)
+    by_week = s.groupby(["client_id", "week"])
+    sets = s.pivot_table(index=["client_id", "week"], columns="modality", values="sets", aggfunc="sum")
+    seconds = s.pivot_table(index=["client_id", "week"], columns="modality", values="seconds", aggfunc="sum")
+    daily = s.groupby(["client_id", "week", "date"])["seconds"].sum()
+    panel = pd.DataFrame(index=grid)
+    panel["week_start"] = [start[c] + pd.Timedelta(days=7 * w) for c, w in grid]
+    for m in ("core", "back", "other_strength"):
+        panel[f"{m}_sets"] = sets[m].reindex(grid).fillna(0).astype(int)
+    panel["strength_sets"] = panel["core_sets"] + panel["back_sets"]
+    panel["volume_load_kg"] = by_week["volume"].sum().reindex(grid).fillna(0.0)
+    for m in ("flexibility", "mixed", "other"):
+        panel[f"{m}_min"] = seconds[m].reindex(grid).fillna(0.0) / 60
+    panel["training_min"] = by_week["seconds"].sum().reindex(grid).fillna(0.0) / 60
+    panel["sessions"] = by_week["session_start"].nunique().reindex(grid).fillna(0)
+    panel["active_days"] = by_week["date"].nunique().reindex(grid).fillna(0)
+    panel["days_20min"] = (daily >= 1200).groupby(["client_id", "week"]).sum().reindex(grid).fillna(0)
+    panel["met_20min_most_days"] = panel["days_20min"] >= 4
+    for name, values in (("strength", s["sets"].where(s["modality"].isin(["core", "back"]), 0)), ("flexibility", s["seconds"].where(s["modality"] == "flexibility", 0.0) / 60)):
+        for label, span in (("acute", 7), ("chronic", 28)):
+            loads = []
+            for client, weeks in last.items():
+                per_day = np.zeros(7 * (weeks + 1))
+                mine = (s["client_id"] == client).to_numpy()
+                np.add.at(per_day, s["day"][mine], values[mine])
+                loads.extend(_ewma_reference(per_day, span))
+            panel[f"{name}_{label}"] = loads
+    panel = panel.join(o.pivot_table(index=["client_id", "week"], columns="instrument", values="score", aggfunc="mean"))
+    panel = panel.reset_index().merge(dataset.clients[["client_id", "program"]], on="client_id", how="left")
+    return panel
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_panel_equals_a_plain_pandas_reference(seed: int) -> None:
+    dataset = _random_dataset(seed)
+    pd.testing.assert_frame_equal(weekly_panel(dataset), _reference_panel(dataset), check_dtype=False, rtol=1e-12)

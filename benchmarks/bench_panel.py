@@ -1,0 +1,174 @@
+"""``backpain panel`` against a plain DuckDB aggregation of the same rows: time and peak memory.
+
+For each size, a dataset made by :mod:`make_large` (Parquet; generated once
+under ``--data-root`` and reused), then, alternately and ``--repeat`` times,
+two whole processes:
+
+- ours: ``backpain panel DATA --out panel.parquet`` (reading, validation,
+  the rejected ledger, the full panel of CONTRACT section 3 with adherence,
+  acute/chronic loads, outcomes and covariates, writing);
+- DuckDB: one SQL statement that reads the Parquet files, keeps the rows
+  that pass the simple row rules (blank key or date, sets < 1, rpe outside
+  0-10, negative load, unit not kg/lb, before the start date), maps
+  exercises to modalities by a join to the built-in catalog (case and
+  spaces ignored), computes the week from the client's start date and writes
+  per client-week the sets per modality, volume load, flexibility and mixed
+  minutes, sessions and active days to Parquet. No ledger, no empty weeks,
+  no outcomes.
+
+Each process's wall time and peak resident memory (``ru_maxrss`` of that
+child, from ``os.wait4``) are recorded; the table shows the minimum over the
+repeats and the ratios ours / DuckDB. The exposures of the two outputs are
+then compared on the client-weeks DuckDB writes (they must agree).
+
+Usage::
+
+    python benchmarks/bench_panel.py --rows 1000000 10000000 --repeat 3
+
+Run it when the machine is quiet (the load average is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_large import make_dataset  # noqa: E402
+
+from backpain_analysis import catalog as catalog_module  # noqa: E402
+from backpain_analysis.catalog import BUILTIN_FILES  # noqa: E402
+
+COMPARED = ("core_sets", "back_sets", "other_strength_sets", "volume_load_kg", "flexibility_min", "mixed_min", "sessions", "active_days")
+
+DUCKDB_SQL = """
+COPY (
+    WITH catalog AS (
+        SELECT lower(trim(exercise)) AS key, arg_min(modality, position) AS modality
+        FROM (SELECT *, row_number() OVER () AS position FROM read_csv('{catalog}', all_varchar = true))
+        GROUP BY key
+    ),
+    sessions AS (
+        SELECT s.client_id, s.date, CAST(s.date AS DATE) AS day, s.sets, s.reps, s.duration_s,
+               coalesce(s.load, 0) * CASE WHEN coalesce(lower(s.load_unit), 'kg') = 'lb' THEN 0.45359237 ELSE 1 END AS load_kg,
+               coalesce(c.start_date, min(CAST(s.date AS DATE)) OVER (PARTITION BY s.client_id)) AS start_date,
+               k.modality
+        FROM read_parquet('{data}/sessions.parquet') s
+        JOIN catalog k ON lower(trim(s.exercise)) = k.key
+        LEFT JOIN read_parquet('{data}/clients.parquet') c USING (client_id)
+        WHERE s.client_id IS NOT NULL AND s.date IS NOT NULL AND coalesce(s.sets, 1) >= 1
+          AND (s.rpe IS NULL OR s.rpe BETWEEN 0 AND 10) AND coalesce(s.load, 0) >= 0
+          AND coalesce(lower(s.load_unit), 'kg') IN ('kg', 'lb')
+    )
+    SELECT client_id, CAST(floor(datediff('day', start_date, day) / 7) AS BIGINT) AS week,
+           coalesce(sum(sets) FILTER (modality = 'core'), 0) AS core_sets,
+           coalesce(sum(sets) FILTER (modality = 'back'), 0) AS back_sets,
+           coalesce(sum(sets) FILTER (modality = 'other_strength'), 0) AS other_strength_sets,
+           coalesce(sum(sets * reps * load_kg) FILTER (modality IN ('core', 'back')), 0) AS volume_load_kg,
+           coalesce(sum(sets * duration_s) FILTER (modality = 'flexibility'), 0) / 60 AS flexibility_min,
+           coalesce(sum(sets * duration_s) FILTER (modality = 'mixed'), 0) / 60 AS mixed_min,
+           count(DISTINCT date) AS sessions,
+           count(DISTINCT day) AS active_days
+    FROM sessions
+    WHERE day >= start_date
+    GROUP BY ALL
+) TO '{out}' (FORMAT parquet)
+"""
+
+
+def duckdb_command(data: Path, out: Path) -> list[str]:
+    """A process that runs the plain DuckDB aggregation (module docstring) of ``data`` into ``out``.
+
+    It imports DuckDB only, so its time and memory are DuckDB's.
+    """
+    catalog = Path(catalog_module.__file__).parent / "data" / BUILTIN_FILES[0]
+    sql = DUCKDB_SQL.format(catalog=catalog, data=data, out=out)
+    return [sys.executable, "-c", "import sys, duckdb; duckdb.sql(sys.argv[1])", sql]
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` as a child process; its wall time (s) and peak resident memory (MB)."""
+    began = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def backpain_command() -> list[str]:
+    """The installed ``backpain`` script beside this Python, else the module's ``main``."""
+    script = Path(sys.executable).with_name("backpain")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from backpain_analysis.cli import main; sys.exit(main())"]
+
+
+def compare(ours: Path, theirs: Path) -> float:
+    """Largest absolute difference of the compared exposures over DuckDB's client-weeks."""
+    a = pd.read_parquet(ours, columns=["client_id", "week", *COMPARED])
+    b = pd.read_parquet(theirs)
+    b["client_id"] = b["client_id"].astype(str)
+    joined = b.merge(a, on=["client_id", "week"], how="left", suffixes=("_duckdb", ""), indicator=True)
+    if (joined["_merge"] != "both").any():
+        return float("inf")
+    return max(float(np.max(np.abs(joined[c].to_numpy(float) - joined[f"{c}_duckdb"].to_numpy(float)), initial=0.0)) for c in COMPARED)
+
+
+def bench(rows: int, root: Path, repeat: int) -> dict[str, float]:
+    """Time both processes ``repeat`` times on ``rows`` session rows; minima and ratios."""
+    data = root / f"rows_{rows}"
+    if not (data / "sessions.parquet").exists():
+        make_dataset(data, rows)
+    ours_out, duck_out = root / f"panel_{rows}.parquet", root / f"duckdb_{rows}.parquet"
+    ours_cmd = [*backpain_command(), "panel", str(data), "--out", str(ours_out)]
+    duck_cmd = duckdb_command(data, duck_out)
+    times: dict[str, list[tuple[float, float]]] = {"ours": [], "duckdb": []}
+    for _ in range(repeat):
+        times["ours"].append(run(ours_cmd))
+        times["duckdb"].append(run(duck_cmd))
+    result = {"rows": rows, "load_average": os.getloadavg()[0]}
+    for name, runs in times.items():
+        result[f"{name}_s"] = min(s for s, _ in runs)
+        result[f"{name}_mb"] = min(m for _, m in runs)
+    result["time_ratio"] = result["ours_s"] / result["duckdb_s"]
+    result["memory_ratio"] = result["ours_mb"] / result["duckdb_mb"]
+    result["max_abs_difference"] = compare(ours_out, duck_out)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each process; the minimum is reported")
+    parser.add_argument("--data-root", type=Path, default=Path("/tmp/backpain_bench"), help="where data and outputs go")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    args.data_root.mkdir(parents=True, exist_ok=True)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    results = []
+    header = f"{'rows':>12} {'ours s':>8} {'ours MB':>8} {'DuckDB s':>9} {'DuckDB MB':>10} {'time x':>7} {'memory x':>9} {'max diff':>9} {'load':>5}"
+    print(header)
+    for rows in args.rows:
+        r = bench(rows, args.data_root, args.repeat)
+        results.append(r)
+        print(
+            f"{rows:>12,} {r['ours_s']:>8.2f} {r['ours_mb']:>8.0f} {r['duckdb_s']:>9.2f} {r['duckdb_mb']:>10.0f} "
+            f"{r['time_ratio']:>7.2f} {r['memory_ratio']:>9.2f} {r['max_abs_difference']:>9.2g} {r['load_average']:>5.2f}",
+            flush=True,
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
