@@ -56,6 +56,61 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 @subcommand
+def _register_validate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check a dataset: rows read, accepted and rejected per table, with reasons",
+        description=(
+            "Load DATA, a folder holding sessions and outcomes (and optionally clients and "
+            "catalog) as .csv, .parquet or .xlsx, and report for every table how many rows were "
+            "read, accepted and rejected. Each rejected row is listed with its table, spreadsheet "
+            "row number (header = row 1), column, value and the reason to fix it. The files are "
+            "only read, never changed. Exit status 0 when the dataset loads (even with rejected "
+            "rows), 2 with a one-line reason when it cannot be loaded."
+        ),
+        epilog="example: backpain validate data/sample --rejected rejected.csv",
+    )
+    parser.add_argument("data", metavar="DATA", help="dataset folder")
+    parser.add_argument(
+        "--rejected", metavar="FILE", help="write every rejected row (table,row,column,value,reason) to FILE (.csv or .parquet)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object: table -> {read, accepted, rejected}"
+    )
+    parser.set_defaults(handler=_validate)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import json
+    import warnings
+
+    from backpain_analysis.loading import load
+
+    if args.rejected and Path(args.rejected).suffix.lower() not in {".csv", ".parquet"}:
+        raise DataError(f"--rejected {args.rejected} must end in .csv or .parquet")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = load(args.data)
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
+    counts = dataset.counts()
+    if args.rejected:
+        write_table(dataset.rejected, args.rejected)
+    if args.json:
+        print(json.dumps({table: {k: int(v) for k, v in row.items()} for table, row in counts.iterrows()}))
+        return 0
+    print(counts.to_string())
+    shown = 10
+    rejected = dataset.rejected
+    if args.rejected:
+        print(f"wrote {len(rejected)} rejected rows to {args.rejected}")
+    elif len(rejected):
+        print(f"\nrejected rows (first {min(shown, len(rejected))} of {len(rejected)}; all with --rejected FILE):")
+        print(rejected.head(shown)[["table", "row", "column", "reason"]].to_string(index=False))
+    return 0
+
+
+@subcommand
 def _register_panel(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "panel",
@@ -82,6 +137,68 @@ def _panel(args: argparse.Namespace) -> int:
     panel = weekly_panel(load(args.data))
     write_table(panel, out)
     print(f"wrote {len(panel)} client-weeks of {panel['client_id'].nunique()} clients to {out}")
+    return 0
+
+
+@subcommand
+def _register_simulate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "simulate",
+        help="write a simulated dataset with known effects (and truth.json)",
+        description=(
+            "Simulate N clients followed for W weeks: their programs, training sessions "
+            "(sessions.csv), pain and disability scores (outcomes.csv) and covariates "
+            "(clients.csv), from a documented data-generating process (docs/simulation.md). "
+            "truth.json records every effect used, so an analysis can be checked against it. "
+            "The same seed always gives the same files."
+        ),
+        epilog="example: backpain simulate --clients 150 --weeks 16 --seed 1 --reverse-causation --out sim/flares",
+    )
+    parser.add_argument("--clients", type=int, required=True, metavar="N", help="number of clients")
+    parser.add_argument("--weeks", type=int, required=True, metavar="W", help="weeks of follow-up per client (at least 2)")
+    parser.add_argument("--seed", type=int, required=True, metavar="S", help="random seed")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if needed; the four files are replaced)")
+    parser.add_argument(
+        "--reverse-causation",
+        action="store_true",
+        help="pain flares cut the next week's training, so same-week models are biased",
+    )
+    parser.add_argument(
+        "--dose-response",
+        choices=("linear", "saturating"),
+        default="linear",
+        help="shape of the within-client strength effect: linear, or saturating (plateau); default linear",
+    )
+    parser.add_argument(
+        "--program-advantage",
+        action="store_true",
+        help="strength_mobility clients improve faster each week than the other programs (amounts in truth.json)",
+    )
+    parser.add_argument(
+        "--bad-rows",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="plant a few realistic bad rows for the loader to reject, listed in truth.json (default: on)",
+    )
+    parser.set_defaults(handler=_simulate)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from backpain_analysis.simulate import simulate, write_study
+
+    study = simulate(
+        args.clients,
+        args.weeks,
+        args.seed,
+        reverse_causation=args.reverse_causation,
+        dose_response=args.dose_response,
+        program_advantage=args.program_advantage,
+        bad_rows=args.bad_rows,
+    )
+    paths = write_study(study, args.out)
+    counts = ", ".join(f"{paths[t].name} ({study.truth['rows'][t]} rows)" for t in ("sessions", "outcomes", "clients"))
+    print(f"wrote {counts} and truth.json to {Path(args.out)}")
+    print(f"{len(study.truth['bad_rows'])} planted bad rows are listed in truth.json under bad_rows")
     return 0
 
 
@@ -152,61 +269,6 @@ def _report(args: argparse.Namespace) -> int:
         f"wrote {report.path}: report.html, {len(manifest['notebooks'])} notebooks, "
         f"{len(manifest['figures'])} figures, {len(manifest['tables'])} tables in {report.seconds:.0f} s"
     )
-    return 0
-
-
-@subcommand
-def _register_validate(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "validate",
-        help="check a dataset: rows read, accepted and rejected per table, with reasons",
-        description=(
-            "Load DATA, a folder holding sessions and outcomes (and optionally clients and "
-            "catalog) as .csv, .parquet or .xlsx, and report for every table how many rows were "
-            "read, accepted and rejected. Each rejected row is listed with its table, spreadsheet "
-            "row number (header = row 1), column, value and the reason to fix it. The files are "
-            "only read, never changed. Exit status 0 when the dataset loads (even with rejected "
-            "rows), 2 with a one-line reason when it cannot be loaded."
-        ),
-        epilog="example: backpain validate data/sample --rejected rejected.csv",
-    )
-    parser.add_argument("data", metavar="DATA", help="dataset folder")
-    parser.add_argument(
-        "--rejected", metavar="FILE", help="write every rejected row (table,row,column,value,reason) to FILE (.csv or .parquet)"
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON object: table -> {read, accepted, rejected}"
-    )
-    parser.set_defaults(handler=_validate)
-
-
-def _validate(args: argparse.Namespace) -> int:
-    import json
-    import warnings
-
-    from backpain_analysis.loading import load
-
-    if args.rejected and Path(args.rejected).suffix.lower() not in {".csv", ".parquet"}:
-        raise DataError(f"--rejected {args.rejected} must end in .csv or .parquet")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        dataset = load(args.data)
-    for warning in caught:
-        print(f"note: {warning.message}", file=sys.stderr)
-    counts = dataset.counts()
-    if args.rejected:
-        write_table(dataset.rejected, args.rejected)
-    if args.json:
-        print(json.dumps({table: {k: int(v) for k, v in row.items()} for table, row in counts.iterrows()}))
-        return 0
-    print(counts.to_string())
-    shown = 10
-    rejected = dataset.rejected
-    if args.rejected:
-        print(f"wrote {len(rejected)} rejected rows to {args.rejected}")
-    elif len(rejected):
-        print(f"\nrejected rows (first {min(shown, len(rejected))} of {len(rejected)}; all with --rejected FILE):")
-        print(rejected.head(shown)[["table", "row", "column", "reason"]].to_string(index=False))
     return 0
 
 
@@ -284,65 +346,3 @@ def _import_outcomes(args: argparse.Namespace) -> int:
     from backpain_analysis.importers.outcome_sheet import import_outcome_sheet
 
     return _summarised(lambda: import_outcome_sheet(args.file, args.out, args.client_column, args.date_column))
-
-
-@subcommand
-def _register_simulate(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "simulate",
-        help="write a simulated dataset with known effects (and truth.json)",
-        description=(
-            "Simulate N clients followed for W weeks: their programs, training sessions "
-            "(sessions.csv), pain and disability scores (outcomes.csv) and covariates "
-            "(clients.csv), from a documented data-generating process (docs/simulation.md). "
-            "truth.json records every effect used, so an analysis can be checked against it. "
-            "The same seed always gives the same files."
-        ),
-        epilog="example: backpain simulate --clients 150 --weeks 16 --seed 1 --reverse-causation --out sim/flares",
-    )
-    parser.add_argument("--clients", type=int, required=True, metavar="N", help="number of clients")
-    parser.add_argument("--weeks", type=int, required=True, metavar="W", help="weeks of follow-up per client (at least 2)")
-    parser.add_argument("--seed", type=int, required=True, metavar="S", help="random seed")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if needed; the four files are replaced)")
-    parser.add_argument(
-        "--reverse-causation",
-        action="store_true",
-        help="pain flares cut the next week's training, so same-week models are biased",
-    )
-    parser.add_argument(
-        "--dose-response",
-        choices=("linear", "saturating"),
-        default="linear",
-        help="shape of the within-client strength effect: linear, or saturating (plateau); default linear",
-    )
-    parser.add_argument(
-        "--program-advantage",
-        action="store_true",
-        help="strength_mobility clients improve faster each week than the other programs (amounts in truth.json)",
-    )
-    parser.add_argument(
-        "--bad-rows",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="plant a few realistic bad rows for the loader to reject, listed in truth.json (default: on)",
-    )
-    parser.set_defaults(handler=_simulate)
-
-
-def _simulate(args: argparse.Namespace) -> int:
-    from backpain_analysis.simulate import simulate, write_study
-
-    study = simulate(
-        args.clients,
-        args.weeks,
-        args.seed,
-        reverse_causation=args.reverse_causation,
-        dose_response=args.dose_response,
-        program_advantage=args.program_advantage,
-        bad_rows=args.bad_rows,
-    )
-    paths = write_study(study, args.out)
-    counts = ", ".join(f"{paths[t].name} ({study.truth['rows'][t]} rows)" for t in ("sessions", "outcomes", "clients"))
-    print(f"wrote {counts} and truth.json to {Path(args.out)}")
-    print(f"{len(study.truth['bad_rows'])} planted bad rows are listed in truth.json under bad_rows")
-    return 0
