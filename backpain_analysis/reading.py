@@ -30,6 +30,13 @@ Rules
 - Speed: CSV text is parsed by pyarrow's multi-threaded reader; files it
   cannot read exactly as above (empty lines, ragged rows, UTF-16) go through
   pandas' parser, which keeps empty lines and names the line of a ragged row.
+  Parquet is read one column at a time and each column dictionary-encoded by
+  Arrow, so only its distinct values are turned into text (as pandas would
+  print them: an integer column with blanks as ``3.0``). Columns are held as
+  codes into their distinct strings (pandas ``Categorical``), which
+  :func:`read_table` turns into plain strings unless asked for the codes
+  (``categorical=True``, what the loader uses: ten million rows then take
+  tens of megabytes, not gigabytes).
 """
 
 from __future__ import annotations
@@ -45,7 +52,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from backpain_analysis.contract import IDENTIFYING_COLUMNS, REQUIRED_COLUMNS, TABLES
 from backpain_analysis.errors import DataError
@@ -74,8 +83,9 @@ class RawTable:
     path:
         The file read.
     frame:
-        All cells as strings (blank = ``""``); index ``source_row`` = the
-        spreadsheet row number (header = 1).
+        All cells as strings (blank = ``""``), or as a ``Categorical`` of
+        strings when read with ``categorical=True``; index ``source_row`` =
+        the spreadsheet row number (header = 1).
     encoding:
         Text encoding used for a CSV (``None`` for Parquet and Excel).
     dropped:
@@ -173,7 +183,7 @@ def _delimiter(first_line: str) -> str:
 
 
 def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int) -> pd.DataFrame | None:
-    """Fast path: every record as strings with pyarrow's multi-threaded reader.
+    """Fast path: every record with pyarrow's multi-threaded reader, as Categorical columns of strings.
 
     Returns ``None`` (use :func:`_grid_with_pandas`) when the file could hold
     empty lines (pyarrow skips them, which would shift row numbers), is
@@ -188,15 +198,15 @@ def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int
             read_options=pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
-    grid = table.to_pandas()
+    grid = table.to_pandas()  # Categorical columns; pyarrow has dropped a UTF-8 byte-order mark
     grid.columns = range(n_fields)
-    if len(grid):
-        grid.iloc[0, 0] = str(grid.iloc[0, 0]).lstrip("\ufeff")
     return grid
 
 
@@ -236,27 +246,85 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     return (grid if grid is not None else _grid_with_pandas(path, data, encoding, delimiter)), encoding
 
 
-def _as_text(column: pd.Series) -> np.ndarray:
-    """A typed column as strings, nulls as ``""``; each distinct value converted once."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    if isinstance(uniques, pd.DatetimeIndex):
-        text = np.asarray(uniques.astype(str), dtype=object)
+def _texts(values: pd.Series) -> np.ndarray:
+    """Distinct typed values as the text pandas prints for them; missing ones (None, NaN, NaT) as ``""``."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or values.dtype.kind == "M":
+        text = np.asarray(pd.DatetimeIndex(values).astype(str), dtype=object)
     else:
-        text = np.array([str(u) for u in uniques], dtype=object)
-    return np.append(text, "")[codes]
+        text = np.array([str(v) for v in values], dtype=object)
+    text[pd.isna(values).to_numpy()] = ""
+    return text
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _smallest_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
+    dtype = np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32
+    return codes.astype(dtype, copy=False)
+
+
+def _categorical(codes: np.ndarray, texts: np.ndarray) -> pd.Categorical:
+    """Cells ``texts[codes]`` (code -1 = blank) as a Categorical of the distinct strings used.
+
+    Texts that repeat (two typed values printing alike, a blank and a
+    missing cell) are merged, unused ones dropped.
+    """
+    texts = np.append(np.asarray(texts, dtype=object), "")
+    used = np.flatnonzero(np.bincount(codes, minlength=len(texts)) if len(codes) else np.zeros(len(texts), dtype=np.int64))
+    merged, distinct = pd.factorize(texts[used])
+    lookup = np.full(len(texts), -1, dtype=np.int64)
+    lookup[used] = merged
+    return pd.Categorical.from_codes(
+        _smallest_codes(lookup[codes], len(distinct)), categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object)
+    )
+
+
+def _encoded(column: pa.ChunkedArray) -> pd.Categorical:
+    """One Parquet column as a Categorical of its cells' text, each distinct value converted once."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    values = encoded.dictionary.to_pandas()
+    if pa.types.is_integer(encoded.dictionary.type) and column.null_count:
+        values = values.astype("float64")  # as pandas reads an integer column with blanks
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes[codes < 0] = len(values)
+    return _categorical(codes, _texts(values))
+
+
+def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
+    """Header and columns of a Parquet file (pandas' saved index columns left out)."""
     try:
-        table = pd.read_parquet(path)
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
+        index_columns = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
+        names = [name for name in schema.names if name not in index_columns]
+        if any(pa.types.is_nested(schema.field(name).type) for name in names):
+            raise DataError(f"{path.name} has a column of lists or records: flatten it to one value per cell")
+        columns = [_encoded(file.read(columns=[name]).column(0)) for name in names]
+    except DataError:
+        raise
     except Exception as error:  # pyarrow raises many types for a damaged file
         raise DataError(f"{path.name} could not be read as Parquet ({type(error).__name__}: {str(error).splitlines()[0]})") from None
-    header = pd.DataFrame([list(table.columns)], columns=range(table.shape[1]))
-    try:
-        body = pd.DataFrame({i: _as_text(table.iloc[:, i]) for i in range(table.shape[1])}, index=range(1, len(table) + 1))
-    except TypeError:  # lists, dicts or arrays in a cell cannot be factorised
-        raise DataError(f"{path.name} has a column of lists or records: flatten it to one value per cell") from None
-    return pd.concat([header.astype(str), body.astype(str)], ignore_index=True)
+    return names, columns
+
+
+def _has_text(column: pd.Categorical) -> bool:
+    """Does any cell hold more than spaces?"""
+    used = np.unique(column.codes)
+    return bool((pd.Index(column.categories[used]).str.strip() != "").any())
+
+
+def _split(grid: pd.DataFrame) -> tuple[list[str], list[pd.Categorical]]:
+    """A grid read without a header (row 0 = the header line) as header texts and Categorical body columns."""
+    header, columns = [], []
+    for position in range(grid.shape[1]):
+        column = grid.iloc[:, position]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes, texts = column.cat.codes.to_numpy(), np.asarray(column.cat.categories, dtype=object)
+        else:
+            codes, texts = pd.factorize(column.to_numpy(dtype=object))
+        header.append(str(texts[codes[0]]))
+        columns.append(_categorical(codes[1:].astype(np.int64), texts))
+    return header, columns
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
@@ -267,8 +335,11 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return grid
 
 
-def read_table(name: str, path: str | Path) -> RawTable:
+def read_table(name: str, path: str | Path, *, categorical: bool = False) -> RawTable:
     """Read one table file into strings (rules in the module docstring).
+
+    With ``categorical=True`` every column is a pandas ``Categorical`` of the
+    same strings (codes into the distinct values: compact for long tables).
 
     Raises :class:`DataError` when the file cannot be read, has no header,
     has duplicate column names after normalisation, or lacks a column that
@@ -280,19 +351,24 @@ def read_table(name: str, path: str | Path) -> RawTable:
     if suffix == ".csv":
         grid, encoding = _read_csv(path)
     elif suffix == ".parquet":
-        grid = _read_parquet(path)
+        grid = None
+        header, columns = _read_parquet(path)
     elif suffix == ".xlsx":
         grid = _read_excel(path)
     else:
         raise DataError(f"{path.name}: a table must be .csv, .parquet or .xlsx")
-    if grid.shape[0] == 0 or grid.shape[1] == 0:
+    if grid is not None:
+        if grid.shape[0] == 0 or grid.shape[1] == 0:
+            raise DataError(f"{path.name} is empty: it needs at least a header row")
+        header, columns = _split(grid)
+    if not header:
         raise DataError(f"{path.name} is empty: it needs at least a header row")
-    header = [normalize_header(h) for h in grid.iloc[0]]
-    frame = grid.iloc[1:].astype(str)
-    frame.index = pd.RangeIndex(2, len(grid) + 1, name="source_row")
-    nonblank = frame.ne("").any(axis=1)  # before any column is dropped: a row holding only an e-mail is data
+    header = [normalize_header(h) for h in header]
+    frame = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(2, len(columns[0]) + 2, name="source_row"))
+    blank = [np.asarray(c.categories == "")[c.codes] for c in columns]
+    nonblank = ~np.logical_and.reduce(blank)  # before any column is dropped: a row holding only an e-mail is data
     blank_header = [i for i, h in enumerate(header) if h == ""]
-    keep = [i for i in range(len(header)) if i not in blank_header or (frame.iloc[:, i].str.strip() != "").any()]
+    keep = [i for i in range(len(header)) if i not in blank_header or _has_text(columns[i])]
     header = [h or f"unnamed_{i + 1}" for i, h in enumerate(header)]
     frame = frame.iloc[:, keep]
     frame.columns = [header[i] for i in keep]
@@ -308,9 +384,11 @@ def read_table(name: str, path: str | Path) -> RawTable:
     dropped = tuple(c for c in frame.columns if c in IDENTIFYING_COLUMNS)
     frame = frame.drop(columns=list(dropped))
     frame = frame if nonblank.all() else frame[nonblank]
+    if not categorical:
+        frame = frame.astype(str)
     return RawTable(name=name, path=path, frame=frame, encoding=encoding, dropped=dropped)
 
 
-def read_dataset(folder: str | Path) -> dict[str, RawTable]:
-    """Read every contract table present in ``folder`` (see :func:`find_tables`)."""
-    return {name: read_table(name, path) for name, path in find_tables(folder).items()}
+def read_dataset(folder: str | Path, *, categorical: bool = False) -> dict[str, RawTable]:
+    """Read every contract table present in ``folder`` (see :func:`find_tables` and :func:`read_table`)."""
+    return {name: read_table(name, path, categorical=categorical) for name, path in find_tables(folder).items()}

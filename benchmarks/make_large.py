@@ -145,7 +145,7 @@ def _outcomes(rng: np.random.Generator, n_clients: int, weeks: int, start: np.nd
     n = client.size
     day = start[client].astype("datetime64[D]") + week * 7 + rng.integers(0, 7, n)
     nprs = np.clip(np.round(6.5 - 0.12 * week + rng.normal(0, 1.2, n)), 0, 10)
-    score = np.where(instrument == 0, nprs, np.clip(np.round(40 - 0.8 * week + rng.normal(0, 8, n)), 0, 100))
+    score = np.where(instrument == 0, nprs, np.clip(np.round(40 - 0.8 * week + rng.normal(0, 8, n)), 0, 100)) + 0.0  # no -0.0
     bad = _bad_kinds(rng, n, bad_share, OUTCOME_BAD)
     instrument[bad["nprs_14"]], score[bad["nprs_14"]] = 0, 14.0
     missing = np.zeros(n, dtype=bool)
