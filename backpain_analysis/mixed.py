@@ -72,24 +72,20 @@ class _Design:
         return list(self.z_info.column_names)
 
 
-def _formula_names(code: str) -> tuple[set[str], set[str]]:
-    """Column names (bare names and ``Q("...")`` strings) and function names used in one formula factor."""
+def _formula_names(code: str) -> set[str]:
+    """Names one formula factor reads: bare names and ``Q("...")`` strings, not called functions or modules."""
     tree = ast.parse(code.strip(), mode="eval")
-    called: set[str] = set()
-    bases: set[int] = set()
+    skip: set[int] = set()
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            called.add(node.func.id)
-            bases.add(id(node.func))
+            skip.add(id(node.func))
             if node.func.id == "Q" and node.args and isinstance(node.args[0], ast.Constant):
                 names.add(str(node.args[0].value))
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            bases.add(id(node.value))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and id(node) not in bases:
-            names.add(node.id)
-    return names, called
+            skip.add(id(node.value))
+    names.update(node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in skip)
+    return names
 
 
 def _used_columns(data: pd.DataFrame, formulas: list[str], groups: str) -> tuple[list[str], str]:
@@ -106,7 +102,7 @@ def _used_columns(data: pd.DataFrame, formulas: list[str], groups: str) -> tuple
             for term in terms:
                 for factor in term.factors:
                     try:
-                        names, _ = _formula_names(factor.code)
+                        names = _formula_names(factor.code)
                     except SyntaxError:
                         raise DataError(f"cannot read term {factor.code!r} of formula {formula!r}") from None
                     for name in sorted(names):
@@ -146,10 +142,13 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
     complete = ~missing.any(axis=1).to_numpy()
     dropped_by_column = {c: int(n) for c, n in missing.sum().items() if n}
     frame = frame.loc[complete]
+    if frame.empty:
+        raise DataError(f"no complete rows: every row misses a value in one of {', '.join(used)}")
     env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
     try:
-        y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise")
-        z = patsy.dmatrix(re_formula, frame, eval_env=env, NA_action="raise")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise")
+            z = patsy.dmatrix(re_formula, frame, eval_env=env, NA_action="raise")
     except patsy.PatsyError as error:
         raise DataError(f"cannot build the model from {formula!r} / {re_formula!r}: {str(error).splitlines()[0]}") from None
     if y.shape[1] != 1:

@@ -255,13 +255,15 @@ def test_parameter_recovery_bias_and_coverage():
         ({"re_formula": "~ Weeks"}, "'Weeks'"),
         ({"formula": "~ Days"}, "needs an outcome"),
         ({"formula": "Reaction ~ Days + I(2 * Days)"}, "collinear"),
+        ({"formula": "Reaction ~ np.log(Days - 5)"}, "missing values"),
+        ({"formula": "Reaction ~ Days + Empty"}, "no complete rows"),
         ({"engine": "lme4"}, "engine must be one of"),
         ({"conf_level": 95}, "conf_level"),
     ],
 )
 def test_bad_input_raises_one_line_data_error(sleepstudy, kwargs, match):
     args = {"formula": "Reaction ~ Days", "groups": "Subject", "re_formula": "~ Days"} | kwargs
-    data = sleepstudy.assign(Subject=sleepstudy["Subject"].astype(str))
+    data = sleepstudy.assign(Subject=sleepstudy["Subject"].astype(str), Empty=np.nan)
     with pytest.raises(DataError, match=match) as caught:
         fit_lmm(data, **args)
     assert "\n" not in str(caught.value)
