@@ -32,7 +32,8 @@ import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import zmq
@@ -58,7 +59,10 @@ NOTEBOOK_DIR: Path = Path(__file__).resolve().parent.parent / "notebooks"
 
 TITLE: str = "Back-pain exercise programs: outcomes report"
 
+T = TypeVar("T")
+
 _DATA_SUFFIXES = {".csv", ".parquet", ".xlsx"}
+_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class _ThisInterpreterSpecs(KernelSpecManager):
@@ -143,6 +147,31 @@ def notebook_inputs(data_path: str | Path, real_ids: bool = False) -> NotebookIn
     return NotebookInputs(dataset, panel, outcomes, primary)
 
 
+class Attempts:
+    """Run a notebook's analyses so that a data problem becomes a sentence, not an error.
+
+    ``attempts("volume model", fit_volume_model, panel, "nprs")`` returns the
+    fit, or None after noting ``("volume model", reason)`` in ``problems``
+    when the analysis raises :class:`~backpain_analysis.errors.DataError`
+    (too few clients, an absent instrument). Any other exception propagates:
+    it is a bug, and the report must fail on it.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def __call__(self, what: str, analysis: Callable[..., T], *args: object, **kwargs: object) -> T | None:
+        try:
+            return analysis(*args, **kwargs)
+        except DataError as error:
+            self.problems.append((what, str(error)))
+            return None
+
+    def notes(self) -> str:
+        """One Markdown line per analysis not estimated, with its reason."""
+        return "\n\n".join(f"Not estimated — {what}: {why}." for what, why in self.problems)
+
+
 @dataclass(frozen=True)
 class Report:
     """What :func:`build_report` wrote.
@@ -221,14 +250,16 @@ def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object
     """Run every notebook, in order, in one kernel whose working directory is ``folder``.
 
     One kernel saves starting Python and importing the scientific stack once
-    per notebook. Between notebooks the user namespace is wiped (``%reset
+    per notebook. Its linear algebra runs on one thread: a threaded BLAS may
+    sum in a different order from run to run, and the report must not change
+    in its last bits. Between notebooks the user namespace is wiped (``%reset
     -f``), so a notebook cannot lean on names left by the one before, and
     execution counts are renumbered from 1 in each executed notebook.
     """
     import papermill
 
     km = _ThisInterpreterKernel()
-    km.start_kernel(cwd=str(folder))
+    km.start_kernel(cwd=str(folder), env={**os.environ, **_ONE_THREAD})
     try:
         executed = []
         for source in sources:

@@ -44,9 +44,10 @@ weeks_followed = panel.groupby("client_id")["week"].max() + 1
 # %%
 read, rejected = int(counts["read"].sum()), int(counts["rejected"].sum())
 share = 100 * rejected / read if read else 0.0
+top = reasons.iloc[0] if rejected else None
 lines = [
-    f"**In short.** {read:,} input rows were read and {rejected:,} ({share:.1f} %) were rejected"
-    + (f"; the most common reason was *{reasons['reason'].iloc[0]}* ({reasons['rows'].iloc[0]:,} rows)." if rejected else "."),
+    f"**In short.** {read:,} input rows were read and {rejected:,} ({'< 0.1' if 0 < share < 0.1 else f'{share:.1f}'} %) were rejected"
+    + (f"; the most common reason was *{top['reason']}* ({top['rows']:,} row{'s' if top['rows'] != 1 else ''})." if rejected else "."),
     f"{panel['client_id'].nunique():,} clients were followed for a median of {weeks_followed.median():.0f} weeks "
     f"(range {weeks_followed.min()}-{weeks_followed.max()}).",
     f"Sessions were logged in {100 * (panel['sessions'] > 0).mean():.0f} % of client-weeks.",

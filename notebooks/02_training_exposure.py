@@ -61,8 +61,8 @@ ratio_shares = exposure.ratio_shares(ratio)
 client_share_met = panel.groupby("client_id")["met_20min_most_days"].mean()
 lines = [
     f"**In short.** In a typical client-week clients logged a median of {panel['strength_sets'].median():.0f} "
-    f"core and back sets, {panel['flexibility_min'].median():.0f} minutes of flexibility work and "
-    f"{panel['mixed_min'].median():.0f} minutes of yoga or pilates.",
+    f"core and back sets and {panel['flexibility_min'].median():.0f} minutes of flexibility work; "
+    f"{100 * (panel['mixed_min'] > 0).mean():.0f} % of client-weeks included yoga or pilates.",
     f"The target of 20+ minutes on {MOST_DAYS} or more days was met in {100 * panel['met_20min_most_days'].mean():.0f} % "
     f"of client-weeks; {100 * (client_share_met >= 0.5).mean():.0f} % of clients met it in at least half of their weeks "
     "(minutes count only exercises logged with a duration, so strength sets logged without one make this an undercount).",

@@ -36,23 +36,24 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis import responders
-from backpain_analysis.errors import DataError
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
-from backpain_analysis.report import notebook_inputs
+from backpain_analysis.report import Attempts, notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
 means = {name: trajectories.mean_trajectory(panel, name) for name in outcomes}
 with_mcid = [name for name in outcomes if name in set(builtin_instruments()["name"]) and instrument(name).mcid_abs is not None]
-rates, times, skipped = [], {}, []
+attempt = Attempts()
+rates, times = [], {}
 for name in with_mcid:
-    try:
-        rates.append(responders.responder_rates(panel, name, by=None).assign(outcome=name))
-        times[name] = responders.time_to_improvement(panel, name, by=None)
-    except DataError as error:
-        skipped.append(f"{outcome_short(name)}: {error}")
+    rate = attempt(f"responders on {outcome_short(name)}", responders.responder_rates, panel, name, by=None)
+    time = attempt(f"time to improvement on {outcome_short(name)}", responders.time_to_improvement, panel, name, by=None)
+    if rate is not None:
+        rates.append(rate.assign(outcome=name))
+    if time is not None:
+        times[name] = time
 rates = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame()
 
 # %%
@@ -152,8 +153,8 @@ else:
             out_dir,
         )
     )
-for note in skipped:
-    display(Markdown(f"Not analysed: {note}."))
+if attempt.problems:
+    display(Markdown(attempt.notes()))
 
 # %% [markdown]
 # ## Time to the first clinically important improvement

@@ -57,27 +57,15 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis.dose_response import fit_dose_response
-from backpain_analysis.errors import DataError
 from backpain_analysis.figures import effects, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short, outcome_unit
-from backpain_analysis.report import notebook_inputs
+from backpain_analysis.report import Attempts, notebook_inputs
 from backpain_analysis.sensitivity import sensitivity_table
 from backpain_analysis.volume_model import fit_volume_model
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcome = inputs.panel, inputs.primary
-problems = []
-
-
-def attempt(what, fit, *args, **kwargs):
-    """Run a fit; on a data problem note it in one sentence and return None."""
-    try:
-        return fit(*args, **kwargs)
-    except DataError as error:
-        problems.append(f"{what}: {error}")
-        return None
-
-
+attempt = Attempts()
 model = attempt("volume model", fit_volume_model, panel, outcome) if outcome else None
 dose = attempt("dose-response", fit_dose_response, panel, outcome) if model else None
 sensitivity = attempt("sensitivity analyses", sensitivity_table, panel, outcome) if model else None
@@ -86,17 +74,18 @@ sensitivity = attempt("sensitivity analyses", sensitivity_table, panel, outcome)
 if outcome is None:
     summary = "**In short.** No pain or disability instrument was measured, so the volume model cannot be fitted."
 elif model is None:
-    summary = f"**In short.** The volume model could not be fitted on {outcome_short(outcome)}: {problems[0]}."
+    summary = f"**In short.** The volume model could not be fitted on {outcome_short(outcome)}: {attempt.problems[0][1]}."
 else:
     effects_table = model.clinical_effects().set_index("term")
     unit = outcome_unit(outcome)
 
     def said(term: str) -> str:
         row = effects_table.loc[term]
-        direction = "better" if row["improvement"] > 0 else "worse"
+        sign = 1 if row["improvement"] > 0 else -1
+        low, high = sorted((sign * row["improvement_low"], sign * row["improvement_high"]))
         return (
-            f"{abs(row['improvement']):.2f} {unit} {direction} per extra {row['per']} "
-            f"(95 % CI {row['improvement_low']:.2f} to {row['improvement_high']:.2f})"
+            f"{abs(row['improvement']):.2f} {unit} {'better' if sign > 0 else 'worse'} per extra {row['per']} "
+            f"(95 % CI {low:.2f} to {high:.2f})"
         )
 
     def clear(term: str) -> bool:
@@ -236,5 +225,5 @@ if others:
     display(save_table(pd.concat(others, ignore_index=True)[columns], "volume_effects_other_outcomes", "Within-client effects on the other instruments (improvement per unit, 95 % CI).", out_dir))
 else:
     display(Markdown("No other instrument has enough data for the volume model."))
-for problem in problems:
-    display(Markdown(f"Not estimated — {problem}."))
+if attempt.problems:
+    display(Markdown(attempt.notes()))

@@ -46,12 +46,11 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 import pandas as pd
 from IPython.display import Markdown, display
 
-from backpain_analysis.errors import DataError
 from backpain_analysis.figures import programs as program_figures
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short, outcome_unit
 from backpain_analysis.programs import compare_programs
-from backpain_analysis.report import notebook_inputs
+from backpain_analysis.report import Attempts, notebook_inputs
 from backpain_analysis.responders import client_changes, responder_rates
 
 inputs = notebook_inputs(data_path, real_ids)
@@ -59,18 +58,7 @@ panel, outcome = inputs.panel, inputs.primary
 programs = sorted(panel["program"].dropna().astype(str).unique()) if "program" in panel else []
 last_weeks = panel.groupby("client_id")["week"].max()
 weeks = [w for w in (4, 8, 12) if w <= last_weeks.quantile(0.75)] or [int(last_weeks.median())]
-problems = []
-
-
-def attempt(what, fit, *args, **kwargs):
-    """Run an analysis; on a data problem note it in one sentence and return None."""
-    try:
-        return fit(*args, **kwargs)
-    except DataError as error:
-        problems.append(f"{what}: {error}")
-        return None
-
-
+attempt = Attempts()
 comparison = attempt("program comparison", compare_programs, panel, outcome, weeks=weeks) if outcome and len(programs) >= 2 else None
 rates = attempt("responder rates", responder_rates, panel, outcome) if outcome else None
 pain = next((name for name in program_figures.PAIN_TO_100 if name in inputs.outcomes), None)
@@ -86,13 +74,22 @@ elif len(programs) < 2:
         f"This dataset has {'one program (' + programs[0] + ')' if programs else 'no program recorded for its clients'}, "
         "so there is nothing to compare; the responder rate and the benchmark below describe all clients."
     )
-elif comparison is not None:
+elif comparison is None:
+    lines.append(f"Programs could not be compared: {attempt.problems[0][1]}.")
+else:
     oe = comparison.observed_expected
+
+    def versus_expected(row: pd.Series) -> str:
+        more = "more" if row["estimate"] >= 0 else "less"
+        return (
+            f"clients of **{row['program']}** improved {abs(row['estimate']):.2f} {outcome_unit(outcome)} {more} than "
+            f"expected (95 % CI {row['conf_low']:+.2f} to {row['conf_high']:+.2f})"
+        )
+
     best, worst = oe.loc[oe["estimate"].idxmax()], oe.loc[oe["estimate"].idxmin()]
     lines.append(
-        f"Compared with what their baseline {outcome_short(outcome)} predicts, clients of **{best['program']}** improved "
-        f"{best['estimate']:+.2f} {outcome_unit(outcome)} (95 % CI {best['conf_low']:+.2f} to {best['conf_high']:+.2f}) and clients of "
-        f"**{worst['program']}** {worst['estimate']:+.2f} (95 % CI {worst['conf_low']:+.2f} to {worst['conf_high']:+.2f})."
+        f"Compared with what their baseline {outcome_short(outcome)} predicts, {versus_expected(best)}, and "
+        f"{versus_expected(worst)}."
     )
 if rates is not None:
     overall = rates[(rates["group"] == "all") & (rates["term"] == "mcid_absolute")].iloc[0]
@@ -204,5 +201,5 @@ else:
             out_dir,
         )
     )
-for problem in problems:
-    display(Markdown(f"Not estimated — {problem}."))
+if attempt.problems:
+    display(Markdown(attempt.notes()))

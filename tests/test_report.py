@@ -15,7 +15,7 @@ import pytest
 
 from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
-from backpain_analysis.report import NOTEBOOK_DIR, build_report, notebook_inputs, notebook_paths
+from backpain_analysis.report import NOTEBOOK_DIR, Attempts, build_report, notebook_inputs, notebook_paths
 from backpain_analysis.simulate import simulate, write_study
 
 
@@ -30,7 +30,7 @@ def small_study(tmp_path_factory):
 @pytest.fixture(scope="session")
 def built(small_study, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports") / "report"
-    assert main([ "report", str(small_study), "--out", str(out)]) == 0
+    assert main(["report", str(small_study), "--out", str(out)]) == 0
     return out
 
 
@@ -97,7 +97,9 @@ def test_existing_report_is_not_replaced_without_force(built, small_study):
 def test_forced_rebuild_gives_identical_bytes(built, small_study):
     first = every_file(built)
     build_report(small_study, built, force=True)
-    assert every_file(built) == first
+    second = every_file(built)
+    assert sorted(second) == sorted(first)
+    assert [name for name in first if first[name] != second[name]] == []
     assert not [p for p in built.parent.iterdir() if p.name.startswith(".")], "no build or old folder left behind"
 
 
@@ -156,3 +158,17 @@ def test_notebook_inputs_hide_client_keys_unless_asked(tmp_path):
     assert hidden.primary == "nprs" and hidden.outcomes[0] == "nprs"
     shown = notebook_inputs(tmp_path, real_ids=True)
     assert set(shown.panel["client_id"]) == set(keys.values())
+
+
+def test_attempts_turn_data_problems_into_notes_and_let_bugs_through():
+    attempt = Attempts()
+
+    def too_few(n):
+        raise DataError(f"only {n} clients")
+
+    assert attempt("model", too_few, 3) is None
+    assert attempt("sum", sum, [1, 2]) == 3
+    assert attempt.problems == [("model", "only 3 clients")]
+    assert attempt.notes() == "Not estimated — model: only 3 clients."
+    with pytest.raises(ZeroDivisionError):
+        attempt("bug", lambda: 1 / 0)
