@@ -89,7 +89,14 @@ save_figure(
 if reasons.empty:
     display(Markdown("No row was rejected."))
 else:
-    display(save_table(reasons, "rejection_reasons", "Rejected rows grouped by table, column and rule, with one example each.", out_dir))
+    display(
+        save_table(
+            reasons,
+            "rejection_reasons",
+            "Rejected rows grouped by table, column and rule, with one example each.",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             data_quality.plot_rejection_reasons(reasons),

@@ -89,7 +89,12 @@ display(Markdown(" ".join(lines)))
 # coverage figure of notebook 1.
 
 # %%
-save_table(weekly, "weekly_exposure", "Weekly exposure per client: mean, quartiles and median per week since start.", out_dir)
+save_table(
+    weekly,
+    "weekly_exposure",
+    "Weekly exposure per client: mean, quartiles and median per week since start.",
+    out_dir,
+)
 
 # %%
 save_figure(
@@ -109,7 +114,12 @@ save_figure(
 # measure is conservative for strength-only days.
 
 # %%
-save_table(adherence, "adherence", f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.", out_dir)
+save_table(
+    adherence,
+    "adherence",
+    f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.",
+    out_dir,
+)
 
 # %%
 save_figure(

@@ -87,7 +87,12 @@ display(Markdown(" ".join(lines)))
 # %%
 table = builtin_instruments()
 table = table[table["name"].isin(outcomes)][["name", "label", "min", "max", "higher_is_better", "unit", "mcid_abs", "mcid_rel"]]
-save_table(table, "instruments", "Instruments measured in this dataset: range, direction and minimal clinically important change.", out_dir)
+save_table(
+    table,
+    "instruments",
+    "Instruments measured in this dataset: range, direction and minimal clinically important change.",
+    out_dir,
+)
 
 # %% [markdown]
 # ## Trajectories
@@ -104,7 +109,14 @@ for name in outcomes:
     if len(mean) < 2:
         display(Markdown(f"{outcome_short(name)}: fewer than two weeks with 3+ clients measured; no trajectory drawn."))
         continue
-    display(save_table(mean, f"mean_{name}", f"Weekly mean {outcome_short(name)} with 95 % confidence interval.", out_dir))
+    display(
+        save_table(
+            mean,
+            f"mean_{name}",
+            f"Weekly mean {outcome_short(name)} with 95 % confidence interval.",
+            out_dir,
+        )
+    )
     n_measured = panel.loc[panel[name].notna(), "client_id"].nunique()
     drawn = min(40, n_measured)
     sampled = f"all {n_measured} clients" if drawn == n_measured else f"{drawn} of {n_measured} clients, evenly spaced in key order"

@@ -121,7 +121,14 @@ display(Markdown(summary))
 
 # %%
 if model is not None:
-    display(save_table(model.params, "volume_model_params", f"Volume model of {outcome_short(outcome)}: fixed effects per set/week, per min/week and per week (REML, 95 % CI).", out_dir))
+    display(
+        save_table(
+            model.params,
+            "volume_model_params",
+            f"Volume model of {outcome_short(outcome)}: fixed effects per set/week, per min/week and per week (REML, 95 % CI).",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             effects.plot_forest(model.clinical_effects(), outcome),
@@ -169,7 +176,14 @@ if model is not None:
 # %%
 if dose is not None:
     display(Markdown("\n".join(f"- **{effects.EXPOSURE_NAMES.get(row.exposure, row.exposure)}**: {row.message}." for row in dose.flattening.itertuples())))
-    display(save_table(dose.curves, "dose_response_curves", f"Dose-response curves for {outcome_short(outcome)} (change against dose 0, pointwise 95 % CI).", out_dir))
+    display(
+        save_table(
+            dose.curves,
+            "dose_response_curves",
+            f"Dose-response curves for {outcome_short(outcome)} (change against dose 0, pointwise 95 % CI).",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             effects.plot_dose_response(dose.curves, dose.flattening, outcome),
@@ -194,7 +208,14 @@ if dose is not None:
 
 # %%
 if sensitivity is not None:
-    display(save_table(sensitivity, "sensitivity", f"Within-client effects on {outcome_short(outcome)} under each analysis (per set/week, min/week, set x min; 95 % CI).", out_dir))
+    display(
+        save_table(
+            sensitivity,
+            "sensitivity",
+            f"Within-client effects on {outcome_short(outcome)} under each analysis (per set/week, min/week, set x min; 95 % CI).",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             effects.plot_sensitivity(sensitivity, outcome),
@@ -222,7 +243,14 @@ for name in inputs.outcomes:
         others.append(table[table["term"].str.endswith("_within")].assign(outcome=name, n_clients=fitted.n_clients))
 if others:
     columns = ["outcome", "term", "per", "improvement", "improvement_low", "improvement_high", "mcid", "n_clients"]
-    display(save_table(pd.concat(others, ignore_index=True)[columns], "volume_effects_other_outcomes", "Within-client effects on the other instruments (improvement per unit, 95 % CI).", out_dir))
+    display(
+        save_table(
+            pd.concat(others, ignore_index=True)[columns],
+            "volume_effects_other_outcomes",
+            "Within-client effects on the other instruments (improvement per unit, 95 % CI).",
+            out_dir,
+        )
+    )
 else:
     display(Markdown("No other instrument has enough data for the volume model."))
 if attempt.problems:

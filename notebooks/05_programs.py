@@ -121,7 +121,14 @@ display(Markdown(" ".join(lines)))
 if comparison is None:
     display(Markdown("Programs are not compared: " + ("fewer than two programs in this dataset." if len(programs) < 2 else "see the note at the end.")))
 else:
-    display(save_table(comparison.params, "program_model_params", f"Program model of {outcome_short(outcome)}: fixed effects (REML, 95 % CI).", out_dir))
+    display(
+        save_table(
+            comparison.params,
+            "program_model_params",
+            f"Program model of {outcome_short(outcome)}: fixed effects (REML, 95 % CI).",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             program_figures.plot_program_trajectories(comparison.trajectories, outcome),
@@ -131,7 +138,14 @@ else:
             out_dir,
         )
     )
-    display(save_table(comparison.contrasts, "program_contrasts", f"Pairwise program differences in mean {outcome_short(outcome)} at weeks {', '.join(map(str, weeks))} (same baseline; 95 % CI).", out_dir))
+    display(
+        save_table(
+            comparison.contrasts,
+            "program_contrasts",
+            f"Pairwise program differences in mean {outcome_short(outcome)} at weeks {', '.join(map(str, weeks))} (same baseline; 95 % CI).",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             program_figures.plot_program_contrasts(comparison.contrasts, outcome),
@@ -141,7 +155,14 @@ else:
             out_dir,
         )
     )
-    display(save_table(comparison.observed_expected, "program_observed_expected", f"Observed minus baseline-expected improvement in {outcome_short(outcome)} per program (t 95 % CI).", out_dir))
+    display(
+        save_table(
+            comparison.observed_expected,
+            "program_observed_expected",
+            f"Observed minus baseline-expected improvement in {outcome_short(outcome)} per program (t 95 % CI).",
+            out_dir,
+        )
+    )
 
 # %% [markdown]
 # ## Responders by program
@@ -155,7 +176,14 @@ if rates is None:
     display(Markdown("No responder rates: no built-in instrument with an MCID has baseline and follow-up scores."))
 else:
     absolute = rates[rates["term"] == "mcid_absolute"].reset_index(drop=True)
-    display(save_table(absolute, "responders_by_program", f"Clients with a clinically important improvement in {outcome_short(outcome)} ({absolute['threshold'].iloc[0]}), overall and by program.", out_dir))
+    display(
+        save_table(
+            absolute,
+            "responders_by_program",
+            f"Clients with a clinically important improvement in {outcome_short(outcome)} ({absolute['threshold'].iloc[0]}), overall and by program.",
+            out_dir,
+        )
+    )
     labels = ["all clients" if g == "all" else g for g in absolute["group"]]
     display(
         save_figure(
@@ -190,7 +218,14 @@ else:
 if ours is None:
     display(Markdown("No pain scale (NPRS or VAS) with baseline and follow-up scores was measured, so there is no benchmark comparison."))
 else:
-    display(save_table(ours, "benchmark_pain_change", f"Mean {outcome_short(pain)} improvement from baseline on a 0-100 scale, overall and by program (t 95 % CI).", out_dir))
+    display(
+        save_table(
+            ours,
+            "benchmark_pain_change",
+            f"Mean {outcome_short(pain)} improvement from baseline on a 0-100 scale, overall and by program (t 95 % CI).",
+            out_dir,
+        )
+    )
     display(
         save_figure(
             program_figures.plot_benchmark(ours, pain),
