@@ -6,9 +6,10 @@ parameters; everything reported is then computed the same way from them:
 
 - ``"fast"`` (the default through ``"auto"``): the profiled deviance of
   :mod:`backpain_analysis.mixed_engine`, lme4's approach, over all groups at once.
-- ``"statsmodels"``: statsmodels ``MixedLM`` run with L-BFGS, then Nelder-Mead
-  and Powell started from the best point, keeping the best criterion
-  (statsmodels' default chain, or L-BFGS alone, can stop short of the optimum).
+- ``"statsmodels"``: statsmodels ``MixedLM`` run with L-BFGS, then, while the
+  optimum check fails, Nelder-Mead and Powell started from the best point,
+  keeping the best criterion (statsmodels' default chain, or L-BFGS alone,
+  can stop short of the optimum).
 
 Given the covariance parameters ``theta`` (lme4's relative Cholesky factor),
 the fixed effects are the generalised least-squares estimate and their

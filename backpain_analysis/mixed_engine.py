@@ -6,7 +6,7 @@ The model, for group ``i`` with ``n_i`` rows::
 
 where ``Lambda`` is the ``q x q`` lower-triangular relative covariance factor
 whose entries, read column by column, are ``theta`` (lme4's parameterisation;
-the diagonal is bounded below by 0). ``beta`` and ``sigma`` are profiled out
+estimates are reported with the diagonal >= 0). ``beta`` and ``sigma`` are profiled out
 exactly, so the optimiser only sees ``theta`` (Bates et al. 2015, J Stat Softw
 67(1), section 3; the same approach as MixedModels.jl).
 
