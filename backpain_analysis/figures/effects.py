@@ -154,8 +154,8 @@ def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcom
     ax = fig.subplots()
     levels = MaxNLocator(nbins=12, symmetric=True).tick_values(-limit, limit)
     filled = ax.contourf(strength, flexibility, grid, levels=levels, cmap="PuOr_r")
-    lines = ax.contour(strength, flexibility, grid, levels=levels[::2], colors="black", linewidths=0.5)
-    ax.clabel(lines, fontsize=7, fmt="%g")
+    ax.contour(strength, flexibility, grid, levels=levels, colors="black", linewidths=0.3, linestyles="solid")
+    ax.contour(strength, flexibility, grid, levels=[0.0], colors="black", linewidths=1.4)
     shown = design.iloc[evenly_spaced(np.arange(len(design)), max_points)]
     ax.scatter(shown["strength_sets_within"], shown["flexibility_min_within"], s=4, color=GREY, alpha=0.5, linewidths=0)
     ax.set_xlim(strength[0], strength[-1])
@@ -163,6 +163,11 @@ def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcom
     ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.6, linestyle=":")
     ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.6, linestyle=":")
     ax.grid(False)
+    handles = [
+        Line2D([], [], color="black", linewidth=1.4, label="no change"),
+        Line2D([], [], color=GREY, marker="o", linestyle="none", ms=3, label="observed weeks"),
+    ]
+    ax.legend(handles=handles, loc="upper left", frameon=True, fontsize=8)
     ax.set_xlabel("core + back sets above the client's usual week (sets/week)")
     ax.set_ylabel("flexibility minutes above usual (min/week)")
     bar = fig.colorbar(filled, ax=ax)
