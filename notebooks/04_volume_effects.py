@@ -157,8 +157,8 @@ if model is not None:
             effects.plot_interaction_surface(surface, model.design, outcome),
             "strength_flexibility_surface",
             f"Predicted improvement in {outcome_short(outcome)} the week after, against a usual week, by how many core "
-            "+ back sets and flexibility minutes above the client's own average were done (contours; positive = "
-            f"better). Dots: observed client-weeks (at most 1,500 drawn, evenly spaced).",
+            "+ back sets and flexibility minutes above the client's own average were done (positive = better; bold "
+            "line: no change). Dots: observed client-weeks (at most 1,500 drawn, evenly spaced).",
             out_dir,
         )
     )
