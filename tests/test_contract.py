@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = Path(__file__).parent / "data" / "imports"
 LB = 0.45359237
 
+# Names below are copied from CONTRACT.md on purpose, not imported from backpain_analysis.contract:
+# a change in the code must not change what this test checks.
 TIDY = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 FIT_TERMS = [
     "week",
