@@ -8,6 +8,7 @@ standard error with exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as error:
         print(f"backpain {args.command}: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``backpain fit --json | head``): stop quietly,
+        # sending what Python still flushes at exit to nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 # Subcommands are registered below, one function each, in contract order.

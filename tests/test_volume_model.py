@@ -188,3 +188,14 @@ def test_fit_unfittable_dataset_exits_2(sample_dir, tmp_path, capsys) -> None:
     assert main(["fit", str(sample_dir), "--outcome", "rmdq"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "rmdq" in err
+
+
+def test_fit_json_into_a_closed_pipe_prints_no_traceback(sample_dir) -> None:
+    import subprocess
+    import sys
+
+    backpain = Path(sys.executable).parent / "backpain"
+    fit = subprocess.Popen([backpain, "fit", str(sample_dir), "--outcome", "nprs", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    fit.stdout.close()  # the reader is gone before the fit prints, like `| head -1` on a long output
+    assert fit.wait(timeout=120) in (0, 1)
+    assert b"Traceback" not in fit.stderr.read()
