@@ -48,7 +48,7 @@ otherwise (blank = missing).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +85,17 @@ class TextColumn:
     Parameters
     ----------
     values:
-        The column as read (strings, blank = ``""``), or ``None`` for a column
-        the file does not have (every row blank).
+        The column as read (strings, blank = ``""``, or a ``Categorical`` of
+        them: its codes are used as they are), or ``None`` for a column the
+        file does not have (every row blank).
     index:
         The table's row labels (spreadsheet rows).
 
     Attributes
     ----------
     codes:
-        Position of each row's value in ``distinct``.
+        Position of each row's value in ``distinct`` (the smallest integer
+        type that holds them).
     distinct:
         The distinct values, surrounding spaces removed (object Series).
     """
@@ -101,16 +103,22 @@ class TextColumn:
     def __init__(self, values: pd.Series | None, index: pd.Index) -> None:
         self.index = index
         if values is None:
-            self.codes = np.zeros(len(index), dtype=np.intp)
+            self.codes = np.zeros(len(index), dtype=np.int8)
             distinct = np.array([""], dtype=object)
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            self.codes = values.cat.codes.to_numpy()
+            distinct = np.asarray(values.cat.categories, dtype=object)
         else:
             self.codes, uniques = pd.factorize(values, use_na_sentinel=False)
             distinct = np.asarray(uniques, dtype=object)
         self.distinct = pd.Series(distinct, dtype=object).str.strip()
 
     def each(self, per_value: pd.Series | np.ndarray) -> np.ndarray:
-        """Broadcast one result per distinct value to one per row."""
-        return np.asarray(per_value)[self.codes]
+        """Broadcast one result per distinct value to one per row (a rule no value fails costs nothing)."""
+        per_value = np.asarray(per_value)
+        if per_value.dtype == bool and not per_value.any():
+            return np.zeros(len(self.codes), dtype=bool)
+        return per_value[self.codes]
 
     def apply(self, func: Callable[[pd.Series], pd.Series]) -> np.ndarray:
         """``func`` of the distinct values, broadcast to rows."""
@@ -126,27 +134,58 @@ class TextColumn:
         """Each row: is the value empty or spaces?"""
         return self.each(self.distinct.to_numpy(dtype=object) == "")
 
-    def strings(self, rows: np.ndarray, *, blank_missing: bool = False) -> pd.Series:
-        """The stripped values of the rows selected by boolean ``rows`` as pandas' string column.
+    def coded_text(self, *, blank_missing: bool = False) -> Coded:
+        """The stripped values as codes into their distinct strings (blank -> missing when ``blank_missing``)."""
+        merged, uniques = pd.factorize(self.distinct)
+        dictionary = np.array([None if blank_missing and value == "" else value for value in uniques], dtype=object)
+        return Coded(_smallest(merged, len(uniques))[self.codes], dictionary)
 
-        Built through an Arrow dictionary of the distinct values, so no row's
-        string is converted one by one. Blank values become missing when
-        ``blank_missing``.
-        """
-        codes, uniques = pd.factorize(self.distinct)
-        dictionary = [None if blank_missing and value == "" else value for value in uniques]
-        return _arrow_strings(codes[self.codes[rows]], dictionary)
+    def distinct_numbers(self) -> np.ndarray:
+        """Each distinct value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
+        return pd.to_numeric(self.distinct.where(self.distinct != ""), errors="coerce").to_numpy(dtype="float64")
 
     def numbers(self) -> np.ndarray:
         """Each row's value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
-        return self.apply(lambda u: pd.to_numeric(u.where(u != ""), errors="coerce").astype("float64"))
+        return self.each(self.distinct_numbers())
 
 
-def _reasons(index: pd.Index, mask: np.ndarray, *parts: Part | TextColumn) -> pd.Series:
+def _smallest(codes: np.ndarray, n_values: int) -> np.ndarray:
+    """``codes`` (0 to ``n_values`` - 1) in the smallest signed integer type that holds them."""
+    dtype = np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32
+    return np.asarray(codes).astype(dtype, copy=False)
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A parsed column: row ``i`` holds ``values[codes[i]]``, one value per distinct cell.
+
+    ``values`` is float64, int64 or datetime64[ns], or object for text
+    (``None`` = missing), so a ten-million-row column costs its codes.
+    """
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    def array(self) -> np.ndarray:
+        """Every row's value."""
+        return self.values[self.codes]
+
+    def rows(self, mask: np.ndarray) -> np.ndarray | pd.Series:
+        """The values of the rows in boolean ``mask``: an array, or pandas' string column for text."""
+        codes = self.codes[mask]
+        return _arrow_strings(codes, self.values) if self.values.dtype == object else self.values[codes]
+
+    def day(self) -> Coded:
+        """Datetimes truncated to their day (midnight)."""
+        return Coded(self.codes, self.values.astype("datetime64[D]").astype("datetime64[ns]"))
+
+
+def _reasons(index: pd.Index, mask: np.ndarray, *parts: Part | TextColumn | Coded) -> pd.Series:
     """The reasons of the rows in ``mask``: a sparse Series indexed by row label.
 
-    ``parts`` (text, a :class:`TextColumn`, or arrays/Series aligned with the
-    rows; datetimes print as ``YYYY-MM-DD``) are joined for failing rows only.
+    ``parts`` (text, a :class:`TextColumn` or :class:`Coded` column, or
+    arrays/Series aligned with the rows; datetimes print as ``YYYY-MM-DD``)
+    are joined for failing rows only.
     """
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     text = pd.Series("", index=index[positions], dtype=object)
@@ -158,7 +197,7 @@ def _reasons(index: pd.Index, mask: np.ndarray, *parts: Part | TextColumn) -> pd
         elif isinstance(part, str):
             piece = part
         else:
-            piece = pd.Series(np.asarray(part)[positions])
+            piece = pd.Series(part.values[part.codes[positions]] if isinstance(part, Coded) else np.asarray(part)[positions])
             piece = piece.dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(piece) else piece
             piece = piece.astype(object).astype(str).to_numpy(dtype=object)
         text = text + piece
@@ -170,7 +209,7 @@ def blank_reasons(column: TextColumn, name: str) -> pd.Series:
     return _reasons(column.index, column.blank, f"{name} is blank")
 
 
-def parse_dates(column: TextColumn, name: str) -> tuple[np.ndarray, pd.Series]:
+def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
     """Parse ISO dates or date-times (:data:`DATE_PATTERN`).
 
     Returns datetime64[ns] timestamps (NaT when blank or invalid) and the
@@ -181,9 +220,10 @@ def parse_dates(column: TextColumn, name: str) -> tuple[np.ndarray, pd.Series]:
     iso = column.distinct.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
     year = pd.to_numeric(column.distinct.str[:4].where(iso), errors="coerce")
     in_years = (year >= YEARS[0]) & (year <= YEARS[1])
-    parsed = pd.to_datetime(column.distinct.where(in_years), format="ISO8601", errors="coerce")
-    when = column.each(pd.Series(parsed).astype("datetime64[ns]"))
-    not_date = np.isnat(when) & ~column.blank & ~column.each(iso & ~in_years)
+    parsed = pd.Series(pd.to_datetime(column.distinct.where(in_years), format="ISO8601", errors="coerce")).astype("datetime64[ns]")
+    when = Coded(column.codes, parsed.to_numpy())
+    blank = (column.distinct == "").to_numpy()
+    not_date = column.each(np.isnat(when.values) & ~blank & ~(iso & ~in_years).to_numpy())
     reasons = pd.concat(
         [
             _reasons(column.index, not_date, f"{name} '", column, f"' is not a date: {DATE_HINT}"),
@@ -208,14 +248,14 @@ def parse_numbers(
     high: float | None = None,
     integer: bool = False,
     default: float = np.nan,
-) -> tuple[np.ndarray, pd.Series]:
+) -> tuple[Coded, pd.Series]:
     """Parse numbers that must lie in ``[low, high]`` (and be whole when ``integer``).
 
     Blank values take ``default`` and pass. Returns float64 values (NaN where
     invalid) and reasons such as ``sets '2.5' is not a whole number >= 1`` or
-    ``rpe 12 is outside 0-10``.
+    ``rpe 12 is outside 0-10``. Every test runs on the distinct values.
     """
-    number, blank = column.numbers(), column.blank
+    number, blank = column.distinct_numbers(), (column.distinct == "").to_numpy()
     expected = _expected(low, high, integer)
     invalid = ~blank & ~np.isfinite(number)
     if integer:
@@ -230,14 +270,14 @@ def parse_numbers(
     range_text = f"is outside {low:g}-{high:g}" if low is not None and high is not None else f"is not {expected}"
     reasons = pd.concat(
         [
-            _reasons(column.index, invalid, f"{name} '", column, f"' is not {expected}"),
-            _reasons(column.index, outside, f"{name} ", column, f" {range_text}"),
+            _reasons(column.index, column.each(invalid), f"{name} '", column, f"' is not {expected}"),
+            _reasons(column.index, column.each(outside), f"{name} ", column, f" {range_text}"),
         ]
     )
-    return np.where(blank, default, np.where(invalid | outside, np.nan, number)), reasons
+    return Coded(column.codes, np.where(blank, default, np.where(invalid | outside, np.nan, number))), reasons
 
 
-def parse_choices(column: TextColumn, name: str, choices: tuple[str, ...], default: object = None) -> tuple[np.ndarray, pd.Series]:
+def parse_choices(column: TextColumn, name: str, choices: tuple[str, ...], default: object = None) -> tuple[Coded, pd.Series]:
     """Parse one of ``choices`` ignoring case; blank -> ``default``.
 
     Returns the lower-case choice (``default`` when blank, None when invalid)
@@ -248,7 +288,7 @@ def parse_choices(column: TextColumn, name: str, choices: tuple[str, ...], defau
     per_value = np.where(valid, lower.to_numpy(dtype=object), None)
     per_value[(column.distinct == "").to_numpy()] = default
     bad = column.each(~valid & (column.distinct != "").to_numpy())
-    return column.each(per_value), _reasons(column.index, bad, f"{name} '", column, f"' is not one of {', '.join(choices)}")
+    return Coded(column.codes, per_value), _reasons(column.index, bad, f"{name} '", column, f"' is not one of {', '.join(choices)}")
 
 
 def duplicate_reasons(keys: pd.Series, shown: pd.Series, name: str, note: str = "") -> pd.Series:
@@ -263,23 +303,35 @@ def duplicate_reasons(keys: pd.Series, shown: pd.Series, name: str, note: str = 
     return _reasons(keys.index, later, f"{name} '", shown, "' is already on row ", first.fillna(0).astype("int64"), note)
 
 
-def before_start_reasons(client_id: TextColumn, day: np.ndarray, clients: pd.DataFrame) -> pd.Series:
+def before_start_reasons(client_id: TextColumn, day: Coded, clients: pd.DataFrame) -> pd.Series:
     """Rows dated before their client's ``start_date`` (clients without one pass)."""
     starts = pd.Series(clients["start_date"].to_numpy(dtype="datetime64[ns]"), index=clients["client_id"].to_numpy(dtype=object))
-    start = client_id.each(starts.reindex(client_id.distinct.to_numpy()).to_numpy(dtype="datetime64[ns]"))
-    early = day < start
+    start = Coded(client_id.codes, starts.reindex(client_id.distinct.to_numpy()).to_numpy(dtype="datetime64[ns]"))
+    if np.isnat(start.values).all():
+        return _reasons(client_id.index, np.zeros(len(client_id.codes), dtype=bool))
+    early = _days(day.values)[day.codes] < _days(start.values, missing=np.iinfo(np.int32).min)[start.codes]
     return _reasons(client_id.index, early, "date ", day, " is before client ", client_id, "'s start_date ", start)
 
 
-def classify_rows(exercise: TextColumn, given: np.ndarray, catalog: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+def _days(values: np.ndarray, missing: int = np.iinfo(np.int32).max) -> np.ndarray:
+    """Midnight datetimes as int32 days since 1970 (``missing`` for NaT), to compare many rows cheaply."""
+    days = values.astype("datetime64[D]").astype(np.int64)
+    return np.where(np.isnat(values), missing, days).astype(np.int32)
+
+
+def classify_rows(exercise: TextColumn, given: Coded, catalog: pd.DataFrame) -> tuple[Coded, pd.Series]:
     """Each row's modality: the row's own ``modality``, else the catalogs'.
 
-    Returns the modalities (None when unknown) and, for rows with neither, a
-    reason beginning ``unknown exercise``.
+    Returns the modalities (None when unknown; codes into
+    ``MODALITIES + (None,)``) and, for rows with neither, a reason beginning
+    ``unknown exercise``.
     """
-    from_catalog = exercise.apply(lambda names: classify_exercises(names, catalog).astype(object))
-    modality = np.where(pd.isna(given), from_catalog, given)
-    unknown = pd.isna(modality) & ~exercise.blank
+    choices = pd.Index([*MODALITIES, None], dtype=object)
+    from_catalog = choices.get_indexer(classify_exercises(exercise.distinct, catalog).astype(object).where(lambda m: m.notna(), None))
+    own = choices.get_indexer(pd.Index(given.values, dtype=object))
+    row_own, row_catalog = own.astype(np.int8)[given.codes], from_catalog.astype(np.int8)[exercise.codes]
+    modality = Coded(np.where(row_own < len(MODALITIES), row_own, row_catalog), np.asarray(choices, dtype=object))
+    unknown = (modality.codes == len(MODALITIES)) & ~exercise.blank
     return modality, _reasons(
         exercise.index, unknown, "unknown exercise '", exercise, "' - add it to catalog.csv or give a modality"
     )
@@ -343,12 +395,12 @@ def first_failures(table: str, raw: pd.DataFrame, checks: Checks) -> pd.DataFram
     return failed.assign(table=table, value=values)[list(LEDGER_COLUMNS)].reset_index(drop=True)
 
 
-def _typed_extra(column: TextColumn) -> np.ndarray | Callable[[np.ndarray], pd.Series]:
+def _typed_extra(column: TextColumn) -> Coded:
     """An extra column: float64 when every non-blank value is a number, else text with blanks missing."""
-    number = pd.to_numeric(column.distinct.where(column.distinct != ""), errors="coerce")
-    if (number.notna() | (column.distinct == "")).all():
-        return column.each(number.astype("float64"))
-    return partial(column.strings, blank_missing=True)
+    number = column.distinct_numbers()
+    if (~np.isnan(number) | (column.distinct == "").to_numpy()).all():
+        return Coded(column.codes, number)
+    return column.coded_text(blank_missing=True)
 
 
 def _arrow_strings(indices: np.ndarray, dictionary: list[str | None] | np.ndarray) -> pd.Series:
@@ -367,25 +419,54 @@ def _strings(values: np.ndarray) -> pd.Series:
     return _arrow_strings(codes, np.asarray(uniques, dtype=object))
 
 
-Column = np.ndarray | Callable[[np.ndarray], pd.Series]
-"""An output column: row values, or a function of the accepted-rows mask (text)."""
+class CodedTable:
+    """The accepted rows of a table as parsed columns; its DataFrame is built on demand.
 
+    Parameters
+    ----------
+    columns:
+        Output columns in order, each :class:`Coded` or one value per input
+        row (text as an object array, ``None`` = missing); the file's extra
+        columns follow (numeric when every value is, else text), then
+        ``source_row``.
+    raw:
+        The table as read (its index holds the spreadsheet rows).
+    known:
+        Columns of the file that have a meaning (not extras).
+    accepted:
+        Boolean, one per input row.
+    """
 
-def _finish(columns: dict[str, Column], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> pd.DataFrame:
-    """The accepted rows: ``columns``, then the file's extra columns, then ``source_row``."""
-    table = dict(columns)
-    for extra in raw.columns:
-        if extra not in known and extra not in table and extra != "source_row":
-            table[extra] = _typed_extra(TextColumn(raw[extra], raw.index))
-    table["source_row"] = raw.index.to_numpy(dtype="int64")
-    kept = {}
-    for name, values in table.items():
-        if callable(values):
-            kept[name] = values(accepted)
-        else:
-            values = np.asarray(values)[accepted]
-            kept[name] = _strings(values) if values.dtype == object else values
-    return pd.DataFrame(kept)
+    def __init__(self, columns: dict[str, Coded | np.ndarray], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> None:
+        self.columns = dict(columns)
+        for extra in raw.columns:
+            if extra not in known and extra not in self.columns and extra != "source_row":
+                self.columns[extra] = _typed_extra(TextColumn(raw[extra], raw.index))
+        self.source_row = raw.index
+        self.accepted = accepted
+
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column ``name`` over the accepted rows as (codes, distinct values), only values that occur."""
+        column = self.columns[name]
+        if not isinstance(column, Coded):
+            return pd.factorize(np.asarray(column)[self.accepted], use_na_sentinel=False)
+        codes = column.codes[self.accepted]
+        used = np.flatnonzero(np.bincount(codes, minlength=len(column.values)))
+        lookup = np.zeros(len(column.values), dtype=np.int64)
+        lookup[used] = np.arange(len(used))
+        return _smallest(lookup, len(used))[codes], column.values[used]
+
+    def frame(self) -> pd.DataFrame:
+        """The accepted rows as a DataFrame (docs/architecture.md): text as pandas' string columns."""
+        kept = {}
+        for name, column in self.columns.items():
+            if isinstance(column, Coded):
+                kept[name] = column.rows(self.accepted)
+            else:
+                values = np.asarray(column)[self.accepted]
+                kept[name] = _strings(values) if values.dtype == object else values
+        kept["source_row"] = self.source_row.to_numpy(dtype="int64")[self.accepted]
+        return pd.DataFrame(kept)
 
 
 def _accepted(raw: pd.DataFrame, ledger: pd.DataFrame) -> np.ndarray:
@@ -400,7 +481,7 @@ def load_catalog(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The studio catalog table: accepted rows (``exercise``, ``modality``, extras, ``source_row``) and ledger."""
     if raw is None:
         empty = {"exercise": np.array([], dtype=object), "modality": np.array([], dtype=object)}
-        return _finish(empty, pd.DataFrame(index=pd.Index([], dtype="int64")), (), np.array([], dtype=bool)), empty_ledger()
+        return CodedTable(empty, pd.DataFrame(index=pd.Index([], dtype="int64")), (), np.array([], dtype=bool)).frame(), empty_ledger()
     frame = raw.frame
     col = _columns(frame, REQUIRED_COLUMNS["catalog"])
     modality, bad_modality = parse_choices(col["modality"], "modality", MODALITIES)
@@ -414,15 +495,15 @@ def load_catalog(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         ("exercise", duplicate_reasons(keys, exercise, "exercise", note)),
     ]
     ledger = first_failures("catalog", frame, checks)
-    table = {"exercise": exercise.to_numpy(dtype=object), "modality": modality}
-    return _finish(table, frame, REQUIRED_COLUMNS["catalog"], _accepted(frame, ledger)), ledger
+    table = {"exercise": col["exercise"].coded_text(), "modality": modality}
+    return CodedTable(table, frame, REQUIRED_COLUMNS["catalog"], _accepted(frame, ledger)).frame(), ledger
 
 
 def load_clients(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clients table: accepted rows (docs/architecture.md) and ledger."""
     if raw is None:
         empty = {"client_id": np.array([], dtype=object), "start_date": np.array([], dtype="datetime64[ns]")}
-        return _finish(empty, pd.DataFrame(index=pd.Index([], dtype="int64")), (), np.array([], dtype=bool)), empty_ledger()
+        return CodedTable(empty, pd.DataFrame(index=pd.Index([], dtype="int64")), (), np.array([], dtype=bool)).frame(), empty_ledger()
     frame = raw.frame
     col = _columns(frame, CLIENT_COLUMNS)
     client_id = pd.Series(col["client_id"].text, index=frame.index)
@@ -435,25 +516,26 @@ def load_clients(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
         ("age", bad_age),
     ]
     ledger = first_failures("clients", frame, checks)
-    table: dict[str, Column] = {"client_id": client_id.to_numpy(dtype=object)}
-    table |= {name: partial(col[name].strings, blank_missing=True) for name in ("program", "studio") if name in frame.columns}
+    table = {"client_id": col["client_id"].coded_text()}
+    table |= {name: col[name].coded_text(blank_missing=True) for name in ("program", "studio") if name in frame.columns}
     table["start_date"] = start
     table |= {"age": age} if "age" in frame.columns else {}
-    table |= {"sex": partial(col["sex"].strings, blank_missing=True)} if "sex" in frame.columns else {}
-    return _finish(table, frame, CLIENT_COLUMNS, _accepted(frame, ledger)), ledger
+    table |= {"sex": col["sex"].coded_text(blank_missing=True)} if "sex" in frame.columns else {}
+    return CodedTable(table, frame, CLIENT_COLUMNS, _accepted(frame, ledger)).frame(), ledger
 
 
-def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The sessions table: accepted rows (docs/architecture.md) and ledger.
+def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -> tuple[CodedTable, pd.DataFrame]:
+    """The sessions table: accepted rows (docs/architecture.md; ``.frame()`` builds them) and ledger.
 
     ``catalog`` is the accepted studio catalog (overrides the built-in one);
-    ``clients`` the accepted clients (for ``start_date``).
+    ``clients`` the accepted clients (for ``start_date``). Every column stays
+    codes into its distinct values until the DataFrame is asked for.
     """
     frame = raw.frame
     known = REQUIRED_COLUMNS["sessions"] + OPTIONAL_COLUMNS["sessions"]
     col = _columns(frame, known)
     when, bad_date = parse_dates(col["date"], "date")
-    day = when.astype("datetime64[D]").astype("datetime64[ns]")
+    day = when.day()
     sets, bad_sets = parse_numbers(col["sets"], "sets", low=1, high=MAX_SETS, integer=True, default=1)
     reps, bad_reps = parse_numbers(col["reps"], "reps", low=0, integer=True)
     load_value, bad_load = parse_numbers(col["load"], "load", low=0, default=0.0)
@@ -479,19 +561,25 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
     ]
     ledger = first_failures("sessions", frame, checks)
     table = {
-        "client_id": col["client_id"].strings,
+        "client_id": col["client_id"].coded_text(),
         "date": day,
         "session_start": when,
-        "exercise": col["exercise"].strings,
+        "exercise": col["exercise"].coded_text(),
         "modality": modality,
-        "sets": sets,
+        "sets": Coded(sets.codes, np.nan_to_num(sets.values).astype(np.int64)),  # NaN only on rejected rows
         "reps": reps,
-        "load_kg": load_value * np.where(unit == "lb", LB_TO_KG, 1.0),
+        "load_kg": _kilograms(load_value, unit),
         "duration_s": duration,
         "rpe": rpe,
     }
-    sessions = _finish(table, frame, known, _accepted(frame, ledger))
-    return sessions.astype({"sets": "int64"}), ledger
+    return CodedTable(table, frame, known, _accepted(frame, ledger)), ledger
+
+
+def _kilograms(load: Coded, unit: Coded) -> Coded:
+    """Load per rep in kg: ``load`` times 0.45359237 where ``unit`` is lb, coded by each (load, unit) pair."""
+    factor = np.where(unit.values == "lb", LB_TO_KG, 1.0)
+    codes = load.codes.astype(np.int32) * len(factor) + unit.codes
+    return Coded(codes, (load.values[:, None] * factor[None, :]).ravel())
 
 
 def _form_failures(items: pd.DataFrame, odi_max_missing: int) -> tuple[pd.Series, pd.DataFrame]:
@@ -536,7 +624,7 @@ def load_outcomes(raw: RawTable, clients: pd.DataFrame, odi_max_missing: int = 1
     known = REQUIRED_COLUMNS["outcomes"]
     col = _columns(frame, known)
     when, bad_date = parse_dates(col["date"], "date")
-    day = when.astype("datetime64[D]").astype("datetime64[ns]")
+    day = when.day()
     instrument = col["instrument"].apply(lambda names: names.str.lower())
     score, bad_score = parse_scores(col["score"], col["instrument"])
     checks: Checks = [
@@ -549,7 +637,7 @@ def load_outcomes(raw: RawTable, clients: pd.DataFrame, odi_max_missing: int = 1
         ("date", before_start_reasons(col["client_id"], day, clients)),
     ]
     ledger = first_failures("outcomes", frame, checks)
-    table = {"client_id": col["client_id"].text, "date": day, "instrument": instrument, "score": score}
+    table = {"client_id": col["client_id"].text, "date": day.array(), "instrument": instrument, "score": score}
     form = pd.Series(instrument, index=frame.index).map({item: f.instrument for item, f in ITEMS.items()})
     items = pd.DataFrame(table, index=frame.index).assign(form=form)[_accepted(frame, ledger) & form.notna().to_numpy()]
     key = items["client_id"] + "\x1f" + items["date"].dt.strftime("%Y-%m-%d") + "\x1f" + items["instrument"]
@@ -557,12 +645,38 @@ def load_outcomes(raw: RawTable, clients: pd.DataFrame, odi_max_missing: int = 1
     unscorable, scored = _form_failures(items.drop(index=duplicates.index), odi_max_missing)
     checks += [("instrument", duplicates), ("score", unscorable)]
     ledger = first_failures("outcomes", frame, checks)
-    plain = _finish(table, frame, known, _accepted(frame, ledger) & form.isna().to_numpy())
+    plain = CodedTable(table, frame, known, _accepted(frame, ledger) & form.isna().to_numpy()).frame()
     outcomes = pd.concat([plain, scored], ignore_index=True) if len(scored) else plain
     return outcomes.sort_values("source_row", kind="stable").reset_index(drop=True).astype({"source_row": "int64"}), ledger
 
 
-def load(path: str | Path, *, odi_max_missing: int = 1) -> Dataset:
+class LoadedDataset(Dataset):
+    """A :class:`~backpain_analysis.dataset.Dataset` from :func:`load` whose ``sessions`` are built on first use.
+
+    ``session_table`` holds the accepted session rows as codes into distinct
+    values (:class:`CodedTable`); :func:`~backpain_analysis.panel.weekly_panel`
+    reads it directly, so ten million rows never become a DataFrame unless
+    ``sessions`` is asked for. Once it is (or is assigned), the DataFrame is
+    the only copy and the table is dropped: changes made to it count.
+    """
+
+    session_table: CodedTable | None = None
+
+    @property  # type: ignore[override]
+    def sessions(self) -> pd.DataFrame:
+        """Accepted session rows (docs/architecture.md)."""
+        if self._sessions is None and self.session_table is not None:
+            self._sessions, self.session_table = self.session_table.frame(), None
+        return self._sessions
+
+    @sessions.setter
+    def sessions(self, frame: pd.DataFrame | None) -> None:
+        self._sessions = frame
+        if frame is not None:
+            self.session_table = None
+
+
+def load(path: str | Path, *, odi_max_missing: int = 1) -> LoadedDataset:
     """Load a dataset folder (CONTRACT sections 1-2), accounting for every row.
 
     Parameters
@@ -591,14 +705,14 @@ def load(path: str | Path, *, odi_max_missing: int = 1) -> Dataset:
     """
     if isinstance(odi_max_missing, bool) or not isinstance(odi_max_missing, int) or not 0 <= odi_max_missing <= 9:
         raise DataError(f"odi_max_missing must be a whole number 0-9, got {odi_max_missing!r}")
-    raw = read_dataset(path)
+    raw = read_dataset(path, categorical=True)
     catalog, catalog_ledger = load_catalog(raw.get("catalog"))
     clients, clients_ledger = load_clients(raw.get("clients"))
     sessions, sessions_ledger = load_sessions(raw["sessions"], catalog, clients)
     outcomes, outcomes_ledger = load_outcomes(raw["outcomes"], clients, odi_max_missing)
     ledgers = [ledger for ledger in (sessions_ledger, outcomes_ledger, clients_ledger, catalog_ledger) if len(ledger)]
-    return Dataset(
-        sessions=sessions,
+    dataset = LoadedDataset(
+        sessions=None,
         outcomes=outcomes,
         clients=clients,
         catalog=catalog,
@@ -606,3 +720,5 @@ def load(path: str | Path, *, odi_max_missing: int = 1) -> Dataset:
         read={name: raw[name].rows for name in TABLES if name in raw},
         files={name: raw[name].path for name in TABLES if name in raw},
     )
+    dataset.session_table = sessions
+    return dataset

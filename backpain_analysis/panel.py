@@ -9,22 +9,27 @@ missing in weeks nobody measured them. Records dated before a client's week 0
 (possible only in a hand-built :class:`Dataset`: the loader rejects them) are
 left out.
 
-Speed: every sum is a ``numpy.bincount`` over integer client-week (or
-client-day) positions on a dense grid, so ten million session rows aggregate
-in seconds without sorting rows. Columns are read as codes into their
-distinct values, so each distinct value is converted once.
+Speed and memory: columns are read as codes into their distinct values, so
+each distinct value is converted once; a dataset from
+:func:`~backpain_analysis.loading.load` hands over its sessions in that form
+(:class:`~backpain_analysis.loading.CodedTable`) and they never become a
+DataFrame here. Rows are then taken a million at a time: a first pass finds
+each client's first and last day, a second adds every row into dense
+client-day and client-week arrays with ``numpy.bincount``. No row is sorted
+and memory grows with the number of client-weeks, not of rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from backpain_analysis.contract import MODALITIES
 from backpain_analysis.dataset import Dataset
+from backpain_analysis.loading import Coded, LoadedDataset
 
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "core_sets",
@@ -60,97 +65,99 @@ _MODALITY = {name: i for i, name in enumerate(MODALITIES)}
 _UNKNOWN = len(MODALITIES)
 _STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
 _NS_PER_DAY = 86_400_000_000_000
-
-
-def _factorized(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """``column`` as (codes, distinct values); missing values get their own code."""
-    codes, values = pd.factorize(frame[column], use_na_sentinel=False)
-    return codes, np.asarray(values)
-
-
-@dataclass(frozen=True)
-class _FrameColumns:
-    """A sessions DataFrame read column by column as codes into distinct values."""
-
-    frame: pd.DataFrame
-
-    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """``column`` as (codes, distinct values)."""
-        return _factorized(self.frame, column)
-
-
-def _coded(dataset: Dataset) -> _FrameColumns:
-    """The dataset's sessions as codes into distinct values."""
-    return _FrameColumns(dataset.sessions)
+_CHUNK_ROWS = 1_000_000
+_SESSION_COLUMNS = ("client_id", "date", "session_start", "modality", "sets", "reps", "load_kg", "duration_s")
 
 
 def _days(values: np.ndarray) -> np.ndarray:
-    """Whole days since 1970-01-01 of datetimes (the day each falls on)."""
-    return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    """Whole days since 1970-01-01 of datetimes (the day each falls on; NaT -> 0, only on rejected rows)."""
+    values = np.asarray(values, dtype="datetime64[ns]")
+    return np.where(np.isnat(values), 0, values.astype("datetime64[D]").astype(np.int64))
 
 
-def _numbers(columns: _FrameColumns, name: str) -> np.ndarray:
-    codes, values = columns.codes(name)
-    return np.asarray(values, dtype=np.float64)[codes]
+def _coded(frame: pd.DataFrame, column: str) -> Coded:
+    codes, values = pd.factorize(frame[column], use_na_sentinel=False)
+    return Coded(codes, np.asarray(values))
 
 
 @dataclass
-class _Sessions:
-    """Session rows as arrays: client position, day, session key, modality code, sets, seconds, load volume.
+class _Rows:
+    """Records as codes into distinct values (``coded``), only the rows in ``accepted`` counting."""
 
-    Training time is summed in seconds (``sets * duration_s``, whole numbers
-    in practice, so sums are exact) and divided by 60 once per cell: the
-    20-minute threshold is never missed by a rounding error.
-    """
+    coded: dict[str, Coded]
+    accepted: np.ndarray | None = None
 
-    client: np.ndarray
-    day: np.ndarray
-    session: np.ndarray
-    modality: np.ndarray
-    sets: np.ndarray
-    seconds: np.ndarray
-    volume: np.ndarray
+    @classmethod
+    def of(cls, frame: pd.DataFrame, columns: Sequence[str]) -> _Rows:
+        return cls({name: _coded(frame, name) for name in columns})
 
-
-def _ids_and_codes(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The sorted distinct client ids over several (codes, values) columns and each row's position in them."""
-    values = [np.asarray(v, dtype=object) for _, v in pairs]
-    ids = np.unique(np.concatenate(values)) if values and sum(len(v) for v in values) else np.array([], dtype=object)
-    positions = [np.searchsorted(ids, v).astype(np.int64)[codes] if len(v) else codes.astype(np.int64) for (codes, _), v in zip(pairs, values, strict=True)]
-    return ids, positions
+    def chunks(self, *names: str) -> Iterator[dict[str, np.ndarray]]:
+        """The accepted rows' codes of ``names``, a million rows at a time."""
+        n = len(self.coded[names[0]].codes)
+        for first in range(0, n, _CHUNK_ROWS):
+            part = slice(first, first + _CHUNK_ROWS)
+            keep = None if self.accepted is None else self.accepted[part]
+            yield {name: self.coded[name].codes[part] if keep is None else self.coded[name].codes[part][keep] for name in names}
 
 
-def _session_arrays(columns: _FrameColumns, client: np.ndarray) -> _Sessions:
-    start_codes, start_values = columns.codes("session_start")
-    _, canonical = np.unique(np.asarray(start_values, dtype="datetime64[ns]"), return_inverse=True)
-    date_codes, date_values = columns.codes("date")
-    modality_codes, modality_values = columns.codes("modality")
-    per_value = np.array([_MODALITY.get(v, _UNKNOWN) if isinstance(v, str) else _UNKNOWN for v in modality_values], dtype=np.int8)
-    sets = _numbers(columns, "sets")
-    seconds = np.nan_to_num(sets * _numbers(columns, "duration_s"), nan=0.0)
-    volume = np.nan_to_num(sets * _numbers(columns, "reps") * _numbers(columns, "load_kg"), nan=0.0)
-    return _Sessions(
-        client=client,
-        day=_days(date_values)[date_codes],
-        session=canonical.astype(np.int64)[start_codes],
-        modality=per_value[modality_codes],
-        sets=sets,
-        seconds=seconds,
-        volume=volume,
-    )
+def _sessions(dataset: Dataset) -> _Rows:
+    """The dataset's session rows: the loader's own codes when it has them, else the DataFrame factorised."""
+    if isinstance(dataset, LoadedDataset) and dataset.session_table is not None:
+        table = dataset.session_table
+        return _Rows({name: table.columns[name] for name in _SESSION_COLUMNS}, table.accepted)
+    return _Rows.of(dataset.sessions, _SESSION_COLUMNS)
 
 
-def _start_days(ids: np.ndarray, days: Sequence[tuple[np.ndarray, np.ndarray]], clients: pd.DataFrame) -> np.ndarray:
-    """Day 0 of each client (days since 1970): ``start_date`` if given, else the first record."""
-    start = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
-    for client, day in days:
-        np.minimum.at(start, client, day)
-    if len(clients) and "start_date" in clients.columns:
-        given = clients.dropna(subset=["start_date"]).drop_duplicates("client_id")
-        where = pd.Index(ids).get_indexer(given["client_id"].to_numpy(dtype=object))
+@dataclass
+class _Clients:
+    """The clients with a record, sorted by id, and each one's first and last day (days since 1970)."""
+
+    ids: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    position: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per records table: the client position of each distinct ``client_id`` value (-1: no accepted row)."""
+
+
+def _clients(tables: dict[str, _Rows]) -> _Clients:
+    """First pass over every table: which clients have records, their first and last day."""
+    ranges = {}
+    for name, rows in tables.items():
+        ids, day = rows.coded["client_id"].values, _days(rows.coded["date"].values)
+        count = np.zeros(len(ids), dtype=np.int64)
+        first = np.full(len(ids), np.iinfo(np.int64).max)
+        last = np.full(len(ids), np.iinfo(np.int64).min)
+        for chunk in rows.chunks("client_id", "date"):
+            client, when = chunk["client_id"], day[chunk["date"]]
+            count += np.bincount(client, minlength=len(ids))
+            np.minimum.at(first, client, when)
+            np.maximum.at(last, client, when)
+        present = count > 0
+        ranges[name] = (np.asarray(ids, dtype=object), present, first, last)
+    present_ids = [ids[present] for ids, present, _, _ in ranges.values()]
+    union = np.unique(np.concatenate(present_ids)) if sum(map(len, present_ids)) else np.array([], dtype=object)
+    clients = _Clients(union, np.full(len(union), np.iinfo(np.int64).max), np.full(len(union), np.iinfo(np.int64).min))
+    for name, (ids, present, first, last) in ranges.items():
+        where = np.where(present, np.searchsorted(union, ids), -1) if len(union) else np.full(len(ids), -1)
+        clients.position[name] = where
+        np.minimum.at(clients.first, where[present], first[present])
+        np.maximum.at(clients.last, where[present], last[present])
+    return clients
+
+
+def _start_days(clients: _Clients, table: pd.DataFrame) -> np.ndarray:
+    """Day 0 of each client (days since 1970): ``start_date`` if the clients table gives one, else the first record."""
+    start = clients.first.copy()
+    if len(table) and "start_date" in table.columns:
+        given = table.dropna(subset=["start_date"]).drop_duplicates("client_id")
+        where = pd.Index(clients.ids).get_indexer(given["client_id"].to_numpy(dtype=object))
         found = where >= 0
         start[where[found]] = _days(given["start_date"].to_numpy())[found]
     return start
+
+
+def _records(dataset: Dataset) -> dict[str, _Rows]:
+    return {"sessions": _sessions(dataset), "outcomes": _Rows.of(dataset.outcomes, ("client_id", "date", "instrument", "score"))}
 
 
 def client_start_dates(dataset: Dataset) -> pd.Series:
@@ -159,12 +166,9 @@ def client_start_dates(dataset: Dataset) -> pd.Series:
     The client's ``start_date`` when the clients table gives one, else the
     earlier of the client's first session and first outcome.
     """
-    columns = _coded(dataset)
-    date_codes, date_values = columns.codes("date")
-    outcome_day = _days(dataset.outcomes["date"].to_numpy())
-    ids, (s_client, o_client) = _ids_and_codes([columns.codes("client_id"), _factorized(dataset.outcomes, "client_id")])
-    start = _start_days(ids, [(s_client, _days(date_values)[date_codes]), (o_client, outcome_day)], dataset.clients)
-    return pd.Series(start.astype("datetime64[D]").astype("datetime64[ns]"), index=pd.Index(ids, name="client_id"), name="start_date")
+    clients = _clients(_records(dataset))
+    start = _start_days(clients, dataset.clients)
+    return pd.Series(start.astype("datetime64[D]").astype("datetime64[ns]"), index=pd.Index(clients.ids, name="client_id"), name="start_date")
 
 
 @dataclass
@@ -179,59 +183,85 @@ class _Grid:
     def size(self) -> int:
         return int(self.weeks.sum())
 
-    def rows(self, client: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Grid row of each record (-1 before the client's week 0)."""
-        week = (day - self.start[client]) // 7
-        return np.where(week >= 0, self.offset[client] + week, -1)
+    def day_cells(self, client: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Each record's client-day: ``7 * row + day of the week`` (-1 before the client's day 0)."""
+        since = day - self.start[client]
+        return np.where(since >= 0, 7 * self.offset[client] + since, -1)
 
 
-def _grid(start: np.ndarray, records: Sequence[tuple[np.ndarray, np.ndarray]]) -> _Grid:
-    last = np.full(len(start), -1, dtype=np.int64)
-    for client, day in records:
-        np.maximum.at(last, client, (day - start[client]) // 7)
-    weeks = last + 1
+def _grid(clients: _Clients, start: np.ndarray) -> _Grid:
+    weeks = np.maximum((clients.last - start) // 7 + 1, 0)
     return _Grid(start=start, weeks=weeks, offset=np.concatenate([[0], np.cumsum(weeks)[:-1]]).astype(np.int64))
 
 
-def _exposures(s: _Sessions, grid: _Grid) -> dict[str, np.ndarray]:
-    """Weekly exposures and adherence per grid row (dense arrays of length ``grid.size``)."""
-    n = grid.size
-    row = grid.rows(s.client, s.day)
-    keep = row >= 0
-    row, modality = row[keep], s.modality[keep].astype(np.int64)
-    cell = row * (_UNKNOWN + 1) + modality
-    by_modality = {
-        name: np.bincount(cell, weights=values[keep], minlength=n * (_UNKNOWN + 1)).reshape(n, _UNKNOWN + 1)
-        for name, values in (("sets", s.sets), ("seconds", s.seconds), ("volume", s.volume))
-    }
-    sets, minutes = by_modality["sets"], by_modality["seconds"] / 60.0
+def _per_value(column: Coded) -> np.ndarray:
+    return np.asarray(column.values, dtype=np.float64)
+
+
+def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, np.ndarray]:
+    """Second pass over the sessions: dense sums per client-day (``7 * size``) and per client-week and modality.
+
+    Training time is summed in seconds (``sets * duration_s``, whole numbers
+    in practice, so sums are exact) and divided by 60 once per cell: the
+    20-minute threshold is never missed by a rounding error.
+    """
+    n, k = grid.size, _UNKNOWN + 1
+    day = _days(rows.coded["date"].values)
+    _, session = np.unique(np.asarray(rows.coded["session_start"].values, dtype="datetime64[ns]"), return_inverse=True)
+    modality = np.array([_MODALITY.get(v, _UNKNOWN) if isinstance(v, str) else _UNKNOWN for v in rows.coded["modality"].values], dtype=np.int64)
+    sets, reps, load, duration = (_per_value(rows.coded[c]) for c in ("sets", "reps", "load_kg", "duration_s"))
+    sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}
+    sums |= {name: np.zeros(7 * n) for name in ("rows", "day_seconds", "day_strength_sets", "day_flexibility_seconds")}
+    keys, span = [], int(session.max(initial=0)) + 1
+    for chunk in rows.chunks(*_SESSION_COLUMNS):
+        cell = grid.day_cells(position[chunk["client_id"]], day[chunk["date"]])
+        keep = cell >= 0
+        cell, m = cell[keep], modality[chunk["modality"][keep]]
+        row_sets = sets[chunk["sets"][keep]]
+        seconds = np.nan_to_num(row_sets * duration[chunk["duration_s"][keep]])
+        volume = np.nan_to_num(row_sets * reps[chunk["reps"][keep]] * load[chunk["load_kg"][keep]])
+        by_modality = cell // 7 * k + m
+        for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
+            sums[name] += np.bincount(by_modality, weights=weights, minlength=n * k)
+        sums["rows"] += np.bincount(cell, minlength=7 * n)
+        sums["day_seconds"] += np.bincount(cell, weights=seconds, minlength=7 * n)
+        strength = np.isin(m, _STRENGTH)
+        sums["day_strength_sets"] += np.bincount(cell[strength], weights=row_sets[strength], minlength=7 * n)
+        flexibility = m == _MODALITY["flexibility"]
+        sums["day_flexibility_seconds"] += np.bincount(cell[flexibility], weights=seconds[flexibility], minlength=7 * n)
+        keys.append(_distinct_keys(cell, session[chunk["session_start"][keep]], span))
+    distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
+    sums["sessions"] = np.bincount(distinct // span // 7, minlength=n)
+    return {name: values.reshape(n, -1) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
+
+
+def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
+    """Distinct (client-day, session start) pairs as ``cell * span + session`` (``session < span``).
+
+    Consecutive repeats (the rows of one session logged together) are dropped
+    before the hash-based ``unique``, which then sees about one row per session.
+    """
+    key = cell * span + session
+    first_of_run = np.ones(len(key), dtype=bool)
+    first_of_run[1:] = key[1:] != key[:-1]
+    return pd.unique(key[first_of_run])
+
+
+def _exposures(sums: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Weekly exposures and adherence per grid row from the dense sums."""
+    sets, minutes = sums["sets"], sums["seconds"] / 60.0
     out = {f"{m}_sets": sets[:, _MODALITY[m]].round().astype(np.int64) for m in ("core", "back", "other_strength")}
     out["strength_sets"] = out["core_sets"] + out["back_sets"]
-    out["volume_load_kg"] = by_modality["volume"][:, _STRENGTH].sum(axis=1)
+    out["volume_load_kg"] = sums["volume"][:, _STRENGTH].sum(axis=1)
     out |= {f"{m}_min": minutes[:, _MODALITY[m]].copy() for m in ("flexibility", "mixed", "other")}
     out["training_min"] = minutes.sum(axis=1)
-    day_cell = row * 7 + (s.day[keep] - grid.start[s.client[keep]]) % 7
-    out["sessions"] = _distinct_per_row(day_cell, s.session[keep], n)
-    out["active_days"] = (np.bincount(day_cell, minlength=7 * n).reshape(n, 7) > 0).sum(axis=1)
-    daily = np.bincount(day_cell, weights=s.seconds[keep], minlength=7 * n).reshape(n, 7)
-    out["days_20min"] = (daily >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
+    out["sessions"] = sums["sessions"]
+    out["active_days"] = (sums["rows"].reshape(n, 7) > 0).sum(axis=1)
+    out["days_20min"] = (sums["day_seconds"].reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
     return out
 
 
-def _distinct_per_row(day_cell: np.ndarray, session: np.ndarray, n: int) -> np.ndarray:
-    """Distinct session keys per grid row (a session falls on one client-day, hence one row).
-
-    Consecutive repeats (rows of one session logged together) are dropped
-    before the hash-based ``unique``, which then sees about one row per session.
-    """
-    span = int(session.max()) + 1 if len(session) else 1
-    key = day_cell * span + session
-    first_of_run = np.ones(len(key), dtype=bool)
-    first_of_run[1:] = key[1:] != key[:-1]
-    return np.bincount(pd.unique(key[first_of_run]) // span // 7, minlength=n)
-
-
-def _ewma_loads(s: _Sessions, grid: _Grid) -> dict[str, np.ndarray]:
+def _ewma_loads(sums: dict[str, np.ndarray], grid: _Grid) -> dict[str, np.ndarray]:
     """Exponentially weighted acute and chronic daily load at the end of each week.
 
     Daily loads (strength sets, flexibility minutes) are smoothed with
@@ -242,17 +272,7 @@ def _ewma_loads(s: _Sessions, grid: _Grid) -> dict[str, np.ndarray]:
     of week w-1 plus the week's seven days weighted ``lam (1 - lam)^(6 - j)``.
     """
     n = grid.size
-    row = grid.rows(s.client, s.day)
-    keep = row >= 0
-    day_cell = row[keep] * 7 + (s.day[keep] - grid.start[s.client[keep]]) % 7
-    strength = np.isin(s.modality[keep], _STRENGTH)
-    daily = {
-        "strength": np.bincount(day_cell, weights=np.where(strength, s.sets[keep], 0.0), minlength=7 * n).reshape(n, 7),
-        "flexibility": np.bincount(
-            day_cell, weights=np.where(s.modality[keep] == _MODALITY["flexibility"], s.seconds[keep], 0.0), minlength=7 * n
-        ).reshape(n, 7)
-        / 60.0,
-    }
+    daily = {"strength": sums["day_strength_sets"].reshape(n, 7), "flexibility": sums["day_flexibility_seconds"].reshape(n, 7) / 60.0}
     out = {}
     for name, values in daily.items():
         for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS)):
@@ -266,16 +286,17 @@ def _ewma_loads(s: _Sessions, grid: _Grid) -> dict[str, np.ndarray]:
     return out
 
 
-def _outcome_means(outcomes: pd.DataFrame, client: np.ndarray, day: np.ndarray, grid: _Grid) -> dict[str, np.ndarray]:
+def _outcome_means(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, np.ndarray]:
     """Weekly mean score per instrument (NaN where not measured), one column per instrument, sorted by name."""
-    row = grid.rows(client, day)
-    score = outcomes["score"].to_numpy(dtype=np.float64)
-    keep = (row >= 0) & ~np.isnan(score)
-    instrument_codes, instruments = pd.factorize(outcomes["instrument"].to_numpy(dtype=object)[keep])
+    codes = {name: rows.coded[name].codes for name in ("client_id", "date", "instrument", "score")}
+    cell = grid.day_cells(position[codes["client_id"]], _days(rows.coded["date"].values)[codes["date"]])
+    score = _per_value(rows.coded["score"])[codes["score"]]
+    keep = (cell >= 0) & ~np.isnan(score)
+    instrument_codes, instruments = pd.factorize(rows.coded["instrument"].values[codes["instrument"][keep]])
     n, k = grid.size, len(instruments)
-    cell = row[keep] * k + instrument_codes
-    total = np.bincount(cell, weights=score[keep], minlength=n * k).reshape(n, k)
-    count = np.bincount(cell, minlength=n * k).reshape(n, k)
+    index = cell[keep] // 7 * k + instrument_codes
+    total = np.bincount(index, weights=score[keep], minlength=n * k).reshape(n, k)
+    count = np.bincount(index, minlength=n * k).reshape(n, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / count, np.nan)
     return {str(name): mean[:, i] for name, i in sorted((str(v), i) for i, v in enumerate(instruments))}
@@ -314,28 +335,26 @@ def weekly_panel(dataset: Dataset) -> pd.DataFrame:
     - client covariates from the clients table (``program``, ``studio``,
       ``age``, ``sex``, ...), identifying columns never among them.
     """
-    columns, outcomes = _coded(dataset), dataset.outcomes
-    ids, (s_client, o_client) = _ids_and_codes([columns.codes("client_id"), _factorized(outcomes, "client_id")])
-    sessions = _session_arrays(columns, s_client)
-    o_day = _days(outcomes["date"].to_numpy())
-    start = _start_days(ids, [(s_client, sessions.day), (o_client, o_day)], dataset.clients)
-    grid = _grid(start, [(s_client, sessions.day), (o_client, o_day)])
-    client = np.repeat(np.arange(len(ids)), grid.weeks)
+    records = _records(dataset)
+    clients = _clients(records)
+    grid = _grid(clients, _start_days(clients, dataset.clients))
+    sums = _session_sums(records["sessions"], clients.position["sessions"], grid)
+    client = np.repeat(np.arange(len(clients.ids)), grid.weeks)
     week = np.arange(grid.size) - grid.offset[client]
     panel = {
-        "client_id": ids[client],
+        "client_id": clients.ids[client],
         "week": week,
-        "week_start": ((start[client] + 7 * week) * _NS_PER_DAY).astype("datetime64[ns]"),
+        "week_start": ((grid.start[client] + 7 * week) * _NS_PER_DAY).astype("datetime64[ns]"),
     }
-    panel |= _exposures(sessions, grid)
+    panel |= _exposures(sums, grid.size)
     panel["met_20min_most_days"] = panel["days_20min"] >= MOST_DAYS
-    panel |= _ewma_loads(sessions, grid)
-    panel |= _outcome_means(outcomes, o_client, o_day, grid)
+    panel |= _ewma_loads(sums, grid)
+    panel |= _outcome_means(records["outcomes"], clients.position["outcomes"], grid)
     frame = pd.DataFrame(panel)
     covariates = dataset.clients.drop(columns=["start_date", "source_row"], errors="ignore")
     if len(covariates.columns) > 1:
         covariates = covariates.drop_duplicates("client_id").set_index("client_id")
-        frame = frame.join(covariates.reindex(ids).iloc[client].reset_index(drop=True))
+        frame = frame.join(covariates.reindex(clients.ids).iloc[client].reset_index(drop=True))
     return frame
 
 

@@ -31,8 +31,8 @@ Rules
   cannot read exactly as above (empty lines, ragged rows, UTF-16) go through
   pandas' parser, which keeps empty lines and names the line of a ragged row.
   Parquet is read one column at a time and each column dictionary-encoded by
-  Arrow, so only its distinct values are turned into text (as pandas would
-  print them: an integer column with blanks as ``3.0``). Columns are held as
+  Arrow, so only its distinct values are turned into text (as pandas prints
+  them; integers stay integers even in a column with blanks). Columns are held as
   codes into their distinct strings (pandas ``Categorical``), which
   :func:`read_table` turns into plain strings unless asked for the codes
   (``categorical=True``, what the loader uses: ten million rows then take
@@ -261,33 +261,35 @@ def _smallest_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
     return codes.astype(dtype, copy=False)
 
 
-def _categorical(codes: np.ndarray, texts: np.ndarray) -> pd.Categorical:
-    """Cells ``texts[codes]`` (code -1 = blank) as a Categorical of the distinct strings used.
+def _categorical(codes: np.ndarray, texts: np.ndarray, used: np.ndarray | None = None) -> pd.Categorical:
+    """Cells ``texts[codes]`` as a Categorical of the distinct strings used.
 
     Texts that repeat (two typed values printing alike, a blank and a
-    missing cell) are merged, unused ones dropped.
+    missing cell) are merged and unused ones dropped; codes are kept as they
+    are when there is nothing to merge or drop (the usual case). ``used``
+    (which texts occur) is counted when not given.
     """
-    texts = np.append(np.asarray(texts, dtype=object), "")
-    used = np.flatnonzero(np.bincount(codes, minlength=len(texts)) if len(codes) else np.zeros(len(texts), dtype=np.int64))
+    texts = np.asarray(texts, dtype=object)
+    used = np.bincount(codes, minlength=len(texts)) > 0 if used is None else used
     merged, distinct = pd.factorize(texts[used])
-    lookup = np.full(len(texts), -1, dtype=np.int64)
+    if used.all() and len(distinct) == len(texts):
+        return pd.Categorical.from_codes(_smallest_codes(codes, len(texts)), categories=pd.Index(texts, dtype=object))
+    lookup = np.full(len(texts), -1, dtype=np.int32)
     lookup[used] = merged
-    return pd.Categorical.from_codes(
-        _smallest_codes(lookup[codes], len(distinct)), categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object)
-    )
+    return pd.Categorical.from_codes(_smallest_codes(lookup[codes], len(distinct)), categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object))
 
 
 def _encoded(column: pa.ChunkedArray) -> pd.Categorical:
     """One Parquet column as a Categorical of its cells' text, each distinct value converted once."""
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    values = encoded.dictionary.to_pandas()
-    if pa.types.is_integer(encoded.dictionary.type) and column.null_count:
-        values = values.astype("float64")  # as pandas reads an integer column with blanks
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    codes[codes < 0] = len(values)
-    return _categorical(codes, _texts(values))
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    column = column.unify_dictionaries()
+    dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], type=column.type.value_type)
+    values = dictionary.to_pandas()
+    blank = len(dictionary)  # missing cells point one past the dictionary, at ""
+    codes = [(pc.fill_null(c.indices, blank) if c.indices.null_count else c.indices).to_numpy() for c in column.chunks]
+    used = np.append(np.ones(len(dictionary), dtype=bool), column.null_count > 0)  # an encoder's dictionary holds only values present
+    return _categorical(np.concatenate(codes) if codes else np.array([], dtype=np.int32), np.append(_texts(values), ""), used)
 
 
 def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
@@ -307,6 +309,14 @@ def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
     return names, columns
 
 
+def _nonblank(columns: list[pd.Categorical]) -> np.ndarray:
+    """Rows with at least one non-empty cell (all of them as soon as one column has no empty cell)."""
+    blank_codes = [np.flatnonzero(np.asarray(c.categories == "")) for c in columns]
+    if not columns or any(len(code) == 0 for code in blank_codes):
+        return np.ones(len(columns[0]) if columns else 0, dtype=bool)
+    return ~np.logical_and.reduce([c.codes == code[0] for c, code in zip(columns, blank_codes, strict=True)])
+
+
 def _has_text(column: pd.Categorical) -> bool:
     """Does any cell hold more than spaces?"""
     used = np.unique(column.codes)
@@ -323,7 +333,7 @@ def _split(grid: pd.DataFrame) -> tuple[list[str], list[pd.Categorical]]:
         else:
             codes, texts = pd.factorize(column.to_numpy(dtype=object))
         header.append(str(texts[codes[0]]))
-        columns.append(_categorical(codes[1:].astype(np.int64), texts))
+        columns.append(_categorical(codes[1:], texts))
     return header, columns
 
 
@@ -365,8 +375,7 @@ def read_table(name: str, path: str | Path, *, categorical: bool = False) -> Raw
         raise DataError(f"{path.name} is empty: it needs at least a header row")
     header = [normalize_header(h) for h in header]
     frame = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(2, len(columns[0]) + 2, name="source_row"))
-    blank = [np.asarray(c.categories == "")[c.codes] for c in columns]
-    nonblank = ~np.logical_and.reduce(blank)  # before any column is dropped: a row holding only an e-mail is data
+    nonblank = _nonblank(columns)  # before any column is dropped: a row holding only an e-mail is data
     blank_header = [i for i, h in enumerate(header) if h == ""]
     keep = [i for i in range(len(header)) if i not in blank_header or _has_text(columns[i])]
     header = [h or f"unnamed_{i + 1}" for i, h in enumerate(header)]
