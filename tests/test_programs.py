@@ -25,7 +25,7 @@ def comparison():
 
 def test_true_program_advantage_has_the_right_sign_and_is_covered(comparison) -> None:
     """Each contrast within 3 SE of the truth (its 99.7 % interval covers it); the 95 % coverage
-    over many seeds is in docs/analyses.md (benchmarks/analyses_recovery.py)."""
+    over many seeds is in docs/analyses.md (scripts/analyses_recovery_study.py)."""
     study, result = comparison
     truth = study.truth["instruments"]["nprs"]["programs"]["direct_week_vs_reference"]
     contrasts = result.contrasts.set_index(["week", "term"])

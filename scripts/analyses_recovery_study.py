@@ -15,7 +15,7 @@ Per seed, three simulated data sets of 150 clients x 16 weeks
 
 Usage::
 
-    python benchmarks/analyses_recovery.py --seeds 100 --workers 2 --out results.csv
+    python scripts/analyses_recovery_study.py --seeds 100 --workers 2 --out results.csv
 
 prints a Markdown summary (pasted into docs/analyses.md) and writes every
 per-seed number to ``--out``.

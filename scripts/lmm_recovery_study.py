@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/lmm_recovery_study.py                  # 500 data sets per scenario
-    .venv/bin/python benchmarks/lmm_recovery_study.py --datasets 100 --agreement 20
+    .venv/bin/python scripts/lmm_recovery_study.py                  # 500 data sets per scenario
+    .venv/bin/python scripts/lmm_recovery_study.py --datasets 100 --agreement 20
 
 Scenarios (Gaussian, REML, fast engine; truth in ``SCENARIOS``):
 
