@@ -138,6 +138,8 @@ class TextColumn:
         """The stripped values as codes into their distinct strings (blank -> missing when ``blank_missing``)."""
         merged, uniques = pd.factorize(self.distinct)
         dictionary = np.array([None if blank_missing and value == "" else value for value in uniques], dtype=object)
+        if len(uniques) == len(self.distinct):  # stripping merged nothing: the column's own codes serve
+            return Coded(self.codes, dictionary[merged])
         return Coded(_smallest(merged, len(uniques))[self.codes], dictionary)
 
     def distinct_numbers(self) -> np.ndarray:
@@ -149,10 +151,14 @@ class TextColumn:
         return self.each(self.distinct_numbers())
 
 
+def _code_type(n_values: int) -> np.dtype:
+    """The smallest signed integer type for codes 0 to ``n_values`` - 1."""
+    return np.dtype(np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32)
+
+
 def _smallest(codes: np.ndarray, n_values: int) -> np.ndarray:
     """``codes`` (0 to ``n_values`` - 1) in the smallest signed integer type that holds them."""
-    dtype = np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32
-    return np.asarray(codes).astype(dtype, copy=False)
+    return np.asarray(codes).astype(_code_type(n_values), copy=False)
 
 
 @dataclass(frozen=True)
@@ -470,7 +476,10 @@ class CodedTable:
 
 
 def _accepted(raw: pd.DataFrame, ledger: pd.DataFrame) -> np.ndarray:
-    return ~raw.index.isin(ledger["row"])
+    """Rows not in the ledger (the index holds increasing spreadsheet rows: found by bisection, no hashing)."""
+    accepted = np.ones(len(raw), dtype=bool)
+    accepted[np.searchsorted(raw.index, ledger["row"].to_numpy(dtype=np.int64))] = False
+    return accepted
 
 
 def _columns(raw: pd.DataFrame, names: tuple[str, ...]) -> dict[str, TextColumn]:
@@ -578,7 +587,8 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
 def _kilograms(load: Coded, unit: Coded) -> Coded:
     """Load per rep in kg: ``load`` times 0.45359237 where ``unit`` is lb, coded by each (load, unit) pair."""
     factor = np.where(unit.values == "lb", LB_TO_KG, 1.0)
-    codes = load.codes.astype(np.int32) * len(factor) + unit.codes
+    pairs = _code_type(len(load.values) * len(factor))
+    codes = load.codes.astype(pairs) * pairs.type(len(factor)) + unit.codes
     return Coded(codes, (load.values[:, None] * factor[None, :]).ravel())
 
 

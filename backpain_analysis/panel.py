@@ -198,41 +198,66 @@ def _per_value(column: Coded) -> np.ndarray:
     return np.asarray(column.values, dtype=np.float64)
 
 
+_SLOTS = {
+    "sets": ("core", "back", "other_strength"),
+    "seconds": ("flexibility", "mixed", "other"),
+    "volume": ("core", "back"),
+}
+"""Weekly sums kept per modality; every other modality adds into one spare slot."""
+
+
+def _slots(names: Sequence[str]) -> np.ndarray:
+    """Slot of each modality code (the spare slot ``len(names)`` for the others and for unknown)."""
+    return np.array([names.index(m) if m in names else len(names) for m in (*MODALITIES, None)], dtype=np.int64)
+
+
+def _ewma_day_weights(span: int) -> np.ndarray:
+    """Weight of day ``j`` (0-6) of a week in the exponentially weighted load at the week's end."""
+    lam = 2.0 / (span + 1.0)
+    return lam * (1.0 - lam) ** np.arange(6, -1, -1)
+
+
 def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, np.ndarray]:
-    """Second pass over the sessions: dense sums per client-day (``7 * size``) and per client-week and modality.
+    """Second pass over the sessions: dense sums per client-week (and, where a day matters, per client-day).
 
     Training time is summed in seconds (``sets * duration_s``, whole numbers
     in practice, so sums are exact) and divided by 60 once per cell: the
-    20-minute threshold is never missed by a rounding error.
+    20-minute threshold is never missed by a rounding error. Loads enter as
+    each week's days weighted for the smoothing (:func:`_ewma_loads`).
     """
-    n, k = grid.size, _UNKNOWN + 1
+    n = grid.size
     day = _days(rows.coded["date"].values)
     _, session = np.unique(np.asarray(rows.coded["session_start"].values, dtype="datetime64[ns]"), return_inverse=True)
     modality = np.array([_MODALITY.get(v, _UNKNOWN) if isinstance(v, str) else _UNKNOWN for v in rows.coded["modality"].values], dtype=np.int64)
+    slots = {name: _slots(names) for name, names in _SLOTS.items()}
     sets, reps, load, duration = (_per_value(rows.coded[c]) for c in ("sets", "reps", "load_kg", "duration_s"))
-    sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}
-    sums |= {name: np.zeros(7 * n) for name in ("rows", "day_seconds", "day_strength_sets", "day_flexibility_seconds")}
+    load_weights = {(name, label): _ewma_day_weights(span) for name in ("strength", "flexibility") for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS))}
+    sums = {name: np.zeros(n * (len(names) + 1)) for name, names in _SLOTS.items()}
+    sums |= {f"{name}_{label}": np.zeros(n) for name, label in load_weights}
+    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=bool)
     keys, span = [], int(session.max(initial=0)) + 1
     for chunk in rows.chunks(*_SESSION_COLUMNS):
         cell = grid.day_cells(position[chunk["client_id"]], day[chunk["date"]])
         keep = cell >= 0
         cell, m = cell[keep], modality[chunk["modality"][keep]]
+        row, weekday = np.divmod(cell, 7)
         row_sets = sets[chunk["sets"][keep]]
         seconds = np.nan_to_num(row_sets * duration[chunk["duration_s"][keep]])
         volume = np.nan_to_num(row_sets * reps[chunk["reps"][keep]] * load[chunk["load_kg"][keep]])
-        by_modality = cell // 7 * k + m
         for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
-            sums[name] += np.bincount(by_modality, weights=weights, minlength=n * k)
-        sums["rows"] += np.bincount(cell, minlength=7 * n)
+            width = len(_SLOTS[name]) + 1
+            sums[name] += np.bincount(row * width + slots[name][m], weights=weights, minlength=n * width)
+        active[cell] = True
         sums["day_seconds"] += np.bincount(cell, weights=seconds, minlength=7 * n)
-        strength = np.isin(m, _STRENGTH)
-        sums["day_strength_sets"] += np.bincount(cell[strength], weights=row_sets[strength], minlength=7 * n)
-        flexibility = m == _MODALITY["flexibility"]
-        sums["day_flexibility_seconds"] += np.bincount(cell[flexibility], weights=seconds[flexibility], minlength=7 * n)
+        daily = {"strength": np.where(np.isin(m, _STRENGTH), row_sets, 0.0), "flexibility": np.where(m == _MODALITY["flexibility"], seconds / 60.0, 0.0)}
+        for (name, label), weights in load_weights.items():
+            sums[f"{name}_{label}"] += np.bincount(row, weights=daily[name] * weights[weekday], minlength=n)
         keys.append(_distinct_keys(cell, session[chunk["session_start"][keep]], span))
     distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
     sums["sessions"] = np.bincount(distinct // span // 7, minlength=n)
-    return {name: values.reshape(n, -1) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
+    sums["active_days"] = active.reshape(n, 7).sum(axis=1)
+    sums["days_20min"] = (sums.pop("day_seconds").reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
+    return {name: values.reshape(n, len(_SLOTS[name]) + 1) if name in _SLOTS else values for name, values in sums.items()}
 
 
 def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
@@ -247,17 +272,15 @@ def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarr
     return pd.unique(key[first_of_run])
 
 
-def _exposures(sums: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+def _exposures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Weekly exposures and adherence per grid row from the dense sums."""
     sets, minutes = sums["sets"], sums["seconds"] / 60.0
-    out = {f"{m}_sets": sets[:, _MODALITY[m]].round().astype(np.int64) for m in ("core", "back", "other_strength")}
+    out = {f"{m}_sets": sets[:, i].round().astype(np.int64) for i, m in enumerate(_SLOTS["sets"])}
     out["strength_sets"] = out["core_sets"] + out["back_sets"]
-    out["volume_load_kg"] = sums["volume"][:, _STRENGTH].sum(axis=1)
-    out |= {f"{m}_min": minutes[:, _MODALITY[m]].copy() for m in ("flexibility", "mixed", "other")}
+    out["volume_load_kg"] = sums["volume"][:, 0] + sums["volume"][:, 1]
+    out |= {f"{m}_min": minutes[:, i].copy() for i, m in enumerate(_SLOTS["seconds"])}
     out["training_min"] = minutes.sum(axis=1)
-    out["sessions"] = sums["sessions"]
-    out["active_days"] = (sums["rows"].reshape(n, 7) > 0).sum(axis=1)
-    out["days_20min"] = (sums["day_seconds"].reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
+    out |= {name: sums[name] for name in ("sessions", "active_days", "days_20min")}
     return out
 
 
@@ -269,16 +292,14 @@ def _ewma_loads(sums: dict[str, np.ndarray], grid: _Grid) -> dict[str, np.ndarra
     from 0 on day 0 (Williams et al. 2017, Br J Sports Med 51:209). Units are
     per day: sets/day and minutes/day. Descriptive only. Computed a week at a
     time: ``L`` at the end of week w is ``(1 - lam)^7`` times ``L`` at the end
-    of week w-1 plus the week's seven days weighted ``lam (1 - lam)^(6 - j)``.
+    of week w-1 plus the week's own days, day j weighted ``lam (1 - lam)^(6 - j)``
+    (summed row by row in :func:`_session_sums`).
     """
-    n = grid.size
-    daily = {"strength": sums["day_strength_sets"].reshape(n, 7), "flexibility": sums["day_flexibility_seconds"].reshape(n, 7) / 60.0}
     out = {}
-    for name, values in daily.items():
+    for name in ("strength", "flexibility"):
         for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS)):
-            lam = 2.0 / (span + 1.0)
-            level = values @ (lam * (1.0 - lam) ** np.arange(6, -1, -1))
-            decay = (1.0 - lam) ** 7
+            level = sums[f"{name}_{label}"].copy()
+            decay = (1.0 - 2.0 / (span + 1.0)) ** 7
             for week in range(1, int(grid.weeks.max(initial=0))):
                 rows = grid.offset[grid.weeks > week] + week
                 level[rows] += decay * level[rows - 1]
@@ -346,16 +367,18 @@ def weekly_panel(dataset: Dataset) -> pd.DataFrame:
         "week": week,
         "week_start": ((grid.start[client] + 7 * week) * _NS_PER_DAY).astype("datetime64[ns]"),
     }
-    panel |= _exposures(sums, grid.size)
+    panel |= _exposures(sums)
     panel["met_20min_most_days"] = panel["days_20min"] >= MOST_DAYS
     panel |= _ewma_loads(sums, grid)
+    del sums
     panel |= _outcome_means(records["outcomes"], clients.position["outcomes"], grid)
-    frame = pd.DataFrame(panel)
     covariates = dataset.clients.drop(columns=["start_date", "source_row"], errors="ignore")
     if len(covariates.columns) > 1:
-        covariates = covariates.drop_duplicates("client_id").set_index("client_id")
-        frame = frame.join(covariates.reindex(clients.ids).iloc[client].reset_index(drop=True))
-    return frame
+        covariates = covariates.drop_duplicates("client_id").set_index("client_id").reindex(clients.ids)
+        both = set(covariates.columns) & set(panel)  # named apart as a merge would: _x (panel), _y (clients)
+        panel = {f"{name}_x" if name in both else name: values for name, values in panel.items()}
+        panel |= {f"{name}_y" if name in both else name: covariates[name].iloc[client].reset_index(drop=True) for name in covariates.columns}
+    return pd.DataFrame(panel, copy=False)
 
 
 def lagged(panel: pd.DataFrame, columns: Sequence[str], lag: int = 1, suffix: str | None = None) -> pd.DataFrame:

@@ -301,7 +301,10 @@ def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
         names = [name for name in schema.names if name not in index_columns]
         if any(pa.types.is_nested(schema.field(name).type) for name in names):
             raise DataError(f"{path.name} has a column of lists or records: flatten it to one value per cell")
-        columns = [_encoded(file.read(columns=[name]).column(0)) for name in names]
+        columns = []
+        for name in names:
+            columns.append(_encoded(file.read(columns=[name]).column(0)))
+            pa.default_memory_pool().release_unused()  # hand the column's Arrow buffers back to the system now
     except DataError:
         raise
     except Exception as error:  # pyarrow raises many types for a damaged file
