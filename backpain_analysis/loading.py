@@ -47,6 +47,7 @@ otherwise (blank = missing).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from backpain_analysis.catalog import classify_exercises, exercise_key
 from backpain_analysis.contract import LB_TO_KG, LEDGER_COLUMNS, MODALITIES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLES
@@ -111,7 +113,7 @@ class TextColumn:
         else:
             self.codes, uniques = pd.factorize(values, use_na_sentinel=False)
             distinct = np.asarray(uniques, dtype=object)
-        self.distinct = pd.Series(distinct, dtype=object).str.strip()
+        self.distinct = pd.Series([value.strip() for value in distinct], dtype=object)
 
     def each(self, per_value: pd.Series | np.ndarray) -> np.ndarray:
         """Broadcast one result per distinct value to one per row (a rule no value fails costs nothing)."""
@@ -223,13 +225,14 @@ def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
     ``date '05/03/2024' is not a date: use YYYY-MM-DD, ...``.
     """
 
-    iso = column.distinct.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
-    year = pd.to_numeric(column.distinct.str[:4].where(iso), errors="coerce")
-    in_years = (year >= YEARS[0]) & (year <= YEARS[1])
-    parsed = pd.Series(pd.to_datetime(column.distinct.where(in_years), format="ISO8601", errors="coerce")).astype("datetime64[ns]")
-    when = Coded(column.codes, parsed.to_numpy())
-    blank = (column.distinct == "").to_numpy()
-    not_date = column.each(np.isnat(when.values) & ~blank & ~(iso & ~in_years).to_numpy())
+    text = column.distinct.to_numpy(dtype=object)
+    iso = _fullmatch(text, DATE_PATTERN)
+    year = np.array([int(value[:4]) if ok else 0 for value, ok in zip(text, iso, strict=True)], dtype=np.int64)
+    in_years = iso & (year >= YEARS[0]) & (year <= YEARS[1])
+    parsed = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    parsed[in_years] = pd.to_datetime(pd.Series(text[in_years], dtype=object), format="ISO8601", errors="coerce").to_numpy(dtype="datetime64[ns]")
+    when = Coded(column.codes, parsed)
+    not_date = column.each(np.isnat(parsed) & (text != "") & ~(iso & ~in_years))
     reasons = pd.concat(
         [
             _reasons(column.index, not_date, f"{name} '", column, f"' is not a date: {DATE_HINT}"),
@@ -237,6 +240,16 @@ def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
         ]
     )
     return when, reasons
+
+
+def _fullmatch(text: np.ndarray, pattern: str) -> np.ndarray:
+    """Which strings match ``pattern`` in full: Arrow's RE2 for ASCII ones, Python's ``re`` (Unicode digits) for the rest."""
+    values = pa.array(text, type=pa.string())
+    matched = np.array(pc.match_substring_regex(values, f"^(?:{pattern})$"), dtype=bool)
+    other = np.flatnonzero(~np.array(pc.string_is_ascii(values), dtype=bool))
+    compiled = re.compile(pattern)
+    matched[other] = [compiled.fullmatch(text[i]) is not None for i in other]
+    return matched
 
 
 def _expected(low: float | None, high: float | None, integer: bool) -> str:

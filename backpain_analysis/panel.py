@@ -230,7 +230,9 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     _, session = np.unique(np.asarray(rows.coded["session_start"].values, dtype="datetime64[ns]"), return_inverse=True)
     modality = np.array([_MODALITY.get(v, _UNKNOWN) if isinstance(v, str) else _UNKNOWN for v in rows.coded["modality"].values], dtype=np.int64)
     slots = {name: _slots(names) for name, names in _SLOTS.items()}
-    sets, reps, load, duration = (_per_value(rows.coded[c]) for c in ("sets", "reps", "load_kg", "duration_s"))
+    strength = np.isin(np.arange(_UNKNOWN + 1), _STRENGTH)
+    sets = _per_value(rows.coded["sets"])
+    reps, load, duration = (np.nan_to_num(_per_value(rows.coded[c])) for c in ("reps", "load_kg", "duration_s"))  # unknown adds 0
     load_weights = {(name, label): _ewma_day_weights(span) for name in ("strength", "flexibility") for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS))}
     sums = {name: np.zeros(n * (len(names) + 1)) for name, names in _SLOTS.items()}
     sums |= {f"{name}_{label}": np.zeros(n) for name, label in load_weights}
@@ -242,14 +244,14 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
         cell, m = cell[keep], modality[chunk["modality"][keep]]
         row, weekday = np.divmod(cell, 7)
         row_sets = sets[chunk["sets"][keep]]
-        seconds = np.nan_to_num(row_sets * duration[chunk["duration_s"][keep]])
-        volume = np.nan_to_num(row_sets * reps[chunk["reps"][keep]] * load[chunk["load_kg"][keep]])
+        seconds = row_sets * duration[chunk["duration_s"][keep]]
+        volume = row_sets * reps[chunk["reps"][keep]] * load[chunk["load_kg"][keep]]
         for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
             width = len(_SLOTS[name]) + 1
             sums[name] += np.bincount(row * width + slots[name][m], weights=weights, minlength=n * width)
         active[cell] = True
         sums["day_seconds"] += np.bincount(cell, weights=seconds, minlength=7 * n)
-        daily = {"strength": np.where(np.isin(m, _STRENGTH), row_sets, 0.0), "flexibility": np.where(m == _MODALITY["flexibility"], seconds / 60.0, 0.0)}
+        daily = {"strength": np.where(strength[m], row_sets, 0.0), "flexibility": np.where(m == _MODALITY["flexibility"], seconds / 60.0, 0.0)}
         for (name, label), weights in load_weights.items():
             sums[f"{name}_{label}"] += np.bincount(row, weights=daily[name] * weights[weekday], minlength=n)
         keys.append(_distinct_keys(cell, session[chunk["session_start"][keep]], span))

@@ -30,8 +30,8 @@ Rules
 - Speed: CSV text is parsed by pyarrow's multi-threaded reader; files it
   cannot read exactly as above (empty lines, ragged rows, UTF-16) go through
   pandas' parser, which keeps empty lines and names the line of a ragged row.
-  Parquet is read one column at a time and each column dictionary-encoded by
-  Arrow, so only its distinct values are turned into text (as pandas prints
+  Parquet is read column by column (:data:`PARQUET_THREADS` at once) and each
+  column dictionary-encoded by Arrow, so only its distinct values are turned into text (as pandas prints
   them; integers stay integers even in a column with blanks). Columns are held as
   codes into their distinct strings (pandas ``Categorical``), which
   :func:`read_table` turns into plain strings unless asked for the codes
@@ -46,7 +46,9 @@ import csv
 import io
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,8 @@ from backpain_analysis.errors import DataError
 
 SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 """File suffixes a table may have."""
+PARQUET_THREADS: int = 2
+"""Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
 
 _HINTS = {".xls": "save it as .xlsx or .csv", ".tsv": "rename it to .csv", ".txt": "rename it to .csv"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -292,6 +296,12 @@ def _encoded(column: pa.ChunkedArray) -> pd.Categorical:
     return _categorical(np.concatenate(codes) if codes else np.array([], dtype=np.int32), np.append(_texts(values), ""), used)
 
 
+def _read_parquet_column(path: Path, name: str) -> pd.Categorical:
+    column = _encoded(pq.ParquetFile(path).read(columns=[name]).column(0))
+    pa.default_memory_pool().release_unused()  # hand the column's Arrow buffers back to the system now
+    return column
+
+
 def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
     """Header and columns of a Parquet file (pandas' saved index columns left out)."""
     try:
@@ -301,10 +311,8 @@ def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
         names = [name for name in schema.names if name not in index_columns]
         if any(pa.types.is_nested(schema.field(name).type) for name in names):
             raise DataError(f"{path.name} has a column of lists or records: flatten it to one value per cell")
-        columns = []
-        for name in names:
-            columns.append(_encoded(file.read(columns=[name]).column(0)))
-            pa.default_memory_pool().release_unused()  # hand the column's Arrow buffers back to the system now
+        with ThreadPoolExecutor(PARQUET_THREADS) as pool:  # Arrow decodes and encodes without holding the GIL
+            columns = list(pool.map(partial(_read_parquet_column, path), names))
     except DataError:
         raise
     except Exception as error:  # pyarrow raises many types for a damaged file
