@@ -178,37 +178,32 @@ class _Grid:
     start: np.ndarray
     weeks: np.ndarray
     offset: np.ndarray
+    early_records: bool
+    """Does any client have a record before its day 0 (only possible in a hand-built Dataset)?"""
 
     @property
     def size(self) -> int:
         return int(self.weeks.sum())
 
-    def day_cells(self, client: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Each record's client-day: ``7 * row + day of the week`` (-1 before the client's day 0)."""
-        since = day - self.start[client]
-        return np.where(since >= 0, 7 * self.offset[client] + since, -1)
+    def day_cells(self, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per distinct client value (its ``position``, -1 for none): the client-day of day 0 and day 0 itself.
+
+        A record on day ``d`` falls in client-day ``7 * row + day of the week``
+        = ``base + d``, when ``d >= start`` (else it is before week 0).
+        """
+        present = position >= 0
+        base = np.where(present, 7 * self.offset[position] - self.start[position], 0)
+        return base, np.where(present, self.start[position], np.iinfo(np.int64).max)
 
 
 def _grid(clients: _Clients, start: np.ndarray) -> _Grid:
     weeks = np.maximum((clients.last - start) // 7 + 1, 0)
-    return _Grid(start=start, weeks=weeks, offset=np.concatenate([[0], np.cumsum(weeks)[:-1]]).astype(np.int64))
+    offset = np.concatenate([[0], np.cumsum(weeks)[:-1]]).astype(np.int64)
+    return _Grid(start=start, weeks=weeks, offset=offset, early_records=bool((clients.first < start).any()))
 
 
 def _per_value(column: Coded) -> np.ndarray:
     return np.asarray(column.values, dtype=np.float64)
-
-
-_SLOTS = {
-    "sets": ("core", "back", "other_strength"),
-    "seconds": ("flexibility", "mixed", "other"),
-    "volume": ("core", "back"),
-}
-"""Weekly sums kept per modality; every other modality adds into one spare slot."""
-
-
-def _slots(names: Sequence[str]) -> np.ndarray:
-    """Slot of each modality code (the spare slot ``len(names)`` for the others and for unknown)."""
-    return np.array([names.index(m) if m in names else len(names) for m in (*MODALITIES, None)], dtype=np.int64)
 
 
 def _ewma_day_weights(span: int) -> np.ndarray:
@@ -224,42 +219,56 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     in practice, so sums are exact) and divided by 60 once per cell: the
     20-minute threshold is never missed by a rounding error. Loads enter as
     each week's days weighted for the smoothing (:func:`_ewma_loads`).
+    Every sum is an unbuffered ``numpy.add.at`` into a dense array.
     """
-    n = grid.size
+    n, k = grid.size, _UNKNOWN + 1
     day = _days(rows.coded["date"].values)
     _, session = np.unique(np.asarray(rows.coded["session_start"].values, dtype="datetime64[ns]"), return_inverse=True)
     modality = np.array([_MODALITY.get(v, _UNKNOWN) if isinstance(v, str) else _UNKNOWN for v in rows.coded["modality"].values], dtype=np.int64)
-    slots = {name: _slots(names) for name, names in _SLOTS.items()}
-    strength = np.isin(np.arange(_UNKNOWN + 1), _STRENGTH)
+    strength = np.isin(np.arange(k), _STRENGTH)
+    flexibility = np.arange(k) == _MODALITY["flexibility"]
     sets = _per_value(rows.coded["sets"])
     reps, load, duration = (np.nan_to_num(_per_value(rows.coded[c])) for c in ("reps", "load_kg", "duration_s"))  # unknown adds 0
-    load_weights = {(name, label): _ewma_day_weights(span) for name in ("strength", "flexibility") for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS))}
-    sums = {name: np.zeros(n * (len(names) + 1)) for name, names in _SLOTS.items()}
-    sums |= {f"{name}_{label}": np.zeros(n) for name, label in load_weights}
+    sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}  # per client-week and modality
     sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=bool)
+    daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
     keys, span = [], int(session.max(initial=0)) + 1
+    base, start = grid.day_cells(position)
     for chunk in rows.chunks(*_SESSION_COLUMNS):
-        cell = grid.day_cells(position[chunk["client_id"]], day[chunk["date"]])
-        keep = cell >= 0
-        cell, m = cell[keep], modality[chunk["modality"][keep]]
-        row, weekday = np.divmod(cell, 7)
-        row_sets = sets[chunk["sets"][keep]]
-        seconds = row_sets * duration[chunk["duration_s"][keep]]
-        volume = row_sets * reps[chunk["reps"][keep]] * load[chunk["load_kg"][keep]]
+        when, client = day[chunk["date"]], chunk["client_id"]
+        kept = _Kept(when >= start[client] if grid.early_records else None)
+        cell = kept(base[client] + when)
+        m = modality[kept(chunk["modality"])]
+        row_sets = sets[kept(chunk["sets"])]
+        seconds = row_sets * duration[kept(chunk["duration_s"])]
+        volume = row_sets * reps[kept(chunk["reps"])] * load[kept(chunk["load_kg"])]
+        by_modality = cell // 7 * k + m
         for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
-            width = len(_SLOTS[name]) + 1
-            sums[name] += np.bincount(row * width + slots[name][m], weights=weights, minlength=n * width)
+            np.add.at(sums[name], by_modality, weights)
         active[cell] = True
-        sums["day_seconds"] += np.bincount(cell, weights=seconds, minlength=7 * n)
-        daily = {"strength": np.where(strength[m], row_sets, 0.0), "flexibility": np.where(m == _MODALITY["flexibility"], seconds / 60.0, 0.0)}
-        for (name, label), weights in load_weights.items():
-            sums[f"{name}_{label}"] += np.bincount(row, weights=daily[name] * weights[weekday], minlength=n)
-        keys.append(_distinct_keys(cell, session[chunk["session_start"][keep]], span))
+        np.add.at(sums["day_seconds"], cell, seconds)
+        flexible = flexibility[m]
+        np.add.at(daily_loads, 2 * cell + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)))
+        keys.append(_distinct_keys(cell, session[kept(chunk["session_start"])], span))
     distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
     sums["sessions"] = np.bincount(distinct // span // 7, minlength=n)
     sums["active_days"] = active.reshape(n, 7).sum(axis=1)
     sums["days_20min"] = (sums.pop("day_seconds").reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
-    return {name: values.reshape(n, len(_SLOTS[name]) + 1) if name in _SLOTS else values for name, values in sums.items()}
+    daily_loads = daily_loads.reshape(n, 7, 2)
+    for i, name in enumerate(("strength", "flexibility")):
+        for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS)):
+            sums[f"{name}_{label}"] = daily_loads[:, :, i] @ _ewma_day_weights(span)
+    return {name: values.reshape(n, k) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Select the rows in ``mask`` (every row when ``None``)."""
+
+    mask: np.ndarray | None
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        return values if self.mask is None else values[self.mask]
 
 
 def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
@@ -277,10 +286,10 @@ def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarr
 def _exposures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Weekly exposures and adherence per grid row from the dense sums."""
     sets, minutes = sums["sets"], sums["seconds"] / 60.0
-    out = {f"{m}_sets": sets[:, i].round().astype(np.int64) for i, m in enumerate(_SLOTS["sets"])}
+    out = {f"{m}_sets": sets[:, _MODALITY[m]].round().astype(np.int64) for m in ("core", "back", "other_strength")}
     out["strength_sets"] = out["core_sets"] + out["back_sets"]
-    out["volume_load_kg"] = sums["volume"][:, 0] + sums["volume"][:, 1]
-    out |= {f"{m}_min": minutes[:, i].copy() for i, m in enumerate(_SLOTS["seconds"])}
+    out["volume_load_kg"] = sums["volume"][:, _STRENGTH].sum(axis=1)
+    out |= {f"{m}_min": minutes[:, _MODALITY[m]].copy() for m in ("flexibility", "mixed", "other")}
     out["training_min"] = minutes.sum(axis=1)
     out |= {name: sums[name] for name in ("sessions", "active_days", "days_20min")}
     return out
@@ -295,7 +304,7 @@ def _ewma_loads(sums: dict[str, np.ndarray], grid: _Grid) -> dict[str, np.ndarra
     per day: sets/day and minutes/day. Descriptive only. Computed a week at a
     time: ``L`` at the end of week w is ``(1 - lam)^7`` times ``L`` at the end
     of week w-1 plus the week's own days, day j weighted ``lam (1 - lam)^(6 - j)``
-    (summed row by row in :func:`_session_sums`).
+    (:func:`_session_sums`).
     """
     out = {}
     for name in ("strength", "flexibility"):
@@ -312,9 +321,11 @@ def _ewma_loads(sums: dict[str, np.ndarray], grid: _Grid) -> dict[str, np.ndarra
 def _outcome_means(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, np.ndarray]:
     """Weekly mean score per instrument (NaN where not measured), one column per instrument, sorted by name."""
     codes = {name: rows.coded[name].codes for name in ("client_id", "date", "instrument", "score")}
-    cell = grid.day_cells(position[codes["client_id"]], _days(rows.coded["date"].values)[codes["date"]])
+    base, start = grid.day_cells(position)
+    when, client = _days(rows.coded["date"].values)[codes["date"]], codes["client_id"]
+    cell = base[client] + when
     score = _per_value(rows.coded["score"])[codes["score"]]
-    keep = (cell >= 0) & ~np.isnan(score)
+    keep = (when >= start[client]) & ~np.isnan(score)
     instrument_codes, instruments = pd.factorize(rows.coded["instrument"].values[codes["instrument"][keep]])
     n, k = grid.size, len(instruments)
     index = cell[keep] // 7 * k + instrument_codes

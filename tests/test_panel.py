@@ -140,7 +140,7 @@ def test_lag_alignment(small: Dataset) -> None:
 
 
 def _random_dataset(seed: int) -> Dataset:
-    """Clients with and without a start date, timed and date-only sessions, every modality, two instruments."""
+    """Clients with and without a start date (some after records), timed and date-only sessions, every modality, two instruments."""
     rng = np.random.default_rng(seed)
     n = 600
     client = rng.choice([f"k{i:02d}" for i in range(25)], n)
@@ -171,7 +171,8 @@ def _random_dataset(seed: int) -> Dataset:
         }
     )
     ids = [f"k{i:02d}" for i in range(0, 30, 2)]
-    starts = pd.to_datetime(["2024-02-20"] * len(ids)).where(rng.random(len(ids)) < 0.6)
+    # some start before their records, some after the first ones (records before day 0 are left out), some unknown
+    starts = pd.to_datetime(rng.choice(["2024-02-20", "2024-03-10"], len(ids))).where(rng.random(len(ids)) < 0.6)
     clients = pd.DataFrame({"client_id": ids, "start_date": starts, "program": rng.choice(["a", "b"], len(ids))})
     return Dataset(sessions=sessions, outcomes=outcomes, clients=clients)
 
@@ -193,6 +194,7 @@ def _reference_panel(dataset: Dataset) -> pd.DataFrame:
     for frame in (s, o):
         frame["day"] = (frame["date"] - frame["client_id"].map(start)).dt.days
         frame["week"] = frame["day"] // 7
+    s, o = s[s["day"] >= 0].copy(), o[o["day"] >= 0].copy()
     last = pd.concat([s[["client_id", "week"]], o[["client_id", "week"]]]).groupby("client_id")["week"].max()
     grid = pd.MultiIndex.from_tuples([(c, w) for c, n in last.items() for w in range(n + 1)], names=["client_id", "week"])
     s["seconds"] = (s["sets"] * s["duration_s"]).fillna(0.0)
