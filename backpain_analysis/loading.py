@@ -454,6 +454,10 @@ class CodedTable:
         Columns of the file that have a meaning (not extras).
     accepted:
         Boolean, one per input row.
+
+    Attributes ``columns`` (every output column but ``source_row``, extras
+    included) and ``accepted`` are what :func:`~backpain_analysis.panel.weekly_panel`
+    reads.
     """
 
     def __init__(self, columns: dict[str, Coded | np.ndarray], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> None:
@@ -463,17 +467,6 @@ class CodedTable:
                 self.columns[extra] = _typed_extra(TextColumn(raw[extra], raw.index))
         self.source_row = raw.index
         self.accepted = accepted
-
-    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Column ``name`` over the accepted rows as (codes, distinct values), only values that occur."""
-        column = self.columns[name]
-        if not isinstance(column, Coded):
-            return pd.factorize(np.asarray(column)[self.accepted], use_na_sentinel=False)
-        codes = column.codes[self.accepted]
-        used = np.flatnonzero(np.bincount(codes, minlength=len(column.values)))
-        lookup = np.zeros(len(column.values), dtype=np.int64)
-        lookup[used] = np.arange(len(used))
-        return _smallest(lookup, len(used))[codes], column.values[used]
 
     def frame(self) -> pd.DataFrame:
         """The accepted rows as a DataFrame (docs/architecture.md): text as pandas' string columns."""

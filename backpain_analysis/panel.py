@@ -15,8 +15,8 @@ each distinct value is converted once; a dataset from
 (:class:`~backpain_analysis.loading.CodedTable`) and they never become a
 DataFrame here. Rows are then taken a million at a time: a first pass finds
 each client's first and last day, a second adds every row into dense
-client-day and client-week arrays with ``numpy.bincount``. No row is sorted
-and memory grows with the number of client-weeks, not of rows.
+client-day and client-week arrays (``numpy.add.at``). No row is sorted, and
+besides the codes memory grows with the number of client-weeks, not of rows.
 """
 
 from __future__ import annotations
@@ -124,15 +124,13 @@ def _clients(tables: dict[str, _Rows]) -> _Clients:
     ranges = {}
     for name, rows in tables.items():
         ids, day = rows.coded["client_id"].values, _days(rows.coded["date"].values)
-        count = np.zeros(len(ids), dtype=np.int64)
         first = np.full(len(ids), np.iinfo(np.int64).max)
         last = np.full(len(ids), np.iinfo(np.int64).min)
         for chunk in rows.chunks("client_id", "date"):
             client, when = chunk["client_id"], day[chunk["date"]]
-            count += np.bincount(client, minlength=len(ids))
             np.minimum.at(first, client, when)
             np.maximum.at(last, client, when)
-        present = count > 0
+        present = first <= last
         ranges[name] = (np.asarray(ids, dtype=object), present, first, last)
     present_ids = [ids[present] for ids, present, _, _ in ranges.values()]
     union = np.unique(np.concatenate(present_ids)) if sum(map(len, present_ids)) else np.array([], dtype=object)
@@ -192,8 +190,11 @@ class _Grid:
         = ``base + d``, when ``d >= start`` (else it is before week 0).
         """
         present = position >= 0
-        base = np.where(present, 7 * self.offset[position] - self.start[position], 0)
-        return base, np.where(present, self.start[position], np.iinfo(np.int64).max)
+        safe = np.where(present, position, 0)
+        if not present.any():
+            return np.zeros(len(position), dtype=np.int64), np.full(len(position), np.iinfo(np.int64).max)
+        base = np.where(present, 7 * self.offset[safe] - self.start[safe], 0)
+        return base, np.where(present, self.start[safe], np.iinfo(np.int64).max)
 
 
 def _grid(clients: _Clients, start: np.ndarray) -> _Grid:
