@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from backpain_analysis.contract import LB_TO_KG
 from backpain_analysis.dataset import Dataset
+from backpain_analysis.loading import load
 from backpain_analysis.panel import client_start_dates, lagged, weekly_panel
 
 
@@ -234,3 +237,19 @@ def _reference_panel(dataset: Dataset) -> pd.DataFrame:
 def test_panel_equals_a_plain_pandas_reference(seed: int) -> None:
     dataset = _random_dataset(seed)
     pd.testing.assert_frame_equal(weekly_panel(dataset), _reference_panel(dataset), check_dtype=False, rtol=1e-12)
+
+
+def test_loaded_codes_and_dataframes_give_the_same_panel() -> None:
+    # a loaded dataset hands the panel its codes; the same rows as DataFrames take the other road
+    loaded = load(Path(__file__).resolve().parents[1] / "data" / "sample")
+    from_codes = weekly_panel(loaded)
+    frames = Dataset(sessions=loaded.sessions, outcomes=loaded.outcomes, clients=loaded.clients)
+    pd.testing.assert_frame_equal(from_codes, weekly_panel(frames))
+    assert from_codes["sessions"].sum() > 0 and from_codes["strength_acute"].max() > 0
+
+
+def test_no_accepted_records_give_an_empty_panel(tmp_path: Path) -> None:
+    (tmp_path / "sessions.csv").write_text("client_id,date,exercise\nc1,2024-01-01,Jefferson curl\n", encoding="utf-8")
+    (tmp_path / "outcomes.csv").write_text("client_id,date,instrument,score\nc1,2024-01-01,nprs,14\n", encoding="utf-8")
+    panel = weekly_panel(load(tmp_path))
+    assert panel.empty and {"client_id", "week", "strength_sets", "sessions"} <= set(panel.columns)
