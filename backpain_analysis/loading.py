@@ -641,7 +641,7 @@ def load_outcomes(raw: RawTable, clients: pd.DataFrame, odi_max_missing: int = 1
     col = _columns(frame, known)
     when, bad_date = parse_dates(col["date"], "date")
     day = when.day()
-    instrument = col["instrument"].apply(lambda names: names.str.lower())
+    instrument = Coded(col["instrument"].codes, col["instrument"].distinct.str.lower().to_numpy(dtype=object))
     score, bad_score = parse_scores(col["score"], col["instrument"])
     checks: Checks = [
         ("client_id", blank_reasons(col["client_id"], "client_id")),
@@ -653,15 +653,21 @@ def load_outcomes(raw: RawTable, clients: pd.DataFrame, odi_max_missing: int = 1
         ("date", before_start_reasons(col["client_id"], day, clients)),
     ]
     ledger = first_failures("outcomes", frame, checks)
-    table = {"client_id": col["client_id"].text, "date": day.array(), "instrument": instrument, "score": score}
-    form = pd.Series(instrument, index=frame.index).map({item: f.instrument for item, f in ITEMS.items()})
-    items = pd.DataFrame(table, index=frame.index).assign(form=form)[_accepted(frame, ledger) & form.notna().to_numpy()]
+    table = {"client_id": col["client_id"].coded_text(), "date": day, "instrument": instrument, "score": score}
+    form_of = {item: f.instrument for item, f in ITEMS.items()}
+    is_item = col["instrument"].each(np.array([name in form_of for name in instrument.values], dtype=bool))
+    rows = _accepted(frame, ledger) & is_item
+    items = pd.DataFrame(
+        {name: column.values[column.codes[rows]] if isinstance(column, Coded) else column[rows] for name, column in table.items()},
+        index=frame.index[rows],
+    )
+    items["form"] = items["instrument"].map(form_of)
     key = items["client_id"] + "\x1f" + items["date"].dt.strftime("%Y-%m-%d") + "\x1f" + items["instrument"]
     duplicates = duplicate_reasons(key, items["instrument"], "instrument", " for this client and day")
     unscorable, scored = _form_failures(items.drop(index=duplicates.index), odi_max_missing)
     checks += [("instrument", duplicates), ("score", unscorable)]
     ledger = first_failures("outcomes", frame, checks)
-    plain = CodedTable(table, frame, known, _accepted(frame, ledger) & form.isna().to_numpy()).frame()
+    plain = CodedTable(table, frame, known, _accepted(frame, ledger) & ~is_item).frame()
     outcomes = pd.concat([plain, scored], ignore_index=True) if len(scored) else plain
     return outcomes.sort_values("source_row", kind="stable").reset_index(drop=True).astype({"source_row": "int64"}), ledger
 
