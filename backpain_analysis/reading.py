@@ -160,9 +160,10 @@ def decode_choice(path: Path, data: bytes) -> str:
         raise DataError(f"{path.name} is a Parquet file, not CSV text: rename it to {path.stem}.parquet")
     if b"\x00" in data:
         raise DataError(f"{path.name} is not a text file (it contains NUL bytes): export the table as CSV UTF-8")
+    if _is_utf8(data):
+        return "utf-8-sig"
     try:
         data.decode("utf-8")
-        return "utf-8-sig"
     except UnicodeDecodeError as error:
         utf8_error = error
     try:
@@ -176,6 +177,19 @@ def decode_choice(path: Path, data: bytes) -> str:
         )
     warnings.warn(f"{path.name} is not UTF-8; read it as Windows-1252 (Excel's CSV export)", EncodingWarning, stacklevel=2)
     return "cp1252"
+
+
+def _is_utf8(data: bytes, block: int = 1 << 24) -> bool:
+    """Is ``data`` valid UTF-8? Checked a block at a time, so no copy of a large file is ever decoded at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), block):
+            decoder.decode(view[start : start + block])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _delimiter(first_line: str) -> str:
@@ -198,7 +212,7 @@ def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int
     names = [f"f{i}" for i in range(n_fields)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -209,9 +223,14 @@ def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
-    grid = table.to_pandas()  # Categorical columns; pyarrow has dropped a UTF-8 byte-order mark
-    grid.columns = range(n_fields)
-    return grid
+    columns = {}
+    for i, name in enumerate(names):  # pyarrow has dropped a UTF-8 byte-order mark
+        column = table.column(name).unify_dictionaries()
+        table = table.drop_columns([name])  # each column's Arrow buffers go as soon as it is converted
+        dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], type=pa.string())
+        codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks]) if column.num_chunks else np.array([], np.int32)
+        columns[i] = pd.Categorical.from_codes(_smallest_codes(codes, len(dictionary)), categories=pd.Index(dictionary.to_pylist(), dtype=object))
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
 
 
 def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) -> pd.DataFrame:
