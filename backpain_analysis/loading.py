@@ -62,7 +62,7 @@ from backpain_analysis.contract import LB_TO_KG, LEDGER_COLUMNS, MODALITIES, OPT
 from backpain_analysis.dataset import Dataset, empty_ledger
 from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import ITEM_FORMS, ITEMS, builtin_instruments, score_odi, score_rmdq
-from backpain_analysis.reading import RawTable, read_dataset
+from backpain_analysis.reading import RawTable, read_dataset, smallest_codes
 
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 """Accepted date text: ISO date, optionally with a time (no time zone)."""
@@ -142,7 +142,7 @@ class TextColumn:
         dictionary = np.array([None if blank_missing and value == "" else value for value in uniques], dtype=object)
         if len(uniques) == len(self.distinct):  # stripping merged nothing: the column's own codes serve
             return Coded(self.codes, dictionary[merged])
-        return Coded(_smallest(merged, len(uniques))[self.codes], dictionary)
+        return Coded(smallest_codes(merged, len(uniques))[self.codes], dictionary)
 
     def distinct_numbers(self) -> np.ndarray:
         """Each distinct value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
@@ -151,16 +151,6 @@ class TextColumn:
     def numbers(self) -> np.ndarray:
         """Each row's value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
         return self.each(self.distinct_numbers())
-
-
-def _code_type(n_values: int) -> np.dtype:
-    """The smallest signed integer type for codes 0 to ``n_values`` - 1."""
-    return np.dtype(np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32)
-
-
-def _smallest(codes: np.ndarray, n_values: int) -> np.ndarray:
-    """``codes`` (0 to ``n_values`` - 1) in the smallest signed integer type that holds them."""
-    return np.asarray(codes).astype(_code_type(n_values), copy=False)
 
 
 @dataclass(frozen=True)
@@ -593,8 +583,7 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
 def _kilograms(load: Coded, unit: Coded) -> Coded:
     """Load per rep in kg: ``load`` times 0.45359237 where ``unit`` is lb, coded by each (load, unit) pair."""
     factor = np.where(unit.values == "lb", LB_TO_KG, 1.0)
-    pairs = _code_type(len(load.values) * len(factor))
-    codes = load.codes.astype(pairs) * pairs.type(len(factor)) + unit.codes
+    codes = smallest_codes(load.codes, len(load.values) * len(factor)) * len(factor) + unit.codes
     return Coded(codes, (load.values[:, None] * factor[None, :]).ravel())
 
 

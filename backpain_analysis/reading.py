@@ -229,7 +229,7 @@ def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int
         table = table.drop_columns([name])  # each column's Arrow buffers go as soon as it is converted
         dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], type=pa.string())
         codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks]) if column.num_chunks else np.array([], np.int32)
-        columns[i] = pd.Categorical.from_codes(_smallest_codes(codes, len(dictionary)), categories=pd.Index(dictionary.to_pylist(), dtype=object))
+        columns[i] = pd.Categorical.from_codes(smallest_codes(codes, len(dictionary)), categories=pd.Index(dictionary.to_pylist(), dtype=object))
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
 
 
@@ -279,9 +279,10 @@ def _texts(values: pd.Series) -> np.ndarray:
     return text
 
 
-def _smallest_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
+def smallest_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
+    """``codes`` (0 to ``n_values`` - 1) in the smallest signed integer type that holds them."""
     dtype = np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32
-    return codes.astype(dtype, copy=False)
+    return np.asarray(codes).astype(dtype, copy=False)
 
 
 def _categorical(codes: np.ndarray, texts: np.ndarray, used: np.ndarray | None = None) -> pd.Categorical:
@@ -296,10 +297,10 @@ def _categorical(codes: np.ndarray, texts: np.ndarray, used: np.ndarray | None =
     used = np.bincount(codes, minlength=len(texts)) > 0 if used is None else used
     merged, distinct = pd.factorize(texts[used])
     if used.all() and len(distinct) == len(texts):
-        return pd.Categorical.from_codes(_smallest_codes(codes, len(texts)), categories=pd.Index(texts, dtype=object))
+        return pd.Categorical.from_codes(smallest_codes(codes, len(texts)), categories=pd.Index(texts, dtype=object))
     lookup = np.full(len(texts), -1, dtype=np.int32)
     lookup[used] = merged
-    return pd.Categorical.from_codes(_smallest_codes(lookup[codes], len(distinct)), categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object))
+    return pd.Categorical.from_codes(smallest_codes(lookup[codes], len(distinct)), categories=pd.Index(np.asarray(distinct, dtype=object), dtype=object))
 
 
 def _encoded(column: pa.ChunkedArray) -> pd.Categorical:
