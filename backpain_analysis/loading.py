@@ -11,6 +11,15 @@ that fail it (a Series of strings indexed by spreadsheet row); parsing works
 on the distinct values of a column, so a long log costs little more than a
 factorisation.
 
+Large tables: columns arrive as codes into their distinct strings (the
+reader's ``Categorical`` columns), each parsed column is kept as codes into
+its parsed distinct values (:class:`Coded`), and the accepted sessions stay
+in that form (:class:`CodedTable`, about 15 bytes a row) until a DataFrame
+is asked for: :func:`load` returns a :class:`LoadedDataset`, whose
+``sessions`` are built on first use, and the weekly panel reads the codes
+directly. Ten million session rows load in a few seconds and well under a
+gigabyte (benchmarks/README.md).
+
 Rules, in order
 ---------------
 catalog:  ``exercise`` blank; ``modality`` not one of the six; the same
