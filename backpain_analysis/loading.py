@@ -413,10 +413,17 @@ def first_failures(table: str, raw: pd.DataFrame, checks: Checks) -> pd.DataFram
     return failed.assign(table=table, value=values)[list(LEDGER_COLUMNS)].reset_index(drop=True)
 
 
-def _typed_extra(column: TextColumn) -> Coded:
-    """An extra column: float64 when every non-blank value is a number, else text with blanks missing."""
+def _typed_extra(column: TextColumn, accepted: np.ndarray) -> Coded:
+    """An extra column: float64 when every non-blank value of an accepted row is a number, else text with blanks missing.
+
+    Rejected rows do not vote: one stray ``x`` on a rejected row leaves a
+    numeric column numeric.
+    """
     number = column.distinct_numbers()
-    if (~np.isnan(number) | (column.distinct == "").to_numpy()).all():
+    used = np.zeros(len(number), dtype=bool)
+    codes = column.codes[accepted]
+    used[codes[codes >= 0]] = True
+    if (~np.isnan(number) | (column.distinct == "").to_numpy() | ~used).all():
         return Coded(column.codes, number)
     return column.coded_text(blank_missing=True)
 
@@ -463,7 +470,7 @@ class CodedTable:
         self.columns = dict(columns)
         for extra in raw.columns:
             if extra not in known and extra not in self.columns and extra != "source_row":
-                self.columns[extra] = _typed_extra(TextColumn(raw[extra], raw.index))
+                self.columns[extra] = _typed_extra(TextColumn(raw[extra], raw.index), accepted)
         self.source_row = raw.index
         self.accepted = accepted
 

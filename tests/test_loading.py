@@ -359,3 +359,13 @@ def test_header_only_tables_load_empty(tmp_path: Path) -> None:
     assert dataset.read == {"sessions": 0, "outcomes": 0, "catalog": 0}
     assert dataset.sessions.empty and dataset.outcomes.empty and dataset.rejected.empty
     assert dataset.sessions["date"].dtype == "datetime64[ns]" and dataset.sessions["sets"].dtype == "int64"
+
+
+def test_a_rejected_row_does_not_make_a_numeric_extra_column_text(tmp_path) -> None:
+    (tmp_path / "sessions.csv").write_text(
+        "client_id,date,exercise,bmi\nc1,2024-01-01,plank,22.5\nc1,2024-01-02,Jefferson curl,x\nc1,2024-01-03,plank,\n"
+    )
+    (tmp_path / "outcomes.csv").write_text("client_id,date,instrument,score\nc1,2024-01-01,nprs,5\n")
+    sessions = load(tmp_path).sessions
+    assert sessions["bmi"].dtype == "float64"
+    assert sessions["bmi"].iloc[0] == 22.5
