@@ -36,7 +36,7 @@ import pandas as pd
 
 from backpain_analysis.contract import FIT_TERMS
 from backpain_analysis.errors import DataError
-from backpain_analysis.instruments import Instrument, instrument
+from backpain_analysis.instruments import Instrument, builtin_instruments, instrument
 from backpain_analysis.mixed import LMMResult, fit_lmm
 
 STRENGTH = "strength_sets"
@@ -110,7 +110,8 @@ def volume_design(
     panel's client covariates.
     """
     if outcome not in panel.columns:
-        raise DataError(f"no outcome '{outcome}' in this dataset")
+        measured = [name for name in builtin_instruments()["name"] if name in panel.columns]
+        raise DataError(f"no outcome '{outcome}' in this dataset; measured: {', '.join(measured) or 'none'}")
     missing = [c for c in exposures if c not in panel.columns]
     if missing:
         raise DataError(f"exposure {missing[0]!r} is not a panel column")

@@ -148,7 +148,7 @@ def test_options_add_terms(study) -> None:
 
 
 def test_errors_are_one_line(study) -> None:
-    with pytest.raises(DataError, match="no outcome 'rmdq'"):
+    with pytest.raises(DataError, match="no outcome 'rmdq' in this dataset; measured: nprs, odi"):
         fit_volume_model(study.weekly, "rmdq")
     few = study.weekly[study.weekly["client_id"].isin(study.weekly["client_id"].unique()[:3])]
     with pytest.raises(DataError, match="too few clients"):
