@@ -11,14 +11,16 @@ that fail it (a Series of strings indexed by spreadsheet row); parsing works
 on the distinct values of a column, so a long log costs little more than a
 factorisation.
 
-Large tables: columns arrive as codes into their distinct strings (the
-reader's ``Categorical`` columns), each parsed column is kept as codes into
-its parsed distinct values (:class:`Coded`), and the accepted sessions stay
-in that form (:class:`CodedTable`, about 15 bytes a row) until a DataFrame
-is asked for: :func:`load` returns a :class:`LoadedDataset`, whose
-``sessions`` are built on first use, and the weekly panel reads the codes
-directly. Ten million session rows load in a few seconds and well under a
-gigabyte (benchmarks/README.md).
+The generic parsing rules (dates, numbers, choices, blanks, duplicates)
+live in :mod:`backpain_analysis.column_rules`; this module holds the
+contract's table rules. Large tables: columns arrive as codes into their
+distinct strings (the reader's ``Categorical`` columns), each parsed column
+is kept as codes into its parsed distinct values, and the accepted sessions
+stay in that form (:class:`~backpain_analysis.coded.CodedTable`, about 15
+bytes a row) in ``Dataset.session_table``, which the weekly panel reads
+directly; ``Dataset.sessions`` builds the DataFrame on first use. Ten
+million session rows load in a few seconds and well under a gigabyte
+(benchmarks/README.md).
 
 Rules, in order
 ---------------
@@ -28,23 +30,25 @@ clients:  ``client_id`` blank; ``client_id`` already on an earlier row;
           ``start_date`` not a date; ``age`` not a number 0-120.
 sessions: ``client_id``, ``date``, ``exercise`` blank; ``date`` not a date;
           ``sets`` not a whole number 1-1000 (blank: 1); ``reps`` not a whole
-          number >= 0; ``load`` not a number >= 0 (blank: 0 = body weight);
-          ``load_unit`` not kg or lb (blank: kg); ``duration_s`` not a number
-          >= 0; ``rpe`` not a number 0-10; ``modality`` not one of the six
+          number 0-1000; ``load`` not a number 0-1000 in the row's unit
+          (blank: 0 = body weight); ``load_unit`` not kg or lb (blank: kg);
+          ``duration_s`` not a number 0-86400; ``rpe`` not a number 0-10; ``modality`` not one of the six
           (blank: the catalog decides); the exercise unknown to the studio and
           built-in catalogs when no modality is given; dated before the
           client's ``start_date``.
 outcomes: ``client_id``, ``date``, ``instrument``, ``score`` blank; ``date``
           not a date; ``score`` not a number, or outside the instrument's
           range (items: a whole number 0-5 for ``odi_q*``, 0 or 1 for
-          ``rmdq_q*``; custom instruments: any finite number); dated before
+          ``rmdq_q*``; custom instruments: a finite number within
+          +-1,000,000); dated before
           the client's ``start_date``; an item already given on an earlier
           row for the same client and day; an ODI form with more than
           ``odi_max_missing`` sections unanswered (all its item rows).
 
-Dates are ISO (``2024-03-05``) or ISO date-times (``2024-03-05 18:30``,
-``T`` allowed, seconds optional, no time zone) in the years 1900-2100.
-Text values are compared with surrounding spaces removed (client keys stay
+Numbers are finite (``inf``, ``nan``, and ``1e308`` in a limited column
+are rejected; the limits are plausibility limits, docs/loading.md). Dates
+are ISO (``2024-03-05``) or ISO date-times (``2024-03-05 18:30``, ``T``
+allowed, seconds optional, no time zone) in the years 1900-2100. Text values are compared with surrounding spaces removed (client keys stay
 case-sensitive); ``modality``, ``load_unit`` and ``instrument`` ignore case.
 Outcome dates are calendar days (an item form is one client's items on one
 day). Item forms follow :func:`~backpain_analysis.instruments.score_odi`
@@ -56,269 +60,52 @@ otherwise (blank = missing).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from __future__ import annotations
+
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from backpain_analysis.catalog import classify_exercises, exercise_key
-from backpain_analysis.contract import LB_TO_KG, LEDGER_COLUMNS, MODALITIES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLES
+from backpain_analysis.coded import Coded, CodedTable, smallest_codes
+from backpain_analysis.column_rules import (
+    DATE_HINT,
+    Checks,
+    TextColumn,
+    blank_reasons,
+    duplicate_reasons,
+    first_failures,
+    parse_choices,
+    parse_dates,
+    parse_numbers,
+    row_reasons,
+    typed_extra,
+)
+from backpain_analysis.contract import LB_TO_KG, MODALITIES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLES
 from backpain_analysis.dataset import Dataset, empty_ledger
 from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import ITEM_FORMS, ITEMS, builtin_instruments, score_odi, score_rmdq
-from backpain_analysis.reading import RawTable, read_dataset, smallest_codes
+from backpain_analysis.reading import RawTable, read_dataset
 
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
-"""Accepted date text: ISO date, optionally with a time (no time zone)."""
-DATE_HINT = "use YYYY-MM-DD, optionally with a time (YYYY-MM-DD HH:MM)"
-YEARS: tuple[int, int] = (1900, 2100)
-"""Years a date may fall in (outside: a typo, and beyond what datetime64[ns] holds)."""
+__all__ = ["DATE_HINT", "load"]
+
 CLIENT_COLUMNS: tuple[str, ...] = ("client_id", "program", "studio", "start_date", "age", "sex")
 """Clients columns with a meaning (others are kept as extra covariates)."""
 MAX_SETS: int = 1000
 """Most sets one row may hold: more is a typo (and 1e19 would overflow int64)."""
+MAX_REPS: int = 1000
+"""Most reps per set one row may hold."""
+MAX_LOAD: float = 1000.0
+"""Most external load per rep, in the row's unit (kg or lb): above any lift on record."""
+MAX_DURATION_S: float = 86_400.0
+"""Most seconds per set (or per class): one day."""
+MAX_CUSTOM_SCORE: float = 1_000_000.0
+"""Largest magnitude of a custom instrument's score."""
 AGE_RANGE: tuple[float, float] = (0.0, 120.0)
 """Valid ``age`` in years."""
-
-Part = str | pd.Series | np.ndarray
-Checks = list[tuple[str, pd.Series]]
-"""Rule results in rule order: (column, reasons of the failing rows)."""
-
-
-class TextColumn:
-    """A raw text column factorised once: rules look at each distinct value once.
-
-    Parameters
-    ----------
-    values:
-        The column as read (strings, blank = ``""``, or a ``Categorical`` of
-        them: its codes are used as they are), or ``None`` for a column the
-        file does not have (every row blank).
-    index:
-        The table's row labels (spreadsheet rows).
-
-    Attributes
-    ----------
-    codes:
-        Position of each row's value in ``distinct`` (the smallest integer
-        type that holds them).
-    distinct:
-        The distinct values, surrounding spaces removed (object Series).
-    """
-
-    def __init__(self, values: pd.Series | None, index: pd.Index) -> None:
-        self.index = index
-        if values is None:
-            self.codes = np.zeros(len(index), dtype=np.int8)
-            distinct = np.array([""], dtype=object)
-        elif isinstance(values.dtype, pd.CategoricalDtype):
-            self.codes = values.cat.codes.to_numpy()
-            distinct = np.asarray(values.cat.categories, dtype=object)
-        else:
-            self.codes, uniques = pd.factorize(values, use_na_sentinel=False)
-            distinct = np.asarray(uniques, dtype=object)
-        self.distinct = pd.Series([value.strip() for value in distinct], dtype=object)
-
-    def each(self, per_value: pd.Series | np.ndarray) -> np.ndarray:
-        """Broadcast one result per distinct value to one per row (a rule no value fails costs nothing)."""
-        per_value = np.asarray(per_value)
-        if per_value.dtype == bool and not per_value.any():
-            return np.zeros(len(self.codes), dtype=bool)
-        return per_value[self.codes]
-
-    def apply(self, func: Callable[[pd.Series], pd.Series]) -> np.ndarray:
-        """``func`` of the distinct values, broadcast to rows."""
-        return self.each(func(self.distinct))
-
-    @property
-    def text(self) -> np.ndarray:
-        """Each row's value with surrounding spaces removed (object array)."""
-        return self.each(self.distinct.to_numpy(dtype=object))
-
-    @property
-    def blank(self) -> np.ndarray:
-        """Each row: is the value empty or spaces?"""
-        return self.each(self.distinct.to_numpy(dtype=object) == "")
-
-    def coded_text(self, *, blank_missing: bool = False) -> Coded:
-        """The stripped values as codes into their distinct strings (blank -> missing when ``blank_missing``)."""
-        merged, uniques = pd.factorize(self.distinct)
-        dictionary = np.array([None if blank_missing and value == "" else value for value in uniques], dtype=object)
-        if len(uniques) == len(self.distinct):  # stripping merged nothing: the column's own codes serve
-            return Coded(self.codes, dictionary[merged])
-        return Coded(smallest_codes(merged, len(uniques))[self.codes], dictionary)
-
-    def distinct_numbers(self) -> np.ndarray:
-        """Each distinct value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
-        return pd.to_numeric(self.distinct.where(self.distinct != ""), errors="coerce").to_numpy(dtype="float64")
-
-    def numbers(self) -> np.ndarray:
-        """Each row's value as float64 (NaN for blank and non-numbers; ``inf`` stays)."""
-        return self.each(self.distinct_numbers())
-
-
-@dataclass(frozen=True)
-class Coded:
-    """A parsed column: row ``i`` holds ``values[codes[i]]``, one value per distinct cell.
-
-    ``values`` is float64, int64 or datetime64[ns], or object for text
-    (``None`` = missing), so a ten-million-row column costs its codes.
-    """
-
-    codes: np.ndarray
-    values: np.ndarray
-
-    def array(self) -> np.ndarray:
-        """Every row's value."""
-        return self.values[self.codes]
-
-    def rows(self, mask: np.ndarray) -> np.ndarray | pd.Series:
-        """The values of the rows in boolean ``mask``: an array, or pandas' string column for text."""
-        codes = self.codes[mask]
-        return _arrow_strings(codes, self.values) if self.values.dtype == object else self.values[codes]
-
-    def day(self) -> Coded:
-        """Datetimes truncated to their day (midnight)."""
-        return Coded(self.codes, self.values.astype("datetime64[D]").astype("datetime64[ns]"))
-
-
-def _reasons(index: pd.Index, mask: np.ndarray, *parts: Part | TextColumn | Coded) -> pd.Series:
-    """The reasons of the rows in ``mask``: a sparse Series indexed by row label.
-
-    ``parts`` (text, a :class:`TextColumn` or :class:`Coded` column, or
-    arrays/Series aligned with the rows; datetimes print as ``YYYY-MM-DD``)
-    are joined for failing rows only.
-    """
-    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-    text = pd.Series("", index=index[positions], dtype=object)
-    if not len(positions):
-        return text
-    for part in parts:
-        if isinstance(part, TextColumn):
-            piece = part.distinct.to_numpy(dtype=object)[part.codes[positions]]
-        elif isinstance(part, str):
-            piece = part
-        else:
-            piece = pd.Series(part.values[part.codes[positions]] if isinstance(part, Coded) else np.asarray(part)[positions])
-            piece = piece.dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(piece) else piece
-            piece = piece.astype(object).astype(str).to_numpy(dtype=object)
-        text = text + piece
-    return text.astype(object)
-
-
-def blank_reasons(column: TextColumn, name: str) -> pd.Series:
-    """Rows whose ``name`` is blank (empty or spaces)."""
-    return _reasons(column.index, column.blank, f"{name} is blank")
-
-
-def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
-    """Parse ISO dates or date-times (:data:`DATE_PATTERN`).
-
-    Returns datetime64[ns] timestamps (NaT when blank or invalid) and the
-    reasons of the non-blank values that are not dates, e.g.
-    ``date '05/03/2024' is not a date: use YYYY-MM-DD, ...``.
-    """
-
-    text = column.distinct.to_numpy(dtype=object)
-    iso = _fullmatch(text, DATE_PATTERN)
-    year = np.array([int(value[:4]) if ok else 0 for value, ok in zip(text, iso, strict=True)], dtype=np.int64)
-    in_years = iso & (year >= YEARS[0]) & (year <= YEARS[1])
-    parsed = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
-    parsed[in_years] = pd.to_datetime(pd.Series(text[in_years], dtype=object), format="ISO8601", errors="coerce").to_numpy(dtype="datetime64[ns]")
-    when = Coded(column.codes, parsed)
-    not_date = column.each(np.isnat(parsed) & (text != "") & ~(iso & ~in_years))
-    reasons = pd.concat(
-        [
-            _reasons(column.index, not_date, f"{name} '", column, f"' is not a date: {DATE_HINT}"),
-            _reasons(column.index, column.each(iso & ~in_years), f"{name} ", column, f" is outside the years {YEARS[0]}-{YEARS[1]}"),
-        ]
-    )
-    return when, reasons
-
-
-def _fullmatch(text: np.ndarray, pattern: str) -> np.ndarray:
-    """Which strings match ``pattern`` in full: Arrow's RE2 for ASCII ones, Python's ``re`` (Unicode digits) for the rest."""
-    values = pa.array(text, type=pa.string())
-    matched = np.array(pc.match_substring_regex(values, f"^(?:{pattern})$"), dtype=bool)
-    other = np.flatnonzero(~np.array(pc.string_is_ascii(values), dtype=bool))
-    compiled = re.compile(pattern)
-    matched[other] = [compiled.fullmatch(text[i]) is not None for i in other]
-    return matched
-
-
-def _expected(low: float | None, high: float | None, integer: bool) -> str:
-    kind = "a whole number" if integer else "a number"
-    if low is not None and high is not None:
-        return f"{kind} {low:g}-{high:g}"
-    return f"{kind} >= {low:g}" if low is not None else kind
-
-
-def parse_numbers(
-    column: TextColumn,
-    name: str,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    integer: bool = False,
-    default: float = np.nan,
-) -> tuple[Coded, pd.Series]:
-    """Parse numbers that must lie in ``[low, high]`` (and be whole when ``integer``).
-
-    Blank values take ``default`` and pass. Returns float64 values (NaN where
-    invalid) and reasons such as ``sets '2.5' is not a whole number >= 1`` or
-    ``rpe 12 is outside 0-10``. Every test runs on the distinct values.
-    """
-    number, blank = column.distinct_numbers(), (column.distinct == "").to_numpy()
-    expected = _expected(low, high, integer)
-    invalid = ~blank & ~np.isfinite(number)
-    if integer:
-        invalid |= ~blank & (number != np.round(number))
-    with np.errstate(invalid="ignore"):
-        outside = np.zeros(len(number), dtype=bool)
-        if low is not None:
-            outside |= number < low
-        if high is not None:
-            outside |= number > high
-    outside &= ~blank & ~invalid
-    range_text = f"is outside {low:g}-{high:g}" if low is not None and high is not None else f"is not {expected}"
-    reasons = pd.concat(
-        [
-            _reasons(column.index, column.each(invalid), f"{name} '", column, f"' is not {expected}"),
-            _reasons(column.index, column.each(outside), f"{name} ", column, f" {range_text}"),
-        ]
-    )
-    return Coded(column.codes, np.where(blank, default, np.where(invalid | outside, np.nan, number))), reasons
-
-
-def parse_choices(column: TextColumn, name: str, choices: tuple[str, ...], default: object = None) -> tuple[Coded, pd.Series]:
-    """Parse one of ``choices`` ignoring case; blank -> ``default``.
-
-    Returns the lower-case choice (``default`` when blank, None when invalid)
-    and the reasons of the invalid rows.
-    """
-    lower = column.distinct.str.lower()
-    valid = lower.isin(choices).to_numpy()
-    per_value = np.where(valid, lower.to_numpy(dtype=object), None)
-    per_value[(column.distinct == "").to_numpy()] = default
-    bad = column.each(~valid & (column.distinct != "").to_numpy())
-    return Coded(column.codes, per_value), _reasons(column.index, bad, f"{name} '", column, f"' is not one of {', '.join(choices)}")
-
-
-def duplicate_reasons(keys: pd.Series, shown: pd.Series, name: str, note: str = "") -> pd.Series:
-    """Rows whose non-blank ``keys`` repeat an earlier row's: the later rows fail.
-
-    The reason names the first row, e.g. ``client_id 'c01' is already on row 3``.
-    """
-    present = keys.notna() & (keys != "")
-    rows = pd.Series(keys.index, index=keys.index)
-    first = rows[present].groupby(keys[present], sort=False).transform("first").reindex(keys.index)
-    later = (first.notna() & (first != rows)).to_numpy()
-    return _reasons(keys.index, later, f"{name} '", shown, "' is already on row ", first.fillna(0).astype("int64"), note)
+IMPLAUSIBLE = ", more than one row can plausibly hold: check for a typo or a unit mix-up"
+"""Added to the reason of a number above its plausibility limit."""
 
 
 def before_start_reasons(client_id: TextColumn, day: Coded, clients: pd.DataFrame) -> pd.Series:
@@ -326,9 +113,9 @@ def before_start_reasons(client_id: TextColumn, day: Coded, clients: pd.DataFram
     starts = pd.Series(clients["start_date"].to_numpy(dtype="datetime64[ns]"), index=clients["client_id"].to_numpy(dtype=object))
     start = Coded(client_id.codes, starts.reindex(client_id.distinct.to_numpy()).to_numpy(dtype="datetime64[ns]"))
     if np.isnat(start.values).all():
-        return _reasons(client_id.index, np.zeros(len(client_id.codes), dtype=bool))
+        return row_reasons(client_id.index, np.zeros(len(client_id.codes), dtype=bool))
     early = _days(day.values)[day.codes] < _days(start.values, missing=np.iinfo(np.int32).min)[start.codes]
-    return _reasons(client_id.index, early, "date ", day, " is before client ", client_id, "'s start_date ", start)
+    return row_reasons(client_id.index, early, "date ", day, " is before client ", client_id, "'s start_date ", start)
 
 
 def _days(values: np.ndarray, missing: int = np.iinfo(np.int32).max) -> np.ndarray:
@@ -350,7 +137,7 @@ def classify_rows(exercise: TextColumn, given: Coded, catalog: pd.DataFrame) -> 
     row_own, row_catalog = own.astype(np.int8)[given.codes], from_catalog.astype(np.int8)[exercise.codes]
     modality = Coded(np.where(row_own < len(MODALITIES), row_own, row_catalog), np.asarray(choices, dtype=object))
     unknown = (modality.codes == len(MODALITIES)) & ~exercise.blank
-    return modality, _reasons(
+    return modality, row_reasons(
         exercise.index, unknown, "unknown exercise '", exercise, "' - add it to catalog.csv or give a modality"
     )
 
@@ -368,7 +155,7 @@ def parse_scores(score: TextColumn, instrument: TextColumn) -> tuple[np.ndarray,
 
     Built-in instruments must lie in their range, items must be whole numbers
     in theirs (``odi_q*`` 0-5, ``rmdq_q*`` 0-1), custom instruments need a
-    finite number. Blank scores pass here (see :func:`blank_reasons`).
+    finite number within +-:data:`MAX_CUSTOM_SCORE`. Blank scores pass here (see :func:`blank_reasons`).
     Returns float64 scores and reasons such as
     ``score 14 is outside nprs range 0-10``.
     """
@@ -382,109 +169,28 @@ def parse_scores(score: TextColumn, instrument: TextColumn) -> tuple[np.ndarray,
     not_whole = ~blank & ~invalid & whole & (number != np.round(number))
     with np.errstate(invalid="ignore"):
         outside = ~blank & ~invalid & ~not_whole & ((number < low) | (number > high))
+        absurd = ~blank & ~invalid & np.isnan(low) & (np.abs(number) > MAX_CUSTOM_SCORE)
     reasons = pd.concat(
         [
-            _reasons(score.index, invalid, "score '", score, "' is not a number"),
-            _reasons(score.index, not_whole, "score ", score, " for ", name, " is not a whole number ", bounds),
-            _reasons(score.index, outside, "score ", score, " is outside ", name, " range ", bounds),
+            row_reasons(score.index, invalid, "score '", score, "' is not a number"),
+            row_reasons(score.index, not_whole, "score ", score, " for ", name, " is not a whole number ", bounds),
+            row_reasons(score.index, outside, "score ", score, " is outside ", name, " range ", bounds),
+            row_reasons(
+                score.index, absurd, "score ", score, " for custom instrument '", name,
+                f"' is beyond +-{MAX_CUSTOM_SCORE:,.0f}{IMPLAUSIBLE}",
+            ),
         ]
     )
-    return np.where(invalid | not_whole | outside, np.nan, number), reasons
+    return np.where(invalid | not_whole | outside | absurd, np.nan, number), reasons
 
 
-def first_failures(table: str, raw: pd.DataFrame, checks: Checks) -> pd.DataFrame:
-    """The ledger of ``raw``'s rejected rows: for each, the first failing check.
-
-    ``value`` is the failing cell exactly as read (blank when the file has no
-    such column).
-    """
-    parts = [
-        pd.DataFrame({"row": reasons.index.to_numpy(dtype="int64"), "column": column, "reason": reasons.to_numpy(dtype=object), "order": i})
-        for i, (column, reasons) in enumerate(checks)
-        if len(reasons)
-    ]
-    if not parts:
-        return empty_ledger()
-    failed = pd.concat(parts, ignore_index=True).sort_values(["row", "order"], kind="stable").drop_duplicates("row")
-    values = pd.Series("", index=failed.index, dtype=object)
-    for column, rows in failed.groupby("column")["row"]:
-        if column in raw.columns:
-            values[rows.index] = raw.loc[rows.to_numpy(), column].to_numpy(dtype=object)
-    return failed.assign(table=table, value=values)[list(LEDGER_COLUMNS)].reset_index(drop=True)
-
-
-def _typed_extra(column: TextColumn, accepted: np.ndarray) -> Coded:
-    """An extra column: float64 when every non-blank value of an accepted row is a number, else text with blanks missing.
-
-    Rejected rows do not vote: one stray ``x`` on a rejected row leaves a
-    numeric column numeric.
-    """
-    number = column.distinct_numbers()
-    used = np.zeros(len(number), dtype=bool)
-    codes = column.codes[accepted]
-    used[codes[codes >= 0]] = True
-    if (~np.isnan(number) | (column.distinct == "").to_numpy() | ~used).all():
-        return Coded(column.codes, number)
-    return column.coded_text(blank_missing=True)
-
-
-def _arrow_strings(indices: np.ndarray, dictionary: list[str | None] | np.ndarray) -> pd.Series:
-    """``dictionary[indices]`` (index -1 = missing) as pandas' string column.
-
-    Going through an Arrow dictionary avoids converting every row's Python
-    string: pandas 3 gets its Arrow-backed ``str`` column directly.
-    """
-    positions = pa.array(indices.astype(np.int32), mask=indices < 0)
-    return pa.DictionaryArray.from_arrays(positions, pa.array(dictionary, type=pa.string())).cast(pa.string()).to_pandas()
-
-
-def _strings(values: np.ndarray) -> pd.Series:
-    """Text values (None or NA = missing) as pandas' string column, via their distinct values."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return _arrow_strings(codes, np.asarray(uniques, dtype=object))
-
-
-class CodedTable:
-    """The accepted rows of a table as parsed columns; its DataFrame is built on demand.
-
-    Parameters
-    ----------
-    columns:
-        Output columns in order, each :class:`Coded` or one value per input
-        row (text as an object array, ``None`` = missing); the file's extra
-        columns follow (numeric when every value is, else text), then
-        ``source_row``.
-    raw:
-        The table as read (its index holds the spreadsheet rows).
-    known:
-        Columns of the file that have a meaning (not extras).
-    accepted:
-        Boolean, one per input row.
-
-    Attributes ``columns`` (every output column but ``source_row``, extras
-    included) and ``accepted`` are what :func:`~backpain_analysis.panel.weekly_panel`
-    reads.
-    """
-
-    def __init__(self, columns: dict[str, Coded | np.ndarray], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> None:
-        self.columns = dict(columns)
-        for extra in raw.columns:
-            if extra not in known and extra not in self.columns and extra != "source_row":
-                self.columns[extra] = _typed_extra(TextColumn(raw[extra], raw.index), accepted)
-        self.source_row = raw.index
-        self.accepted = accepted
-
-    def frame(self) -> pd.DataFrame:
-        """The accepted rows as a DataFrame (docs/architecture.md): text as pandas' string columns."""
-        kept = {}
-        for name, column in self.columns.items():
-            if isinstance(column, Coded):
-                kept[name] = column.rows(self.accepted)
-            else:
-                values = np.asarray(column)[self.accepted]
-                kept[name] = _strings(values) if values.dtype == object else values
-        kept["source_row"] = self.source_row.to_numpy(dtype="int64")[self.accepted]
-        return pd.DataFrame(kept)
+def _table(columns: dict[str, Coded | np.ndarray], raw: pd.DataFrame, known: tuple[str, ...], accepted: np.ndarray) -> CodedTable:
+    """The accepted rows: ``columns``, then the file's extra columns (numeric when every accepted value is, else text)."""
+    columns = dict(columns)
+    for extra in raw.columns:
+        if extra not in known and extra not in columns and extra != "source_row":
+            columns[extra] = typed_extra(TextColumn(raw[extra], raw.index), accepted)
+    return CodedTable(columns, accepted, raw.index.to_numpy(dtype=np.int64))
 
 
 def _accepted(raw: pd.DataFrame, ledger: pd.DataFrame) -> np.ndarray:
@@ -502,7 +208,7 @@ def load_catalog(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The studio catalog table: accepted rows (``exercise``, ``modality``, extras, ``source_row``) and ledger."""
     if raw is None:
         empty = {"exercise": np.array([], dtype=object), "modality": np.array([], dtype=object)}
-        return CodedTable(empty, pd.DataFrame(index=pd.Index([], dtype="int64")), (), np.array([], dtype=bool)).frame(), empty_ledger()
+        return CodedTable(empty, np.array([], dtype=bool), np.array([], dtype=np.int64)).frame(), empty_ledger()
     frame = raw.frame
     col = _columns(frame, REQUIRED_COLUMNS["catalog"])
     modality, bad_modality = parse_choices(col["modality"], "modality", MODALITIES)
@@ -517,14 +223,14 @@ def load_catalog(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     ]
     ledger = first_failures("catalog", frame, checks)
     table = {"exercise": col["exercise"].coded_text(), "modality": modality}
-    return CodedTable(table, frame, REQUIRED_COLUMNS["catalog"], _accepted(frame, ledger)).frame(), ledger
+    return _table(table, frame, REQUIRED_COLUMNS["catalog"], _accepted(frame, ledger)).frame(), ledger
 
 
 def load_clients(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clients table: accepted rows (docs/architecture.md) and ledger."""
     if raw is None:
         empty = {"client_id": np.array([], dtype=object), "start_date": np.array([], dtype="datetime64[ns]")}
-        return CodedTable(empty, pd.DataFrame(index=pd.Index([], dtype="int64")), (), np.array([], dtype=bool)).frame(), empty_ledger()
+        return CodedTable(empty, np.array([], dtype=bool), np.array([], dtype=np.int64)).frame(), empty_ledger()
     frame = raw.frame
     col = _columns(frame, CLIENT_COLUMNS)
     client_id = pd.Series(col["client_id"].text, index=frame.index)
@@ -542,7 +248,7 @@ def load_clients(raw: RawTable | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     table["start_date"] = start
     table |= {"age": age} if "age" in frame.columns else {}
     table |= {"sex": col["sex"].coded_text(blank_missing=True)} if "sex" in frame.columns else {}
-    return CodedTable(table, frame, CLIENT_COLUMNS, _accepted(frame, ledger)).frame(), ledger
+    return _table(table, frame, CLIENT_COLUMNS, _accepted(frame, ledger)).frame(), ledger
 
 
 def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -> tuple[CodedTable, pd.DataFrame]:
@@ -557,11 +263,11 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
     col = _columns(frame, known)
     when, bad_date = parse_dates(col["date"], "date")
     day = when.day()
-    sets, bad_sets = parse_numbers(col["sets"], "sets", low=1, high=MAX_SETS, integer=True, default=1)
-    reps, bad_reps = parse_numbers(col["reps"], "reps", low=0, integer=True)
-    load_value, bad_load = parse_numbers(col["load"], "load", low=0, default=0.0)
+    sets, bad_sets = parse_numbers(col["sets"], "sets", low=1, high=MAX_SETS, integer=True, default=1, above=IMPLAUSIBLE)
+    reps, bad_reps = parse_numbers(col["reps"], "reps", low=0, high=MAX_REPS, integer=True, above=IMPLAUSIBLE)
+    load_value, bad_load = parse_numbers(col["load"], "load", low=0, high=MAX_LOAD, default=0.0, above=IMPLAUSIBLE)
     unit, bad_unit = parse_choices(col["load_unit"], "load_unit", ("kg", "lb"), default="kg")
-    duration, bad_duration = parse_numbers(col["duration_s"], "duration_s", low=0)
+    duration, bad_duration = parse_numbers(col["duration_s"], "duration_s", low=0, high=MAX_DURATION_S, above=IMPLAUSIBLE)
     rpe, bad_rpe = parse_numbers(col["rpe"], "rpe", low=0, high=10)
     given, bad_modality = parse_choices(col["modality"], "modality", MODALITIES)
     modality, unknown = classify_rows(col["exercise"], given, catalog)
@@ -593,7 +299,7 @@ def load_sessions(raw: RawTable, catalog: pd.DataFrame, clients: pd.DataFrame) -
         "duration_s": duration,
         "rpe": rpe,
     }
-    return CodedTable(table, frame, known, _accepted(frame, ledger)), ledger
+    return _table(table, frame, known, _accepted(frame, ledger)), ledger
 
 
 def _kilograms(load: Coded, unit: Coded) -> Coded:
@@ -623,7 +329,7 @@ def _form_failures(items: pd.DataFrame, odi_max_missing: int) -> tuple[pd.Series
         per_row = rows[["client_id", "date"]].join(forms.set_index(["client_id", "date"]), on=["client_id", "date"])
         note = f" of {form.n_items} sections answered; at most {odi_max_missing} may be missing (odi_max_missing)"
         reasons.append(
-            _reasons(
+            row_reasons(
                 per_row.index, ~per_row["scorable"].to_numpy(dtype=bool), f"the {name} form of client ",
                 per_row["client_id"], " on ", per_row["date"], " has ", per_row["answered"], note,
             )
@@ -672,38 +378,12 @@ def load_outcomes(raw: RawTable, clients: pd.DataFrame, odi_max_missing: int = 1
     unscorable, scored = _form_failures(items.drop(index=duplicates.index), odi_max_missing)
     checks += [("instrument", duplicates), ("score", unscorable)]
     ledger = first_failures("outcomes", frame, checks)
-    plain = CodedTable(table, frame, known, _accepted(frame, ledger) & ~is_item).frame()
+    plain = _table(table, frame, known, _accepted(frame, ledger) & ~is_item).frame()
     outcomes = pd.concat([plain, scored], ignore_index=True) if len(scored) else plain
     return outcomes.sort_values("source_row", kind="stable").reset_index(drop=True).astype({"source_row": "int64"}), ledger
 
 
-class LoadedDataset(Dataset):
-    """A :class:`~backpain_analysis.dataset.Dataset` from :func:`load` whose ``sessions`` are built on first use.
-
-    ``session_table`` holds the accepted session rows as codes into distinct
-    values (:class:`CodedTable`); :func:`~backpain_analysis.panel.weekly_panel`
-    reads it directly, so ten million rows never become a DataFrame unless
-    ``sessions`` is asked for. Once it is (or is assigned), the DataFrame is
-    the only copy and the table is dropped: changes made to it count.
-    """
-
-    session_table: CodedTable | None = None
-
-    @property  # type: ignore[override]
-    def sessions(self) -> pd.DataFrame:
-        """Accepted session rows (docs/architecture.md)."""
-        if self._sessions is None and self.session_table is not None:
-            self._sessions, self.session_table = self.session_table.frame(), None
-        return self._sessions
-
-    @sessions.setter
-    def sessions(self, frame: pd.DataFrame | None) -> None:
-        self._sessions = frame
-        if frame is not None:
-            self.session_table = None
-
-
-def load(path: str | Path, *, odi_max_missing: int = 1) -> LoadedDataset:
+def load(path: str | Path, *, odi_max_missing: int = 1) -> Dataset:
     """Load a dataset folder (CONTRACT sections 1-2), accounting for every row.
 
     Parameters
@@ -738,8 +418,8 @@ def load(path: str | Path, *, odi_max_missing: int = 1) -> LoadedDataset:
     sessions, sessions_ledger = load_sessions(raw["sessions"], catalog, clients)
     outcomes, outcomes_ledger = load_outcomes(raw["outcomes"], clients, odi_max_missing)
     ledgers = [ledger for ledger in (sessions_ledger, outcomes_ledger, clients_ledger, catalog_ledger) if len(ledger)]
-    dataset = LoadedDataset(
-        sessions=None,
+    return Dataset(
+        session_table=sessions,
         outcomes=outcomes,
         clients=clients,
         catalog=catalog,
@@ -747,5 +427,3 @@ def load(path: str | Path, *, odi_max_missing: int = 1) -> LoadedDataset:
         read={name: raw[name].rows for name in TABLES if name in raw},
         files={name: raw[name].path for name in TABLES if name in raw},
     )
-    dataset.session_table = sessions
-    return dataset

@@ -10,9 +10,9 @@ missing in weeks nobody measured them. Records dated before a client's week 0
 left out.
 
 Speed and memory: columns are read as codes into their distinct values, so
-each distinct value is converted once; a dataset from
-:func:`~backpain_analysis.loading.load` hands over its sessions in that form
-(:class:`~backpain_analysis.loading.CodedTable`) and they never become a
+each distinct value is converted once; every dataset holds its sessions in
+that form (``Dataset.session_table``, a
+:class:`~backpain_analysis.coded.CodedTable`) and they never become a
 DataFrame here. Rows are then taken a million at a time: a first pass finds
 each client's first and last day, a second adds every row into dense
 client-day and client-week arrays (``numpy.add.at``). No row is sorted, and
@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from backpain_analysis.contract import MODALITIES
+from backpain_analysis.coded import Coded
 from backpain_analysis.dataset import Dataset
-from backpain_analysis.loading import Coded, LoadedDataset
 
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "core_sets",
@@ -75,11 +75,6 @@ def _days(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnat(values), 0, values.astype("datetime64[D]").astype(np.int64))
 
 
-def _coded(frame: pd.DataFrame, column: str) -> Coded:
-    codes, values = pd.factorize(frame[column], use_na_sentinel=False)
-    return Coded(codes, np.asarray(values))
-
-
 @dataclass
 class _Rows:
     """Records as codes into distinct values (``coded``), only the rows in ``accepted`` counting."""
@@ -89,7 +84,7 @@ class _Rows:
 
     @classmethod
     def of(cls, frame: pd.DataFrame, columns: Sequence[str]) -> _Rows:
-        return cls({name: _coded(frame, name) for name in columns})
+        return cls({name: Coded.of(frame[name]) for name in columns})
 
     def chunks(self, *names: str) -> Iterator[dict[str, np.ndarray]]:
         """The accepted rows' codes of ``names``, a million rows at a time."""
@@ -101,11 +96,9 @@ class _Rows:
 
 
 def _sessions(dataset: Dataset) -> _Rows:
-    """The dataset's session rows: the loader's own codes when it has them, else the DataFrame factorised."""
-    if isinstance(dataset, LoadedDataset) and dataset.session_table is not None:
-        table = dataset.session_table
-        return _Rows({name: table.columns[name] for name in _SESSION_COLUMNS}, table.accepted)
-    return _Rows.of(dataset.sessions, _SESSION_COLUMNS)
+    """The dataset's session rows, as the codes it holds (only the accepted rows counting)."""
+    table = dataset.session_table
+    return _Rows({name: table.columns[name] for name in _SESSION_COLUMNS}, None if table.accepted.all() else table.accepted)
 
 
 @dataclass

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+
+from backpain_analysis.dataset import Dataset
 
 PREFIX: str = "C"
 """First character of every pseudonym."""
@@ -113,3 +116,37 @@ def pseudonymize_ledger(rejected: pd.DataFrame, mapping: dict[str, str]) -> pd.D
     out["value"] = np.where(keyed, shown, out["value"].astype(object))
     out["reason"] = reasons
     return out
+
+
+def pseudonymize_dataset(dataset: Dataset, mapping: dict[str, str] | None = None) -> Dataset:
+    """A copy of ``dataset`` whose client keys are pseudonyms in every table and in the ledger.
+
+    The sessions are renamed on their codes: only the distinct keys are
+    mapped, so a large dataset never builds its sessions DataFrame for this.
+
+    Parameters
+    ----------
+    dataset:
+        A loaded dataset; not modified.
+    mapping:
+        From :func:`pseudonym_map`; built from :meth:`Dataset.client_ids`
+        when omitted.
+
+    Returns
+    -------
+    A :class:`~backpain_analysis.dataset.Dataset` with the same rows.
+    """
+    mapping = pseudonym_map(dataset.client_ids()) if mapping is None else mapping
+    table = dataset.session_table
+    keys = table.columns["client_id"]
+    unknown = sorted({str(k) for k in keys.used(table.accepted) if not pd.isna(k)} - set(mapping))
+    if unknown:
+        raise KeyError(f"{len(unknown)} client key(s) have no pseudonym; build the mapping from every table")
+    renamed = np.array([None if pd.isna(k) else mapping.get(str(k)) for k in keys.values], dtype=object)
+    tables = {name: pseudonymize(getattr(dataset, name), mapping) for name in ("outcomes", "clients") if "client_id" in getattr(dataset, name)}
+    return replace(
+        dataset,
+        session_table=table.with_column("client_id", keys.relabel(renamed)),
+        rejected=pseudonymize_ledger(dataset.rejected, mapping),
+        **tables,
+    )

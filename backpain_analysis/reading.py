@@ -58,6 +58,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from backpain_analysis.coded import smallest_codes
 from backpain_analysis.contract import IDENTIFYING_COLUMNS, REQUIRED_COLUMNS, TABLES
 from backpain_analysis.errors import DataError
 
@@ -277,12 +278,6 @@ def _texts(values: pd.Series) -> np.ndarray:
         text = np.array([str(v) for v in values], dtype=object)
     text[pd.isna(values).to_numpy()] = ""
     return text
-
-
-def smallest_codes(codes: np.ndarray, n_values: int) -> np.ndarray:
-    """``codes`` (0 to ``n_values`` - 1) in the smallest signed integer type that holds them."""
-    dtype = np.int8 if n_values < 2**7 else np.int16 if n_values < 2**15 else np.int32
-    return np.asarray(codes).astype(dtype, copy=False)
 
 
 def _categorical(codes: np.ndarray, texts: np.ndarray, used: np.ndarray | None = None) -> pd.Categorical:

@@ -16,6 +16,7 @@ PACKAGE = Path(bp.__file__).parent
 LAYERS: dict[str, int] = {
     "errors": 0,
     "contract": 0,
+    "coded": 1,
     "catalog": 1,
     "instruments": 1,
     "pseudonyms": 1,
@@ -24,6 +25,7 @@ LAYERS: dict[str, int] = {
     "mixed_engine": 1,
     "mixed": 2,
     "reading": 2,
+    "column_rules": 2,
     "loading": 3,
     "importers": 3,
     "panel": 4,

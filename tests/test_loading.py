@@ -14,7 +14,7 @@ import pytest
 from backpain_analysis.cli import main
 from backpain_analysis.contract import LB_TO_KG, LEDGER_COLUMNS, MODALITIES
 from backpain_analysis.errors import DataError
-from backpain_analysis.loading import DATE_HINT, load
+from backpain_analysis.loading import DATE_HINT, IMPLAUSIBLE, load
 
 CLEAN = Path(__file__).parent / "data" / "loading" / "clean"
 TABLE_ROWS = {"sessions": 9, "outcomes": 27, "clients": 3, "catalog": 2}
@@ -129,15 +129,23 @@ SESSION_CASES = [
     ("c1,9999-12-31,Plank,1,,,,,,,", "date", "9999-12-31", "date 9999-12-31 is outside the years 1900-2100"),
     ("c1,2024-03-05,,1,,,,,,,", "exercise", "", "exercise is blank"),
     ("c1,2024-03-05,Plank,0,,,,,,,", "sets", "0", "sets 0 is outside 1-1000"),
-    ("c1,2024-03-05,Plank,1e19,,,,,,,", "sets", "1e19", "sets 1e19 is outside 1-1000"),
+    ("c1,2024-03-05,Plank,1e19,,,,,,,", "sets", "1e19", f"sets 1e19 is outside 1-1000{IMPLAUSIBLE}"),
     ("c1,2024-03-05,Plank,2.5,,,,,,,", "sets", "2.5", "sets '2.5' is not a whole number 1-1000"),
     ("c1,2024-03-05,Plank,three,,,,,,,", "sets", "three", "sets 'three' is not a whole number 1-1000"),
-    ("c1,2024-03-05,Plank,1,-1,,,,,,", "reps", "-1", "reps -1 is not a whole number >= 0"),
-    ("c1,2024-03-05,Row,1,10,-5,,,,,", "load", "-5", "load -5 is not a number >= 0"),
-    ('c1,2024-03-05,Row,1,10,"2,5",,,,,', "load", "2,5", "load '2,5' is not a number >= 0"),
+    ("c1,2024-03-05,Plank,1,-1,,,,,,", "reps", "-1", "reps -1 is outside 0-1000"),
+    ("c1,2024-03-05,Row,1,10,-5,,,,,", "load", "-5", "load -5 is outside 0-1000"),
+    ('c1,2024-03-05,Row,1,10,"2,5",,,,,', "load", "2,5", "load '2,5' is not a number 0-1000"),
     ("c1,2024-03-05,Row,1,10,5,stone,,,,", "load_unit", "stone", "load_unit 'stone' is not one of kg, lb"),
-    ("c1,2024-03-05,Plank,1,,,,-30,,,", "duration_s", "-30", "duration_s -30 is not a number >= 0"),
+    ("c1,2024-03-05,Plank,1,,,,-30,,,", "duration_s", "-30", "duration_s -30 is outside 0-86400"),
     ("c1,2024-03-05,Plank,1,,,,,11,,", "rpe", "11", "rpe 11 is outside 0-10"),
+    # plausibility limits (issue 11): absurd and non-finite numbers never reach the panel
+    ("c1,2024-03-05,Plank,1,1e308,,,,,,", "reps", "1e308", f"reps 1e308 is outside 0-1000{IMPLAUSIBLE}"),
+    ("c1,2024-03-05,Row,1,10,1e308,,,,,", "load", "1e308", f"load 1e308 is outside 0-1000{IMPLAUSIBLE}"),
+    ("c1,2024-03-05,Row,1,10,2000,lb,,,,", "load", "2000", f"load 2000 is outside 0-1000{IMPLAUSIBLE}"),
+    ("c1,2024-03-05,Plank,1,,,,1e308,,,", "duration_s", "1e308", f"duration_s 1e308 is outside 0-86400{IMPLAUSIBLE}"),
+    ("c1,2024-03-05,Plank,1,,,,inf,,,", "duration_s", "inf", "duration_s 'inf' is not a number 0-86400"),
+    ("c1,2024-03-05,Plank,1,NaN,,,,,,", "reps", "NaN", "reps 'NaN' is not a whole number 0-1000"),
+    ("c1,2024-03-05,Plank,1,,,,,-inf,,", "rpe", "-inf", "rpe '-inf' is not a number 0-10"),
     (
         "c1,2024-03-05,Plank,1,,,,,,cardio,",
         "modality",
@@ -166,6 +174,8 @@ OUTCOME_CASES = [
     ("c1,2024-03-05,nprs,abc,", "score", "abc", "score 'abc' is not a number"),
     ("c1,2024-03-05,grip_kg,n/a,", "score", "n/a", "score 'n/a' is not a number"),
     ("c1,2024-03-05,grip_kg,inf,", "score", "inf", "score 'inf' is not a number"),
+    ("c1,2024-03-05,grip_kg,1e308,", "score", "1e308", f"score 1e308 for custom instrument 'grip_kg' is beyond +-1,000,000{IMPLAUSIBLE}"),
+    ("c1,2024-03-05,grip_kg,-2e6,", "score", "-2e6", f"score -2e6 for custom instrument 'grip_kg' is beyond +-1,000,000{IMPLAUSIBLE}"),
     ("c1,2024-03-05,odi_q3,2.5,", "score", "2.5", "score 2.5 for odi_q3 is not a whole number 0-5"),
     ("c1,2024-03-05,odi_q3,6,", "score", "6", "score 6 is outside odi_q3 range 0-5"),
     ("c1,2024-03-05,rmdq_q5,2,", "score", "2", "score 2 is outside rmdq_q5 range 0-1"),

@@ -253,3 +253,27 @@ def test_no_accepted_records_give_an_empty_panel(tmp_path: Path) -> None:
     (tmp_path / "outcomes.csv").write_text("client_id,date,instrument,score\nc1,2024-01-01,nprs,14\n", encoding="utf-8")
     panel = weekly_panel(load(tmp_path))
     assert panel.empty and {"client_id", "week", "strength_sets", "sessions"} <= set(panel.columns)
+
+
+def test_dataset_holds_its_coded_sessions_explicitly() -> None:
+    # issue 10 item 4: no subclass overriding a dataclass field with a property, no isinstance in the panel
+    import ast
+    import dataclasses
+    import inspect
+
+    import backpain_analysis.panel as panel_module
+    from backpain_analysis.coded import CodedTable
+
+    assert "session_table" in {f.name for f in dataclasses.fields(Dataset)}
+    assert "sessions" not in {f.name for f in dataclasses.fields(Dataset)}
+    loaded = load(Path(__file__).resolve().parents[1] / "data" / "sample")
+    assert type(loaded) is Dataset and isinstance(loaded.session_table, CodedTable)
+    tree = ast.parse(inspect.getsource(panel_module))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "isinstance"]
+    assert not [c for c in calls if "dataset" in ast.unparse(c.args[0]).lower() or "Dataset" in ast.unparse(c.args[1])]
+    # a hand-built dataset: its frame is kept as given, its codes made from it; assigning a frame replaces both
+    frame = loaded.sessions.head(50)
+    built = Dataset(sessions=frame, outcomes=loaded.outcomes.head(0))
+    assert built.sessions is frame and len(built.session_table) == 50
+    built.sessions = frame.head(10)
+    assert len(built.session_table) == 10 and len(built.sessions) == 10

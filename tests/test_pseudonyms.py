@@ -64,3 +64,22 @@ def test_ledger_keys_are_hidden_in_values_and_reasons():
         "client_id is blank",
     ]
     assert ledger.loc[1, "value"] == "anna"  # input untouched
+
+
+def test_a_loaded_dataset_is_pseudonymised_on_its_codes():
+    from pathlib import Path
+
+    from backpain_analysis.loading import load
+    from backpain_analysis.panel import weekly_panel
+    from backpain_analysis.pseudonyms import pseudonymize_dataset
+
+    dataset = load(Path(__file__).resolve().parents[1] / "data" / "sample")
+    hidden = pseudonymize_dataset(dataset)
+    # the sessions DataFrame was never built, on either dataset: the keys were renamed on the codes
+    assert dataset._sessions is None and hidden._sessions is None
+    mapping = pseudonym_map(dataset.client_ids())
+    assert set(hidden.session_table.columns["client_id"].used(hidden.session_table.accepted)) <= set(mapping.values())
+    expected = pseudonymize(weekly_panel(dataset), mapping)
+    pd.testing.assert_frame_equal(weekly_panel(hidden), expected, check_dtype=False)
+    assert (hidden.sessions["client_id"] == dataset.sessions["client_id"].map(mapping)).all()
+    assert set(hidden.outcomes["client_id"]) <= set(mapping.values()) and set(hidden.clients["client_id"]) <= set(mapping.values())
