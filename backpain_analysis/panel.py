@@ -330,6 +330,33 @@ def _outcome_means(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, 
     return {str(name): mean[:, i] for name, i in sorted((str(v), i) for i, v in enumerate(instruments))}
 
 
+MAX_CATEGORIES: int = 20
+"""A text covariate with more distinct values than this and than half the clients is not categorical."""
+
+
+def declared_covariates(clients: pd.DataFrame) -> pd.DataFrame:
+    """The clients columns the panel carries: ``client_id`` and the declared covariates.
+
+    A declared covariate is a clients column other than ``client_id``,
+    ``start_date`` and ``source_row`` (identifying and free-text columns never
+    get this far: the reader drops them, :func:`~backpain_analysis.contract.is_identifying`)
+    that is numeric, or text with at most :data:`MAX_CATEGORIES` distinct
+    values or at most one per two clients (a category such as ``program``,
+    ``studio``, ``coach``, ``sex``). A text column with nearly one value per
+    client (a membership number, a remark under an unknown name) is an
+    identifier or free text, not a covariate, and is left out.
+    """
+    kept = clients.drop(columns=["start_date", "source_row"], errors="ignore")
+    n_clients = max(len(kept), 1)
+    text = [
+        name
+        for name in kept.columns
+        if name != "client_id" and not pd.api.types.is_numeric_dtype(kept[name]) and not pd.api.types.is_datetime64_any_dtype(kept[name])
+    ]
+    too_many = [name for name in text if kept[name].nunique() > max(MAX_CATEGORIES, n_clients // 2)]
+    return kept.drop(columns=too_many)
+
+
 def weekly_panel(dataset: Dataset) -> pd.DataFrame:
     """Build the client-week panel of CONTRACT section 3.
 
@@ -360,8 +387,10 @@ def weekly_panel(dataset: Dataset) -> pd.DataFrame:
       ``flexibility_acute``, ``flexibility_chronic`` (min/day): 7- and
       28-day exponentially weighted daily loads at the week's last day.
     - one column per instrument measured (weekly mean score, NaN when none).
-    - client covariates from the clients table (``program``, ``studio``,
-      ``age``, ``sex``, ...), identifying columns never among them.
+    - the declared client covariates (:func:`declared_covariates`):
+      ``program``, ``studio``, ``coach``, ``age``, ``sex`` and other numeric
+      or categorical clients columns; identifying and free-text columns
+      never among them.
     """
     records = _records(dataset)
     clients = _clients(records)
@@ -379,7 +408,7 @@ def weekly_panel(dataset: Dataset) -> pd.DataFrame:
     panel |= _ewma_loads(sums, grid)
     del sums
     panel |= _outcome_means(records["outcomes"], clients.position["outcomes"], grid)
-    covariates = dataset.clients.drop(columns=["start_date", "source_row"], errors="ignore")
+    covariates = declared_covariates(dataset.clients)
     if len(covariates.columns) > 1:
         covariates = covariates.drop_duplicates("client_id").set_index("client_id").reindex(clients.ids)
         both = set(covariates.columns) & set(panel)  # named apart as a merge would: _x (panel), _y (clients)

@@ -11,8 +11,11 @@ Rules
   one table are an error naming both.
 - Headers: surrounding spaces and a byte-order mark are ignored and names are
   lower-cased; two columns with the same normalised name are an error.
-  Columns that identify a person (:data:`contract.IDENTIFYING_COLUMNS`) are
-  dropped here and never reach a frame. A blank header becomes
+  Columns that identify a person (:func:`contract.is_identifying`: names,
+  e-mail, phone, address, birth date, matched ignoring case, spaces,
+  hyphens, underscores) are dropped here, in every table, and never reach a
+  frame; so are free-text columns of the ``clients`` table
+  (:func:`contract.is_free_text`: notes, comments, remarks). A blank header becomes
   ``unnamed_<position>`` (and is dropped when its column is blank too: the
   trace of a trailing delimiter).
 - Rows: the frame's index is the spreadsheet row number (header = 1, first
@@ -59,7 +62,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from backpain_analysis.coded import smallest_codes
-from backpain_analysis.contract import IDENTIFYING_COLUMNS, REQUIRED_COLUMNS, TABLES
+from backpain_analysis.contract import REQUIRED_COLUMNS, TABLES, is_free_text, is_identifying
 from backpain_analysis.errors import DataError
 
 SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
@@ -94,7 +97,7 @@ class RawTable:
     encoding:
         Text encoding used for a CSV (``None`` for Parquet and Excel).
     dropped:
-        Identifying columns that were dropped.
+        Identifying (and, for ``clients``, free-text) columns that were dropped.
     """
 
     name: str
@@ -416,7 +419,7 @@ def read_table(name: str, path: str | Path, *, categorical: bool = False) -> Raw
     if missing:
         listed = ", ".join(repr(c) for c in missing)
         raise DataError(f"{path.name} lacks required column {listed} (its columns: {', '.join(frame.columns)})")
-    dropped = tuple(c for c in frame.columns if c in IDENTIFYING_COLUMNS)
+    dropped = tuple(c for c in frame.columns if c not in REQUIRED_COLUMNS.get(name, ()) and (is_identifying(c) or (name == "clients" and is_free_text(c))))
     frame = frame.drop(columns=list(dropped))
     frame = frame if nonblank.all() else frame[nonblank]
     if not categorical:
