@@ -224,6 +224,8 @@ def _register_fit(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--outcome", required=True, metavar="INSTRUMENT", help="e.g. nprs, odi, rmdq, psfs")
     parser.add_argument("--lag", type=int, default=1, metavar="K", help="exposure lag in weeks (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--ddf", default="satterthwaite", choices=["satterthwaite", "kenward-roger", "z"],
+                        help="denominator df of t intervals and p-values (default satterthwaite; z: Wald z, no df)")
     parser.set_defaults(handler=_fit)
 
 
@@ -234,7 +236,7 @@ def _fit(args: argparse.Namespace) -> int:
     from backpain_analysis.panel import weekly_panel
     from backpain_analysis.volume_model import fit_volume_model
 
-    result = fit_volume_model(weekly_panel(load(args.data)), outcome=args.outcome.strip().lower(), lag=args.lag)
+    result = fit_volume_model(weekly_panel(load(args.data)), outcome=args.outcome.strip().lower(), lag=args.lag, ddf=args.ddf)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0

@@ -14,8 +14,11 @@ parameters; everything reported is then computed the same way from them:
 Given the covariance parameters ``theta`` (lme4's relative Cholesky factor),
 the fixed effects are the generalised least-squares estimate and their
 covariance is ``sigma^2 (X' V^{-1} X)^{-1}`` at ``theta``, as in lme4.
-Intervals and p-values are Wald z (normal reference distribution), as in
-statsmodels. Log-likelihoods, AIC and BIC follow lme4: for a REML fit they use
+Statistics, p-values and intervals use Student's t with denominator degrees
+of freedom per term or contrast (``ddf``): Satterthwaite's as R's lmerTest
+computes them (the default), Kenward-Roger's as R's pbkrtest (adjusted
+standard errors and df), or none (``"z"``: Wald z, normal reference, as
+statsmodels). Log-likelihoods, AIC and BIC follow lme4: for a REML fit they use
 the REML log-likelihood, with ``p + len(theta) + 1`` parameters, and BIC uses
 the number of rows.
 
@@ -27,16 +30,25 @@ from __future__ import annotations
 import ast
 import html
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import patsy
 import patsy.builtins
-from scipy import linalg, special
+from scipy import linalg, stats
 
 from backpain_analysis import mixed_engine as me
 from backpain_analysis.errors import DataError
+
+DDF_METHODS = me.DDF_METHODS
+"""Accepted values of ``fit_lmm(ddf=...)`` and ``LMMResult.contrast(ddf=...)``."""
+
+_DDF_LABELS = {"satterthwaite": "Satterthwaite t", "kenward-roger": "Kenward-Roger t", "z": "Wald z"}
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
+"""Columns of ``LMMResult.params`` and of :meth:`LMMResult.contrast`, in order."""
 
 ENGINES = ("auto", "fast", "statsmodels")
 """Accepted values of ``fit_lmm(engine=...)``; ``auto`` always uses ``fast``,
@@ -199,12 +211,12 @@ def _check_estimable(design: _Design, groups: str) -> None:
         raise DataError(f"fixed-effect columns are collinear: {names} duplicate other terms; drop them from the formula")
 
 
-def _fast_theta(deviance: me.ProfiledDeviance) -> tuple[np.ndarray, str, list[str]]:
+def _fast_theta(deviance: me.ProfiledDeviance) -> tuple[np.ndarray, str, list[str], me.OptimumCheck]:
     optimum = me.minimize_deviance(deviance)
-    return optimum.theta, f"fast: {optimum.optimizer}", []
+    return optimum.theta, f"fast: {optimum.optimizer}", [], optimum.check
 
 
-def _statsmodels_theta(design: _Design, deviance: me.ProfiledDeviance, reml: bool) -> tuple[np.ndarray, str, list[str]]:
+def _statsmodels_theta(design: _Design, deviance: me.ProfiledDeviance, reml: bool) -> tuple[np.ndarray, str, list[str], None]:
     """statsmodels MixedLM: L-BFGS, then Nelder-Mead and Powell from the best point, until the optimum check passes.
 
     Each attempt's covariance is converted to ``theta`` and scored with the
@@ -241,7 +253,7 @@ def _statsmodels_theta(design: _Design, deviance: me.ProfiledDeviance, reml: boo
                 break
     if best is None:
         raise DataError(f"statsmodels MixedLM could not fit this model: {'; '.join(trace)}")
-    return best[1], f"statsmodels: {', '.join(trace)} (-2 log L); kept {best[3]}", best[4]
+    return best[1], f"statsmodels: {', '.join(trace)} (-2 log L); kept {best[3]}", best[4], None
 
 
 def fit_lmm(
@@ -252,7 +264,9 @@ def fit_lmm(
     reml: bool = True,
     *,
     engine: str = "auto",
-    conf_level: float = 0.95,
+    ddf: str = "satterthwaite",
+    level: float = 0.95,
+    conf_level: float | None = None,
 ) -> LMMResult:
     """Fit a linear mixed model with one grouping factor.
 
@@ -275,8 +289,15 @@ def fit_lmm(
         Restricted maximum likelihood (default) or maximum likelihood.
     engine:
         ``"auto"`` (= ``"fast"``), ``"fast"`` or ``"statsmodels"`` (see the module docstring).
+    ddf:
+        Denominator degrees of freedom of ``params`` (and the default of
+        :meth:`LMMResult.contrast`): ``"satterthwaite"`` (lmerTest's),
+        ``"kenward-roger"`` (pbkrtest's adjusted covariance and df; REML fits
+        only) or ``"z"`` (Wald z, ``df`` NaN).
+    level:
+        Confidence level of the intervals in ``params``, in (0, 1).
     conf_level:
-        Level of the Wald intervals in ``params``, in (0, 1).
+        Deprecated name of ``level`` (kept for one release).
 
     Returns
     -------
@@ -288,27 +309,45 @@ def fit_lmm(
         A formula names a column the data does not have, the outcome is not
         numeric, the fixed effects are collinear, or there are too few groups
         or rows for the random-effects structure (at least ``q + 1`` groups and
-        more than ``q`` rows per group on average for ``q`` random effects).
+        more than ``q`` rows per group on average for ``q`` random effects);
+        an unknown ``engine`` or ``ddf``, a ``level`` outside (0, 1),
+        Kenward-Roger with ``reml=False``.
     """
     if engine not in ENGINES:
         raise DataError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if not 0.0 < conf_level < 1.0:
-        raise DataError(f"conf_level must be between 0 and 1, not {conf_level}")
+    if conf_level is not None:
+        warnings.warn("fit_lmm(conf_level=...) is deprecated: use level=...", DeprecationWarning, stacklevel=2)
+        level = conf_level
+    _check_level(level)
+    _check_ddf(ddf, reml)
     design = _build_design(data, formula, groups, re_formula)
     sufficient = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
     deviance = me.ProfiledDeviance(sufficient, reml=reml)
     if engine == "statsmodels":
-        theta, optimizer, messages = _statsmodels_theta(design, deviance, reml)
+        theta, optimizer, messages, check = _statsmodels_theta(design, deviance, reml)
     else:
-        theta, optimizer, messages = _fast_theta(deviance)
+        theta, optimizer, messages, check = _fast_theta(deviance)
     return LMMResult._from_theta(
         design=design,
         deviance=deviance,
         theta=theta,
-        spec=_Spec(formula, groups, re_formula if re_formula is not None else "~ 1", reml, engine, conf_level),
+        spec=_Spec(formula, groups, re_formula if re_formula is not None else "~ 1", reml, engine, ddf, level),
         optimizer=optimizer,
         engine_messages=messages,
+        check=check,
     )
+
+
+def _check_level(level: float) -> None:
+    if not (isinstance(level, (int, float, np.floating)) and 0.0 < level < 1.0):
+        raise DataError(f"level must be a number between 0 and 1 (0.95 for 95 % intervals), not {level!r}")
+
+
+def _check_ddf(ddf: str, reml: bool) -> None:
+    if ddf not in DDF_METHODS:
+        raise DataError(f"ddf must be one of {', '.join(DDF_METHODS)}, not {ddf!r}")
+    if ddf == "kenward-roger" and not reml:
+        raise DataError("ddf='kenward-roger' needs a REML fit (reml=True), as in pbkrtest")
 
 
 @dataclass(frozen=True)
@@ -318,7 +357,8 @@ class _Spec:
     re_formula: str
     reml: bool
     engine: str
-    conf_level: float
+    ddf: str
+    level: float
 
 
 @dataclass(eq=False, repr=False)
@@ -328,12 +368,17 @@ class LMMResult:
     Attributes
     ----------
     params:
-        Fixed effects, one row per term: ``term`` (patsy's column name, the
-        intercept is ``Intercept``), ``estimate``, ``std_error``, ``statistic``
-        (Wald z), ``p_value`` (two-sided, normal), ``conf_low``, ``conf_high``
-        (Wald z interval at ``conf_level``). Units: outcome units per unit of the term.
-    conf_level:
-        Level of the intervals in ``params``.
+        Fixed effects, one row per term, columns :data:`TIDY_COLUMNS`:
+        ``term`` (patsy's column name, the intercept is ``Intercept``),
+        ``estimate``, ``std_error`` (Kenward-Roger: adjusted), ``statistic``
+        (``estimate / std_error``, t or z), ``df`` (denominator degrees of
+        freedom, NaN for z), ``p_value`` (two-sided), ``conf_low``,
+        ``conf_high`` (interval at ``level``). Units: outcome units per unit
+        of the term. ``params.attrs`` holds ``level`` and ``ddf``.
+    level:
+        Confidence level of the intervals in ``params`` (``conf_level`` is a deprecated alias).
+    ddf:
+        How ``df`` was computed: ``"satterthwaite"``, ``"kenward-roger"`` or ``"z"``.
     variance_components:
         ``group`` (the grouping column, or ``Residual``), ``term`` (broom.mixed
         style: ``sd__Intercept``, ``cor__Intercept.week``, ``sd__Observation``),
@@ -375,7 +420,8 @@ class LMMResult:
     """
 
     params: pd.DataFrame
-    conf_level: float
+    level: float
+    ddf: str
     variance_components: pd.DataFrame
     random_effects: pd.DataFrame
     converged: bool
@@ -398,10 +444,14 @@ class LMMResult:
     re_formula: str
     reml: bool
     engine: str
+    _beta: np.ndarray
     _cov_beta: np.ndarray
     _cov_re: np.ndarray
     _blups: np.ndarray
     _design: _Design
+    _deviance: me.ProfiledDeviance
+    _check: me.OptimumCheck
+    _bases: dict[str, me.ContrastBasis] = field(default_factory=dict)
 
     @classmethod
     def _from_theta(
@@ -412,17 +462,20 @@ class LMMResult:
         spec: _Spec,
         optimizer: str,
         engine_messages: list[str],
+        check: me.OptimumCheck | None = None,
     ) -> LMMResult:
         sol = deviance.solution(theta)
-        check = me.check_optimum(deviance, theta)
+        if check is None:
+            check = me.check_optimum(deviance, theta)
         q = design.z.shape[1]
         diag_theta = np.abs(np.asarray(theta)[me.identity_theta(q) == 1.0])
         n, p = design.x.shape
         k = p + len(theta) + 1
         messages = _status_messages(design, spec, check, diag_theta) + engine_messages
-        return cls(
-            params=_tidy_params(design.fixed_names, sol.beta, sol.cov_beta, spec.conf_level),
-            conf_level=spec.conf_level,
+        result = cls(
+            params=pd.DataFrame(columns=TIDY_COLUMNS),
+            level=spec.level,
+            ddf=spec.ddf,
             variance_components=_variance_components(design.random_names, spec.groups, sol.sigma2 * sol.relative_cov, sol.sigma2),
             random_effects=_random_effects(design, sol),
             converged=check.converged,
@@ -445,11 +498,137 @@ class LMMResult:
             re_formula=spec.re_formula,
             reml=spec.reml,
             engine=spec.engine,
+            _beta=sol.beta,
             _cov_beta=sol.cov_beta,
             _cov_re=sol.sigma2 * sol.relative_cov,
             _blups=sol.random_effects,
             _design=design,
+            _deviance=deviance,
+            _check=check,
         )
+        result.params = result.contrast(np.eye(p), names=design.fixed_names)
+        return result
+
+    @property
+    def conf_level(self) -> float:
+        """Deprecated alias of :attr:`level`."""
+        return self.level
+
+    def _basis(self, ddf: str) -> me.ContrastBasis:
+        """The standard-error and df ingredients for ``ddf``, computed once per result."""
+        if ddf not in self._bases:
+            _check_ddf(ddf, self.reml)
+            if ddf == "satterthwaite":
+                basis = me.satterthwaite_basis(self._deviance, self.theta, self._check.hessian)
+            elif ddf == "kenward-roger":
+                basis = me.kenward_roger_basis(self._deviance, self.theta)
+            else:
+                basis = me.wald_basis(self._cov_beta)
+            self._bases[ddf] = basis
+        return self._bases[ddf]
+
+    def contrast(
+        self,
+        weights: Mapping[str, float] | pd.Series | pd.DataFrame | np.ndarray | list,
+        level: float | None = None,
+        *,
+        ddf: str | None = None,
+        null: float | np.ndarray = 0.0,
+        names: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Linear contrasts ``c = L beta`` of the fixed effects as a tidy table (lmerTest's ``contest1D`` per row).
+
+        Parameters
+        ----------
+        weights:
+            ``L``, the fixed-effect weights of one or more contrasts:
+            a dict or Series ``{term: weight}`` (absent terms weigh 0) for one
+            contrast; a 1-D array of length ``p`` in the order of
+            ``params["term"]``; a 2-D ``(m, p)`` array, one contrast per row; or
+            a DataFrame whose columns are terms (absent terms weigh 0), one
+            contrast per row, named by its index unless ``names`` is given.
+        level:
+            Confidence level of the intervals; default the fit's ``level``.
+        ddf:
+            ``"satterthwaite"``, ``"kenward-roger"`` or ``"z"``; default the fit's ``ddf``.
+        null:
+            Value of ``c`` under the null hypothesis (scalar or one per contrast) for ``statistic`` and ``p_value``.
+        names:
+            Labels for the ``term`` column; default the DataFrame's index or a
+            formula of the weights such as ``"a - b"`` or ``"0.5*a + 0.5*b"``.
+
+        Returns
+        -------
+        DataFrame, one row per contrast, columns :data:`TIDY_COLUMNS`:
+        ``term`` (the label); ``estimate`` (``L beta``, outcome units);
+        ``std_error`` (``sqrt(L' cov L)``, Kenward-Roger's adjusted ``cov``
+        for that method); ``statistic`` (``(estimate - null) / std_error``);
+        ``df`` (the contrast's own Satterthwaite or Kenward-Roger
+        denominator df, NaN for z); ``p_value`` (two-sided, Student's t with
+        ``df``, normal for z); ``conf_low``, ``conf_high`` (``estimate -+
+        t_{(1+level)/2, df} std_error``). ``attrs``: ``level``, ``ddf``, ``null``.
+
+        Raises
+        ------
+        DataError
+            A term not in the model, a wrong number of weights, non-finite or
+            all-zero weights, a bad ``level`` or ``ddf``.
+        """
+        level = self.level if level is None else level
+        ddf = self.ddf if ddf is None else ddf
+        _check_level(level)
+        matrix, labels = self._contrast_matrix(weights, names)
+        estimate = matrix @ self._beta
+        se, df = self._basis(ddf).std_error_and_df(matrix)
+        null_values = np.broadcast_to(np.asarray(null, dtype=float), estimate.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            statistic = (estimate - null_values) / se
+        t_df = np.where(np.isnan(df), np.inf, df)
+        crit = stats.t.ppf(0.5 + level / 2.0, t_df)
+        table = pd.DataFrame(
+            {
+                "term": labels,
+                "estimate": estimate,
+                "std_error": se,
+                "statistic": statistic,
+                "df": df,
+                "p_value": 2.0 * stats.t.sf(np.abs(statistic), t_df),
+                "conf_low": estimate - crit * se,
+                "conf_high": estimate + crit * se,
+            },
+            columns=TIDY_COLUMNS,
+        )
+        table.attrs = {"level": float(level), "ddf": ddf, "null": null}
+        return table
+
+    def _contrast_matrix(self, weights: object, names: list[str] | None) -> tuple[np.ndarray, list[str]]:
+        terms = self._design.fixed_names
+        index_names: list[str] | None = None
+        if isinstance(weights, pd.DataFrame):
+            _check_terms(weights.columns, terms)
+            matrix = weights.reindex(columns=terms, fill_value=0.0).to_numpy(dtype=float)
+            if not isinstance(weights.index, pd.RangeIndex):
+                index_names = [str(i) for i in weights.index]
+        elif isinstance(weights, (Mapping, pd.Series)):
+            weights = pd.Series(weights, dtype=float)
+            _check_terms(weights.index, terms)
+            matrix = weights.reindex(terms, fill_value=0.0).to_numpy()[None, :]
+        else:
+            matrix = np.atleast_2d(np.asarray(weights, dtype=float))
+            if matrix.ndim != 2 or matrix.shape[1] != len(terms):
+                raise DataError(
+                    f"contrast weights need {len(terms)} columns, one per fixed effect ({', '.join(terms)}); "
+                    f"got shape {np.shape(weights)}"
+                )
+        if not np.all(np.isfinite(matrix)):
+            raise DataError("contrast weights must be finite numbers")
+        if np.any(~matrix.any(axis=1)):
+            raise DataError("a contrast has all weights 0: it estimates nothing")
+        if names is None:
+            names = index_names or [_describe_contrast(row, terms) for row in matrix]
+        if len(names) != len(matrix):
+            raise DataError(f"{len(names)} names for {len(matrix)} contrasts")
+        return matrix, list(names)
 
     def cov_params(self) -> pd.DataFrame:
         """Covariance matrix of the fixed effects (rows and columns named by term)."""
@@ -515,7 +694,7 @@ class LMMResult:
             "Random effects:",
             self._random_table().to_string(index=False),
             "",
-            f"Fixed effects (Wald z, {self.conf_level:.0%} intervals):",
+            f"Fixed effects ({_DDF_LABELS[self.ddf]}, {self.level:.0%} intervals):",
             self.params.to_string(index=False, float_format=lambda v: f"{v:.6g}"),
             "",
             f"Status: {self._status()}",
@@ -566,7 +745,7 @@ class LMMResult:
         notes = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
         return (
             head
-            + f"<p>Fixed effects (Wald z, {self.conf_level:.0%} intervals)</p>"
+            + f"<p>Fixed effects ({_DDF_LABELS[self.ddf]}, {self.level:.0%} intervals)</p>"
             + self.params.to_html(index=False, float_format=lambda v: f"{v:.4g}")
             + "<p>Random effects</p>"
             + self._random_table().to_html(index=False, float_format=lambda v: f"{v:.4g}")
@@ -574,21 +753,23 @@ class LMMResult:
         )
 
 
-def _tidy_params(names: list[str], beta: np.ndarray, cov: np.ndarray, conf_level: float) -> pd.DataFrame:
-    se = np.sqrt(np.diag(cov))
-    z = beta / se
-    crit = special.ndtri(0.5 + conf_level / 2.0)
-    return pd.DataFrame(
-        {
-            "term": names,
-            "estimate": beta,
-            "std_error": se,
-            "statistic": z,
-            "p_value": 2.0 * special.ndtr(-np.abs(z)),
-            "conf_low": beta - crit * se,
-            "conf_high": beta + crit * se,
-        }
-    )
+def _check_terms(given: pd.Index, terms: list[str]) -> None:
+    unknown = [str(t) for t in given if t not in terms]
+    if unknown:
+        raise DataError(f"contrast names {', '.join(map(repr, unknown))}, not a fixed effect; terms are: {', '.join(terms)}")
+
+
+def _describe_contrast(row: np.ndarray, terms: list[str]) -> str:
+    """``"a - b"``, ``"0.5*a + 0.5*b"``: the contrast as a formula of the terms."""
+    parts = []
+    for weight, term in zip(row, terms):
+        if weight == 0:
+            continue
+        sign = "-" if weight < 0 else "+"
+        size = abs(weight)
+        parts.append(f"{sign} {term}" if size == 1 else f"{sign} {size:g}*{term}")
+    text = " ".join(parts)
+    return text[2:] if text.startswith("+ ") else "-" + text[2:]
 
 
 def _variance_components(names: list[str], groups: str, cov_re: np.ndarray, sigma2: float) -> pd.DataFrame:

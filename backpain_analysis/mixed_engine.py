@@ -335,11 +335,14 @@ class OptimumCheck:
     converged:
         Every ``|newton_step|`` below :data:`NEWTON_STEP_TOL` (lme4's relative
         gradient check).
+    hessian:
+        The symmetrised central-difference Hessian ``H`` of the deviance in ``theta``.
     """
 
     gradient: np.ndarray
     newton_step: np.ndarray
     converged: bool
+    hessian: np.ndarray
 
 
 def check_optimum(deviance: ProfiledDeviance, theta: np.ndarray) -> OptimumCheck:
@@ -357,14 +360,17 @@ def check_optimum(deviance: ProfiledDeviance, theta: np.ndarray) -> OptimumCheck
         e = np.zeros_like(theta)
         e[j] = h[j]
         hess[:, j] = (deviance.value_and_gradient(theta + e)[1] - deviance.value_and_gradient(theta - e)[1]) / (2 * h[j])
-    eigval, eigvec = np.linalg.eigh((hess + hess.T) / 2.0)
+    hess = (hess + hess.T) / 2.0
+    eigval, eigvec = np.linalg.eigh(hess)
     scale = max(float(np.abs(eigval).max()), 1e-300)
     if eigval.min() < -1e-6 * scale:
         step = np.full_like(theta, np.nan)
     else:
         keep = eigval > 1e-9 * scale
         step = eigvec[:, keep] @ ((eigvec[:, keep].T @ grad) / eigval[keep])
-    return OptimumCheck(gradient=grad, newton_step=step, converged=bool(np.all(np.abs(step) < NEWTON_STEP_TOL)))
+    return OptimumCheck(
+        gradient=grad, newton_step=step, converged=bool(np.all(np.abs(step) < NEWTON_STEP_TOL)), hessian=hess
+    )
 
 
 def canonical_theta(theta: np.ndarray, q: int) -> np.ndarray:
@@ -451,3 +457,225 @@ def identity_theta(q: int) -> np.ndarray:
     """``theta`` for ``Lambda = I``: 1 on the diagonal, 0 elsewhere, lme4's order."""
     cols, rows = np.triu_indices(q)
     return np.where(rows == cols, 1.0, 0.0)
+
+
+DDF_METHODS = ("satterthwaite", "kenward-roger", "z")
+"""Denominator degrees of freedom: Satterthwaite (lmerTest), Kenward-Roger (pbkrtest), none (Wald z)."""
+
+
+@dataclass(frozen=True)
+class ContrastBasis:
+    """What the standard error and denominator df of any contrast ``c = L beta`` need.
+
+    For a row ``L``: ``Var(c) = L' cov_beta L`` (the standard error's square)
+    and, unless ``method`` is ``"z"``,
+    ``df = 2 (L' cov_beta_df L)^2 / (g' vcov_varpar g)``, ``g_k = L' jacobian[k] L``.
+    That is Satterthwaite's formula (lmerTest's ``contest1D``); with
+    Kenward-Roger's ingredients (the derivatives of ``cov(beta)`` with respect
+    to the linear variance parameters and the inverse expected information) it
+    equals pbkrtest's ``Lb_ddf`` for one row, whose ``2 / A2`` is the same
+    expression.
+
+    Attributes
+    ----------
+    method:
+        One of :data:`DDF_METHODS`.
+    cov_beta:
+        ``(p, p)`` covariance of ``beta`` used for standard errors (Kenward-Roger's adjusted ``Phi_A``).
+    cov_beta_df:
+        ``(p, p)`` the unadjusted covariance whose variability the df describe.
+    jacobian:
+        ``(k, p, p)`` derivative of ``cov_beta_df`` with respect to each variance parameter.
+    vcov_varpar:
+        ``(k, k)`` asymptotic covariance of the variance parameters.
+    """
+
+    method: str
+    cov_beta: np.ndarray
+    cov_beta_df: np.ndarray
+    jacobian: np.ndarray
+    vcov_varpar: np.ndarray
+
+    def std_error_and_df(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Standard errors and denominator df of the contrasts in the rows of ``weights`` ``(m, p)``."""
+        weights = np.atleast_2d(np.asarray(weights, dtype=float))
+        se = np.sqrt(np.einsum("mp,pq,mq->m", weights, self.cov_beta, weights))
+        if self.method == "z":
+            return se, np.full(len(weights), np.nan)
+        var = np.einsum("mp,pq,mq->m", weights, self.cov_beta_df, weights)
+        grad = np.einsum("mp,kpq,mq->mk", weights, self.jacobian, weights)
+        denom = np.einsum("mk,kl,ml->m", grad, self.vcov_varpar, grad)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df = np.where(denom > 0, 2.0 * var**2 / denom, np.inf)
+        return se, df
+
+
+def wald_basis(cov_beta: np.ndarray) -> ContrastBasis:
+    """Wald z: no degrees of freedom."""
+    k = np.zeros((0, 0))
+    return ContrastBasis("z", cov_beta, cov_beta, np.zeros((0,) + cov_beta.shape), k)
+
+
+@dataclass(frozen=True)
+class _GroupBlocks:
+    """Per-group ``q x q`` and ``q x p`` pieces of ``V_i^{-1} = I - Z_i K_i Z_i'`` (group axis first).
+
+    ``V_i = I + Z_i Lambda Lambda' Z_i'`` is group ``i``'s relative marginal
+    covariance; ``K_i = Lambda M_i^{-1} Lambda'`` with ``M_i = I + Lambda' N_i Lambda``,
+    ``N_i = Z_i'Z_i``. Then ``Z_i'V_i^{-1} = R_i Z_i'`` with ``R_i = I - N_i K_i``,
+    so ``B_i = Z_i'V_i^{-1}X_i = R_i Z_i'X_i`` and ``F_i = Z_i'V_i^{-1}Z_i = R_i N_i``.
+    """
+
+    n: np.ndarray
+    k: np.ndarray
+    r: np.ndarray
+    zx: np.ndarray
+    b: np.ndarray
+    rho: np.ndarray
+
+
+def _group_blocks(stats: SufficientStatistics, lam: np.ndarray, beta: np.ndarray) -> _GroupBlocks:
+    q, p = stats.n_random, stats.n_fixed
+    n = np.ascontiguousarray(stats.ztz.transpose(2, 0, 1))
+    zw = np.ascontiguousarray(stats.ztw.transpose(2, 0, 1))
+    m = np.eye(q) + lam.T @ n @ lam
+    k = lam @ np.linalg.solve(m, np.broadcast_to(lam.T, m.shape))
+    r = np.eye(q) - n @ k
+    rw = r @ zw
+    return _GroupBlocks(n=n, k=k, r=r, zx=zw[:, :, :p], b=rw[:, :, :p], rho=rw @ np.append(-beta, 1.0))
+
+
+def _cross(left: np.ndarray, middle: np.ndarray | None, right: np.ndarray) -> np.ndarray:
+    """``sum_i left_i' middle_i right_i`` over groups: ``left, right (G, q, p)``, ``middle (G, q, q)`` or ``(q, q)``."""
+    if middle is not None:
+        right = middle @ right
+    g, q, p = left.shape
+    return left.reshape(g * q, p).T @ right.reshape(g * q, right.shape[2])
+
+
+def _theta_positions(q: int) -> list[tuple[int, int]]:
+    """``(row, column)`` of ``Lambda`` for each ``theta``, lme4's column-major order."""
+    cols, rows = np.triu_indices(q)
+    return list(zip(rows.tolist(), cols.tolist()))
+
+
+def pwrss_gradient(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Gradient of the penalised residual sum of squares ``r^2(theta)`` (envelope theorem).
+
+    ``r^2 = min_{beta, u} |y - X beta - Z Lambda u|^2 + |u|^2``, so
+    ``d r^2 / d Lambda[r, c] = -2 sum_i rho_i[r] u_i[c]`` with ``rho_i = Z_i'(y_i - X_i beta - Z_i Lambda u_i)
+    = Z_i'V_i^{-1}(y_i - X_i beta)`` and ``u_i = Lambda' rho_i``.
+    """
+    q = stats.n_random
+    lam = lambda_from_theta(np.asarray(theta, dtype=float), q)
+    rho = _group_blocks(stats, lam, beta).rho
+    u = rho @ lam
+    outer = rho.T @ u
+    return np.array([-2.0 * outer[r, c] for r, c in _theta_positions(q)])
+
+
+def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: np.ndarray) -> ContrastBasis:
+    """lmerTest's Satterthwaite ingredients, in its ``(theta, sigma)`` parameterisation, analytically.
+
+    lmerTest differentiates the (unprofiled) deviance
+    ``D(theta, sigma) = log|L|^2 [+ log|R_X|^2] + r^2(theta) / sigma^2 + dof log(2 pi sigma^2)``
+    twice numerically and takes ``vcov_varpar = 2 H^+`` (eigenvalues above
+    1e-8); and ``cov(beta) = sigma^2 (R_X'R_X)^{-1}`` once. Here, with
+    ``hessian`` the Hessian of the profiled deviance ``d(theta) = min_sigma D``
+    (computed by :func:`check_optimum`), the identity
+    ``d'' = D_tt - D_ts D_st / D_ss`` gives ``D_tt``; at the optimum
+    ``D_ss = 4 dof / sigma^2`` and ``D_ts = -2 (d r^2 / d theta) / sigma^3``
+    (:func:`pwrss_gradient`). The Jacobian of ``cov(beta)`` is exact:
+    ``d cov / d theta_j = cov (sum_i B_i' D_j B_i) cov / sigma^2``,
+    ``D_j = d(Lambda Lambda') / d theta_j``, ``B_i = Z_i'V_i^{-1}X_i``; ``d cov / d sigma = 2 cov / sigma``.
+    """
+    s = deviance.stats
+    q, p = s.n_random, s.n_fixed
+    theta = np.asarray(theta, dtype=float)
+    sol = deviance.solution(theta)
+    sigma = np.sqrt(sol.sigma2)
+    dof = deviance._dof()
+    lam = lambda_from_theta(theta, q)
+    d_ts = -2.0 * pwrss_gradient(s, theta, sol.beta) / sigma**3
+    d_ss = 4.0 * dof / sol.sigma2
+    k = len(theta) + 1
+    full = np.empty((k, k))
+    full[:-1, :-1] = hessian + np.outer(d_ts, d_ts) / d_ss
+    full[:-1, -1] = full[-1, :-1] = d_ts
+    full[-1, -1] = d_ss
+    eigval, eigvec = np.linalg.eigh(full)
+    keep = eigval > 1e-8
+    vcov_varpar = 2.0 * (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
+    b = _group_blocks(s, lam, sol.beta).b
+    g = b.shape[0]
+    btb = (b.reshape(g, q * p).T @ b.reshape(g, q * p)).reshape(q, p, q, p)
+    cov = sol.cov_beta
+    jacobian = np.empty((k, p, p))
+    for j, (r, c) in enumerate(_theta_positions(q)):
+        # sum_i B_i' (e_r lam_c' + lam_c e_r') B_i
+        half = np.einsum("a,paq->pq", lam[:, c], btb[r])
+        jacobian[j] = cov @ (half + half.T) @ cov / sol.sigma2
+    jacobian[-1] = 2.0 * cov / sigma
+    return ContrastBasis("satterthwaite", cov, cov, jacobian, vcov_varpar)
+
+
+def kenward_roger_basis(deviance: ProfiledDeviance, theta: np.ndarray) -> ContrastBasis:
+    """pbkrtest's Kenward-Roger adjusted covariance and df ingredients (``vcovAdj``, ``Lb_ddf``).
+
+    Variance parameters ``gamma``: the entries of the random-effects
+    covariance ``sigma^2 Lambda Lambda'`` (lower triangle) and ``sigma^2``, so
+    that ``Sigma = sum_r gamma_r G_r`` with ``G_r = Z E_r Z'`` (``E_r`` the
+    symmetric unit pattern of the entry) and ``G = I`` for ``sigma^2``. With
+    ``Phi = cov(beta)``, ``P_r = -X'S^-1 G_r S^-1 X``,
+    ``Q_rs = X'S^-1 G_r S^-1 G_s S^-1 X``, the expected information
+    ``I_rs = (tr(S^-1 G_r S^-1 G_s) - 2 tr(Phi Q_rs) + tr(Phi P_r Phi P_s)) / 2``,
+    ``W = I^{-1}``, ``U = sum_rs W_rs (Q_rs - P_r Phi P_s)``:
+    ``Phi_A = Phi + 2 Phi U Phi`` (Kenward & Roger 1997, without the second
+    derivative terms, zero for a covariance linear in ``gamma``). Every sum
+    over rows reduces to per-group ``q x q`` and ``q x p`` blocks
+    (:class:`_GroupBlocks`), so no ``n x n`` matrix is formed.
+    """
+    s = deviance.stats
+    q, p = s.n_random, s.n_fixed
+    if not deviance.reml:
+        raise ValueError("Kenward-Roger needs a REML fit")
+    theta = np.asarray(theta, dtype=float)
+    sol = deviance.solution(theta)
+    s2 = sol.sigma2
+    blocks = _group_blocks(s, lambda_from_theta(theta, q), sol.beta)
+    n, k, r, b = blocks.n, blocks.k, blocks.r, blocks.b
+    f = r @ n
+    a = s.wtw[:p, :p] - _cross(blocks.zx, k, blocks.zx)
+    xv2x = a - _cross(b, k, blocks.zx)
+    xv3x = xv2x - _cross(b, k, b)
+    patterns = []
+    for i, j in _theta_positions(q):
+        e = np.zeros((q, q))
+        e[i, j] = e[j, i] = 1.0
+        patterns.append(e)
+    m = len(patterns) + 1
+    phi = sol.cov_beta
+    pp = [-_cross(b, e, b) / s2**2 for e in patterns] + [-((xv2x + xv2x.T) / 2.0) / s2**2]
+    qq = np.empty((m, m, p, p))
+    trace = np.empty((m, m))
+    kn = k @ n
+    for i, ei in enumerate(patterns):
+        for j, ej in enumerate(patterns):
+            middle = ei @ f @ ej
+            qq[i, j] = _cross(b, middle, b) / s2**3
+            trace[i, j] = np.einsum("gab,gba->", middle, f) / s2**2
+        qq[i, -1] = _cross(b, ei @ r, b) / s2**3
+        qq[-1, i] = qq[i, -1].T
+        trace[i, -1] = trace[-1, i] = np.einsum("ab,gba->", ei, r @ f) / s2**2
+    qq[-1, -1] = ((xv3x + xv3x.T) / 2.0) / s2**3
+    trace[-1, -1] = (s.n_obs - 2.0 * np.einsum("gaa->", kn) + np.einsum("gab,gba->", kn, kn)) / s2**2
+    info2 = np.empty((m, m))
+    for i in range(m):
+        for j in range(m):
+            info2[i, j] = trace[i, j] - 2.0 * np.sum(phi * qq[i, j]) + np.sum((phi @ pp[i]) * (pp[j] @ phi))
+    info2 = (info2 + info2.T) / 2.0
+    w = 2.0 * (np.linalg.inv(info2) if np.abs(np.linalg.eigvalsh(info2)).min() > 1e-10 else np.linalg.pinv(info2))
+    uu = sum(w[i, j] * (qq[i, j] - pp[i] @ phi @ pp[j]) for i in range(m) for j in range(m))
+    phi_a = phi + 2.0 * phi @ uu @ phi
+    jacobian = np.stack([-phi @ pr @ phi for pr in pp])
+    return ContrastBasis("kenward-roger", (phi_a + phi_a.T) / 2.0, phi, jacobian, w)

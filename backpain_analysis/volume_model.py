@@ -146,7 +146,7 @@ class VolumeModelResult:
     ----------
     params:
         Tidy fixed effects (``term``, ``estimate``, ``std_error``,
-        ``statistic``, ``p_value``, ``conf_low``, ``conf_high``) in outcome
+        ``statistic``, ``df``, ``p_value``, ``conf_low``, ``conf_high``) in outcome
         units per one set/week, one minute/week or one week.
     lmm:
         The underlying :class:`~backpain_analysis.mixed.LMMResult`
@@ -231,7 +231,7 @@ class VolumeModelResult:
 
     def to_dict(self) -> dict:
         """The JSON object of ``backpain fit --json``."""
-        keys = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
+        keys = ["term", "estimate", "std_error", "df", "conf_low", "conf_high", "p_value"]
         effects = [
             {k: (v if isinstance(v, str) else (None if not np.isfinite(v) else float(v))) for k, v in row.items()}
             for row in self.params[keys].to_dict("records")
@@ -243,7 +243,8 @@ class VolumeModelResult:
             "groups": "client_id",
             "re_formula": "~ week",
             "method": "REML",
-            "conf_level": self.lmm.conf_level,
+            "conf_level": self.lmm.level,
+            "ddf": self.lmm.ddf,
             "n_obs": self.n_obs,
             "n_clients": self.n_clients,
             "converged": self.converged,
@@ -262,6 +263,7 @@ def fit_volume_model(
     baseline: bool = False,
     detrend: bool = False,
     engine: str = "auto",
+    ddf: str = "satterthwaite",
 ) -> VolumeModelResult:
     """Fit the longitudinal volume model of the module docstring.
 
@@ -286,6 +288,9 @@ def fit_volume_model(
         See :func:`volume_design`.
     engine:
         Mixed-model engine passed to :func:`~backpain_analysis.mixed.fit_lmm`.
+    ddf:
+        Denominator df of ``params`` (its ``df`` column): ``"satterthwaite"``,
+        ``"kenward-roger"`` or ``"z"``, passed to :func:`~backpain_analysis.mixed.fit_lmm`.
 
     Raises
     ------
@@ -315,7 +320,7 @@ def fit_volume_model(
         numeric = pd.api.types.is_numeric_dtype(design[covariate])
         terms.append(covariate if numeric else f"C({covariate})")
     formula = f"{outcome} ~ " + " + ".join(terms)
-    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine)
+    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, ddf=ddf)
     try:
         spec = instrument(outcome)
     except KeyError:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
 import backpain_analysis as bp
 from backpain_analysis.cli import main
@@ -30,7 +31,7 @@ LB = 0.45359237
 
 # Names below are copied from CONTRACT.md on purpose, not imported from backpain_analysis.contract:
 # a change in the code must not change what this test checks.
-TIDY = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+TIDY = ["term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
 FIT_TERMS = [
     "week",
     "strength_sets_within",
@@ -573,12 +574,15 @@ def test_4_fit_json(sim: Path, sim_panel: pd.DataFrame, capsys, lag: int | None)
     effects = result["effects"]
     assert isinstance(effects, list)
     for effect in effects:
-        assert set(effect) == {"term", "estimate", "std_error", "conf_low", "conf_high", "p_value"}
+        assert set(effect) == {"term", "estimate", "std_error", "df", "conf_low", "conf_high", "p_value"}
     terms = [e["term"] for e in effects]
     assert sorted(terms) == sorted(["Intercept", *FIT_TERMS])
     by_term = {e["term"]: e for e in effects}
     for e in effects:
-        assert e["conf_high"] - e["conf_low"] == pytest.approx(2 * 1.959963984540054 * e["std_error"], rel=1e-6)
+        assert e["df"] > 0  # Satterthwaite's by default: the interval and p-value use t(df)
+        t = scipy_stats.t.ppf(0.975, e["df"])
+        assert e["conf_high"] - e["conf_low"] == pytest.approx(2 * t * e["std_error"], rel=1e-6)
+        assert e["p_value"] == pytest.approx(2 * scipy_stats.t.sf(abs(e["estimate"] / e["std_error"]), e["df"]), rel=1e-6)
         assert e["conf_low"] < e["estimate"] < e["conf_high"]
         assert 0.0 <= e["p_value"] <= 1.0
     design = contract_design(sim_panel, "nprs", 1 if lag is None else lag)
@@ -587,6 +591,23 @@ def test_4_fit_json(sim: Path, sim_panel: pd.DataFrame, capsys, lag: int | None)
         se = reference.loc[term, "std_error"]
         assert by_term[term]["estimate"] == pytest.approx(reference.loc[term, "estimate"], abs=1e-3 * se), term
         assert by_term[term]["std_error"] == pytest.approx(se, rel=1e-3), term
+
+
+@pytest.mark.parametrize("ddf", ["kenward-roger", "z"])
+def test_4_fit_ddf(sim: Path, capsys, ddf: str) -> None:
+    """Section 4, fit --ddf: Kenward-Roger df (t intervals) or Wald z (df null, normal intervals)."""
+    status, out, err = run(capsys, "fit", sim, "--outcome", "nprs", "--json", "--ddf", ddf)
+    assert status == 0, err
+    effects = json.loads(out)["effects"]
+    assert sorted(e["term"] for e in effects) == sorted(["Intercept", *FIT_TERMS])
+    for e in effects:
+        if ddf == "z":
+            assert e["df"] is None
+            crit = scipy_stats.norm.ppf(0.975)
+        else:
+            assert e["df"] > 0
+            crit = scipy_stats.t.ppf(0.975, e["df"])
+        assert e["conf_high"] - e["conf_low"] == pytest.approx(2 * crit * e["std_error"], rel=1e-6)
 
 
 def test_4_fit_lag_changes_the_rows(sim: Path, capsys) -> None:

@@ -135,14 +135,22 @@ def test_missing_rows_are_dropped_counted_and_reported():
 
 
 def test_result_tables_have_the_contract_columns(sleepstudy):
-    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", conf_level=0.9)
-    assert list(fit.params.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
-    assert fit.conf_level == 0.9
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", level=0.9)
+    assert list(fit.params.columns) == [
+        "term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"
+    ]
+    assert fit.level == 0.9 and fit.ddf == "satterthwaite"
+    assert fit.params.attrs == {"level": 0.9, "ddf": "satterthwaite", "null": 0.0}
     row = fit.params.set_index("term").loc["Days"]
-    z = stats.norm.ppf(0.95)
-    assert row["conf_high"] - row["estimate"] == pytest.approx(z * row["std_error"])
+    t = stats.t.ppf(0.95, row["df"])
+    assert row["conf_high"] - row["estimate"] == pytest.approx(t * row["std_error"])
     assert row["statistic"] == pytest.approx(row["estimate"] / row["std_error"])
-    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(row["statistic"])))
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(row["statistic"]), row["df"]))
+    wald = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", level=0.9, ddf="z").params.set_index("term")
+    assert np.isnan(wald.loc["Days", "df"])
+    z = stats.norm.ppf(0.95)
+    assert wald.loc["Days", "conf_high"] - wald.loc["Days", "estimate"] == pytest.approx(z * row["std_error"])
+    assert wald.loc["Days", "p_value"] == pytest.approx(2 * stats.norm.sf(abs(row["statistic"])))
     assert list(fit.variance_components["term"]) == ["sd__Intercept", "sd__Days", "cor__Intercept.Days", "sd__Observation"]
     assert list(fit.random_effects.columns) == ["level", "term", "estimate", "std_error"]
     assert fit.cov_params().loc["Days", "Days"] == pytest.approx(row["std_error"] ** 2)
@@ -258,7 +266,9 @@ def test_parameter_recovery_bias_and_coverage():
         ({"formula": "Reaction ~ np.log(Days - 5)"}, "missing values"),
         ({"formula": "Reaction ~ Days + Empty"}, "no complete rows"),
         ({"engine": "lme4"}, "engine must be one of"),
-        ({"conf_level": 95}, "conf_level"),
+        ({"level": 95}, "level must be a number between 0 and 1"),
+        ({"ddf": "kr"}, "ddf must be one of satterthwaite, kenward-roger, z"),
+        ({"ddf": "kenward-roger", "reml": False}, "needs a REML fit"),
     ],
 )
 def test_bad_input_raises_one_line_data_error(sleepstudy, kwargs, match):
@@ -267,6 +277,72 @@ def test_bad_input_raises_one_line_data_error(sleepstudy, kwargs, match):
     with pytest.raises(DataError, match=match) as caught:
         fit_lmm(data, **args)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("ddf", ["satterthwaite", "kenward-roger", "z"])
+def test_contrast_of_unit_weights_is_the_params_row(sleepstudy, ddf):
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", ddf=ddf)
+    table = fit.contrast(np.eye(2), names=["Intercept", "Days"])
+    pd.testing.assert_frame_equal(table, fit.params)
+    assert list(table.columns) == ["term", "estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
+
+
+def test_contrast_accepts_dicts_series_frames_and_arrays(sleepstudy):
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days")
+    by_dict = fit.contrast({"Intercept": 1.0, "Days": 5.0})
+    assert by_dict["term"].tolist() == ["Intercept + 5*Days"]
+    by_series = fit.contrast(pd.Series({"Days": 5.0, "Intercept": 1.0}))
+    by_array = fit.contrast([1.0, 5.0])
+    frame = pd.DataFrame({"Days": [5.0, -1.0], "Intercept": [1.0, 0.0]}, index=["day 5", "minus Days"])
+    by_frame = fit.contrast(frame)
+    assert by_frame["term"].tolist() == ["day 5", "minus Days"]
+    for other in (by_series, by_array, by_frame.iloc[:1]):
+        np.testing.assert_allclose(other.iloc[:, 1:].to_numpy(float), by_dict.iloc[:, 1:].to_numpy(float), rtol=1e-12)
+    beta = fit.params.set_index("term")["estimate"]
+    cov = fit.cov_params()
+    assert by_dict["estimate"][0] == pytest.approx(beta["Intercept"] + 5 * beta["Days"])
+    assert by_dict["std_error"][0] == pytest.approx(np.sqrt(cov.iloc[0, 0] + 10 * cov.iloc[0, 1] + 25 * cov.iloc[1, 1]))
+    # Balanced design: every contrast has lmerTest's 17 df (tests/test_mixed_ddf.py pins unbalanced ones to R).
+    assert by_dict["df"][0] == pytest.approx(17.0, rel=1e-5)
+    assert by_frame["estimate"][1] == pytest.approx(-beta["Days"])
+    assert by_frame["df"][1] == pytest.approx(fit.params["df"][1])
+    assert fit.contrast({"Days": 1.0, "Intercept": -1.0})["term"][0] == "-Intercept + Days"
+
+
+def test_contrast_null_level_and_method(sleepstudy):
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days")
+    base = fit.contrast({"Days": 1.0}).iloc[0]
+    shifted = fit.contrast({"Days": 1.0}, null=10.0).iloc[0]
+    assert shifted["statistic"] == pytest.approx((base["estimate"] - 10.0) / base["std_error"])
+    assert shifted["p_value"] == pytest.approx(2 * stats.t.sf(abs(shifted["statistic"]), base["df"]))
+    assert (shifted["conf_low"], shifted["conf_high"]) == (base["conf_low"], base["conf_high"])
+    narrow = fit.contrast({"Days": 1.0}, level=0.5)
+    assert narrow.attrs["level"] == 0.5
+    assert narrow["conf_high"][0] - base["estimate"] == pytest.approx(stats.t.ppf(0.75, base["df"]) * base["std_error"])
+    kr = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", ddf="kenward-roger").params
+    pd.testing.assert_frame_equal(fit.contrast(np.eye(2), ddf="kenward-roger", names=["Intercept", "Days"]), kr)
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        ({"Dayz": 1.0}, "'Dayz', not a fixed effect; terms are: Intercept, Days"),
+        ([1.0, 2.0, 3.0], "need 2 columns"),
+        ([0.0, 0.0], "all weights 0"),
+        ([np.nan, 1.0], "finite"),
+    ],
+)
+def test_contrast_bad_weights_are_data_errors(sleepstudy, weights, match):
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", ddf="z")
+    with pytest.raises(DataError, match=match):
+        fit.contrast(weights)
+
+
+def test_conf_level_is_a_deprecated_alias_of_level(sleepstudy):
+    with pytest.warns(DeprecationWarning, match="level="):
+        fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days", conf_level=0.9)
+    assert fit.level == fit.conf_level == 0.9
+    assert fit.params.attrs["level"] == 0.9
 
 
 def test_too_few_groups_for_the_random_effects_is_a_data_error(sleepstudy):

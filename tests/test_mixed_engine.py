@@ -184,3 +184,109 @@ def test_deviance_equals_statsmodels_log_likelihood_at_its_estimate(seed):
     theta = me.theta_from_covariance(np.asarray(fit.cov_re) / fit.scale)
     deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 20), reml=reml)
     assert deviance(theta) == pytest.approx(-2.0 * fit.llf, rel=1e-9)
+
+
+def _dense_marginal(x, z, codes, theta, sigma):
+    """The block-diagonal random-effects design and ``Sigma = sigma^2 (I + Z Lambda Lambda' Z')``."""
+    n, q = z.shape
+    groups = codes.max() + 1
+    lam = me.lambda_from_theta(theta, q)
+    big_z = np.zeros((n, groups * q))
+    for i in range(n):
+        big_z[i, codes[i] * q : (codes[i] + 1) * q] = z[i]
+    return big_z, sigma**2 * (np.eye(n) + big_z @ np.kron(np.eye(groups), lam @ lam.T) @ big_z.T)
+
+
+def _dense_deviance_vp(x, z, y, codes, varpar, reml=True):
+    """lmerTest's devfun_vp: -2 log L at (theta, sigma), sigma not profiled, from dense matrices."""
+    _, sigma_mat = _dense_marginal(x, z, codes, varpar[:-1], varpar[-1])
+    inv = np.linalg.inv(sigma_mat)
+    xtvx = x.T @ inv @ x
+    resid = y - x @ np.linalg.solve(xtvx, x.T @ inv @ y)
+    n, p = x.shape
+    value = np.linalg.slogdet(sigma_mat)[1] + resid @ inv @ resid + n * np.log(2 * np.pi)
+    return value + (np.linalg.slogdet(xtvx)[1] - p * np.log(2 * np.pi) if reml else 0.0)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+@pytest.mark.parametrize("reml", [True, False])
+def test_satterthwaite_ingredients_equal_lmertest_numerical_derivatives(q, reml):
+    """vcov_varpar = 2 H^-1 of devfun_vp and the Jacobian of cov(beta) in (theta, sigma), as lmerTest computes them
+    (there with numDeriv), against finite differences of dense matrices."""
+    rng = np.random.default_rng(40 + q)
+    x, z, y, codes = _random_problem(rng, groups=12, q=q)
+    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 12), reml=reml)
+    optimum = me.minimize_deviance(deviance)
+    sol = deviance.solution(optimum.theta)
+    varpar = np.append(optimum.theta, np.sqrt(sol.sigma2))
+    k, h = len(varpar), 1e-4
+    hess = np.empty((k, k))
+    steps = np.eye(k) * h
+    for i in range(k):
+        for j in range(k):
+            corners = [_dense_deviance_vp(x, z, y, codes, varpar + a * steps[i] + b * steps[j], reml) for a, b in
+                       ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+            hess[i, j] = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h * h)
+
+    def cov_beta(v):
+        _, sigma_mat = _dense_marginal(x, z, codes, v[:-1], v[-1])
+        return np.linalg.inv(x.T @ np.linalg.solve(sigma_mat, x))
+
+    jac = np.stack([(cov_beta(varpar + 1e-6 * e) - cov_beta(varpar - 1e-6 * e)) / 2e-6 for e in np.eye(k)])
+    basis = me.satterthwaite_basis(deviance, optimum.theta, optimum.check.hessian)
+    np.testing.assert_allclose(basis.vcov_varpar, 2 * np.linalg.inv(hess), rtol=1e-5, atol=1e-9 * np.abs(hess).max())
+    np.testing.assert_allclose(basis.jacobian, jac, rtol=1e-6, atol=1e-9 * np.abs(jac).max())
+    np.testing.assert_allclose(basis.cov_beta, sol.cov_beta)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_pwrss_gradient_matches_central_differences(q):
+    rng, _, deviance = _problem_deviance(60 + q, groups=15, q=q)
+    theta = _random_theta(rng, q)
+    beta = deviance.solution(theta).beta
+    grad = me.pwrss_gradient(deviance.stats, theta, beta)
+    h = 1e-6
+
+    def pwrss(t):
+        sol = deviance.solution(t)
+        return sol.sigma2 * deviance._dof()
+
+    numeric = [(pwrss(theta + h * e) - pwrss(theta - h * e)) / (2 * h) for e in np.eye(len(theta))]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_kenward_roger_equals_pbkrtest_algorithm_on_dense_matrices(q):
+    """pbkrtest's vcovAdj_internal written out with n x n matrices (G_r = Z E_r Z', Sigma^-1, P, Q, IE2, W, U)."""
+    rng = np.random.default_rng(80 + q)
+    x, z, y, codes = _random_problem(rng, groups=10, q=q)
+    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 10))
+    theta = me.minimize_deviance(deviance).theta
+    sol = deviance.solution(theta)
+    big_z, sigma_mat = _dense_marginal(x, z, codes, theta, np.sqrt(sol.sigma2))
+    inv = np.linalg.inv(sigma_mat)
+    gs = []
+    cols, rows = np.triu_indices(q)
+    for a, b in zip(rows, cols):
+        e = np.zeros((q, q))
+        e[a, b] = e[b, a] = 1.0
+        gs.append(big_z @ np.kron(np.eye(10), e) @ big_z.T)
+    gs.append(np.eye(len(y)))
+    phi = sol.cov_beta
+    pp = [-(x.T @ inv @ g @ inv @ x) for g in gs]
+    qq = [[x.T @ inv @ g @ inv @ h @ inv @ x for h in gs] for g in gs]
+    m = len(gs)
+    ie2 = np.array([[np.trace(inv @ gs[i] @ inv @ gs[j]) - 2 * np.sum(phi * qq[i][j])
+                     + np.sum((phi @ pp[i]) * (pp[j] @ phi)) for j in range(m)] for i in range(m)])
+    w = 2 * np.linalg.inv(ie2)
+    uu = sum(w[i, j] * (qq[i][j] - pp[i] @ phi @ pp[j]) for i in range(m) for j in range(m))
+    basis = me.kenward_roger_basis(deviance, theta)
+    np.testing.assert_allclose(basis.cov_beta, phi + 2 * phi @ uu @ phi, rtol=1e-9)
+    np.testing.assert_allclose(basis.vcov_varpar, w, rtol=1e-8)
+    # One contrast: pbkrtest's Lb_ddf (q = 1) is 2 / A2 with A2 = sum_ij W_ij tr(Theta Phi P_i Phi) tr(...).
+    contrast = rng.normal(size=x.shape[1])
+    theta_mat = np.outer(contrast, contrast) / (contrast @ phi @ contrast)
+    traces = np.array([np.trace(theta_mat @ phi @ p @ phi) for p in pp])
+    se, df = basis.std_error_and_df(contrast)
+    assert df[0] == pytest.approx(2.0 / (traces @ w @ traces), rel=1e-9)
+    assert se[0] == pytest.approx(np.sqrt(contrast @ basis.cov_beta @ contrast), rel=1e-12)

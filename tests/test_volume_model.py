@@ -173,7 +173,7 @@ def test_fit_json_follows_the_contract(sample_dir, capsys) -> None:
     terms = [e["term"] for e in payload["effects"]]
     assert terms == ["Intercept", *CORE_TERMS]
     for effect in payload["effects"]:
-        assert set(effect) == {"term", "estimate", "std_error", "conf_low", "conf_high", "p_value"}
+        assert set(effect) == {"term", "estimate", "std_error", "df", "conf_low", "conf_high", "p_value"}
         assert effect["conf_low"] <= effect["estimate"] <= effect["conf_high"]
     assert payload["lag"] == 1 and payload["converged"] in (True, False)
 
