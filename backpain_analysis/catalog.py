@@ -29,8 +29,11 @@ the built-in catalog the first file and the first row listing a name win.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -134,13 +137,332 @@ def builtin_catalog() -> pd.DataFrame:
     return _builtin().copy()
 
 
-def _lookup(studio_catalog: pd.DataFrame | None) -> dict[str, str]:
-    builtin = _builtin()
-    keys = builtin["exercise"].map(exercise_key)
-    table = dict(zip(keys[::-1], builtin["modality"][::-1], strict=True))
-    if studio_catalog is not None and len(studio_catalog):
-        table.update(zip(studio_catalog["exercise"].map(exercise_key), studio_catalog["modality"], strict=True))
+
+
+# --- Names by structure -------------------------------------------------------------------------
+
+MOVEMENTS_FILE = "catalog_movements.csv"
+"""Movement words and phrases -> modality (``movement``, ``modality``, ``kind``, ``source``, ``note``).
+
+``kind`` is ``back-pain rule`` (the back-pain literature's placement, which
+wins over what the muscles would say: bridges and hip thrusts are core, good
+mornings and Romanian deadlifts back), ``movement`` or ``muscle`` (a muscle
+named without a movement, the weakest evidence)."""
+
+MODIFIERS_FILE = "catalog_modifiers.csv"
+"""Words that qualify a movement without changing its modality (``modifier``, ``kind``:
+``equipment``, ``stance``, ``grip``, ``tempo``, ``word``)."""
+
+REFERENCE_FILE = "catalog_reference.csv"
+"""Exercise names of the public-domain free-exercise-db with a derived modality (see
+``scripts/derive_catalog_reference.py``); columns as :data:`CATALOG_COLUMNS`."""
+
+PLACED_BY: tuple[str, ...] = ("studio", "exact", "rule")
+"""How a name was placed: the studio's own ``catalog`` table, an exact entry of the
+built-in catalog, or a structural rule (:func:`explain_exercise`)."""
+
+_TIER = {"back-pain rule": 5, "catalog.csv": 4, "catalog_apps.csv": 3, "movement": 2, "reference": 1, "muscle": 0}
+_DEDUP = {**_TIER, "reference": -1}  # a database name never shadows the project's own phrase
+_BRACKETS = re.compile(r"[(\[{][^()\[\]{}]*[)\]}]")
+_DIGITS = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One known phrase: where it comes from and what it places."""
+
+    phrase: str
+    modality: str
+    kind: str
+    source: str
+    note: str
+
+    def describe(self) -> str:
+        origin = {"back-pain rule": "back-pain rule", "movement": "movement rule", "muscle": "muscle named, no movement"}
+        where = origin.get(self.kind) or (
+            "free-exercise-db name" if self.kind == "reference" else f"built-in {self.kind} entry"
+        )
+        details = "; ".join(t for t in (self.source, self.note) if t)
+        return f"{where} '{self.phrase}' -> {self.modality}" + (f" ({details})" if details else "")
+
+
+@dataclass(frozen=True)
+class ExercisePlacement:
+    """Where an exercise name lands and why (:func:`explain_exercise`).
+
+    Attributes
+    ----------
+    exercise:
+        The name as given.
+    modality:
+        One of :data:`backpain_analysis.contract.MODALITIES`, or ``None`` when unknown.
+    placed_by:
+        ``studio``, ``exact``, ``rule`` (:data:`PLACED_BY`) or ``None``.
+    rule:
+        The entry or rule that decided, in words.
+    modifiers:
+        Modifier words read around the movement (``barbell``, ``seated``, ``paused``).
+    suggestions:
+        For an unknown name, the nearest known names (best first).
+    """
+
+    exercise: str
+    modality: str | None
+    placed_by: str | None
+    rule: str
+    modifiers: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """One sentence: the placement and the rule, or for an unknown name a reason that begins ``unknown exercise``."""
+        if self.modality is None:
+            hints = [self.rule] if self.rule.startswith("it reads as") else []
+            hints += [f"did you mean {', '.join(repr(s) for s in self.suggestions)}?"] if self.suggestions else []
+            hint = f" ({'; '.join(hints)})" if hints else ""
+            return f"unknown exercise {self.exercise!r} - add it to catalog.csv or give a modality{hint}"
+        words = f"; modifiers: {', '.join(self.modifiers)}" if self.modifiers else ""
+        return f"{self.exercise!r} -> {self.modality}: {self.rule}{words}"
+
+
+def _read_data(file_name: str, columns: Sequence[str]) -> pd.DataFrame:
+    resource = resources.files("backpain_analysis") / "data" / file_name
+    with resource.open("r", encoding="utf-8") as handle:
+        frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"built-in catalog data {file_name} lacks column {missing[0]!r}")
+    return frame
+
+
+def _reference() -> pd.DataFrame:
+    """:data:`REFERENCE_FILE`, empty when absent (as while deriving it)."""
+    if not (resources.files("backpain_analysis") / "data" / REFERENCE_FILE).is_file():
+        return pd.DataFrame(columns=list(CATALOG_COLUMNS))
+    return _read_data(REFERENCE_FILE, CATALOG_COLUMNS)
+
+
+def _words(text: str) -> list[str]:
+    """Normalised words of a name with every bracketed note removed (``[paused]``, ``(Barbell)``)."""
+    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    while (stripped := _BRACKETS.sub(" ", text)) != text:
+        text = stripped
+    return normalize_exercise_name(text).split()
+
+
+@lru_cache(maxsize=1)
+def _modifiers() -> dict[tuple[str, ...], str]:
+    frame = _read_data(MODIFIERS_FILE, ("modifier", "kind"))
+    table = {tuple(_words(m)): k for m, k in zip(frame["modifier"], frame["kind"], strict=True)}
+    return dict(sorted(table.items(), key=lambda item: -len(item[0])))
+
+
+@lru_cache(maxsize=1)
+def _exact() -> dict[str, _Entry]:
+    """The built-in catalog's entries by key; for a name listed twice the first row wins."""
+    table: dict[str, _Entry] = {}
+    for e, m, s, n, f in _builtin()[[*CATALOG_COLUMNS, "file"]].itertuples(index=False):
+        table.setdefault(exercise_key(e), _Entry(normalize_exercise_name(e), m, f, s, n))
     return table
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> dict[str, _Entry]:
+    """Every known phrase by key (spaces removed); for a key listed twice the strongest tier is kept,
+    a free-exercise-db name never replacing the project's own phrase (``Overhead Triceps``, a stretch,
+    reads as the muscle word ``tricep`` and must not make every triceps exercise a stretch)."""
+    entries = list(_exact().values())
+    moves = _read_data(MOVEMENTS_FILE, ("movement", "modality", "kind", "source", "note"))
+    entries += [_Entry(" ".join(_words(m)), mod, k, s, n) for m, mod, k, s, n in moves.itertuples(index=False)]
+    reference = _reference()
+    entries += [_Entry(" ".join(_core(_words(e))[0]), m, "reference", s, n) for e, m, s, n in reference[list(CATALOG_COLUMNS)].itertuples(index=False)]
+    table: dict[str, _Entry] = {}
+    for entry in entries:
+        key = entry.phrase.replace(" ", "")
+        if key and (key not in table or _DEDUP[entry.kind] > _DEDUP[table[key].kind]):
+            table[key] = entry
+    return table
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Words a name may carry besides its movement: modifiers and the words of the project's own entries."""
+    words = {w for phrase in _modifiers() for w in phrase}
+    words |= {w for e in _phrases().values() if e.kind != "reference" for w in e.phrase.split()}
+    return frozenset(words)
+
+
+def _core(words: list[str]) -> tuple[list[str], list[str]]:
+    """``words`` without modifier phrases (longest first) and numbers; returns (core words, modifiers found)."""
+    core: list[str] = []
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        hit = next((m for m in _modifiers() if tuple(words[i : i + len(m)]) == m), None)
+        if hit:
+            found.append(" ".join(hit))
+            i += len(hit)
+        elif _DIGITS.match(words[i]):
+            found.append(words[i])
+            i += 1
+        else:
+            core.append(words[i])
+            i += 1
+    return core, found
+
+
+def _best_span(words: list[str]) -> tuple[int, int, _Entry, list[_Entry]] | None:
+    """The longest run of ``words`` that is a known phrase (ties: the strongest tier, then the first),
+    with the other phrases of that length that would place the name elsewhere (an ambiguous reading)."""
+    table = _phrases()
+    spans = []
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + 1):
+            entry = table.get("".join(words[i:j]))
+            if entry is not None:
+                spans.append(((j - i, _TIER[entry.kind], -i), i, j, entry))
+    if not spans:
+        return None
+    rank, i, j, entry = max(spans, key=lambda span: span[0])
+    rivals = [e for r, *_, e in spans if r[0] == rank[0] and e.modality != entry.modality and _TIER[e.kind] >= _TIER["movement"]]
+    return i, j, entry, rivals
+
+
+def _by_rule(words: list[str]) -> tuple[_Entry, list[str]] | str | None:
+    """The phrase that places a name read as movement + modifiers, if every other word is understood
+    and no other movement of the same length places it elsewhere (then a sentence saying so)."""
+    core, modifiers = _core(words)
+    vocabulary = _vocabulary()
+    options = []
+    for sequence in (core, words):  # on a tie the reading without modifiers wins
+        span = _best_span(sequence)
+        if span is None:
+            continue
+        i, j, entry, rivals = span
+        rest = sequence[:i] + sequence[j:]
+        if all(w in vocabulary or _DIGITS.match(w) for w in rest):
+            options.append(((j - i, _TIER[entry.kind]), entry, rivals))
+    if not options:
+        return None
+    _, entry, rivals = max(options, key=lambda option: option[0])
+    if rivals and _TIER[entry.kind] >= _TIER["movement"]:
+        readings = " and ".join(f"'{e.phrase}' ({e.modality})" for e in [entry, *rivals])
+        return f"it reads as {readings}"
+    return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")]
+
+
+@lru_cache(maxsize=4096)
+def _builtin_placement(name: str) -> ExercisePlacement:
+    """Placement of one name by the built-in data only (exact entry, then rules)."""
+    table = _exact()
+    for key in (exercise_key(name), exercise_key(_VARIANT_SUFFIX.sub("", name.strip()))):
+        entry = table.get(key)
+        if entry is not None:
+            return ExercisePlacement(name, entry.modality, "exact", entry.describe())
+    words = _words(name)
+    without_suffix = _words(_VARIANT_SUFFIX.sub("", name.strip()))
+    why = "no entry and no rule"
+    for candidate in (words, without_suffix):
+        found = _by_rule(candidate) if candidate else None
+        if isinstance(found, str):
+            why = found
+        elif found:
+            entry, modifiers = found
+            return ExercisePlacement(name, entry.modality, "rule", entry.describe(), tuple(modifiers))
+    return ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> dict[str, str]:
+    """Normalised name -> a display name, for suggestions."""
+    names = {}
+    for frame in (_builtin(), _reference()):
+        for name in frame["exercise"]:
+            names.setdefault(normalize_exercise_name(name), name)
+    return names
+
+
+def suggest_exercises(name: str, n: int = 3) -> list[str]:
+    """The ``n`` known exercise names nearest to ``name`` (difflib ratio of normalised names, at least 0.6)."""
+    known = _known_names()
+    close = difflib.get_close_matches(normalize_exercise_name(name), list(known), n=n, cutoff=0.6)
+    return [known[c] for c in close]
+
+
+def _studio_table(studio_catalog: pd.DataFrame | None) -> dict[str, str]:
+    if studio_catalog is None or not len(studio_catalog):
+        return {}
+    return dict(zip(studio_catalog["exercise"].map(exercise_key), studio_catalog["modality"], strict=True))
+
+
+def _placement(name: str, studio: dict[str, str]) -> ExercisePlacement:
+    for key in (exercise_key(name), exercise_key(_VARIANT_SUFFIX.sub("", name.strip()))):
+        if key in studio:
+            return ExercisePlacement(name, studio[key], "studio", f"the studio's catalog table lists it as {studio[key]}")
+    return _builtin_placement(name)
+
+
+def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> ExercisePlacement:
+    """Place one exercise name and say which entry or rule placed it.
+
+    Precedence: the studio's ``catalog`` table (exact name); the built-in
+    catalog's exact entries (``data/catalog.csv``, then
+    ``data/catalog_apps.csv``); then the name read by structure, as a
+    movement plus modifiers. Modifiers (:data:`MODIFIERS_FILE`: equipment
+    such as barbell, cable, EZ bar; stance and grip such as seated, incline,
+    single arm, reverse grip; tempo such as paused; numbers; any bracketed
+    note) are set aside and the longest known phrase among the remaining
+    words places the name: a built-in entry, a movement rule
+    (:data:`MOVEMENTS_FILE`, where the back-pain literature's rules win over
+    muscles: bridges and hip thrusts core, good mornings and Romanian
+    deadlifts back), a free-exercise-db name (:data:`REFERENCE_FILE`) or,
+    weakest, a muscle named without a movement. Equal lengths go to the
+    stronger source in that order, except that two movements of equal length
+    placing the name in different modalities (``Zercher carry walk``: a carry
+    is core, a walk other) leave it unknown for a coach to decide. Every other word of the name must be
+    understood (a modifier or a word of the project's own entries), so an
+    unknown word (``Jefferson curl``) leaves the name unknown rather than
+    guessed; unknown names carry the nearest known names as suggestions.
+
+    Parameters
+    ----------
+    name:
+        An exercise name as logged.
+    studio_catalog:
+        Optional studio catalog (``exercise``, ``modality``; valid modalities).
+
+    Returns
+    -------
+    ExercisePlacement
+        ``.modality`` (``None`` when unknown), ``.placed_by``, ``.rule`` and
+        ``.reason``, the sentence ``backpain catalog explain`` prints.
+    """
+    return _placement(str(name), _studio_table(studio_catalog))
+
+
+def place_exercises(names: pd.Series, studio_catalog: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Place many exercise names (each distinct name once).
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``names``; columns ``exercise``, ``modality`` (``pd.NA``
+        when unknown), ``placed_by`` (``studio``, ``exact``, ``rule``, or
+        ``pd.NA``) and ``reason`` (:attr:`ExercisePlacement.reason`).
+    """
+    studio = _studio_table(studio_catalog)
+    codes, uniques = pd.factorize(names, use_na_sentinel=True)
+    placements = [_placement(str(n), studio) for n in np.asarray(uniques, dtype=object)]
+    columns = {
+        "modality": [p.modality for p in placements],
+        "placed_by": [p.placed_by for p in placements],
+        "reason": [p.reason for p in placements],
+    }
+    result = {"exercise": names.astype(object)}
+    for column, values in columns.items():
+        taken = np.append(np.asarray(values, dtype=object), None)[codes]
+        result[column] = pd.Series(taken, index=names.index, dtype=object).where(pd.notna(taken), pd.NA)
+    return pd.DataFrame(result, index=names.index)
 
 
 def classify_exercises(names: pd.Series, studio_catalog: pd.DataFrame | None = None) -> pd.Series:
@@ -158,14 +480,6 @@ def classify_exercises(names: pd.Series, studio_catalog: pd.DataFrame | None = N
     -------
     Series
         Same index as ``names``, object dtype: a modality string or ``pd.NA``.
-        Each distinct name is normalised once, so a long log costs one
-        factorisation.
+        Each distinct name is placed once (:func:`explain_exercise` says how).
     """
-    table = _lookup(studio_catalog)
-    codes, uniques = pd.factorize(names, use_na_sentinel=True)
-    unique_names = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
-    modality = unique_names.map(lambda n: table.get(exercise_key(n)))
-    unknown = modality.isna()
-    modality[unknown] = unique_names[unknown].map(lambda n: table.get(exercise_key(_VARIANT_SUFFIX.sub("", n.strip()))))
-    values = np.append(modality.to_numpy(dtype=object), None)[codes]
-    return pd.Series(values, index=names.index, dtype=object).where(pd.notna(values), pd.NA)
+    return place_exercises(names, studio_catalog)["modality"]

@@ -354,3 +354,38 @@ def _import_outcomes(args: argparse.Namespace) -> int:
     from backpain_analysis.importers.outcome_sheet import import_outcome_sheet
 
     return _summarised(lambda: import_outcome_sheet(args.file, args.out, args.client_column, args.date_column))
+
+
+@subcommand
+def _register_catalog(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "catalog",
+        help="the exercise catalog: 'backpain catalog explain NAME' says where a name lands and why",
+        description="Questions about the exercise catalog that places exercise names in modalities.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    explain = actions.add_parser(
+        "explain",
+        help="place exercise names and say which catalog entry or rule placed each",
+        description=(
+            "For each NAME print its modality and the entry or rule that placed it: the studio's "
+            "catalog table (with --data), an exact entry of the built-in catalog, or the name read as "
+            "a movement plus modifiers (equipment, stance, grip, tempo, bracketed notes). An unknown "
+            "name gets 'unknown exercise ...' with the nearest known names. Exit status 0 when every "
+            "name is placed, 1 when one is unknown."
+        ),
+        epilog="example: backpain catalog explain 'Barbell Glute Bridge' 'V-Bar Pulldown'",
+    )
+    explain.add_argument("names", nargs="+", metavar="NAME", help="exercise names as logged")
+    explain.add_argument("--data", metavar="DIR", help="a dataset folder whose catalog table applies first")
+    explain.set_defaults(handler=_catalog_explain)
+
+
+def _catalog_explain(args: argparse.Namespace) -> int:
+    from backpain_analysis.catalog import explain_exercise
+    from backpain_analysis.importers.apps import studio_catalog
+
+    studio = studio_catalog(Path(args.data)) if args.data else None
+    placements = [explain_exercise(name, studio) for name in args.names]
+    print("\n".join(p.reason for p in placements))
+    return 0 if all(p.modality is not None for p in placements) else 1

@@ -51,3 +51,31 @@ def test_import_outcomes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0
     assert "6 rows read, 10 scores written" in out and "roland-morris -> rmdq" in out and "name (identifies a person)" in out
     assert len(pd.read_csv(tmp_path / "outcomes.csv")) == 10
+
+
+def test_summary_lists_names_placed_by_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = tmp_path / "strong.csv"
+    export.write_text(
+        "Date,Workout Name,Duration,Exercise Name,Set Order,Weight,Reps,Distance,Seconds,Notes,Workout Notes,RPE\n"
+        "2024-03-05 18:00:00,A,1h,Barbell Glute Bridge,1,60,10,0,0,,,\n"
+        "2024-03-05 18:00:00,A,1h,Barbell Glute Bridge,2,60,10,0,0,,,\n"
+        "2024-03-05 18:00:00,A,1h,Plank,1,0,0,0,60,,,\n"
+        "2024-03-05 18:00:00,A,1h,Blorp Press Thing,1,10,10,0,0,,,\n"
+    )
+    assert main(["import", str(export), "--client-id", "c1", "--out", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "1 exercise names placed by rule, not by an exact catalog entry (review them):" in out
+    assert "'Barbell Glute Bridge' -> core: back-pain rule 'glute bridge'" in out and "[2 sets]" in out
+    assert "unknown exercise 'Blorp Press Thing'" in out
+
+
+def test_catalog_explain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "explain", "V-Bar Pulldown", "Plank"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("'V-Bar Pulldown' -> back: ") and "modifiers: v bar" in out[0]
+    assert out[1].startswith("'Plank' -> core: built-in catalog.csv entry 'plank'")
+    assert main(["catalog", "explain", "Jefferson curl"]) == 1
+    assert capsys.readouterr().out.startswith("unknown exercise 'Jefferson curl'")
+    (tmp_path / "catalog.csv").write_text("exercise,modality\nJefferson curl,flexibility\n")
+    assert main(["catalog", "explain", "jefferson curls", "--data", str(tmp_path)]) == 0
+    assert "-> flexibility: the studio's catalog table" in capsys.readouterr().out

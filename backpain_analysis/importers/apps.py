@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from backpain_analysis.catalog import classify_exercises
+from backpain_analysis.catalog import explain_exercise, place_exercises
 from backpain_analysis.contract import MODALITIES, REQUIRED_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
@@ -145,8 +145,8 @@ def read_export(path: str | Path, format: str = "auto", unit: str | None = None,
     return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows, built=built)
 
 
-def _studio_catalog(folder: Path) -> pd.DataFrame | None:
-    """The folder's own catalog table (valid rows only), if it has one."""
+def studio_catalog(folder: Path) -> pd.DataFrame | None:
+    """The catalog table of the dataset folder ``folder`` (``exercise``, ``modality``; valid rows only), if it has one."""
     found = find_table(folder, "catalog")
     if found is None:
         return None
@@ -176,6 +176,11 @@ class ImportResult:
         Exercise names the catalog cannot place -> number of sets, most
         frequent first; the loader will reject those rows as ``unknown
         exercise``.
+    by_rule:
+        Names placed by a structural rule rather than an exact catalog
+        entry, for a coach to review: index ``exercise``, columns ``reason``
+        (:attr:`backpain_analysis.catalog.ExercisePlacement.reason`) and
+        ``sets``.
     """
 
     export: AppExport
@@ -186,6 +191,7 @@ class ImportResult:
     replaced_ledger: int
     placed: int
     unplaced: pd.Series
+    by_rule: pd.DataFrame
 
     @property
     def sets_imported(self) -> int:
@@ -218,9 +224,13 @@ class ImportResult:
         lines += export.built.notes
         if self.sets_imported:
             lines.append(f"modality known for {self.placed} of {self.sets_imported} sets ({100 * self.placed_share:.1f} %)")
+        if len(self.by_rule):
+            lines.append(f"{len(self.by_rule)} exercise names placed by rule, not by an exact catalog entry (review them):")
+            lines += [f"  {row.reason} [{row.sets} sets]" for row in self.by_rule.itertuples()]
         if len(self.unplaced):
             names = ", ".join(f"{name!r} ({count})" for name, count in self.unplaced.items())
             lines.append(f"exercises the catalog cannot place (add them to {self.sessions_path.parent / 'catalog.csv'}): {names}")
+            lines += [f"  {explain_exercise(str(name)).reason}" for name in self.unplaced.index]
         return lines
 
 
@@ -264,9 +274,11 @@ def import_export(
 
     replaced_sets = replace_rows(sessions_path, sets, earlier_import, REQUIRED_COLUMNS["sessions"])
     replaced_ledger = write_ledger(folder, ledger, fmt, keys, export.sha256)
-    catalog_modality = classify_exercises(built.sets["exercise"], _studio_catalog(folder))
-    modality = built.sets["modality"].where(built.sets["modality"] != "", catalog_modality)
+    placed = place_exercises(built.sets["exercise"], studio_catalog(folder))
+    own = built.sets["modality"] != ""
+    modality = built.sets["modality"].where(own, placed["modality"])
     unplaced = built.sets.loc[modality.isna(), "exercise"].value_counts()
+    by_rule = placed[~own & (placed["placed_by"] == "rule")]
     return ImportResult(
         export=export,
         client_id=client_id,
@@ -276,4 +288,5 @@ def import_export(
         replaced_ledger=replaced_ledger,
         placed=int(modality.notna().sum()),
         unplaced=unplaced,
+        by_rule=by_rule.groupby("exercise", sort=False)["reason"].agg(["first", "size"]).rename(columns={"first": "reason", "size": "sets"}),
     )
