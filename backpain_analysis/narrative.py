@@ -23,13 +23,13 @@ from collections.abc import Mapping
 VERDICTS: tuple[str, ...] = ("better", "worse", "inconclusive", "too_few_data")
 """The verdicts of a finding (CONTRACT section 4)."""
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~>])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~])")
 
 
 def literal(text: object) -> str:
     """``text`` as inert Markdown: HTML-escaped, Markdown/LaTeX punctuation backslash-escaped, one line."""
     flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", flat), quote=False)
 
 
 def verdict(conf_low: float | None, conf_high: float | None) -> str:
@@ -132,3 +132,112 @@ def in_short(findings: list[Mapping[str, object]], outcome: str | None, n_client
     sentences = [literal(f["sentence"]) for f in findings]
     caution = few_clients_caution(n_clients)
     return " ".join([lead, *sentences, *([literal(caution)] if caution else [])])
+
+
+_VERDICT_WORDS: dict[str, str] = {
+    "better": "better",
+    "worse": "worse",
+    "inconclusive": "not clear",
+    "too_few_data": "too few data",
+}
+_QUESTION_TITLES: dict[str, str] = {
+    "strength": "More strength work",
+    "flexibility": "More flexibility work",
+    "together": "Both together",
+}
+
+
+def summary_lines(summary: Mapping[str, object], n_clients: list[int] | None = None) -> str:
+    """The summary section's Markdown from the content of ``summary.json``: one bullet per finding.
+
+    ``n_clients`` (one per finding) is used only for the heading's range;
+    each sentence already names its clients.
+    """
+    outcome, clients = summary.get("outcome"), int(summary.get("clients", 0))  # type: ignore[arg-type]
+    findings = list(summary.get("findings", []))  # type: ignore[arg-type]
+    if outcome is None:
+        head = f"**{clients} clients; no pain or disability instrument was measured**, so no question can be answered."
+    else:
+        head = f"**Main outcome: {literal(str(outcome).upper())}; {clients} clients in the dataset.**"
+    lines = [head, ""]
+    for f in findings:
+        title = _QUESTION_TITLES.get(str(f["question"]), f"Program {f['term']}")
+        lines.append(f"- **{literal(title)}: {_VERDICT_WORDS[str(f['verdict'])]}.** {literal(f['sentence'])}")
+    caution = few_clients_caution(clients)
+    if caution:
+        lines += ["", literal(caution)]
+    return "\n".join(lines)
+
+
+def for_whom(findings) -> str:  # noqa: ANN001  (a DataFrame of findings; narrative stays free of pandas)
+    """Two sentences on "for whom": what the program lines show, and what is not estimated."""
+    programs = [f for f in findings.to_dict("records") if f["question"] == "program"] if len(findings) else []
+    answered = [f for f in programs if f["verdict"] != "too_few_data"]
+    if answered:
+        first = (
+            f"For whom: the program lines above compare {len(answered)} program(s) with the reference for clients "
+            "with the same baseline score"
+        )
+    else:
+        first = "For whom: this dataset cannot compare programs (one program, no program recorded, or too few clients per program)"
+    second = (
+        "whether the effects differ by baseline severity, age, sex or studio is not estimated in this report, "
+        "so no claim is made about subgroups."
+    )
+    return literal(f"{first}; {second}")
+
+
+def versus_evidence(benchmark) -> str:  # noqa: ANN001  (a one-row-per-group DataFrame or None)
+    """Two sentences setting the clients' mean pain change beside the published effect of exercise.
+
+    ``benchmark`` is :func:`backpain_analysis.summary.pain_benchmark`'s table
+    (its ``attrs`` hold ``outcome`` and ``published``), or None when no pain
+    scale was measured.
+    """
+    if benchmark is None or not len(benchmark):
+        return literal("Against the published evidence: no pain scale (NPRS or VAS) with baseline and follow-up scores was measured, so there is no comparison.")
+    everyone = benchmark.iloc[0]
+    published = benchmark.attrs["published"]
+    n = int(everyone["n_clients"])
+    evidence = (
+        f"trials found that exercise improves pain by {published['estimate']:.1f} points on 0-100 "
+        f"(95 % CI {published['conf_low']:.1f} to {published['conf_high']:.1f}) more than no treatment, usual care or placebo "
+        "(Hayden et al. 2021, Cochrane)"
+    )
+    if n < 5 or not math.isfinite(float(everyone["conf_low"])):
+        first = f"Against the published evidence: {n} client(s) have a pain score at baseline and later, too few to compare with the {evidence}."
+        return literal(first)
+    ours = float(everyone["estimate"])
+    first = (
+        f"Against the published evidence: our clients' pain ({str(benchmark.attrs['outcome']).upper()}, rescaled to 0-100) improved "
+        f"by a mean of {ours:.1f} points (95 % CI {float(everyone['conf_low']):.1f} to {float(everyone['conf_high']):.1f}; {n} clients) "
+        f"from baseline to their last score; {evidence}."
+    )
+    if ours < float(published["estimate"]):
+        second = (
+            "Ours is smaller, which is a warning sign: an uncontrolled before-after change also contains natural recovery "
+            "and regression to the mean, so it overstates what the programs add."
+        )
+    else:
+        second = (
+            "Ours is as large or larger, which is not proof of a larger effect: an uncontrolled before-after change also "
+            "contains natural recovery and regression to the mean."
+        )
+    return literal(f"{first} {second}")
+
+
+def responder_sentence(row: Mapping[str, object], outcome: str) -> str:
+    """The share of clients reaching the MCID, always with its count and interval (plain text).
+
+    ``row`` is one row of :func:`backpain_analysis.responders.responder_rates`.
+    With fewer than 5 clients no percentage is given, only the count.
+    """
+    n, k = int(row["n_clients"]), int(row["n_responders"])  # type: ignore[arg-type]
+    rule = f"by at least the minimal clinically important change ({row['threshold']})"
+    if n < 5:
+        return f"{k} of {n} clients improved {outcome} {rule}; too few clients for a percentage to mean anything."
+    share, low, high = (100 * float(row[k_]) for k_ in ("estimate", "conf_low", "conf_high"))  # type: ignore[arg-type]
+    return (
+        f"{share:.0f} % of clients ({k} of {n}; 95 % CI {low:.0f} to {high:.0f} %) improved {outcome} {rule} "
+        "from baseline to their last measurement."
+    )

@@ -232,6 +232,8 @@ def summarise(
     *,
     model: VolumeModelResult | None = None,
     comparison: ProgramComparison | None = None,
+    programs_too: bool = True,
+    volume_too: bool = True,
 ) -> Summary:
     """Answer the studio's questions on ``outcome`` (see the module docstring).
 
@@ -239,18 +241,19 @@ def summarise(
     same panel and outcome, the comparison with :func:`reference_program`
     and :func:`contrast_weeks`); otherwise they are fitted here, and a
     :class:`~backpain_analysis.errors.DataError` from either becomes
-    ``too_few_data`` with its message as the reason. Warnings raised by the
-    fits are not shown: a non-converged fit is still reported by its interval.
+    ``too_few_data`` with its message as the reason. ``programs_too=False``
+    answers the volume questions only, ``volume_too=False`` the program ones only. Warnings raised by the fits are not
+    shown: a non-converged fit is still reported by its interval.
     """
     clients = int(panel["client_id"].nunique()) if "client_id" in panel else 0
     programs = sorted(panel["program"].dropna().astype(str).unique()) if "program" in panel else []
-    reference = reference_program(panel) if len(programs) >= 2 else None
+    reference = reference_program(panel) if len(programs) >= 2 and programs_too else None
     volume_reason = program_reason = "no pain or disability instrument was measured"
     if outcome is not None:
         volume_reason = program_reason = ""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if model is None:
+            if model is None and volume_too:
                 try:
                     model = fit_volume_model(panel, outcome)
                 except DataError as error:
@@ -260,7 +263,7 @@ def summarise(
                     comparison = compare_programs(panel, outcome, weeks=contrast_weeks(panel), reference=reference)
                 except DataError as error:
                     program_reason = str(error)
-    rows = _volume_rows(model, volume_reason) + _program_rows(comparison, programs, reference, outcome or "", program_reason)
+    rows = (_volume_rows(model, volume_reason) if volume_too else []) + _program_rows(comparison, programs, reference, outcome or "", program_reason)
     findings = pd.DataFrame(rows, columns=[*FINDING_KEYS[:-2], "n_clients", "reason"])
     info = _instrument(outcome) if outcome else None
     mcid = info.mcid_abs if info is not None else None
@@ -273,3 +276,27 @@ def summarise(
         finding_sentence(row, name, int(row["n_clients"]), mcid, row["reason"], points) for row in findings.to_dict("records")
     ]
     return Summary(outcome, clients, findings[[*FINDING_KEYS, "n_clients", "reason"]])
+
+
+def pain_benchmark(panel: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Mean pain improvement (0-100 scale) overall and per program, with the published effect in ``attrs``.
+
+    The pain scale is the first of NPRS and VAS in ``outcomes``; rows as
+    :func:`backpain_analysis.descriptives.improvement_on_100`; ``attrs``:
+    ``outcome`` and ``published`` (:data:`backpain_analysis.evidence.HAYDEN_2021`).
+    Raises :class:`DataError` when no pain scale was measured or no client has
+    a baseline and a later score.
+    """
+    from backpain_analysis.descriptives import improvement_on_100
+    from backpain_analysis.evidence import HAYDEN_2021, PAIN_TO_100
+    from backpain_analysis.responders import client_changes
+
+    pain = next((name for name in PAIN_TO_100 if name in outcomes), None)
+    if pain is None:
+        raise DataError("no pain scale (NPRS or VAS) was measured")
+    changes = client_changes(panel, pain)
+    if changes.empty:
+        raise DataError(f"no client has a baseline and a later {pain} score")
+    table = improvement_on_100(changes, pain)
+    table.attrs.update(outcome=pain, published=dict(HAYDEN_2021))
+    return table

@@ -10,7 +10,7 @@ from scipy import stats
 
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import data_quality, effects, exposure, programs, save_figure, save_table, trajectories
-from backpain_analysis.figures.export import read_registry
+from backpain_analysis.figures.export import read_registry, safe_name
 from backpain_analysis.figures.style import evenly_spaced, improvement_sign, outcome_label
 from backpain_analysis.loading import load
 from backpain_analysis.panel import weekly_panel
@@ -121,8 +121,21 @@ def test_save_figure_and_table_register_what_they_wrote(tmp_path):
     assert (tmp_path / "tables" / "numbers.csv").read_text() == "x\n1\n2.5\n"
     assert "data:image/png;base64," in shown._repr_html_() and "A falling line." in shown._repr_html_()
     assert "2.50" in table._repr_html_()
-    with pytest.raises(ValueError, match="lower-case"):
-        save_figure(fig, "Bad Name", "x", tmp_path)
+    odd = save_figure(fig, "mean_grip strength", "x", tmp_path)
+    assert re.fullmatch(r"mean_grip_strength_[0-9a-f]{8}", odd.name) and odd.png.exists()
+    assert save_figure(fig, "mean_grip_strength", "x", tmp_path).name == "mean_grip_strength", "no collision"
+    hostile = safe_name("<img src=x onerror=alert(1)>/../x")
+    assert re.fullmatch(r"[a-z0-9_]+", hostile)
+
+
+def test_figure_functions_are_named_in_the_registry(tmp_path):
+    panel = simulate(12, 6, seed=3).weekly
+    fig = programs.plot_program_trajectories(
+        pd.DataFrame({"program": ["a", "a"], "week": [0, 1], "estimate": [5.0, 4.0], "conf_low": [4.0, 3.0], "conf_high": [6.0, 5.0]}), "nprs"
+    )
+    save_figure(fig, "t", "Trajectories.", tmp_path)
+    assert read_registry(tmp_path)[0]["function"] == "backpain_analysis.figures.programs.plot_program_trajectories"
+    assert len(panel)
 
 
 def test_rejection_reasons_group_by_rule_not_by_value():

@@ -15,7 +15,8 @@ import pytest
 
 from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
-from backpain_analysis.report import NOTEBOOK_DIR, Attempts, build_report, notebook_inputs, notebook_paths
+from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.report import NOTEBOOK_DIR, ReportError, build_report, notebook_paths
 from backpain_analysis.simulate import simulate, write_study
 
 
@@ -44,7 +45,7 @@ def every_file(folder: Path) -> dict[str, str]:
 
 def test_every_notebook_ran_without_an_error_cell(built):
     executed = sorted((built / "notebooks").glob("*.ipynb"))
-    assert [p.name for p in executed] == [p.name for p in notebook_paths()]
+    assert [p.stem for p in executed] == [p.stem for p in notebook_paths()]
     for path in executed:
         nb = nbformat.read(path, as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -64,9 +65,15 @@ def test_manifest_lists_every_file_with_its_checksum(built):
             listed.add(entry["path"])
     for figure in manifest["figures"]:
         assert sorted(Path(f["path"]).suffix for f in figure["files"]) == [".png", ".svg"]
+    assert manifest["summary"]["path"] == "summary.json"
+    assert sha256(built / "summary.json") == manifest["summary"]["sha256"]
+    listed.add("summary.json")
     on_disk = set(every_file(built)) - {"manifest.json"}
     assert on_disk == listed, "every file is in the manifest and nothing else is in the folder"
     assert {d["path"] for d in manifest["dataset"]} == {"sessions.csv", "outcomes.csv", "clients.csv"}
+    for figure in manifest["figures"]:
+        assert figure["notebook"].startswith("notebooks/") and (built / figure["notebook"]).exists()
+        assert figure["function"].startswith("backpain_analysis.figures."), figure["name"]
 
 
 def test_html_is_one_offline_page_without_code(built):
@@ -89,7 +96,7 @@ def test_no_identifying_column_reaches_any_output(built, small_study):
 
 def test_existing_report_is_not_replaced_without_force(built, small_study):
     before = every_file(built)
-    with pytest.raises(DataError, match="already exists: pass --force"):
+    with pytest.raises(DataError, match="holds an earlier report: pass --force"):
         build_report(small_study, built)
     assert every_file(built) == before
 
@@ -112,10 +119,10 @@ def test_failing_notebook_is_named_with_its_cell_and_nothing_is_left(small_study
     nb.cells = [nbformat.v4.new_markdown_cell("# Fails"), parameters, nbformat.v4.new_code_cell("x = 1\n\nraise ValueError('no ' + 'luck')")]
     nbformat.write(nb, folder / "09_fails.ipynb")
     out = tmp_path / "report"
-    with pytest.raises(DataError) as error:
+    with pytest.raises(ReportError) as error:
         build_report(small_study, out, notebooks=folder)
     message = str(error.value)
-    assert message == "notebook 09_fails.ipynb failed in cell 3 ('x = 1'): ValueError: no luck"
+    assert message.startswith("notebook 09_fails.ipynb failed in cell 3 ('x = 1'): ValueError: no luck - this is a bug")
     assert "\n" not in message
     assert list(tmp_path.iterdir()) == [folder], "no partial report"
 
@@ -126,23 +133,24 @@ def test_cli_reports_a_missing_dataset_in_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "does not exist" in err
 
 
-def test_stored_notebooks_have_no_outputs_and_are_parameterised():
+def test_notebooks_are_stored_once_as_percent_scripts_inside_the_package():
+    assert NOTEBOOK_DIR.parent.name == "backpain_analysis", "shipped in the wheel as package data"
+    assert not list(NOTEBOOK_DIR.glob("*.ipynb")), "one file per notebook: the percent script"
     for path in notebook_paths():
-        nb = nbformat.read(path, as_version=4)
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        assert all(not c.outputs and c.execution_count is None for c in code), path.name
-        tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert path.suffix == ".py"
+        text = path.read_text()
+        assert not text.startswith("# ---"), f"{path.name}: no metadata header that JupyterLab would rewrite"
+        nb = jupytext.read(path)
+        tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path.name
         for name in ("data_path", "out_dir", "real_ids"):
             assert re.search(rf"^{name} = ", tagged[0].source, re.M), (path.name, name)
+        assert jupytext.writes(nb, fmt="py:percent") == text, f"{path.name}: saving from JupyterLab would change it"
 
 
-def test_paired_python_scripts_match_the_notebooks():
-    for path in notebook_paths():
-        script = jupytext.read(path.with_suffix(".py"))
-        notebook = nbformat.read(path, as_version=4)
-        assert [c.source for c in script.cells] == [c.source for c in notebook.cells], path.name
-    assert NOTEBOOK_DIR.name == "notebooks"
+def test_pyproject_ships_the_notebooks():
+    text = (NOTEBOOK_DIR.parent.parent / "pyproject.toml").read_text()
+    assert '"notebooks/*.py"' in text and '"notebooks/jupytext.toml"' in text
 
 
 def test_notebook_inputs_hide_client_keys_unless_asked(tmp_path):
@@ -169,6 +177,21 @@ def test_attempts_turn_data_problems_into_notes_and_let_bugs_through():
     assert attempt("model", too_few, 3) is None
     assert attempt("sum", sum, [1, 2]) == 3
     assert attempt.problems == [("model", "only 3 clients")]
-    assert attempt.notes() == "Not estimated — model: only 3 clients."
+    assert attempt.notes() == "Not estimated — model: only 3 clients\\."
+    assert attempt.reason("model") == "only 3 clients" and attempt.reason("sum") == ""
     with pytest.raises(ZeroDivisionError):
         attempt("bug", lambda: 1 / 0)
+
+
+def test_attempts_turn_warnings_into_sentences_without_paths():
+    import warnings
+
+    attempt = Attempts()
+
+    def noisy():
+        warnings.warn("could not read /home/someone/checkout/data/x.csv fully", UserWarning)
+        return 1
+
+    assert attempt("loading", noisy) == 1
+    assert attempt.warnings == [("loading", "could not read x.csv fully")]
+    assert "Caution" in attempt.notes() and "/home" not in attempt.notes()

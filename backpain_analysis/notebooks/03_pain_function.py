@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 3. Pain and function over time
 #
@@ -39,7 +24,8 @@ from backpain_analysis import responders
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
-from backpain_analysis.report import Attempts, notebook_inputs
+from backpain_analysis.narrative import literal, responder_sentence
+from backpain_analysis.notebook import Attempts, notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
@@ -70,12 +56,9 @@ for name, mean in means.items():
         lines.append(f"{outcome_short(name)} was measured in too few clients per week to describe a trajectory.")
 if not outcomes:
     lines.append("No outcome was measured in this dataset.")
-for row in rates[rates["term"] == "mcid_absolute"].itertuples() if len(rates) else []:
-    lines.append(
-        f"{100 * row.estimate:.0f} % of clients ({row.n_responders} of {row.n_clients}) improved {outcome_short(row.outcome)} "
-        f"by at least the minimal clinically important change ({row.threshold}) from baseline to their last measurement."
-    )
-display(Markdown(" ".join(lines)))
+for row in rates[rates["term"] == "mcid_absolute"].to_dict("records") if len(rates) else []:
+    lines.append(responder_sentence(row, outcome_short(row["outcome"])))
+display(Markdown(" ".join([lines[0], *(literal(line) for line in lines[1:])])))
 
 # %% [markdown]
 # ## The instruments
@@ -107,7 +90,7 @@ save_table(
 for name in outcomes:
     mean = means[name]
     if len(mean) < 2:
-        display(Markdown(f"{outcome_short(name)}: fewer than two weeks with 3+ clients measured; no trajectory drawn."))
+        display(Markdown(f"{literal(outcome_short(name))}: fewer than two weeks with 3+ clients measured; no trajectory drawn."))
         continue
     display(
         save_table(

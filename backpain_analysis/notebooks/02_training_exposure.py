@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 2. Training exposure: how much, of what, and how it built up
 #
@@ -43,7 +28,7 @@ from IPython.display import Markdown, display
 
 from backpain_analysis.figures import exposure, save_figure, save_table
 from backpain_analysis.panel import MOST_DAYS
-from backpain_analysis.report import notebook_inputs
+from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel = inputs.panel

@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 5. Programs: which works better, for whom, and against the evidence
 #
@@ -46,65 +31,44 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 import pandas as pd
 from IPython.display import Markdown, display
 
+from backpain_analysis.descriptives import improvement_on_100
+from backpain_analysis.evidence import HAYDEN_2021, PAIN_TO_100
 from backpain_analysis.figures import programs as program_figures
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short, outcome_unit
 from backpain_analysis.programs import compare_programs
-from backpain_analysis.report import Attempts, notebook_inputs
+from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.responders import client_changes, responder_rates
+from backpain_analysis.narrative import in_short, literal, responder_sentence, versus_evidence
+from backpain_analysis.summary import contrast_weeks, pain_benchmark, reference_program, summarise
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcome = inputs.panel, inputs.primary
 programs = sorted(panel["program"].dropna().astype(str).unique()) if "program" in panel else []
-last_weeks = panel.groupby("client_id")["week"].max()
-weeks = [w for w in (4, 8, 12) if w <= last_weeks.quantile(0.75)] or [int(last_weeks.median())]
+weeks = contrast_weeks(panel)
+reference = reference_program(panel)
 attempt = Attempts()
-comparison = attempt("program comparison", compare_programs, panel, outcome, weeks=weeks) if outcome and len(programs) >= 2 else None
+comparison = (
+    attempt("program comparison", compare_programs, panel, outcome, weeks=weeks, reference=reference)
+    if outcome and len(programs) >= 2
+    else None
+)
 rates = attempt("responder rates", responder_rates, panel, outcome) if outcome else None
-pain = next((name for name in program_figures.PAIN_TO_100 if name in inputs.outcomes), None)
+pain = next((name for name in PAIN_TO_100 if name in inputs.outcomes), None)
 changes = attempt("pain change", client_changes, panel, pain) if pain else None
-ours = program_figures.improvement_on_100(changes, pain) if changes is not None and len(changes) else None
+ours = improvement_on_100(changes, pain) if changes is not None and len(changes) else None
 
 # %%
-lines = ["**In short.**"]
-if outcome is None:
-    lines.append("No pain or disability instrument was measured, so programs cannot be compared.")
-elif len(programs) < 2:
-    lines.append(
-        f"This dataset has {'one program (' + programs[0] + ')' if programs else 'no program recorded for its clients'}, "
-        "so there is nothing to compare; the responder rate and the benchmark below describe all clients."
-    )
-elif comparison is None:
-    lines.append(f"Programs could not be compared: {attempt.problems[0][1]}.")
+if len(programs) < 2:
+    one = f"one program ({programs[0]})" if programs else "no program recorded for its clients"
+    lines = ["**In short.**", literal(f"This dataset has {one}, so there is nothing to compare; the responder rate and the benchmark below describe all clients.")]
 else:
-    oe = comparison.observed_expected
-
-    def versus_expected(row: pd.Series) -> str:
-        more = "more" if row["estimate"] >= 0 else "less"
-        return (
-            f"clients of **{row['program']}** improved {abs(row['estimate']):.2f} {outcome_unit(outcome)} {more} than "
-            f"expected (95 % CI {row['conf_low']:+.2f} to {row['conf_high']:+.2f})"
-        )
-
-    best, worst = oe.loc[oe["estimate"].idxmax()], oe.loc[oe["estimate"].idxmin()]
-    lines.append(
-        f"Compared with what their baseline {outcome_short(outcome)} predicts, {versus_expected(best)}, and "
-        f"{versus_expected(worst)}."
-    )
+    answers = summarise(panel, outcome, comparison=comparison, volume_too=False)
+    lines = [in_short(answers.findings.to_dict("records"), outcome_short(outcome) if outcome else None, answers.clients, attempt.reason("program comparison"))]
 if rates is not None:
     overall = rates[(rates["group"] == "all") & (rates["term"] == "mcid_absolute")].iloc[0]
-    lines.append(
-        f"Overall {100 * overall['estimate']:.0f} % of clients reached a clinically important improvement in "
-        f"{outcome_short(outcome)} ({overall['threshold']})."
-    )
-if ours is not None:
-    everyone = ours.iloc[0]
-    lines.append(
-        f"Pain ({outcome_short(pain)}) improved by a mean of {everyone['estimate']:.1f} points on a 0-100 scale "
-        f"(95 % CI {everyone['conf_low']:.1f} to {everyone['conf_high']:.1f}) from baseline to the last measurement; "
-        f"trials found exercise improves pain by about {program_figures.HAYDEN_2021['estimate']:.0f} points more than no "
-        "treatment (Hayden et al. 2021). The two numbers answer different questions: read the last section before comparing them."
-    )
+    lines.append(literal(responder_sentence(overall, outcome_short(outcome))))
+lines.append(versus_evidence(attempt("pain change against the published evidence", pain_benchmark, panel, inputs.outcomes)))
 display(Markdown(" ".join(lines)))
 
 # %% [markdown]
