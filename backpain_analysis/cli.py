@@ -293,6 +293,34 @@ def _report(args: argparse.Namespace) -> int:
 
 
 @subcommand
+def _register_figure(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "figure",
+        help="draw one figure of the report for a dataset, without running the notebooks",
+        description=(
+            "Compute what figure NAME draws from DATA, as the report's notebook does, and save it to "
+            "FILE (.png at 300 dpi, .svg or .pdf). NAME is the figure's file stem in the report's "
+            "figures/ folder (volume_effects_forest, strength_flexibility_surface, dose_response, sensitivity, "
+            "program_trajectories, program_contrasts, benchmark_hayden_2021, ramp_up, weekly_exposure)."
+        ),
+        epilog="example: backpain figure volume_effects_forest data/sample --out forest.png",
+    )
+    parser.add_argument("name", metavar="NAME", help="figure name (see above)")
+    parser.add_argument("data", metavar="DATA", help="dataset folder")
+    parser.add_argument("--out", required=True, metavar="FILE", help="file to write (.png, .svg or .pdf)")
+    parser.add_argument("--real-ids", action="store_true", help="show real client keys instead of pseudonyms")
+    parser.set_defaults(handler=_figure)
+
+
+def _figure(args: argparse.Namespace) -> int:
+    from backpain_analysis.recipes import make_figure
+
+    path = make_figure(args.name, args.data, args.out, real_ids=args.real_ids)
+    print(f"wrote {path}")
+    return 0
+
+
+@subcommand
 def _register_import(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "import",

@@ -241,3 +241,17 @@ def responder_sentence(row: Mapping[str, object], outcome: str) -> str:
         f"{share:.0f} % of clients ({k} of {n}; 95 % CI {low:.0f} to {high:.0f} %) improved {outcome} {rule} "
         "from baseline to their last measurement."
     )
+
+
+def not_shown(what: str, missing: str) -> str:
+    """The sentence that replaces a figure or table with too little data (Markdown, text escaped)."""
+    return f"**{literal(what)} not shown:** {literal(missing)}"
+
+
+def too_few_per_week(n_clients: int, needed: int = 5) -> str:
+    """Why a week-by-week distribution is not drawn: no week had ``needed`` clients."""
+    return (
+        f"no week has {needed} or more clients followed (this dataset has {n_clients} client{'s' if n_clients != 1 else ''}), "
+        f"and a median or quartiles of fewer than {needed} clients would describe individuals, not a group; "
+        f"the per-client tables of the executed notebook hold every value."
+    )

@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "summary": 7,
     "figures": 7,
     "notebook": 8,
+    "recipes": 8,
     "report": 8,
     "cli": 9,
     "notebooks": 10,

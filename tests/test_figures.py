@@ -222,3 +222,28 @@ def test_style_helpers():
     assert list(evenly_spaced(np.arange(3), 4)) == [0, 1, 2]
     assert improvement_sign("psfs") == 1.0 and improvement_sign("odi") == -1.0
     assert outcome_label("nprs") == "Numeric Pain Rating Scale\n(points, 0-10; lower is better)"
+
+
+def test_ramp_up_labels_every_box_with_its_week(studio):
+    panel = studio[1]
+    fig = exposure.plot_ramp_up(panel, weeks=8)
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == [str(w) for w in range(8)]
+        assert list(ax.get_xticks()) == list(range(8)), "label i sits under the box of week i"
+
+
+def test_backpain_figure_regenerates_one_report_figure(studio, tmp_path, capsys):
+    from backpain_analysis.cli import main
+    from backpain_analysis.recipes import RECIPES
+
+    folder = tmp_path / "data"
+    write_study(simulate(12, 8, seed=8), folder)
+    out = tmp_path / "ramp.png"
+    assert main(["figure", "ramp_up", str(folder), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(out.read_bytes()[16:20], "big")
+    assert width >= 2000, "print resolution (300 dpi)"
+    assert main(["figure", "no_such", str(folder), "--out", str(out)]) == 2
+    assert "known:" in capsys.readouterr().err
+    assert set(RECIPES) >= {"volume_effects_forest", "program_contrasts", "ramp_up"}

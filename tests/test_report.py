@@ -1,17 +1,24 @@
-"""The report: every notebook runs on a small simulated studio, output is complete and reproducible.
+"""The report: every notebook runs on a small simulated studio, output is complete, safe and reproducible.
 
-The report is built once per session (it starts one kernel per notebook); the
-tests read that build, and one more forced build checks byte-identity.
+The main build is a hostile studio: program names that are HTML and Markdown
+attacks or TeX, a studio that is a script tag, a custom instrument with a
+space in its name, and a dataset folder whose name holds an HTML tag. A
+2-client build checks that little data is said in words, and a header-only
+dataset that the report still runs. One more forced build checks byte-identity.
 """
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import pytest
+
+from html.parser import HTMLParser
 
 from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
@@ -20,11 +27,22 @@ from backpain_analysis.report import NOTEBOOK_DIR, ReportError, build_report, no
 from backpain_analysis.simulate import simulate, write_study
 
 
+HOSTILE_PROGRAMS = {
+    "stretching_only": "<img src=x onerror=alert(1)>",
+    "strength_mobility": "[click](javascript:alert(1)) $\\unicode{x}$",
+}
+
+
 @pytest.fixture(scope="session")
 def small_study(tmp_path_factory):
-    """30 clients x 8 weeks: the size the report must handle quickly."""
-    folder = tmp_path_factory.mktemp("study")
-    write_study(simulate(30, 8, seed=5), folder)
+    """30 clients x 8 weeks (the size the report must handle quickly), with hostile names."""
+    folder = tmp_path_factory.mktemp("study") / "studio <b>bold</b>"
+    study = simulate(30, 8, seed=5)
+    study.clients["program"] = study.clients["program"].replace(HOSTILE_PROGRAMS)
+    study.clients["studio"] = "<script>alert(2)</script>"
+    grip = study.outcomes[study.outcomes["instrument"] == "nprs"].assign(instrument="grip strength")
+    study.outcomes = pd.concat([study.outcomes, grip], ignore_index=True)
+    write_study(study, folder)
     return folder
 
 
@@ -32,6 +50,16 @@ def small_study(tmp_path_factory):
 def built(small_study, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports") / "report"
     assert main(["report", str(small_study), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def two_clients(tmp_path_factory):
+    """A studio of two clients: what a new user tries first."""
+    folder = tmp_path_factory.mktemp("two")
+    write_study(simulate(2, 10, seed=4), folder / "data")
+    out = folder / "report"
+    assert main(["report", str(folder / "data"), "--out", str(out)]) == 0
     return out
 
 
@@ -195,3 +223,170 @@ def test_attempts_turn_warnings_into_sentences_without_paths():
     assert attempt("loading", noisy) == 1
     assert attempt.warnings == [("loading", "could not read x.csv fully")]
     assert "Caution" in attempt.notes() and "/home" not in attempt.notes()
+
+
+class _Live(HTMLParser):
+    """Collects what a browser would run: script-like tags, event handlers, javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[object] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"script", "iframe", "object", "embed", "base", "form"}:
+            self.found.append(tag)
+        for name, value in attrs:
+            if name.startswith("on") or "javascript:" in (value or "").lower().replace(" ", ""):
+                self.found.append((tag, name, value))
+
+
+def live_html(page: str) -> list[object]:
+    parser = _Live()
+    parser.feed(page)
+    return parser.found
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_hostile_names_stay_text_and_no_script_can_run(built):
+    page = (built / "report.html").read_text()
+    assert live_html(page) == []
+    meta = re.search(r'<meta[^>]*http-equiv="Content-Security-Policy"[^>]*>', page)
+    assert meta and "script-src 'none'" in meta.group(0) and "default-src 'none'" in meta.group(0)
+    text = visible_text(page)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text, "shown as typed"
+    assert "[click](javascript:alert(1)) $\\unicode{x}$" in text
+    assert "studio &lt;b&gt;bold&lt;/b&gt;" in text, "the dataset folder name is text"
+    figures = {p.name for p in (built / "figures").iterdir()}
+    assert all(re.fullmatch(r"[a-z0-9_]+\.(png|svg)", name) for name in figures)
+    assert any(name.startswith("trajectories_grip_strength_") for name in figures), "a custom instrument with a space works"
+
+
+def summary_section(page: str) -> str:
+    start = page.index('id="Summary"')
+    return page[start : page.index("<h1", start + 1)]
+
+
+def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
+    page = (built / "report.html").read_text()
+    headings = re.findall(r"<h1[^>]*id=\"([^\"]+)\"", page)
+    assert headings[1] == "Summary", headings[:3]  # after the report's title
+    summary = json.loads((built / "summary.json").read_text())
+    assert summary["outcome"] == "nprs" and summary["clients"] == 30
+    section = visible_text(summary_section(page))
+    params = pd.read_csv(built / "tables" / "volume_model_params.csv").set_index("term")
+    contrasts = pd.read_csv(built / "tables" / "program_contrasts.csv")
+    week = contrasts["week"].max()
+    for finding in summary["findings"]:
+        if finding["question"] == "program":
+            program, _, reference = finding["term"].partition(" vs ")
+            row = contrasts[(contrasts["week"] == week) & (contrasts["program"] == program) & (contrasts["versus"] == reference)].iloc[0]
+            expected = -row["estimate"]  # NPRS: lower is better
+        else:
+            step = {"strength": 10, "flexibility": 30, "together": 300}[finding["question"]]
+            expected = -step * params.loc[finding["term"], "estimate"]
+        assert finding["estimate"] == pytest.approx(expected, rel=1e-6), finding["term"]
+        assert finding["conf_low"] <= finding["estimate"] <= finding["conf_high"]
+        shown = f"{abs(finding['estimate']):.2f} points {'better' if finding['estimate'] >= 0 else 'worse'}"
+        assert shown in section, shown
+        assert f"{finding['conf_low']:+.2f} to {finding['conf_high']:+.2f}" in section
+
+
+def test_little_data_is_said_in_words(two_clients):
+    page = (two_clients / "report.html").read_text()
+    text = visible_text(page)
+    assert live_html(page) == []
+    assert "Warning" not in text and "Traceback" not in text, "no raw warning"
+    assert not re.search(r"(/tmp/|/home/|/work/|[A-Z]:\\)", text), "no absolute path"
+    assert "100 %" not in text
+    assert "nothing general follows" in text
+    summary = json.loads((two_clients / "summary.json").read_text())
+    assert {f["verdict"] for f in summary["findings"]} == {"too_few_data"}
+    for match in re.finditer(r"95 % CI", text):
+        context = text[match.start() : match.start() + 200]
+        assert re.search(r"\d+ clients?", context), context
+    for png in (two_clients / "figures").glob("*.png"):
+        assert png.stat().st_size > 5_000, f"{png.name} looks empty"
+
+
+def test_header_only_tables_still_give_a_report(tmp_path):
+    data = tmp_path / "empty"
+    data.mkdir()
+    (data / "sessions.csv").write_text("client_id,date,exercise,sets,reps\n")
+    (data / "outcomes.csv").write_text("client_id,date,instrument,score\n")
+    assert main(["report", str(data), "--out", str(tmp_path / "report")]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["outcome"] is None and summary["clients"] == 0
+
+
+def test_force_replaces_only_an_earlier_report(tmp_path, small_study, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("keep me")
+    (folder / "sub").mkdir()
+    assert main(["report", str(small_study), "--out", str(folder), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a report" in err
+    assert (folder / "thesis.txt").read_text() == "keep me" and (folder / "sub").is_dir()
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    with pytest.raises(DataError, match="not a report"):
+        build_report(small_study, file, force=True)
+    assert file.read_text() == "x"
+
+
+def test_out_dot_in_a_folder_with_files_deletes_nothing(tmp_path, small_study, monkeypatch, capsys):
+    (tmp_path / "notes.md").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(small_study), "--out", ".", "--force"]) == 2
+    assert (tmp_path / "notes.md").read_text() == "mine"
+    assert "not a report" in capsys.readouterr().err
+
+
+def test_leftover_build_folders_of_dead_runs_are_removed(tmp_path):
+    from backpain_analysis.report import _remove_leftovers
+
+    dead = tmp_path / ".report.building-999999999-0123abcd"
+    alive = tmp_path / f".report.building-{os.getpid()}-0123abcd"
+    other = tmp_path / ".other.building-999999999-0123abcd"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+    _remove_leftovers(tmp_path / "report")
+    assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_ctrl_c_ends_quietly_with_130(monkeypatch, tmp_path, capsys):
+    import backpain_analysis.report as runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "build_report", interrupted)
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r")]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_crashing_notebook_has_its_own_exit_status(monkeypatch, tmp_path, capsys):
+    import backpain_analysis.report as runner
+
+    def crashed(*args, **kwargs):
+        raise ReportError("notebook 09_x.ipynb failed in cell 2 ('1/0'): ZeroDivisionError: division by zero")
+
+    monkeypatch.setattr(runner, "build_report", crashed)
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r")]) == 3
+    assert "09_x.ipynb" in capsys.readouterr().err
+
+
+def test_the_notebook_side_imports_no_notebook_machinery():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, backpain_analysis.notebook, backpain_analysis.narrative, backpain_analysis.summary; "
+        "print(sorted(m for m in ('zmq', 'jupyter_client', 'papermill', 'nbconvert') if m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -99,7 +101,7 @@ def plot_benchmark(ours: pd.DataFrame, outcome: str) -> Figure:
     outcome:
         The pain instrument the improvement was measured on (label).
     """
-    labels = [HAYDEN_2021["label"]] + [
+    labels = [textwrap.fill(str(HAYDEN_2021["label"]), 45)] + [
         f"our clients: {'all' if g == 'all' else g} (n = {n})" for g, n in zip(ours["group"], ours["n_clients"], strict=True)
     ]
     values = np.vstack([[HAYDEN_2021["estimate"], HAYDEN_2021["conf_low"], HAYDEN_2021["conf_high"]], ours[["estimate", "conf_low", "conf_high"]].to_numpy(float)])

@@ -39,7 +39,8 @@ from backpain_analysis.figures.style import outcome_short, outcome_unit
 from backpain_analysis.programs import compare_programs
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.responders import client_changes, responder_rates
-from backpain_analysis.narrative import in_short, literal, responder_sentence, versus_evidence
+from backpain_analysis.narrative import in_short, literal, not_shown, responder_sentence, versus_evidence
+from backpain_analysis.volume_model import MIN_CLIENTS
 from backpain_analysis.summary import contrast_weeks, pain_benchmark, reference_program, summarise
 
 inputs = notebook_inputs(data_path, real_ids)
@@ -82,8 +83,12 @@ display(Markdown(" ".join(lines)))
 # program's clients did better than clients with the same starting point).
 
 # %%
+per_program = comparison.design.drop_duplicates("client_id")["program"].astype(str).value_counts() if comparison else None
 if comparison is None:
     display(Markdown("Programs are not compared: " + ("fewer than two programs in this dataset." if len(programs) < 2 else "see the note at the end.")))
+elif per_program.min() < MIN_CLIENTS:
+    counts = ", ".join(f"{name}: {n}" for name, n in per_program.sort_index().items())
+    display(Markdown(not_shown("Program comparison", f"every program needs at least {MIN_CLIENTS} clients with a baseline and a later score for its interval to mean anything; this dataset has {counts}.")))
 else:
     display(
         save_table(
@@ -148,16 +153,21 @@ else:
             out_dir,
         )
     )
-    labels = ["all clients" if g == "all" else g for g in absolute["group"]]
-    display(
-        save_figure(
-            trajectories.plot_responder_rates(absolute, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
-            "responders_by_program",
-            f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
-            "from baseline to their last measurement, overall and per program, with Wilson 95 % confidence intervals.",
-            out_dir,
+    enough = absolute[absolute["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
+    labels = ["all clients" if g == "all" else g for g in enough["group"]]
+    if len(enough):
+        display(
+            save_figure(
+                trajectories.plot_responder_rates(enough, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
+                "responders_by_program",
+                f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
+                "from baseline to their last measurement, overall and per program (groups of "
+                f"{MIN_CLIENTS}+ clients), with Wilson 95 % confidence intervals.",
+                out_dir,
+            )
         )
-    )
+    else:
+        display(Markdown(not_shown("Responders by program", f"no group has {MIN_CLIENTS} or more clients with a baseline and a later score (counts in the table).")))
 
 # %% [markdown]
 # ## Our clients and the published evidence
@@ -190,9 +200,13 @@ else:
             out_dir,
         )
     )
+    ours_enough = ours[ours["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
+if ours is not None and ours_enough.empty:
+    display(Markdown(not_shown("Comparison with the published effect", f"{int(ours['n_clients'].iloc[0])} client(s) have a pain score at baseline and later; a mean with an interval needs at least {MIN_CLIENTS}.")))
+elif ours is not None:
     display(
         save_figure(
-            program_figures.plot_benchmark(ours, pain),
+            program_figures.plot_benchmark(ours_enough, pain),
             "benchmark_hayden_2021",
             f"Mean pain improvement from baseline to last measurement ({outcome_short(pain)} rescaled to 0-100; overall in "
             "red, per program in blue; t 95 % CI) beside the effect of exercise over no treatment, usual care or placebo "
