@@ -256,27 +256,69 @@ def _register_report(sub: argparse._SubParsersAction) -> None:
         description=(
             "Execute the project's notebooks on DATA and write to DIR: the executed notebooks, one "
             "self-contained HTML report (no network needed to read it), every figure as PNG and SVG, "
-            "the tables as CSV, and manifest.json with a checksum per file. The same DATA gives the "
-            "same bytes. DIR is built aside and appears only when complete; an existing DIR is kept "
-            "unless --force. Client keys appear as stable pseudonyms (C001, ...) unless --real-ids."
+            "the tables as CSV, summary.json (the verdict on each question) and manifest.json with a "
+            "checksum per file. The same DATA gives the same bytes. DIR is built aside and appears only "
+            "when complete. An existing DIR is refused unless it is an earlier report and --force is "
+            "given; anything else at DIR is never touched. Client keys appear as stable pseudonyms "
+            "(C001, ...) unless --real-ids. Exit status 0 done, 2 the data or DIR cannot be used, "
+            "3 a notebook failed (a bug to report), 130 interrupted."
         ),
     )
     parser.add_argument("data", metavar="DATA", help="dataset folder")
     parser.add_argument("--out", required=True, metavar="DIR", help="report folder to create")
-    parser.add_argument("--force", action="store_true", help="replace DIR if it exists")
+    parser.add_argument("--force", action="store_true", help="replace DIR if it holds an earlier report (its manifest.json)")
     parser.add_argument("--real-ids", action="store_true", help="show real client keys instead of pseudonyms")
     parser.set_defaults(handler=_report)
 
 
-def _report(args: argparse.Namespace) -> int:
-    from backpain_analysis.report import build_report
+REPORT_FAILED = 3
+"""Exit status of ``backpain report`` when a notebook fails for a reason other than the data."""
 
-    report = build_report(args.data, args.out, force=args.force, real_ids=args.real_ids)
+
+def _report(args: argparse.Namespace) -> int:
+    from backpain_analysis.report import ReportError, build_report
+
+    try:
+        report = build_report(args.data, args.out, force=args.force, real_ids=args.real_ids)
+    except ReportError as error:
+        print(f"backpain report: {error}", file=sys.stderr)
+        return REPORT_FAILED
+    except KeyboardInterrupt:
+        print("backpain report: interrupted; nothing was written", file=sys.stderr)
+        return 130
     manifest = report.manifest
     print(
         f"wrote {report.path}: report.html, {len(manifest['notebooks'])} notebooks, "
         f"{len(manifest['figures'])} figures, {len(manifest['tables'])} tables in {report.seconds:.0f} s"
     )
+    return 0
+
+
+@subcommand
+def _register_figure(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "figure",
+        help="draw one figure of the report for a dataset, without running the notebooks",
+        description=(
+            "Compute what figure NAME draws from DATA, as the report's notebook does, and save it to "
+            "FILE (.png at 300 dpi, .svg or .pdf). NAME is the figure's file stem in the report's "
+            "figures/ folder (volume_effects_forest, strength_flexibility_surface, dose_response, sensitivity, "
+            "program_trajectories, program_contrasts, benchmark_hayden_2021, ramp_up, weekly_exposure)."
+        ),
+        epilog="example: backpain figure volume_effects_forest data/sample --out forest.png",
+    )
+    parser.add_argument("name", metavar="NAME", help="figure name (see above)")
+    parser.add_argument("data", metavar="DATA", help="dataset folder")
+    parser.add_argument("--out", required=True, metavar="FILE", help="file to write (.png, .svg or .pdf)")
+    parser.add_argument("--real-ids", action="store_true", help="show real client keys instead of pseudonyms")
+    parser.set_defaults(handler=_figure)
+
+
+def _figure(args: argparse.Namespace) -> int:
+    from backpain_analysis.recipes import make_figure
+
+    path = make_figure(args.name, args.data, args.out, real_ids=args.real_ids)
+    print(f"wrote {path}")
     return 0
 
 

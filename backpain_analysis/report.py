@@ -8,17 +8,24 @@ papermill, in a kernel running this very interpreter, and writes into ``out``::
     notebooks/NN_*.ipynb the executed notebooks (timestamps removed)
     figures/NAME.png     each figure, and figures/NAME.svg
     tables/NAME.csv      each table
-    manifest.json        dataset files, notebooks, figures (name, caption) and
-                         tables, each file with its sha256
+    summary.json         the studio's questions answered (CONTRACT section 4),
+                         written by the first notebook (:mod:`backpain_analysis.summary`)
+    manifest.json        dataset files, notebooks, figures (name, caption,
+                         notebook and library function) and tables, each file
+                         with its sha256
 
 The same input gives the same bytes in every file. The report is built in a
 hidden sibling folder and moved into place only when every notebook ran, so a
-failed or interrupted run leaves no partial report; an existing ``out`` is
-replaced only with ``force=True``.
+failed or interrupted run leaves no partial report; build folders that
+interrupted runs (SIGTERM, SIGKILL) left behind are removed by the next run.
+An existing ``out`` is replaced only with ``force=True`` and only when it is
+an earlier report (it holds ``manifest.json``); anything else is refused.
 
-Notebooks import :func:`notebook_inputs` from here, so the notebook machinery
-(nbformat, papermill, nbconvert: seconds to import) is imported only by the
-functions that build a report, never by a notebook's kernel.
+This is the runner, imported only by the command line: notebooks import
+:mod:`backpain_analysis.notebook`, so a kernel never imports zmq or
+jupyter_client. The HTML page carries a Content-Security-Policy that forbids
+every script; user text that notebooks print goes through
+:func:`backpain_analysis.narrative.literal` first.
 """
 
 from __future__ import annotations
@@ -27,39 +34,41 @@ import hashlib
 import html
 import json
 import os
+import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import zmq
 from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from traitlets import default
 
-from backpain_analysis.dataset import Dataset
 from backpain_analysis.errors import DataError
 from backpain_analysis.figures.export import REGISTRY, read_registry
-from backpain_analysis.instruments import builtin_instruments
-from backpain_analysis.loading import load
-from backpain_analysis.panel import weekly_panel
-from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize, pseudonymize_ledger
+from backpain_analysis.narrative import literal
+from backpain_analysis.summary import SUMMARY_FILE
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
     from papermill import PapermillExecutionError
 
-NOTEBOOK_DIR: Path = Path(__file__).resolve().parent.parent / "notebooks"
-"""The project's notebooks, run in name order."""
+NOTEBOOK_DIR: Path = Path(__file__).resolve().parent / "notebooks"
+"""The project's notebooks (shipped inside the package), run in name order."""
 
 TITLE: str = "Back-pain exercise programs: outcomes report"
 
-T = TypeVar("T")
+MANIFEST = "manifest.json"
+CSP: str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; script-src 'none'; base-uri 'none'; form-action 'none'"
+"""Content-Security-Policy of report.html: no script of any kind, images only embedded."""
+
+
+class ReportError(Exception):
+    """A notebook failed for a reason other than the data (a bug): its own exit status, not 2."""
 
 _DATA_SUFFIXES = {".csv", ".parquet", ".xlsx"}
 _ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -88,88 +97,13 @@ class _ThisInterpreterKernel(KernelManager):
 
 
 _HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js -%}<meta http-equiv="Content-Security-Policy" content="{CSP}">{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {% block extra_css %}<style>main { max-width: 1100px; margin: 0 auto; }
 figcaption { font-size: 0.9em; margin-top: 0.3em; }</style>{% endblock extra_css %}
-"""
-
-
-PRIMARY_ORDER: tuple[str, ...] = ("nprs", "vas", "odi", "rmdq", "psfs")
-"""The main outcome of a report is the first of these that the dataset measures."""
-
-
-@dataclass(frozen=True)
-class NotebookInputs:
-    """What every notebook starts from.
-
-    Attributes
-    ----------
-    dataset: the loaded dataset, client keys replaced by pseudonyms unless real ids were asked for.
-    panel: its weekly panel (same keys).
-    outcomes: instruments measured, built-in ones first in the order of
-        ``data/instruments.csv``, then custom ones alphabetically.
-    primary: the main outcome (first of :data:`PRIMARY_ORDER` measured), or None.
-    """
-
-    dataset: Dataset
-    panel: pd.DataFrame
-    outcomes: list[str]
-    primary: str | None
-
-
-def notebook_inputs(data_path: str | Path, real_ids: bool = False) -> NotebookInputs:
-    """Load ``data_path``, build the weekly panel, and hide client keys.
-
-    With ``real_ids=False`` (the default) every ``client_id`` in the dataset's
-    tables and the panel becomes its stable pseudonym
-    (:mod:`backpain_analysis.pseudonyms`), one mapping for all tables, and
-    client keys quoted in the rejected ledger are replaced too.
-    """
-    dataset = load(data_path)
-    if not real_ids:
-        mapping = pseudonym_map(
-            pd.concat([t["client_id"] for t in (dataset.sessions, dataset.outcomes, dataset.clients) if "client_id" in t])
-        )
-        tables = {
-            name: pseudonymize(getattr(dataset, name), mapping)
-            for name in ("sessions", "outcomes", "clients")
-            if "client_id" in getattr(dataset, name)
-        }
-        dataset = replace(dataset, rejected=pseudonymize_ledger(dataset.rejected, mapping), **tables)
-    panel = weekly_panel(dataset)
-    measured = set(dataset.outcomes["instrument"].astype(str))
-    builtin = [name for name in builtin_instruments()["name"] if name in measured]
-    outcomes = builtin + sorted(measured - set(builtin))
-    primary = next((name for name in PRIMARY_ORDER if name in measured), None)
-    return NotebookInputs(dataset, panel, outcomes, primary)
-
-
-class Attempts:
-    """Run a notebook's analyses so that a data problem becomes a sentence, not an error.
-
-    ``attempts("volume model", fit_volume_model, panel, "nprs")`` returns the
-    fit, or None after noting ``("volume model", reason)`` in ``problems``
-    when the analysis raises :class:`~backpain_analysis.errors.DataError`
-    (too few clients, an absent instrument). Any other exception propagates:
-    it is a bug, and the report must fail on it.
-    """
-
-    def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
-
-    def __call__(self, what: str, analysis: Callable[..., T], *args: object, **kwargs: object) -> T | None:
-        try:
-            return analysis(*args, **kwargs)
-        except DataError as error:
-            self.problems.append((what, str(error)))
-            return None
-
-    def notes(self) -> str:
-        """One Markdown line per analysis not estimated, with its reason."""
-        return "\n\n".join(f"Not estimated — {what}: {why}." for what, why in self.problems)
+""".replace("{CSP}", CSP)
 
 
 @dataclass(frozen=True)
@@ -189,11 +123,29 @@ class Report:
 
 
 def notebook_paths(folder: str | Path = NOTEBOOK_DIR) -> list[Path]:
-    """The notebooks a report runs: ``folder/*.ipynb`` sorted by name."""
-    paths = sorted(Path(folder).glob("*.ipynb"))
-    if not paths:
-        raise DataError(f"no notebooks in {folder}")
-    return paths
+    """The notebooks a report runs, sorted by name: every ``NN_*.py`` (jupytext percent) and ``*.ipynb`` in ``folder``.
+
+    A stem present in both forms (a jupytext pair) runs once, from its ``.ipynb``.
+    """
+    folder = Path(folder)
+    notebooks = {p.stem: p for p in folder.glob("*.py") if p.name[:1].isdigit()}
+    notebooks.update({p.stem: p for p in folder.glob("*.ipynb")})
+    if not notebooks:
+        raise ReportError(f"no notebooks in {folder}")
+    return [notebooks[stem] for stem in sorted(notebooks)]
+
+
+def _as_ipynb(source: Path, target: Path) -> None:
+    """Write ``source`` (a percent script or a notebook) as the notebook ``target``, with this kernel's spec."""
+    import jupytext
+    import nbformat
+
+    nb = jupytext.read(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata.pop("jupytext", None)
+    for number, cell in enumerate(nb.cells, start=1):
+        cell.id = f"{re.sub(r'[^A-Za-z0-9_-]', '_', source.stem)[:50]}-{number}"
+    nbformat.write(nb, target)
 
 
 def _sha256(path: Path) -> str:
@@ -209,8 +161,12 @@ def _first_line(source: str) -> str:
     return lines[0].strip() if lines else ""
 
 
-def _failure(notebook: Path, executed: Path, error: PapermillExecutionError) -> DataError:
-    """One line naming the notebook, the failing cell (number among its cells, first line) and the error."""
+def _failure(notebook: Path, executed: Path, error: PapermillExecutionError) -> DataError | ReportError:
+    """One line naming the notebook, the failing cell (number among its cells, first line) and the error.
+
+    A :class:`DataError` raised in the notebook (the data cannot be used)
+    stays a DataError; any other exception is a :class:`ReportError`.
+    """
     import nbformat
 
     cell_number, first = error.cell_index, ""
@@ -221,7 +177,12 @@ def _failure(notebook: Path, executed: Path, error: PapermillExecutionError) -> 
             if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
                 cell_number, first = number, _first_line(cell.source)
     evalue = _first_line(str(error.evalue))
-    return DataError(f"notebook {notebook.name} failed in cell {cell_number} ({first!r}): {error.ename}: {evalue}")
+    if error.ename == "DataError":
+        return DataError(f"{evalue} (notebook {notebook.name}, cell {cell_number})")
+    return ReportError(
+        f"notebook {notebook.name} failed in cell {cell_number} ({first!r}): {error.ename}: {evalue} "
+        "- this is a bug in the report, not in your data; please report it with this line"
+    )
 
 
 def _strip_run_metadata(path: Path) -> None:
@@ -246,7 +207,7 @@ def _strip_run_metadata(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object]) -> list[Path]:
+def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object]) -> list[tuple[Path, int]]:
     """Run every notebook, in order, in one kernel whose working directory is ``folder``.
 
     One kernel saves starting Python and importing the scientific stack once
@@ -255,6 +216,8 @@ def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object
     in its last bits. Between notebooks the user namespace is wiped (``%reset
     -f``), so a notebook cannot lean on names left by the one before, and
     execution counts are renumbered from 1 in each executed notebook.
+    Returns each executed notebook with the number of registry records
+    (figures and tables saved) after it ran.
     """
     import papermill
 
@@ -263,10 +226,11 @@ def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object
     try:
         executed = []
         for source in sources:
-            target = folder / source.name
+            target = folder / f"{source.stem}.ipynb"
+            _as_ipynb(source, target)
             try:
                 papermill.execute_notebook(
-                    str(source),
+                    str(target),
                     str(target),
                     parameters=parameters,
                     kernel_name="python3",
@@ -279,7 +243,7 @@ def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object
                 raise _failure(source, target, error) from error
             _forget_names(km)
             _strip_run_metadata(target)
-            executed.append(target)
+            executed.append((target, len(read_registry(folder.parent))))
         return executed
     finally:
         km.shutdown_kernel(now=True)
@@ -304,10 +268,10 @@ def _html(executed: list[Path], dataset_name: str) -> str:
     titles = [_title(nbformat.read(p, as_version=4), p) for p in executed]
     contents = "\n".join(f'- <a href="#{html.escape(t.replace(" ", "-"))}">{html.escape(t)}</a>' for t in titles)
     opening = (
-        f"# {TITLE}\n\nDataset: `{dataset_name}`. Each section below is one notebook of the project, "
+        f"# {TITLE}\n\nDataset: {literal(dataset_name)}. Each section below is one notebook of the project, "
         f"run top to bottom on this dataset; the code is hidden here and kept in the executed notebooks "
         f"(`notebooks/`). Figures are also saved as PNG and SVG in `figures/`, tables as CSV in `tables/`, "
-        f"and `manifest.json` lists every file with its checksum.\n\n{contents}"
+        f"`summary.json` holds the summary's answers, and `manifest.json` lists every file with its checksum.\n\n{contents}"
     )
     merged = nbformat.v4.new_notebook(metadata={"title": TITLE})
     merged.cells.append(nbformat.v4.new_markdown_cell(opening, id="report-contents"))
@@ -335,7 +299,7 @@ def _title(nb: NotebookNode, path: Path) -> str:
     return path.stem
 
 
-def _manifest(build: Path, data: Path, executed: list[Path]) -> dict[str, object]:
+def _manifest(build: Path, data: Path, executed: list[tuple[Path, int]]) -> dict[str, object]:
     records = read_registry(build)
     names: dict[tuple[str, str], int] = {}
     for record in records:
@@ -343,34 +307,83 @@ def _manifest(build: Path, data: Path, executed: list[Path]) -> dict[str, object
         names[key] = names.get(key, 0) + 1
     twice = sorted(f"{kind} {name!r}" for (kind, name), n in names.items() if n > 1)
     if twice:
-        raise DataError(f"the notebooks saved {', '.join(twice)} more than once: give each a unique name")
+        raise ReportError(f"the notebooks saved {', '.join(twice)} more than once: give each a unique name")
     (build / REGISTRY).unlink(missing_ok=True)
     data_files = sorted(p for p in data.iterdir() if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
+    made_by, start = [], 0
+    for path, end in executed:
+        made_by += [str(path.relative_to(build))] * (end - start)
+        start = end
 
     def items(kind: str) -> list[dict[str, object]]:
-        return [
-            {"name": r["name"], "caption": r["caption"], "files": [_file_entry(build, f) for f in r["files"]]}
-            for r in records
-            if r["kind"] == kind
-        ]
+        listed = []
+        for record, notebook in zip(records, made_by):
+            if record["kind"] != kind:
+                continue
+            item = {"name": record["name"], "caption": record["caption"], "notebook": notebook}
+            if kind == "figure":
+                item["function"] = record.get("function")
+            item["files"] = [_file_entry(build, f) for f in record["files"]]
+            listed.append(item)
+        return listed
 
+    summary = [_file_entry(build, SUMMARY_FILE)] if (build / SUMMARY_FILE).exists() else []
     return {
         "title": TITLE,
         "dataset": [{"path": p.name, "sha256": _sha256(p)} for p in data_files],
         "report": _file_entry(build, "report.html"),
-        "notebooks": [_file_entry(build, str(p.relative_to(build))) for p in executed],
+        "summary": summary[0] if summary else None,
+        "notebooks": [_file_entry(build, str(p.relative_to(build))) for p, _ in executed],
         "figures": items("figure"),
         "tables": items("table"),
     }
 
 
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove build folders of earlier runs into ``out`` whose process no longer runs."""
+    if not out.parent.is_dir():
+        return
+    for path in out.parent.iterdir():
+        match = _LEFTOVER.match(path.name)
+        if not match or match["name"] != out.name or not path.is_dir():
+            continue
+        pid = int(match["pid"])
+        try:
+            os.kill(pid, 0)
+            alive = pid != os.getpid() or False
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse an ``out`` that exists, unless ``force`` and it is an earlier report (or an empty folder)."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
+        return
+    if out.is_dir() and not out.is_symlink() and (out / MANIFEST).is_file():
+        if force:
+            return
+        raise DataError(f"{out} holds an earlier report: pass --force to replace it, or choose another --out")
+    raise DataError(
+        f"{out} exists and is not a report (no {MANIFEST} in it): nothing was changed; choose another --out "
+        "(--force replaces only an earlier report)"
+    )
+
+
 def _move_into_place(build: Path, out: Path, force: bool) -> None:
+    _check_out(out, force)
     if not out.exists():
         os.replace(build, out)
         return
-    if not force:
-        raise DataError(f"{out} already exists: pass --force to replace it, or choose another --out")
-    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
+    old = out.parent / f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
     os.replace(out, old)
     os.replace(build, out)
     shutil.rmtree(old)
@@ -391,15 +404,17 @@ def build_report(
     data:
         A dataset folder (CONTRACT section 1).
     out:
-        The report folder to create. Its parent is created if missing.
+        The report folder to create. Its parent is created if missing; an
+        existing empty folder is used.
     force:
-        Replace ``out`` if it exists (the old report stays intact until the new
-        one is complete). Without it an existing ``out`` is an error.
+        Replace ``out`` if it holds an earlier report (``manifest.json``); the
+        old report stays intact until the new one is complete. Anything else
+        at ``out`` is refused, with or without ``force``.
     real_ids:
         Show real client keys in figures and tables instead of the stable
         pseudonyms of :mod:`backpain_analysis.pseudonyms`.
     notebooks:
-        Folder of notebooks to run (the project's by default).
+        Folder of notebooks to run (the package's by default).
 
     Each notebook receives the papermill parameters ``data_path`` (the
     dataset, relative to the notebook's folder), ``out_dir`` (``".."``: the
@@ -408,19 +423,22 @@ def build_report(
 
     Returns
     -------
-    :class:`Report`. Raises :class:`~backpain_analysis.errors.DataError` with
-    one line naming the notebook and cell when a notebook fails; nothing is
-    left behind then.
+    :class:`Report`. Raises :class:`~backpain_analysis.errors.DataError`
+    (one line) when the dataset or ``out`` cannot be used, and
+    :class:`ReportError` naming the notebook and cell when a notebook fails
+    for another reason; nothing is left behind then.
     """
     started = time.perf_counter()
     data, out = Path(data).resolve(), Path(out).resolve()
     if not data.is_dir():
-        raise DataError(f"dataset folder {data} does not exist")
-    if out.exists() and not force:
-        raise DataError(f"{out} already exists: pass --force to replace it, or choose another --out")
+        raise DataError(f"dataset folder {data.name} does not exist")
+    if out == data or out in data.parents:
+        raise DataError("--out must not be the dataset folder or one of its parents")
+    _check_out(out, force)
     sources = notebook_paths(notebooks)
     out.parent.mkdir(parents=True, exist_ok=True)
-    build = out.parent / f".{out.name}.building-{secrets.token_hex(4)}"
+    _remove_leftovers(out)
+    build = out.parent / f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}"
     build.mkdir()
     try:
         (build / "notebooks").mkdir()
@@ -430,9 +448,9 @@ def build_report(
             "real_ids": real_ids,
         }
         executed = _execute_all(sources, build / "notebooks", parameters)
-        (build / "report.html").write_text(_html(executed, data.name), encoding="utf-8")
+        (build / "report.html").write_text(_html([p for p, _ in executed], data.name), encoding="utf-8")
         manifest = _manifest(build, data, executed)
-        (build / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        (build / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _move_into_place(build, out, force)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)

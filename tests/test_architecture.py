@@ -36,9 +36,16 @@ LAYERS: dict[str, int] = {
     "programs": 6,
     "sensitivity": 6,
     "simulation_study": 6,
+    "narrative": 1,
+    "evidence": 1,
+    "descriptives": 2,
+    "summary": 7,
     "figures": 7,
+    "notebook": 8,
+    "recipes": 8,
     "report": 8,
     "cli": 9,
+    "notebooks": 10,
 }
 ENGINE = {"mixed", "mixed_engine"}
 

@@ -10,7 +10,7 @@ from scipy import stats
 
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import data_quality, effects, exposure, programs, save_figure, save_table, trajectories
-from backpain_analysis.figures.export import read_registry
+from backpain_analysis.figures.export import read_registry, safe_name
 from backpain_analysis.figures.style import evenly_spaced, improvement_sign, outcome_label
 from backpain_analysis.loading import load
 from backpain_analysis.panel import weekly_panel
@@ -121,8 +121,21 @@ def test_save_figure_and_table_register_what_they_wrote(tmp_path):
     assert (tmp_path / "tables" / "numbers.csv").read_text() == "x\n1\n2.5\n"
     assert "data:image/png;base64," in shown._repr_html_() and "A falling line." in shown._repr_html_()
     assert "2.50" in table._repr_html_()
-    with pytest.raises(ValueError, match="lower-case"):
-        save_figure(fig, "Bad Name", "x", tmp_path)
+    odd = save_figure(fig, "mean_grip strength", "x", tmp_path)
+    assert re.fullmatch(r"mean_grip_strength_[0-9a-f]{8}", odd.name) and odd.png.exists()
+    assert save_figure(fig, "mean_grip_strength", "x", tmp_path).name == "mean_grip_strength", "no collision"
+    hostile = safe_name("<img src=x onerror=alert(1)>/../x")
+    assert re.fullmatch(r"[a-z0-9_]+", hostile)
+
+
+def test_figure_functions_are_named_in_the_registry(tmp_path):
+    panel = simulate(12, 6, seed=3).weekly
+    fig = programs.plot_program_trajectories(
+        pd.DataFrame({"program": ["a", "a"], "week": [0, 1], "estimate": [5.0, 4.0], "conf_low": [4.0, 3.0], "conf_high": [6.0, 5.0]}), "nprs"
+    )
+    save_figure(fig, "t", "Trajectories.", tmp_path)
+    assert read_registry(tmp_path)[0]["function"] == "backpain_analysis.figures.programs.plot_program_trajectories"
+    assert len(panel)
 
 
 def test_rejection_reasons_group_by_rule_not_by_value():
@@ -209,3 +222,28 @@ def test_style_helpers():
     assert list(evenly_spaced(np.arange(3), 4)) == [0, 1, 2]
     assert improvement_sign("psfs") == 1.0 and improvement_sign("odi") == -1.0
     assert outcome_label("nprs") == "Numeric Pain Rating Scale\n(points, 0-10; lower is better)"
+
+
+def test_ramp_up_labels_every_box_with_its_week(studio):
+    panel = studio[1]
+    fig = exposure.plot_ramp_up(panel, weeks=8)
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == [str(w) for w in range(8)]
+        assert list(ax.get_xticks()) == list(range(8)), "label i sits under the box of week i"
+
+
+def test_backpain_figure_regenerates_one_report_figure(studio, tmp_path, capsys):
+    from backpain_analysis.cli import main
+    from backpain_analysis.recipes import RECIPES
+
+    folder = tmp_path / "data"
+    write_study(simulate(12, 8, seed=8), folder)
+    out = tmp_path / "ramp.png"
+    assert main(["figure", "ramp_up", str(folder), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(out.read_bytes()[16:20], "big")
+    assert width >= 2000, "print resolution (300 dpi)"
+    assert main(["figure", "no_such", str(folder), "--out", str(out)]) == 2
+    assert "known:" in capsys.readouterr().err
+    assert set(RECIPES) >= {"volume_effects_forest", "program_contrasts", "ramp_up"}

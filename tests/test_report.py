@@ -1,29 +1,48 @@
-"""The report: every notebook runs on a small simulated studio, output is complete and reproducible.
+"""The report: every notebook runs on a small simulated studio, output is complete, safe and reproducible.
 
-The report is built once per session (it starts one kernel per notebook); the
-tests read that build, and one more forced build checks byte-identity.
+The main build is a hostile studio: program names that are HTML and Markdown
+attacks or TeX, a studio that is a script tag, a custom instrument with a
+space in its name, and a dataset folder whose name holds an HTML tag. A
+2-client build checks that little data is said in words, and a header-only
+dataset that the report still runs. One more forced build checks byte-identity.
 """
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import pytest
+
+from html.parser import HTMLParser
 
 from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
-from backpain_analysis.report import NOTEBOOK_DIR, Attempts, build_report, notebook_inputs, notebook_paths
+from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.report import NOTEBOOK_DIR, ReportError, build_report, notebook_paths
 from backpain_analysis.simulate import simulate, write_study
+
+
+HOSTILE_PROGRAMS = {
+    "stretching_only": "<img src=x onerror=alert(1)>",
+    "strength_mobility": "[click](javascript:alert(1)) $\\unicode{x}$",
+}
 
 
 @pytest.fixture(scope="session")
 def small_study(tmp_path_factory):
-    """30 clients x 8 weeks: the size the report must handle quickly."""
-    folder = tmp_path_factory.mktemp("study")
-    write_study(simulate(30, 8, seed=5), folder)
+    """30 clients x 8 weeks (the size the report must handle quickly), with hostile names."""
+    folder = tmp_path_factory.mktemp("study") / "studio <b>bold</b>"
+    study = simulate(30, 8, seed=5)
+    study.clients["program"] = study.clients["program"].replace(HOSTILE_PROGRAMS)
+    study.clients["studio"] = "<script>alert(2)</script>"
+    grip = study.outcomes[study.outcomes["instrument"] == "nprs"].assign(instrument="grip strength")
+    study.outcomes = pd.concat([study.outcomes, grip], ignore_index=True)
+    write_study(study, folder)
     return folder
 
 
@@ -31,6 +50,16 @@ def small_study(tmp_path_factory):
 def built(small_study, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports") / "report"
     assert main(["report", str(small_study), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def two_clients(tmp_path_factory):
+    """A studio of two clients: what a new user tries first."""
+    folder = tmp_path_factory.mktemp("two")
+    write_study(simulate(2, 10, seed=4), folder / "data")
+    out = folder / "report"
+    assert main(["report", str(folder / "data"), "--out", str(out)]) == 0
     return out
 
 
@@ -44,7 +73,7 @@ def every_file(folder: Path) -> dict[str, str]:
 
 def test_every_notebook_ran_without_an_error_cell(built):
     executed = sorted((built / "notebooks").glob("*.ipynb"))
-    assert [p.name for p in executed] == [p.name for p in notebook_paths()]
+    assert [p.stem for p in executed] == [p.stem for p in notebook_paths()]
     for path in executed:
         nb = nbformat.read(path, as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
@@ -64,9 +93,15 @@ def test_manifest_lists_every_file_with_its_checksum(built):
             listed.add(entry["path"])
     for figure in manifest["figures"]:
         assert sorted(Path(f["path"]).suffix for f in figure["files"]) == [".png", ".svg"]
+    assert manifest["summary"]["path"] == "summary.json"
+    assert sha256(built / "summary.json") == manifest["summary"]["sha256"]
+    listed.add("summary.json")
     on_disk = set(every_file(built)) - {"manifest.json"}
     assert on_disk == listed, "every file is in the manifest and nothing else is in the folder"
     assert {d["path"] for d in manifest["dataset"]} == {"sessions.csv", "outcomes.csv", "clients.csv"}
+    for figure in manifest["figures"]:
+        assert figure["notebook"].startswith("notebooks/") and (built / figure["notebook"]).exists()
+        assert figure["function"].startswith("backpain_analysis.figures."), figure["name"]
 
 
 def test_html_is_one_offline_page_without_code(built):
@@ -89,7 +124,7 @@ def test_no_identifying_column_reaches_any_output(built, small_study):
 
 def test_existing_report_is_not_replaced_without_force(built, small_study):
     before = every_file(built)
-    with pytest.raises(DataError, match="already exists: pass --force"):
+    with pytest.raises(DataError, match="holds an earlier report: pass --force"):
         build_report(small_study, built)
     assert every_file(built) == before
 
@@ -112,10 +147,10 @@ def test_failing_notebook_is_named_with_its_cell_and_nothing_is_left(small_study
     nb.cells = [nbformat.v4.new_markdown_cell("# Fails"), parameters, nbformat.v4.new_code_cell("x = 1\n\nraise ValueError('no ' + 'luck')")]
     nbformat.write(nb, folder / "09_fails.ipynb")
     out = tmp_path / "report"
-    with pytest.raises(DataError) as error:
+    with pytest.raises(ReportError) as error:
         build_report(small_study, out, notebooks=folder)
     message = str(error.value)
-    assert message == "notebook 09_fails.ipynb failed in cell 3 ('x = 1'): ValueError: no luck"
+    assert message.startswith("notebook 09_fails.ipynb failed in cell 3 ('x = 1'): ValueError: no luck - this is a bug")
     assert "\n" not in message
     assert list(tmp_path.iterdir()) == [folder], "no partial report"
 
@@ -126,23 +161,24 @@ def test_cli_reports_a_missing_dataset_in_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "does not exist" in err
 
 
-def test_stored_notebooks_have_no_outputs_and_are_parameterised():
+def test_notebooks_are_stored_once_as_percent_scripts_inside_the_package():
+    assert NOTEBOOK_DIR.parent.name == "backpain_analysis", "shipped in the wheel as package data"
+    assert not list(NOTEBOOK_DIR.glob("*.ipynb")), "one file per notebook: the percent script"
     for path in notebook_paths():
-        nb = nbformat.read(path, as_version=4)
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        assert all(not c.outputs and c.execution_count is None for c in code), path.name
-        tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert path.suffix == ".py"
+        text = path.read_text()
+        assert not text.startswith("# ---"), f"{path.name}: no metadata header that JupyterLab would rewrite"
+        nb = jupytext.read(path)
+        tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path.name
         for name in ("data_path", "out_dir", "real_ids"):
             assert re.search(rf"^{name} = ", tagged[0].source, re.M), (path.name, name)
+        assert jupytext.writes(nb, fmt="py:percent") == text, f"{path.name}: saving from JupyterLab would change it"
 
 
-def test_paired_python_scripts_match_the_notebooks():
-    for path in notebook_paths():
-        script = jupytext.read(path.with_suffix(".py"))
-        notebook = nbformat.read(path, as_version=4)
-        assert [c.source for c in script.cells] == [c.source for c in notebook.cells], path.name
-    assert NOTEBOOK_DIR.name == "notebooks"
+def test_pyproject_ships_the_notebooks():
+    text = (NOTEBOOK_DIR.parent.parent / "pyproject.toml").read_text()
+    assert '"notebooks/*.py"' in text and '"notebooks/jupytext.toml"' in text
 
 
 def test_notebook_inputs_hide_client_keys_unless_asked(tmp_path):
@@ -169,6 +205,188 @@ def test_attempts_turn_data_problems_into_notes_and_let_bugs_through():
     assert attempt("model", too_few, 3) is None
     assert attempt("sum", sum, [1, 2]) == 3
     assert attempt.problems == [("model", "only 3 clients")]
-    assert attempt.notes() == "Not estimated — model: only 3 clients."
+    assert attempt.notes() == "Not estimated — model: only 3 clients\\."
+    assert attempt.reason("model") == "only 3 clients" and attempt.reason("sum") == ""
     with pytest.raises(ZeroDivisionError):
         attempt("bug", lambda: 1 / 0)
+
+
+def test_attempts_turn_warnings_into_sentences_without_paths():
+    import warnings
+
+    attempt = Attempts()
+
+    def noisy():
+        warnings.warn("could not read /home/someone/checkout/data/x.csv fully", UserWarning)
+        return 1
+
+    assert attempt("loading", noisy) == 1
+    assert attempt.warnings == [("loading", "could not read x.csv fully")]
+    assert "Caution" in attempt.notes() and "/home" not in attempt.notes()
+
+
+class _Live(HTMLParser):
+    """Collects what a browser would run: script-like tags, event handlers, javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[object] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"script", "iframe", "object", "embed", "base", "form"}:
+            self.found.append(tag)
+        for name, value in attrs:
+            if name.startswith("on") or "javascript:" in (value or "").lower().replace(" ", ""):
+                self.found.append((tag, name, value))
+
+
+def live_html(page: str) -> list[object]:
+    parser = _Live()
+    parser.feed(page)
+    return parser.found
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_hostile_names_stay_text_and_no_script_can_run(built):
+    page = (built / "report.html").read_text()
+    assert live_html(page) == []
+    meta = re.search(r'<meta[^>]*http-equiv="Content-Security-Policy"[^>]*>', page)
+    assert meta and "script-src 'none'" in meta.group(0) and "default-src 'none'" in meta.group(0)
+    text = visible_text(page)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text, "shown as typed"
+    assert "[click](javascript:alert(1)) $\\unicode{x}$" in text
+    assert "studio &lt;b&gt;bold&lt;/b&gt;" in text, "the dataset folder name is text"
+    figures = {p.name for p in (built / "figures").iterdir()}
+    assert all(re.fullmatch(r"[a-z0-9_]+\.(png|svg)", name) for name in figures)
+    assert any(name.startswith("trajectories_grip_strength_") for name in figures), "a custom instrument with a space works"
+
+
+def summary_section(page: str) -> str:
+    start = page.index('id="Summary"')
+    return page[start : page.index("<h1", start + 1)]
+
+
+def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
+    page = (built / "report.html").read_text()
+    headings = re.findall(r"<h1[^>]*id=\"([^\"]+)\"", page)
+    assert headings[1] == "Summary", headings[:3]  # after the report's title
+    summary = json.loads((built / "summary.json").read_text())
+    assert summary["outcome"] == "nprs" and summary["clients"] == 30
+    section = visible_text(summary_section(page))
+    params = pd.read_csv(built / "tables" / "volume_model_params.csv").set_index("term")
+    contrasts = pd.read_csv(built / "tables" / "program_contrasts.csv")
+    week = contrasts["week"].max()
+    for finding in summary["findings"]:
+        if finding["question"] == "program":
+            program, _, reference = finding["term"].partition(" vs ")
+            row = contrasts[(contrasts["week"] == week) & (contrasts["program"] == program) & (contrasts["versus"] == reference)].iloc[0]
+            expected = -row["estimate"]  # NPRS: lower is better
+        else:
+            step = {"strength": 10, "flexibility": 30, "together": 300}[finding["question"]]
+            expected = -step * params.loc[finding["term"], "estimate"]
+        assert finding["estimate"] == pytest.approx(expected, rel=1e-6), finding["term"]
+        assert finding["conf_low"] <= finding["estimate"] <= finding["conf_high"]
+        shown = f"{abs(finding['estimate']):.2f} points {'better' if finding['estimate'] >= 0 else 'worse'}"
+        assert shown in section, shown
+        assert f"{finding['conf_low']:+.2f} to {finding['conf_high']:+.2f}" in section
+
+
+def test_little_data_is_said_in_words(two_clients):
+    page = (two_clients / "report.html").read_text()
+    text = visible_text(page)
+    assert live_html(page) == []
+    assert "Warning" not in text and "Traceback" not in text, "no raw warning"
+    assert not re.search(r"(/tmp/|/home/|/work/|[A-Z]:\\)", text), "no absolute path"
+    assert "100 %" not in text
+    assert "nothing general follows" in text
+    summary = json.loads((two_clients / "summary.json").read_text())
+    assert {f["verdict"] for f in summary["findings"]} == {"too_few_data"}
+    for match in re.finditer(r"95 % CI", text):
+        context = text[match.start() : match.start() + 200]
+        assert re.search(r"\d+ clients?", context), context
+    for png in (two_clients / "figures").glob("*.png"):
+        assert png.stat().st_size > 5_000, f"{png.name} looks empty"
+
+
+def test_header_only_tables_still_give_a_report(tmp_path):
+    data = tmp_path / "empty"
+    data.mkdir()
+    (data / "sessions.csv").write_text("client_id,date,exercise,sets,reps\n")
+    (data / "outcomes.csv").write_text("client_id,date,instrument,score\n")
+    assert main(["report", str(data), "--out", str(tmp_path / "report")]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["outcome"] is None and summary["clients"] == 0
+
+
+def test_force_replaces_only_an_earlier_report(tmp_path, small_study, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("keep me")
+    (folder / "sub").mkdir()
+    assert main(["report", str(small_study), "--out", str(folder), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a report" in err
+    assert (folder / "thesis.txt").read_text() == "keep me" and (folder / "sub").is_dir()
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    with pytest.raises(DataError, match="not a report"):
+        build_report(small_study, file, force=True)
+    assert file.read_text() == "x"
+
+
+def test_out_dot_in_a_folder_with_files_deletes_nothing(tmp_path, small_study, monkeypatch, capsys):
+    (tmp_path / "notes.md").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(small_study), "--out", ".", "--force"]) == 2
+    assert (tmp_path / "notes.md").read_text() == "mine"
+    assert "not a report" in capsys.readouterr().err
+
+
+def test_leftover_build_folders_of_dead_runs_are_removed(tmp_path):
+    from backpain_analysis.report import _remove_leftovers
+
+    dead = tmp_path / ".report.building-999999999-0123abcd"
+    alive = tmp_path / f".report.building-{os.getpid()}-0123abcd"
+    other = tmp_path / ".other.building-999999999-0123abcd"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+    _remove_leftovers(tmp_path / "report")
+    assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_ctrl_c_ends_quietly_with_130(monkeypatch, tmp_path, capsys):
+    import backpain_analysis.report as runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "build_report", interrupted)
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r")]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_crashing_notebook_has_its_own_exit_status(monkeypatch, tmp_path, capsys):
+    import backpain_analysis.report as runner
+
+    def crashed(*args, **kwargs):
+        raise ReportError("notebook 09_x.ipynb failed in cell 2 ('1/0'): ZeroDivisionError: division by zero")
+
+    monkeypatch.setattr(runner, "build_report", crashed)
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r")]) == 3
+    assert "09_x.ipynb" in capsys.readouterr().err
+
+
+def test_the_notebook_side_imports_no_notebook_machinery():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, backpain_analysis.notebook, backpain_analysis.narrative, backpain_analysis.summary; "
+        "print(sorted(m for m in ('zmq', 'jupyter_client', 'papermill', 'nbconvert') if m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

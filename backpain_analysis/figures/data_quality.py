@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+
 from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_short, styled, week_axis
 
 
@@ -159,6 +160,7 @@ def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> 
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 2])
     top.bar(coverage["week"], coverage["clients"], color=GREY, width=0.8)
     top.set_ylabel("clients followed")
+    top.yaxis.set_major_locator(MaxNLocator(integer=True))
     top.set_title("Who was followed, who trained and who was measured, by week")
     bottom.plot(coverage["week"], coverage["with_sessions"], color=OKABE_ITO["black"], marker="o", ms=3, label="any session")
     styles = ["-", "--", "-.", ":"]
@@ -209,7 +211,7 @@ def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> F
         The instrument whose measurements the grid shows.
     """
     colours = ["#D4D4D4", OKABE_ITO["sky_blue"], OKABE_ITO["orange"], OKABE_ITO["blue"]]
-    fig = new_figure(height=min(7.5, 2.0 + 0.09 * len(grid)))
+    fig = new_figure(height=min(7.5, 2.6 + 0.09 * len(grid)))
     ax = fig.subplots()
     ax.imshow(
         np.ma.masked_invalid(grid.to_numpy()), aspect="auto", interpolation="nearest",
@@ -227,5 +229,5 @@ def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> F
     ax.set_title(f"Sessions and {outcome_short(instrument)} measurements per client-week")
     handles = [Patch(facecolor=c, edgecolor="#BBBBBB", label=s) for c, s in zip(colours, _GRID_STATES, strict=True)]
     handles.append(Patch(facecolor="white", edgecolor="#BBBBBB", label="after last record"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8)
     return fig

@@ -3,7 +3,8 @@
 A notebook calls :func:`save_figure` / :func:`save_table` with the report's
 output folder. Each call writes the files (``figures/NAME.png`` and
 ``figures/NAME.svg``, or ``tables/NAME.csv``), adds one line to
-``registry.jsonl`` in that folder (kind, name, caption, files), and returns an
+``registry.jsonl`` in that folder (kind, name, caption, files and, for a
+figure, the library function that drew it), and returns an
 object that displays itself in the notebook with its caption.
 
 Reproducibility: the same figure gives the same bytes. PNG files carry no
@@ -14,6 +15,7 @@ are salted with the figure's name instead of a random salt.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import re
@@ -34,10 +36,18 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _CREATOR = "backpain_analysis"
 
 
-def _checked_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise ValueError(f"figure/table name {name!r}: use lower-case letters, digits and underscores")
-    return name
+def safe_name(name: str) -> str:
+    """``name`` as a file stem: itself when already lower-case letters, digits and underscores.
+
+    Otherwise (a name built from an instrument or program a user typed, say
+    ``"mean_grip strength"`` or ``"<img ...>"``) every other character becomes
+    ``_``, the result is cut to 60 characters and given the first 8 hex digits
+    of the name's SHA-256, so that different names never share a file.
+    """
+    if _NAME.match(name) and len(name) <= 80:
+        return name
+    stem = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60] or "item"
+    return f"{stem}_{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _register(out_dir: Path, record: dict[str, object]) -> None:
@@ -116,7 +126,8 @@ def save_figure(fig: Figure, name: str, caption: str, out_dir: str | Path) -> Sa
     fig:
         A figure from a ``backpain_analysis.figures`` function.
     name:
-        File stem: lower-case letters, digits, underscores; unique in a report.
+        File stem, unique in a report: lower-case letters, digits, underscores
+        (any other name is made safe by :func:`safe_name`).
     caption:
         One or two sentences a reader needs to read the figure (what is drawn,
         units, what was sampled or aggregated).
@@ -127,7 +138,7 @@ def save_figure(fig: Figure, name: str, caption: str, out_dir: str | Path) -> Sa
     -------
     :class:`SavedFigure`, which a notebook displays as the image plus caption.
     """
-    _checked_name(name)
+    name = safe_name(name)
     out_dir = Path(out_dir)
     folder = out_dir / "figures"
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,7 +147,8 @@ def save_figure(fig: Figure, name: str, caption: str, out_dir: str | Path) -> Sa
         fig.savefig(png, format="png", metadata={"Software": None})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": _CREATOR})
     files = [str(p.relative_to(out_dir)) for p in (png, svg)]
-    _register(out_dir, {"kind": "figure", "name": name, "caption": caption, "files": files})
+    function = fig.get_label() or None
+    _register(out_dir, {"kind": "figure", "name": name, "caption": caption, "files": files, "function": function})
     return SavedFigure(name, caption, png, svg)
 
 
@@ -149,7 +161,7 @@ def save_table(frame: pd.DataFrame, name: str, caption: str, out_dir: str | Path
     :func:`backpain_analysis.pseudonyms.pseudonymize` first. Returns a
     :class:`SavedTable`, which a notebook displays with its caption.
     """
-    _checked_name(name)
+    name = safe_name(name)
     out_dir = Path(out_dir)
     folder = out_dir / "tables"
     folder.mkdir(parents=True, exist_ok=True)

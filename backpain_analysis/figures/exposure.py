@@ -178,7 +178,9 @@ def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
     beyond them are not drawn (the summary, not the outliers, is the point).
     """
     first = panel[panel["week"] < weeks]
-    present = sorted(first["week"].unique())
+    present = [int(w) for w in sorted(first["week"].unique())]
+    if not present:
+        raise ValueError(f"plot_ramp_up needs at least one client-week before week {weeks}")
     fig = new_figure(height=3.8)
     axes = fig.subplots(1, 2)
     for ax, (column, label), colour in zip(axes, RAMP_COLUMNS, (OKABE_ITO["orange"], MODALITY_COLOURS["core"]), strict=True):
@@ -187,7 +189,9 @@ def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
             data, positions=present, widths=0.6, showfliers=False, patch_artist=True,
             boxprops={"facecolor": colour, "alpha": 0.5}, medianprops={"color": OKABE_ITO["black"]},
         )
-        week_axis(ax)
+        ax.set_xlabel("week since the client's start")
+        ax.set_xticks(present, [str(int(w)) for w in present])  # one label per box, at the box
+        ax.set_xlim(min(present) - 0.6, max(present) + 0.6)
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
     fig.suptitle(f"Ramp-up: weekly training in the first {len(present)} weeks")

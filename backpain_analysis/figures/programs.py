@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
+from backpain_analysis.descriptives import improvement_on_100  # noqa: F401  (kept importable here for one release)
+from backpain_analysis.evidence import HAYDEN_2021, PAIN_TO_100  # noqa: F401
 from backpain_analysis.figures.style import (
     CYCLE,
     GREY,
@@ -19,22 +22,6 @@ from backpain_analysis.figures.style import (
     styled,
     week_axis,
 )
-
-HAYDEN_2021: dict[str, object] = {
-    "estimate": 15.2,
-    "conf_low": 12.2,
-    "conf_high": 18.3,
-    "label": "Hayden et al. 2021: exercise vs no treatment,\nusual care or placebo (35 trials)",
-    "source": (
-        "Hayden JA et al. Exercise therapy for chronic low back pain. Cochrane Database Syst Rev 2021;9:CD009790. "
-        "Pain at the earliest follow-up, 0-100 scale: mean difference -15.2 (95 % CI -18.3 to -12.2) points."
-    ),
-}
-"""The published benchmark: improvement in pain (0-100 points) of exercise over no treatment, usual care or placebo."""
-
-PAIN_TO_100: dict[str, float] = {"nprs": 10.0, "vas": 1.0}
-"""Factor taking a pain instrument onto the 0-100 scale of the benchmark (NPRS 0-10 x 10; VAS is in mm, 0-100)."""
-
 
 @styled
 def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
@@ -103,43 +90,6 @@ def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float =
     return fig
 
 
-def improvement_on_100(changes: pd.DataFrame, outcome: str, by: str = "program", level: float = 0.95) -> pd.DataFrame:
-    """Mean pain improvement from baseline, on the 0-100 scale of the benchmark, overall and by group.
-
-    Parameters
-    ----------
-    changes:
-        :func:`backpain_analysis.responders.client_changes` of a pain
-        instrument (``improvement`` per client, positive = better).
-    outcome:
-        ``nprs`` or ``vas`` (:data:`PAIN_TO_100`).
-    by:
-        Group column in ``changes`` (rows per group when present).
-    level:
-        Confidence level of the t interval.
-
-    Returns
-    -------
-    DataFrame: ``group`` (``"all"`` then each group), ``n_clients``,
-    ``estimate`` (mean improvement, points on 0-100), ``std_error``,
-    ``conf_low``, ``conf_high`` (t interval on ``n_clients - 1`` df; NaN
-    with fewer than 2 clients).
-    """
-    factor = PAIN_TO_100[outcome]
-    groups = [("all", changes)]
-    if by in changes.columns:
-        groups += [(str(g), rows) for g, rows in changes[changes[by].notna()].groupby(by, sort=True)]
-    out = []
-    for label, rows in groups:
-        values = factor * rows["improvement"].to_numpy(float)
-        n = len(values)
-        mean = float(values.mean()) if n else np.nan
-        se = float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-        half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se if n > 1 else np.nan
-        out.append({"group": label, "n_clients": n, "estimate": mean, "std_error": se, "conf_low": mean - half, "conf_high": mean + half})
-    return pd.DataFrame(out)
-
-
 @styled
 def plot_benchmark(ours: pd.DataFrame, outcome: str) -> Figure:
     """Our clients' pain improvement next to the Cochrane benchmark for exercise, on a 0-100 scale.
@@ -151,7 +101,7 @@ def plot_benchmark(ours: pd.DataFrame, outcome: str) -> Figure:
     outcome:
         The pain instrument the improvement was measured on (label).
     """
-    labels = [HAYDEN_2021["label"]] + [
+    labels = [textwrap.fill(str(HAYDEN_2021["label"]), 45)] + [
         f"our clients: {'all' if g == 'all' else g} (n = {n})" for g, n in zip(ours["group"], ours["n_clients"], strict=True)
     ]
     values = np.vstack([[HAYDEN_2021["estimate"], HAYDEN_2021["conf_low"], HAYDEN_2021["conf_high"]], ours[["estimate", "conf_low", "conf_high"]].to_numpy(float)])

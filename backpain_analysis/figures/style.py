@@ -50,8 +50,11 @@ MODALITY_COLOURS: dict[str, str] = {
 """One colour per exercise modality, the same in every figure."""
 
 WIDTH_IN: float = 7.0
-"""Figure width in inches; with :data:`DPI` this is 1050 px, the report's column."""
+"""Figure width in inches (the report's column)."""
 DPI: int = 150
+"""Screen resolution while drawing."""
+PRINT_DPI: int = 300
+"""Resolution of saved PNGs: print quality, 2100 px for the full width."""
 
 RC: dict[str, object] = {
     "font.family": "DejaVu Sans",
@@ -74,25 +77,35 @@ RC: dict[str, object] = {
     "axes.axisbelow": True,
     "lines.linewidth": 1.8,
     "figure.dpi": DPI,
-    "savefig.dpi": DPI,
+    "savefig.dpi": PRINT_DPI,
+    "text.parse_math": False,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "svg.fonttype": "path",
     "image.cmap": "cividis",
 }
-"""rcParams in force while a figure is drawn and saved."""
+"""rcParams in force while a figure is drawn and saved. ``text.parse_math`` is off:
+names users typed (a program called ``$\\unicode{x}$``) are drawn as typed, never as TeX."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def styled(function: Callable[P, R]) -> Callable[P, R]:
-    """Run a figure function with :data:`RC` in force (decorator)."""
+    """Run a figure function with :data:`RC` in force (decorator).
+
+    The returned Figure's label (``fig.get_label()``) is set to the
+    function's dotted name, which :func:`~backpain_analysis.figures.export.save_figure`
+    records in the report's manifest.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with mpl.rc_context(RC):
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+        if isinstance(result, Figure):
+            result.set_label(f"{function.__module__}.{function.__qualname__}")
+        return result
 
     return wrapper
 

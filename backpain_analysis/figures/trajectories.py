@@ -168,5 +168,6 @@ def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], ti
     week_axis(ax, "weeks since the baseline measurement")
     ax.set_ylabel("% with a first important improvement")
     ax.set_title(title)
-    ax.legend(loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left")
     return fig

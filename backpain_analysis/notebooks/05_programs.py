@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 5. Programs: which works better, for whom, and against the evidence
 #
@@ -46,65 +31,45 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 import pandas as pd
 from IPython.display import Markdown, display
 
+from backpain_analysis.descriptives import improvement_on_100
+from backpain_analysis.evidence import HAYDEN_2021, PAIN_TO_100
 from backpain_analysis.figures import programs as program_figures
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short, outcome_unit
 from backpain_analysis.programs import compare_programs
-from backpain_analysis.report import Attempts, notebook_inputs
+from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.responders import client_changes, responder_rates
+from backpain_analysis.narrative import in_short, literal, not_shown, responder_sentence, versus_evidence
+from backpain_analysis.volume_model import MIN_CLIENTS
+from backpain_analysis.summary import contrast_weeks, pain_benchmark, reference_program, summarise
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcome = inputs.panel, inputs.primary
 programs = sorted(panel["program"].dropna().astype(str).unique()) if "program" in panel else []
-last_weeks = panel.groupby("client_id")["week"].max()
-weeks = [w for w in (4, 8, 12) if w <= last_weeks.quantile(0.75)] or [int(last_weeks.median())]
+weeks = contrast_weeks(panel)
+reference = reference_program(panel)
 attempt = Attempts()
-comparison = attempt("program comparison", compare_programs, panel, outcome, weeks=weeks) if outcome and len(programs) >= 2 else None
+comparison = (
+    attempt("program comparison", compare_programs, panel, outcome, weeks=weeks, reference=reference)
+    if outcome and len(programs) >= 2
+    else None
+)
 rates = attempt("responder rates", responder_rates, panel, outcome) if outcome else None
-pain = next((name for name in program_figures.PAIN_TO_100 if name in inputs.outcomes), None)
+pain = next((name for name in PAIN_TO_100 if name in inputs.outcomes), None)
 changes = attempt("pain change", client_changes, panel, pain) if pain else None
-ours = program_figures.improvement_on_100(changes, pain) if changes is not None and len(changes) else None
+ours = improvement_on_100(changes, pain) if changes is not None and len(changes) else None
 
 # %%
-lines = ["**In short.**"]
-if outcome is None:
-    lines.append("No pain or disability instrument was measured, so programs cannot be compared.")
-elif len(programs) < 2:
-    lines.append(
-        f"This dataset has {'one program (' + programs[0] + ')' if programs else 'no program recorded for its clients'}, "
-        "so there is nothing to compare; the responder rate and the benchmark below describe all clients."
-    )
-elif comparison is None:
-    lines.append(f"Programs could not be compared: {attempt.problems[0][1]}.")
+if len(programs) < 2:
+    one = f"one program ({programs[0]})" if programs else "no program recorded for its clients"
+    lines = ["**In short.**", literal(f"This dataset has {one}, so there is nothing to compare; the responder rate and the benchmark below describe all clients.")]
 else:
-    oe = comparison.observed_expected
-
-    def versus_expected(row: pd.Series) -> str:
-        more = "more" if row["estimate"] >= 0 else "less"
-        return (
-            f"clients of **{row['program']}** improved {abs(row['estimate']):.2f} {outcome_unit(outcome)} {more} than "
-            f"expected (95 % CI {row['conf_low']:+.2f} to {row['conf_high']:+.2f})"
-        )
-
-    best, worst = oe.loc[oe["estimate"].idxmax()], oe.loc[oe["estimate"].idxmin()]
-    lines.append(
-        f"Compared with what their baseline {outcome_short(outcome)} predicts, {versus_expected(best)}, and "
-        f"{versus_expected(worst)}."
-    )
+    answers = summarise(panel, outcome, comparison=comparison, volume_too=False)
+    lines = [in_short(answers.findings.to_dict("records"), outcome_short(outcome) if outcome else None, answers.clients, attempt.reason("program comparison"))]
 if rates is not None:
     overall = rates[(rates["group"] == "all") & (rates["term"] == "mcid_absolute")].iloc[0]
-    lines.append(
-        f"Overall {100 * overall['estimate']:.0f} % of clients reached a clinically important improvement in "
-        f"{outcome_short(outcome)} ({overall['threshold']})."
-    )
-if ours is not None:
-    everyone = ours.iloc[0]
-    lines.append(
-        f"Pain ({outcome_short(pain)}) improved by a mean of {everyone['estimate']:.1f} points on a 0-100 scale "
-        f"(95 % CI {everyone['conf_low']:.1f} to {everyone['conf_high']:.1f}) from baseline to the last measurement; "
-        f"trials found exercise improves pain by about {program_figures.HAYDEN_2021['estimate']:.0f} points more than no "
-        "treatment (Hayden et al. 2021). The two numbers answer different questions: read the last section before comparing them."
-    )
+    lines.append(literal(responder_sentence(overall, outcome_short(outcome))))
+lines.append(versus_evidence(attempt("pain change against the published evidence", pain_benchmark, panel, inputs.outcomes)))
 display(Markdown(" ".join(lines)))
 
 # %% [markdown]
@@ -118,8 +83,12 @@ display(Markdown(" ".join(lines)))
 # program's clients did better than clients with the same starting point).
 
 # %%
+per_program = comparison.design.drop_duplicates("client_id")["program"].astype(str).value_counts() if comparison else None
 if comparison is None:
     display(Markdown("Programs are not compared: " + ("fewer than two programs in this dataset." if len(programs) < 2 else "see the note at the end.")))
+elif per_program.min() < MIN_CLIENTS:
+    counts = ", ".join(f"{name}: {n}" for name, n in per_program.sort_index().items())
+    display(Markdown(not_shown("Program comparison", f"every program needs at least {MIN_CLIENTS} clients with a baseline and a later score for its interval to mean anything; this dataset has {counts}.")))
 else:
     display(
         save_table(
@@ -184,16 +153,21 @@ else:
             out_dir,
         )
     )
-    labels = ["all clients" if g == "all" else g for g in absolute["group"]]
-    display(
-        save_figure(
-            trajectories.plot_responder_rates(absolute, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
-            "responders_by_program",
-            f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
-            "from baseline to their last measurement, overall and per program, with Wilson 95 % confidence intervals.",
-            out_dir,
+    enough = absolute[absolute["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
+    labels = ["all clients" if g == "all" else g for g in enough["group"]]
+    if len(enough):
+        display(
+            save_figure(
+                trajectories.plot_responder_rates(enough, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
+                "responders_by_program",
+                f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
+                "from baseline to their last measurement, overall and per program (groups of "
+                f"{MIN_CLIENTS}+ clients), with Wilson 95 % confidence intervals.",
+                out_dir,
+            )
         )
-    )
+    else:
+        display(Markdown(not_shown("Responders by program", f"no group has {MIN_CLIENTS} or more clients with a baseline and a later score (counts in the table).")))
 
 # %% [markdown]
 # ## Our clients and the published evidence
@@ -226,9 +200,13 @@ else:
             out_dir,
         )
     )
+    ours_enough = ours[ours["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
+if ours is not None and ours_enough.empty:
+    display(Markdown(not_shown("Comparison with the published effect", f"{int(ours['n_clients'].iloc[0])} client(s) have a pain score at baseline and later; a mean with an interval needs at least {MIN_CLIENTS}.")))
+elif ours is not None:
     display(
         save_figure(
-            program_figures.plot_benchmark(ours, pain),
+            program_figures.plot_benchmark(ours_enough, pain),
             "benchmark_hayden_2021",
             f"Mean pain improvement from baseline to last measurement ({outcome_short(pain)} rescaled to 0-100; overall in "
             "red, per program in blue; t 95 % CI) beside the effect of exercise over no treatment, usual care or placebo "

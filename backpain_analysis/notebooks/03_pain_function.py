@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 3. Pain and function over time
 #
@@ -39,7 +24,9 @@ from backpain_analysis import responders
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
-from backpain_analysis.report import Attempts, notebook_inputs
+from backpain_analysis.narrative import literal, not_shown, responder_sentence
+from backpain_analysis.volume_model import MIN_CLIENTS
+from backpain_analysis.notebook import Attempts, notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
@@ -70,12 +57,9 @@ for name, mean in means.items():
         lines.append(f"{outcome_short(name)} was measured in too few clients per week to describe a trajectory.")
 if not outcomes:
     lines.append("No outcome was measured in this dataset.")
-for row in rates[rates["term"] == "mcid_absolute"].itertuples() if len(rates) else []:
-    lines.append(
-        f"{100 * row.estimate:.0f} % of clients ({row.n_responders} of {row.n_clients}) improved {outcome_short(row.outcome)} "
-        f"by at least the minimal clinically important change ({row.threshold}) from baseline to their last measurement."
-    )
-display(Markdown(" ".join(lines)))
+for row in rates[rates["term"] == "mcid_absolute"].to_dict("records") if len(rates) else []:
+    lines.append(responder_sentence(row, outcome_short(row["outcome"])))
+display(Markdown(" ".join([lines[0], *(literal(line) for line in lines[1:])])))
 
 # %% [markdown]
 # ## The instruments
@@ -107,7 +91,7 @@ save_table(
 for name in outcomes:
     mean = means[name]
     if len(mean) < 2:
-        display(Markdown(f"{outcome_short(name)}: fewer than two weeks with 3+ clients measured; no trajectory drawn."))
+        display(Markdown(f"{literal(outcome_short(name))}: fewer than two weeks with 3+ clients measured; no trajectory drawn."))
         continue
     display(
         save_table(
@@ -155,16 +139,20 @@ else:
             out_dir,
         )
     )
-    labels = [f"{outcome_short(o)}: {t}" for o, t in zip(rates["outcome"], rates["threshold"], strict=True)]
-    display(
-        save_figure(
-            trajectories.plot_responder_rates(rates, labels, "Clients with a clinically important improvement"),
-            "responder_rates",
-            "Share of clients meeting each responder criterion from baseline (week 0 or 1) to their last "
-            "measurement, with Wilson 95 % confidence intervals and counts.",
-            out_dir,
+    enough = rates[rates["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
+    labels = [f"{outcome_short(o)}: {t}" for o, t in zip(enough["outcome"], enough["threshold"], strict=True)]
+    if len(enough):
+        display(
+            save_figure(
+                trajectories.plot_responder_rates(enough, labels, "Clients with a clinically important improvement"),
+                "responder_rates",
+                "Share of clients meeting each responder criterion from baseline (week 0 or 1) to their last "
+                f"measurement, with Wilson 95 % confidence intervals and counts (criteria with {MIN_CLIENTS}+ clients).",
+                out_dir,
+            )
         )
-    )
+    else:
+        display(Markdown(not_shown("Responder shares", f"{int(rates['n_clients'].max())} client(s) have a baseline and a later score; a share needs at least {MIN_CLIENTS} to mean anything (the counts are in the table).")))
 if attempt.problems:
     display(Markdown(attempt.notes()))
 
@@ -180,8 +168,11 @@ if attempt.problems:
 # (an instrument measured every 4 weeks can only show steps every 4 weeks).
 
 # %%
+at_start = max((int(t.clients["time"].notna().sum()) for t in times.values()), default=0)
 if not times:
     display(Markdown("No instrument with an absolute MCID has a baseline and a later score; nothing to show."))
+elif at_start < MIN_CLIENTS:
+    display(Markdown(not_shown("Time to improvement", f"{at_start} client(s) have a baseline and a later score; a Kaplan-Meier curve and its median need at least {MIN_CLIENTS}.")))
 else:
     curves = pd.concat([t.curves.assign(group=outcome_short(name)) for name, t in times.items()], ignore_index=True)
     ends = {outcome_short(name): float(t.clients["time"].max()) for name, t in times.items()}

@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 2. Training exposure: how much, of what, and how it built up
 #
@@ -43,7 +28,8 @@ from IPython.display import Markdown, display
 
 from backpain_analysis.figures import exposure, save_figure, save_table
 from backpain_analysis.panel import MOST_DAYS
-from backpain_analysis.report import notebook_inputs
+from backpain_analysis.narrative import not_shown, too_few_per_week
+from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel = inputs.panel
@@ -55,11 +41,12 @@ load_summary = exposure.weekly_quantiles(
 )
 ratio = exposure.acute_chronic_ratio(panel, "strength", from_week=4)
 ratio_shares = exposure.ratio_shares(ratio)
+n_clients = int(panel["client_id"].nunique())
 
 
 # %%
 client_share_met = panel.groupby("client_id")["met_20min_most_days"].mean()
-lines = [
+lines = [] if len(panel) == 0 else [
     f"**In short.** In a typical client-week clients logged a median of {panel['strength_sets'].median():.0f} "
     f"core and back sets and {panel['flexibility_min'].median():.0f} minutes of flexibility work; "
     f"{100 * (panel['mixed_min'] > 0).mean():.0f} % of client-weeks included yoga or pilates.",
@@ -67,6 +54,8 @@ lines = [
     f"of client-weeks; {100 * (client_share_met >= 0.5).mean():.0f} % of clients met it in at least half of their weeks "
     "(minutes count only exercises logged with a duration, so strength sets logged without one make this an undercount).",
 ]
+if not lines:
+    lines = ["**In short.** No training was logged in this dataset, so there is no exposure to describe."]
 ramp = panel.groupby("week")["strength_sets"].agg(["median", "size"])
 if ramp["size"].reindex([0, 3]).ge(5).all():
     lines.append(
@@ -97,13 +86,18 @@ save_table(
 )
 
 # %%
-save_figure(
-    exposure.plot_weekly_exposure(weekly),
-    "weekly_exposure",
-    "Weekly training per client by modality: median (line) and interquartile range (band) over the clients "
-    "followed that week (weeks with 5+ clients).",
-    out_dir,
-)
+if len(weekly):
+    display(
+        save_figure(
+            exposure.plot_weekly_exposure(weekly),
+            "weekly_exposure",
+            "Weekly training per client by modality: median (line) and interquartile range (band) over the clients "
+            "followed that week (weeks with 5+ clients).",
+            out_dir,
+        )
+    )
+else:
+    display(Markdown(not_shown("Weekly training by modality", too_few_per_week(n_clients))))
 
 # %% [markdown]
 # ## Adherence to "20-30 minutes on most days"
@@ -122,13 +116,18 @@ save_table(
 )
 
 # %%
-save_figure(
-    exposure.plot_adherence(panel, adherence, MOST_DAYS),
-    "adherence",
-    f"Left: % of followed clients with 20+ training minutes on {MOST_DAYS} or more days, per week. Right: days "
-    "with 20+ minutes per client-week (all weeks pooled); blue bars meet the target.",
-    out_dir,
-)
+if len(adherence):
+    display(
+        save_figure(
+            exposure.plot_adherence(panel, adherence, MOST_DAYS),
+            "adherence",
+            f"Left: % of followed clients with 20+ training minutes on {MOST_DAYS} or more days, per week. Right: days "
+            "with 20+ minutes per client-week (all weeks pooled); blue bars meet the target.",
+            out_dir,
+        )
+    )
+else:
+    display(Markdown(not_shown("Adherence by week", too_few_per_week(n_clients))))
 
 # %% [markdown]
 # ## Ramp-up over the first weeks
@@ -136,13 +135,18 @@ save_figure(
 # "Start slowly" shows as low volumes in week 0 that rise over the next weeks.
 
 # %%
-save_figure(
-    exposure.plot_ramp_up(panel, weeks=8),
-    "ramp_up",
-    "Weekly training minutes (left) and core + back sets (right) in the first weeks: boxes span the "
-    "interquartile range with the median; whiskers reach 1.5 times the IQR (outliers not drawn).",
-    out_dir,
-)
+if n_clients >= 5:
+    display(
+        save_figure(
+            exposure.plot_ramp_up(panel, weeks=8),
+            "ramp_up",
+            "Weekly training minutes (left) and core + back sets (right) in the first weeks: boxes span the "
+            "interquartile range with the median; whiskers reach 1.5 times the IQR (outliers not drawn).",
+            out_dir,
+        )
+    )
+else:
+    display(Markdown(not_shown("Ramp-up box plots", f"a box plot needs at least 5 clients per week; this dataset has {n_clients}.")))
 
 # %% [markdown]
 # ## Acute and chronic load
@@ -163,13 +167,18 @@ save_figure(
 # is not a validated threshold for back pain.
 
 # %%
-save_figure(
-    exposure.plot_acute_chronic(load_summary),
-    "acute_chronic_load",
-    "Acute (7-day) and chronic (28-day) exponentially weighted daily load: median (line) and interquartile "
-    "range (band) over clients, for core + back sets per day and flexibility minutes per day.",
-    out_dir,
-)
+if len(load_summary):
+    display(
+        save_figure(
+            exposure.plot_acute_chronic(load_summary),
+            "acute_chronic_load",
+            "Acute (7-day) and chronic (28-day) exponentially weighted daily load: median (line) and interquartile "
+            "range (band) over clients, for core + back sets per day and flexibility minutes per day.",
+            out_dir,
+        )
+    )
+else:
+    display(Markdown(not_shown("Acute and chronic load", too_few_per_week(n_clients))))
 
 # %%
 if ratio.notna().any():

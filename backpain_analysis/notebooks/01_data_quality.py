@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 1. Data quality: what was read, what was kept, what was measured
 #
@@ -32,7 +17,8 @@ from IPython.display import Markdown, display
 
 from backpain_analysis.figures import data_quality, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short
-from backpain_analysis.report import notebook_inputs
+from backpain_analysis.narrative import literal
+from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 dataset, panel, outcomes = inputs.dataset, inputs.panel, inputs.outcomes
@@ -47,13 +33,13 @@ share = 100 * rejected / read if read else 0.0
 top = reasons.iloc[0] if rejected else None
 lines = [
     f"**In short.** {read:,} input rows were read and {rejected:,} ({'< 0.1' if 0 < share < 0.1 else f'{share:.1f}'} %) were rejected"
-    + (f"; the most common reason was *{top['reason']}* ({top['rows']:,} row{'s' if top['rows'] != 1 else ''})." if rejected else "."),
+    + (f"; the most common reason was *{literal(top['reason'])}* ({top['rows']:,} row{'s' if top['rows'] != 1 else ''})." if rejected else "."),
     f"{panel['client_id'].nunique():,} clients were followed for a median of {weeks_followed.median():.0f} weeks "
     f"(range {weeks_followed.min()}-{weeks_followed.max()}).",
     f"Sessions were logged in {100 * (panel['sessions'] > 0).mean():.0f} % of client-weeks.",
 ]
 if outcomes:
-    measured = ", ".join(f"{outcome_short(name)} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
+    measured = ", ".join(f"{literal(outcome_short(name))} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
     lines.append(f"Outcome scores were recorded in these shares of client-weeks: {measured}.")
 else:
     lines.append("No outcome score was accepted, so no outcome can be analysed.")

@@ -1,18 +1,3 @@
-# ---
-# jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
-#   kernelspec:
-#     display_name: Python 3 (ipykernel)
-#     language: python
-#     name: python3
-# ---
-
 # %% [markdown]
 # # 4. Does more training go with less pain?
 #
@@ -59,8 +44,10 @@ from IPython.display import Markdown, display
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import effects, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short, outcome_unit
-from backpain_analysis.report import Attempts, notebook_inputs
+from backpain_analysis.narrative import in_short, literal
+from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.sensitivity import sensitivity_table
+from backpain_analysis.summary import summarise
 from backpain_analysis.volume_model import fit_volume_model
 
 inputs = notebook_inputs(data_path, real_ids)
@@ -71,44 +58,11 @@ dose = attempt("dose-response", fit_dose_response, panel, outcome) if model else
 sensitivity = attempt("sensitivity analyses", sensitivity_table, panel, outcome) if model else None
 
 # %%
-if outcome is None:
-    summary = "**In short.** No pain or disability instrument was measured, so the volume model cannot be fitted."
-elif model is None:
-    summary = f"**In short.** The volume model could not be fitted on {outcome_short(outcome)}: {attempt.problems[0][1]}."
-else:
-    effects_table = model.clinical_effects().set_index("term")
-    unit = outcome_unit(outcome)
-
-    def said(term: str) -> str:
-        row = effects_table.loc[term]
-        sign = 1 if row["improvement"] > 0 else -1
-        low, high = sorted((sign * row["improvement_low"], sign * row["improvement_high"]))
-        return (
-            f"{abs(row['improvement']):.2f} {unit} {'better' if sign > 0 else 'worse'} per extra {row['per']} "
-            f"(95 % CI {low:.2f} to {high:.2f})"
-        )
-
-    def clear(term: str) -> bool:
-        row = effects_table.loc[term]
-        return row["improvement_low"] > 0 or row["improvement_high"] < 0
-
-    mcid = effects_table["mcid"].iloc[0]
-    summary = (
-        f"**In short.** On {outcome_short(outcome)} ({model.n_obs:,} client-weeks of {model.n_clients} clients): "
-        f"in the week after a client did more core and back strength work than usual, their {outcome_short(outcome)} "
-        f"was {said('strength_sets_within')}"
-        + (" — a clear association" if clear("strength_sets_within") else ", which the data cannot tell apart from no effect")
-        + f"; after more flexibility work than usual, it was {said('flexibility_min_within')}"
-        + (" — a clear association." if clear("flexibility_min_within") else ", not distinguishable from no effect.")
-    )
-    if pd.notna(mcid):
-        summary += (
-            f" For scale: a change clients notice (the MCID) is {mcid:g} {unit}, so 10 extra sets a week go with "
-            f"{100 * effects_table.loc['strength_sets_within', 'improvement_mcid']:.0f} % of it."
-        )
-    if not model.converged:
-        summary += " Caution: the model fit did not converge; treat its numbers as provisional."
-display(Markdown(summary))
+answers = summarise(panel, outcome, model=model, programs_too=False)
+findings = answers.findings.to_dict("records")
+display(Markdown(in_short(findings, outcome_short(outcome) if outcome else None, answers.clients, attempt.reason("volume model"))))
+if model is not None and not model.converged:
+    display(Markdown("Caution: the model fit did not converge; treat its numbers as provisional."))
 
 # %% [markdown]
 # ## Within- and between-client effects
@@ -175,7 +129,7 @@ if model is not None:
 
 # %%
 if dose is not None:
-    display(Markdown("\n".join(f"- **{effects.EXPOSURE_NAMES.get(row.exposure, row.exposure)}**: {row.message}." for row in dose.flattening.itertuples())))
+    display(Markdown("\n".join(f"- **{effects.EXPOSURE_NAMES.get(row.exposure, row.exposure)}**: {literal(row.message)}." for row in dose.flattening.itertuples())))
     display(
         save_table(
             dose.curves,

@@ -1,0 +1,257 @@
+"""Words from results: verdicts, the sentences of ``summary.json`` and the notebooks' "In short" paragraphs.
+
+Every sentence a report shows about an effect is written here, from numbers a
+result already holds, so that each branch (no data, model failed, better,
+worse, inconclusive, too few clients) is unit tested instead of living as
+untested branching inside a notebook.
+
+Sentences are plain text, since text a user typed (program, studio,
+instrument names) reaches them; :func:`literal` makes a sentence inert before
+it is placed in Markdown (``in_short`` does so itself):
+HTML is escaped and Markdown and LaTeX punctuation is backslash-escaped, so
+``<img src=x onerror=...>``, ``[click](javascript:...)`` and ``$\\unicode{x}$``
+are shown as typed.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping
+
+VERDICTS: tuple[str, ...] = ("better", "worse", "inconclusive", "too_few_data")
+"""The verdicts of a finding (CONTRACT section 4)."""
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~])")
+
+
+def literal(text: object) -> str:
+    """``text`` as inert Markdown: HTML-escaped, Markdown/LaTeX punctuation backslash-escaped, one line."""
+    flat = " ".join(str(text).split())
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", flat), quote=False)
+
+
+def verdict(conf_low: float | None, conf_high: float | None) -> str:
+    """The verdict of an interval of improvement (positive = better).
+
+    ``better`` when the whole interval lies above 0, ``worse`` when below,
+    ``inconclusive`` when it includes 0, ``too_few_data`` when there is no
+    interval (missing or not finite).
+    """
+    if conf_low is None or conf_high is None or not (math.isfinite(conf_low) and math.isfinite(conf_high)):
+        return "too_few_data"
+    if conf_low > 0:
+        return "better"
+    if conf_high < 0:
+        return "worse"
+    return "inconclusive"
+
+
+def reaches_mcid(estimate: float | None, mcid: float | None) -> bool | None:
+    """Whether the size of ``estimate`` reaches the MCID (None when either is unknown)."""
+    if estimate is None or mcid is None or not (math.isfinite(estimate) and math.isfinite(mcid)):
+        return None
+    return abs(estimate) >= mcid - 1e-12
+
+
+_QUESTION_WORDS: dict[str, str] = {
+    "strength": "In the week after a client did {unit} more core and back strength work than usual",
+    "flexibility": "In the week after a client did {unit} more flexibility work than usual",
+    "together": "When extra strength and extra flexibility work came in the same week ({unit})",
+}
+
+
+def finding_sentence(
+    finding: Mapping[str, object], outcome: str, n_clients: int, mcid: float | None, reason: str = "", points: str = "points"
+) -> str:
+    """The one-sentence answer of a finding (a dict with the summary.json keys), as plain text.
+
+    ``outcome`` is the instrument's display name, ``n_clients`` how many
+    clients the estimate rests on, ``mcid`` the instrument's MCID (None if it
+    has none), ``reason`` why the dataset cannot answer (``too_few_data``),
+    ``points`` the word for one unit of the instrument. Pass the result
+    through :func:`literal` before placing it in Markdown.
+    """
+    question, unit, verdict_ = str(finding["question"]), str(finding["unit"]), str(finding["verdict"])
+    what = _subject(finding)
+    if verdict_ == "too_few_data":
+        return f"{what}: this dataset cannot tell ({reason or 'too few data'})."
+    estimate, low, high = (float(finding[k]) for k in ("estimate", "conf_low", "conf_high"))  # type: ignore[arg-type]
+    size = f"{abs(estimate):.2f} {points} {'better' if estimate >= 0 else 'worse'}"
+    interval = f"95 % CI {low:+.2f} to {high:+.2f}, positive = better; {n_clients} clients"
+    if question in _QUESTION_WORDS:
+        lead = _QUESTION_WORDS[question].format(unit=unit) + f", {outcome} was {size} ({interval})"
+    else:
+        lead = f"{what}: {outcome} {size} ({unit}; {interval})"
+    meaning = {
+        "better": "a clear improvement",
+        "worse": "a clear harm",
+        "inconclusive": "the data cannot tell this apart from no effect",
+    }[verdict_]
+    scale = ""
+    if mcid is not None and verdict_ != "inconclusive":
+        reached = reaches_mcid(estimate, mcid)
+        scale = f", {'reaching' if reached else 'below'} the {mcid:g}-{points.rstrip('s')} change clients notice (MCID)"
+    return f"{lead}: {meaning}{scale}."
+
+
+def _subject(finding: Mapping[str, object]) -> str:
+    question = str(finding["question"])
+    if question == "program":
+        program, _, reference = str(finding["term"]).partition(" vs ")
+        return f"Program {program} against {reference}"
+    return {"strength": "Strength work", "flexibility": "Flexibility work", "together": "Strength and flexibility together"}[
+        question
+    ]
+
+
+def few_clients_caution(n_clients: int) -> str:
+    """A sentence for a dataset too small for anything general, or '' when it is large enough (>= 20 clients)."""
+    if n_clients >= 20:
+        return ""
+    return (
+        f"With {n_clients} client{'s' if n_clients != 1 else ''}, nothing general follows from this dataset: "
+        "the numbers describe these clients only, and intervals are wide or cannot be computed."
+    )
+
+
+def in_short(findings: list[Mapping[str, object]], outcome: str | None, n_clients: int, problem: str = "") -> str:
+    """The "In short" paragraph of a section from its findings (Markdown).
+
+    Branches: no instrument measured (``outcome`` None); the model failed
+    (``problem`` given, no findings); otherwise one sentence per finding,
+    then the few-clients caution when it applies.
+    """
+    lead = "**In short.**"
+    if outcome is None:
+        return f"{lead} No pain or disability instrument was measured, so there is no effect to estimate."
+    if not findings:
+        why = problem or "the model could not be fitted"
+        return f"{lead} " + literal(f"The model of {outcome} could not be estimated: {why}.")
+    sentences = [literal(f["sentence"]) for f in findings]
+    caution = few_clients_caution(n_clients)
+    return " ".join([lead, *sentences, *([literal(caution)] if caution else [])])
+
+
+_VERDICT_WORDS: dict[str, str] = {
+    "better": "better",
+    "worse": "worse",
+    "inconclusive": "not clear",
+    "too_few_data": "too few data",
+}
+_QUESTION_TITLES: dict[str, str] = {
+    "strength": "More strength work",
+    "flexibility": "More flexibility work",
+    "together": "Both together",
+}
+
+
+def summary_lines(summary: Mapping[str, object], n_clients: list[int] | None = None) -> str:
+    """The summary section's Markdown from the content of ``summary.json``: one bullet per finding.
+
+    ``n_clients`` (one per finding) is used only for the heading's range;
+    each sentence already names its clients.
+    """
+    outcome, clients = summary.get("outcome"), int(summary.get("clients", 0))  # type: ignore[arg-type]
+    findings = list(summary.get("findings", []))  # type: ignore[arg-type]
+    if outcome is None:
+        head = f"**{clients} clients; no pain or disability instrument was measured**, so no question can be answered."
+    else:
+        head = f"**Main outcome: {literal(str(outcome).upper())}; {clients} clients in the dataset.**"
+    lines = [head, ""]
+    for f in findings:
+        title = _QUESTION_TITLES.get(str(f["question"]), f"Program {f['term']}")
+        lines.append(f"- **{literal(title)}: {_VERDICT_WORDS[str(f['verdict'])]}.** {literal(f['sentence'])}")
+    caution = few_clients_caution(clients)
+    if caution:
+        lines += ["", literal(caution)]
+    return "\n".join(lines)
+
+
+def for_whom(findings) -> str:  # noqa: ANN001  (a DataFrame of findings; narrative stays free of pandas)
+    """Two sentences on "for whom": what the program lines show, and what is not estimated."""
+    programs = [f for f in findings.to_dict("records") if f["question"] == "program"] if len(findings) else []
+    answered = [f for f in programs if f["verdict"] != "too_few_data"]
+    if answered:
+        first = (
+            f"For whom: the program lines above compare {len(answered)} program(s) with the reference for clients "
+            "with the same baseline score"
+        )
+    else:
+        first = "For whom: this dataset cannot compare programs (one program, no program recorded, or too few clients per program)"
+    second = (
+        "whether the effects differ by baseline severity, age, sex or studio is not estimated in this report, "
+        "so no claim is made about subgroups."
+    )
+    return literal(f"{first}; {second}")
+
+
+def versus_evidence(benchmark) -> str:  # noqa: ANN001  (a one-row-per-group DataFrame or None)
+    """Two sentences setting the clients' mean pain change beside the published effect of exercise.
+
+    ``benchmark`` is :func:`backpain_analysis.summary.pain_benchmark`'s table
+    (its ``attrs`` hold ``outcome`` and ``published``), or None when no pain
+    scale was measured.
+    """
+    if benchmark is None or not len(benchmark):
+        return literal("Against the published evidence: no pain scale (NPRS or VAS) with baseline and follow-up scores was measured, so there is no comparison.")
+    everyone = benchmark.iloc[0]
+    published = benchmark.attrs["published"]
+    n = int(everyone["n_clients"])
+    evidence = (
+        f"trials found that exercise improves pain by {published['estimate']:.1f} points on 0-100 "
+        f"(95 % CI {published['conf_low']:.1f} to {published['conf_high']:.1f}) more than no treatment, usual care or placebo "
+        "(Hayden et al. 2021, Cochrane)"
+    )
+    if n < 5 or not math.isfinite(float(everyone["conf_low"])):
+        first = f"Against the published evidence: {n} client(s) have a pain score at baseline and later, too few to compare with the {evidence}."
+        return literal(first)
+    ours = float(everyone["estimate"])
+    first = (
+        f"Against the published evidence: our clients' pain ({str(benchmark.attrs['outcome']).upper()}, rescaled to 0-100) improved "
+        f"by a mean of {ours:.1f} points (95 % CI {float(everyone['conf_low']):.1f} to {float(everyone['conf_high']):.1f}; {n} clients) "
+        f"from baseline to their last score; {evidence}."
+    )
+    if ours < float(published["estimate"]):
+        second = (
+            "Ours is smaller, which is a warning sign: an uncontrolled before-after change also contains natural recovery "
+            "and regression to the mean, so it overstates what the programs add."
+        )
+    else:
+        second = (
+            "Ours is as large or larger, which is not proof of a larger effect: an uncontrolled before-after change also "
+            "contains natural recovery and regression to the mean."
+        )
+    return literal(f"{first} {second}")
+
+
+def responder_sentence(row: Mapping[str, object], outcome: str) -> str:
+    """The share of clients reaching the MCID, always with its count and interval (plain text).
+
+    ``row`` is one row of :func:`backpain_analysis.responders.responder_rates`.
+    With fewer than 5 clients no percentage is given, only the count.
+    """
+    n, k = int(row["n_clients"]), int(row["n_responders"])  # type: ignore[arg-type]
+    rule = f"by at least the minimal clinically important change ({row['threshold']})"
+    if n < 5:
+        return f"{k} of {n} clients improved {outcome} {rule}; too few clients for a percentage to mean anything."
+    share, low, high = (100 * float(row[k_]) for k_ in ("estimate", "conf_low", "conf_high"))  # type: ignore[arg-type]
+    return (
+        f"{share:.0f} % of clients ({k} of {n}; 95 % CI {low:.0f} to {high:.0f} %) improved {outcome} {rule} "
+        "from baseline to their last measurement."
+    )
+
+
+def not_shown(what: str, missing: str) -> str:
+    """The sentence that replaces a figure or table with too little data (Markdown, text escaped)."""
+    return f"**{literal(what)} not shown:** {literal(missing)}"
+
+
+def too_few_per_week(n_clients: int, needed: int = 5) -> str:
+    """Why a week-by-week distribution is not drawn: no week had ``needed`` clients."""
+    return (
+        f"no week has {needed} or more clients followed (this dataset has {n_clients} client{'s' if n_clients != 1 else ''}), "
+        f"and a median or quartiles of fewer than {needed} clients would describe individuals, not a group; "
+        f"the per-client tables of the executed notebook hold every value."
+    )

@@ -1,0 +1,51 @@
+# %% [markdown]
+# # Summary
+#
+# The studio's questions, answered on the main outcome in one screen. Each
+# line gives the verdict, the estimated effect per clinically sensible unit
+# (10 more core and back sets a week, 30 more flexibility minutes a week) with
+# its 95 % confidence interval, signed so that positive means better, whether
+# it reaches the change clients notice (the MCID), and how many clients it
+# rests on. The sections after this one show the evidence behind each line.
+# A verdict is **better** or **worse** only when the whole interval lies on
+# one side of no effect; **inconclusive** when it includes no effect; **too
+# few data** when this dataset cannot answer. These are associations in
+# observational data, not the results of a trial.
+
+# %% tags=["parameters"]
+data_path = "../data/sample"  # dataset folder (sessions, outcomes, optional clients and catalog)
+out_dir = "../out"  # where figures/, tables/ and summary.json are written
+real_ids = False  # True shows real client keys instead of pseudonyms
+
+# %%
+from IPython.display import Markdown, display
+
+from backpain_analysis.figures import save_table
+from backpain_analysis.narrative import for_whom, literal, summary_lines, versus_evidence
+from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.summary import pain_benchmark, summarise
+
+inputs = notebook_inputs(data_path, real_ids)
+attempt = Attempts()
+summary = summarise(inputs.panel, inputs.primary)
+summary.write(out_dir)
+benchmark = attempt("pain change against the published evidence", pain_benchmark, inputs.panel, inputs.outcomes)
+
+# %%
+display(Markdown(summary_lines(summary.to_dict(), summary.findings["n_clients"].tolist())))
+
+# %%
+display(Markdown(for_whom(summary.findings) + "\n\n" + versus_evidence(benchmark)))
+
+# %%
+if len(summary.findings):
+    display(
+        save_table(
+            summary.findings.drop(columns=["sentence"]),
+            "summary_findings",
+            "The summary's findings (summary.json): improvement per unit, positive = better, 95 % CI, and the clients each rests on.",
+            out_dir,
+        )
+    )
+if attempt.problems or attempt.warnings:
+    display(Markdown(attempt.notes()))

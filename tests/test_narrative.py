@@ -1,0 +1,84 @@
+"""Verdicts, finding sentences and "In short" paragraphs: one test per branch."""
+
+import math
+
+import pytest
+
+from backpain_analysis.narrative import finding_sentence, few_clients_caution, in_short, literal, reaches_mcid, verdict
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.1, 0.9, "better"),
+        (-0.9, -0.1, "worse"),
+        (-0.2, 0.3, "inconclusive"),
+        (0.0, 0.5, "inconclusive"),
+        (None, None, "too_few_data"),
+        (math.nan, 1.0, "too_few_data"),
+    ],
+)
+def test_verdict_reads_the_interval_of_improvement(low, high, expected):
+    assert verdict(low, high) == expected
+
+
+def test_mcid_is_reached_by_the_size_of_the_estimate():
+    assert reaches_mcid(2.0, 2.0) is True
+    assert reaches_mcid(-2.5, 2.0) is True
+    assert reaches_mcid(1.9, 2.0) is False
+    assert reaches_mcid(1.0, None) is None
+
+
+def finding(question="strength", verdict_="better", estimate=0.4, low=0.2, high=0.6, term="strength_sets_within"):
+    return {"question": question, "term": term, "verdict": verdict_, "estimate": estimate, "conf_low": low, "conf_high": high, "unit": "10 sets/week"}
+
+
+def test_better_sentence_gives_size_interval_clients_and_mcid():
+    text = finding_sentence(finding(), "NPRS", 42, 2.0)
+    assert "0.40 points better" in text and "+0.20 to +0.60" in text and "42 clients" in text
+    assert "a clear improvement" in text and "below the 2-point change" in text
+
+
+def test_worse_sentence_says_harm():
+    text = finding_sentence(finding(verdict_="worse", estimate=-2.4, low=-3.0, high=-1.8), "NPRS", 30, 2.0)
+    assert "2.40 points worse" in text and "a clear harm" in text and "reaching the 2-point change" in text
+
+
+def test_inconclusive_sentence_says_no_effect_cannot_be_excluded():
+    text = finding_sentence(finding(verdict_="inconclusive", estimate=0.1, low=-0.2, high=0.4), "ODI", 12, 10.0)
+    assert "cannot tell this apart from no effect" in text and "MCID" not in text
+
+
+def test_too_few_data_sentence_gives_the_reason_and_no_number():
+    text = finding_sentence(finding(verdict_="too_few_data", estimate=None, low=None, high=None), "NPRS", 0, 2.0, "3 clients, 5 needed")
+    assert "cannot tell" in text and "3 clients, 5 needed" in text and "CI" not in text
+
+
+def test_program_sentence_names_both_programs():
+    text = finding_sentence(finding(question="program", term="strong vs usual", verdict_="inconclusive", estimate=0.3, low=-0.1, high=0.7), "NPRS", 40, 2.0)
+    assert text.startswith("Program strong against usual")
+
+
+def test_in_short_without_instrument_model_failure_and_findings():
+    assert "No pain or disability instrument" in in_short([], None, 10)
+    failed = in_short([], "NPRS", 3, "too few clients to fit nprs")
+    assert "could not be estimated" in failed and "too few clients" in failed
+    text = in_short([{"sentence": "A <b>sentence</b>."}], "NPRS", 8)
+    assert "&lt;b&gt;" in text and "<b>" not in text
+    assert "nothing general follows" in text and "8 clients" in text
+    assert "nothing general" not in in_short([{"sentence": "A."}], "NPRS", 150)
+
+
+def test_few_clients_caution_only_for_small_datasets():
+    assert "1 client," in few_clients_caution(1)
+    assert few_clients_caution(20) == ""
+
+
+@pytest.mark.parametrize(
+    "text", ["<img src=x onerror=alert(1)>", "[click](javascript:alert(1))", r"$\unicode{x}$", "a\nb `c` *d* _e_"]
+)
+def test_literal_leaves_no_markup(text):
+    out = literal(text)
+    assert "<" not in out and "\n" not in out
+    for mark in "[]()$`*_":
+        assert all(out[i - 1] == "\\" for i, ch in enumerate(out) if ch == mark)

@@ -1,0 +1,116 @@
+"""summary.json (CONTRACT section 4) on simulated studios with known truth.
+
+The null study here is small (20 seeds of 30 clients x 8 weeks, about a
+second each); scripts/summary_null_study.py runs the large one.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backpain_analysis.simulate import simulate
+from backpain_analysis.summary import FINDING_KEYS, contrast_weeks, reference_program, summarise
+
+NO_EFFECT = {
+    name: {
+        "strength_sets_within": 0.0,
+        "flexibility_min_within": 0.0,
+        "strength_x_flexibility_within": 0.0,
+        "program_week": {},
+    }
+    for name in ("nprs", "odi", "psfs")
+}
+
+
+def by_question(summary) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for f in summary.to_dict()["findings"]:
+        found.setdefault(f["question"], []).append(f["verdict"])
+    return found
+
+
+def test_true_strength_and_program_effects_give_better():
+    study = simulate(120, 12, 3, program_advantage=True, bad_rows=False, outcome_models={"nprs": {"program_week": {"strength_mobility": -0.15}}})
+    summary = summarise(study.weekly, "nprs")
+    findings = {f["term"]: f for f in summary.to_dict()["findings"]}
+    assert findings["strength_sets_within"]["verdict"] == "better"
+    assert findings["strength_mobility vs usual"]["verdict"] == "better"
+    assert findings["strength_mobility vs usual"]["estimate"] > 0, "positive means better although NPRS falls"
+
+
+def test_worse_when_the_true_effect_harms():
+    study = simulate(120, 12, 4, bad_rows=False, outcome_models={"nprs": {"strength_sets_within": 0.05}})
+    strength = summarise(study.weekly, "nprs").to_dict()["findings"][0]
+    assert strength["verdict"] == "worse" and strength["conf_high"] < 0 and strength["clinically_important"] is False
+
+
+def test_no_effect_gives_few_verdicts_over_20_seeds():
+    """Each finding is read at the 5 % level: 100 findings of null studies give about 5 verdicts.
+
+    At most 10 of 100 (a correct 5 % procedure exceeds that about 1 % of
+    the time); scripts/summary_null_study.py measures the rate on 200 seeds.
+    """
+    hits: dict[str, int] = {}
+    for seed in range(20):
+        study = simulate(30, 8, 100 + seed, bad_rows=False, outcome_models=NO_EFFECT)
+        for f in summarise(study.weekly, "nprs").to_dict()["findings"]:
+            hits[f["term"]] = hits.get(f["term"], 0) + (f["verdict"] in ("better", "worse"))
+    assert len(hits) == 5
+    assert sum(hits.values()) <= 10, hits
+
+
+def test_six_clients_give_too_few_data_or_inconclusive_everywhere():
+    """Even with true effects: the model can be fitted on 6 clients, but no verdict rests on them."""
+    study = simulate(6, 10, 7, program_advantage=True, bad_rows=False)
+    summary = summarise(study.weekly, "nprs").to_dict()
+    assert summary["clients"] == 6
+    verdicts = {f["verdict"] for f in summary["findings"]}
+    assert verdicts <= {"too_few_data", "inconclusive"}
+    for f in summary["findings"]:
+        if f["verdict"] == "too_few_data":
+            assert f["estimate"] is None and f["conf_low"] is None and f["clinically_important"] is None
+
+
+def test_too_few_data_below_the_models_minimum():
+    study = simulate(4, 10, 8, bad_rows=False)
+    summary = summarise(study.weekly, "nprs").to_dict()
+    assert [f["verdict"] for f in summary["findings"]] == ["too_few_data"] * len(summary["findings"])
+    assert "too few clients" in summary["findings"][0]["sentence"]
+
+
+def test_summary_json_has_exactly_the_contract_keys(tmp_path):
+    study = simulate(30, 8, 5, bad_rows=False)
+    path = summarise(study.weekly, "nprs").write(tmp_path)
+    content = json.loads(path.read_text())
+    assert list(content) == ["outcome", "clients", "findings"]
+    assert [f["question"] for f in content["findings"]][:3] == ["strength", "flexibility", "together"]
+    for f in content["findings"]:
+        assert tuple(f) == FINDING_KEYS
+        assert f["conf_low"] <= f["estimate"] <= f["conf_high"] or f["verdict"] == "too_few_data"
+
+
+def test_no_instrument_is_too_few_data():
+    panel = pd.DataFrame({"client_id": ["a", "b"], "week": [0, 0], "program": ["x", "y"]})
+    content = summarise(panel, None).to_dict()
+    assert content["outcome"] is None and {f["verdict"] for f in content["findings"]} == {"too_few_data"}
+
+
+@pytest.mark.parametrize(
+    ("programs", "expected"),
+    [
+        (["Strong", "Strong", "Usual Care", "flex"], "Usual Care"),
+        (["a", "WAITLIST", "b", "b"], "WAITLIST"),
+        (["a", "b", "b", "c"], "b"),
+        (["b", "a"], "a"),
+    ],
+)
+def test_reference_program(programs, expected):
+    panel = pd.DataFrame({"client_id": range(len(programs)), "week": 0, "program": programs})
+    assert reference_program(panel) == expected
+
+
+def test_contrast_weeks_within_follow_up():
+    panel = pd.DataFrame({"client_id": np.repeat(range(4), 10), "week": np.tile(range(10), 4)})
+    assert contrast_weeks(panel) == [4, 8]
