@@ -55,6 +55,16 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _text_values(frame: pd.DataFrame) -> set[str]:
+    """Every distinct text cell and column name of ``frame``."""
+    values = {name for name in frame.columns if isinstance(name, str)}
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype) or isinstance(column.dtype, pd.CategoricalDtype):
+            values |= {v for v in pd.unique(column.dropna().astype(object)) if isinstance(v, str)}
+    return values
+
+
 def _umask() -> int:
     """The process's file-creation mask (read by setting it and putting it back)."""
     mask = os.umask(0)
@@ -88,7 +98,10 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, neutralize: bool = Tru
     os.close(fd)
     try:
         if suffix == ".csv":
-            (neutralize_formulas(frame) if neutralize else frame).to_csv(tmp, index=False)
+            # pandas quotes a cell holding a line feed but not one holding a bare carriage return: end lines
+            # with CR LF then (RFC 4180), so such a cell is quoted and reads back as one cell
+            crlf = any("\r" in value for value in _text_values(frame))
+            (neutralize_formulas(frame) if neutralize else frame).to_csv(tmp, index=False, lineterminator="\r\n" if crlf else "\n")
         else:
             frame.to_parquet(tmp, index=False)
         os.chmod(tmp, 0o666 & ~_umask())
