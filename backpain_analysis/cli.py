@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.writing import write_table
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -118,6 +117,7 @@ def _validate(args: argparse.Namespace) -> int:
     import warnings
 
     from backpain_analysis.loading import load
+    from backpain_analysis.writing import write_table
 
     if args.rejected and Path(args.rejected).suffix.lower() not in {".csv", ".parquet"}:
         raise DataError(f"--rejected {args.rejected} must end in .csv or .parquet")
@@ -139,8 +139,16 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"wrote {len(rejected)} rejected rows to {args.rejected}")
     elif len(rejected):
         print(f"\nrejected rows (first {min(shown, len(rejected))} of {len(rejected)}; all with --rejected FILE):")
-        print(rejected.head(shown)[["table", "row", "column", "reason"]].to_string(index=False))
+        first = rejected.head(shown)[["table", "row", "column", "reason"]]
+        print(first.map(_printable).to_string(index=False))
     return 0
+
+
+def _printable(value: object) -> object:
+    """Text for a terminal: control characters (an escape sequence a file smuggled in) shown as escapes, not run."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
 
 
 @subcommand
@@ -163,6 +171,7 @@ def _register_panel(sub: argparse._SubParsersAction) -> None:
 def _panel(args: argparse.Namespace) -> int:
     from backpain_analysis.loading import load
     from backpain_analysis.panel import weekly_panel
+    from backpain_analysis.writing import write_table
 
     out = Path(args.out)
     if out.suffix.lower() not in {".csv", ".parquet"}:

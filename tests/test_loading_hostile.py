@@ -321,3 +321,11 @@ def test_hostile_names_and_values_never_crash_and_every_row_is_accounted_for(nam
         panel = weekly_panel(dataset)
         assert np.isfinite(panel.select_dtypes("number").fillna(0).to_numpy()).all()
         assert len(panel) == 0 or panel["client_id"].notna().all()
+
+
+def test_validate_prints_control_characters_as_escapes(data: Path, capsys) -> None:
+    with (data / "sessions.csv").open("a", encoding="utf-8") as file:
+        file.write("a,2024-03-05,\x1b[2J\x1b[31mevil\u202e,1,,,,\n")
+    status, out, _ = _run(capsys, "validate", str(data))
+    assert status == 0 and "\x1b" not in out and "\u202e" not in out
+    assert "unknown exercise '\\x1b[2J\\x1b[31mevil\\u202e'" in out
