@@ -42,11 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_large import make_dataset  # noqa: E402
-
-from backpain_analysis import catalog as catalog_module  # noqa: E402
-from backpain_analysis.catalog import BUILTIN_FILES  # noqa: E402
+from backpain_analysis import catalog as catalog_module
+from backpain_analysis.catalog import BUILTIN_FILES
 
 COMPARED = ("core_sets", "back_sets", "other_strength_sets", "volume_load_kg", "flexibility_min", "mixed_min", "sessions", "active_days")
 
@@ -158,25 +155,30 @@ def compare(ours: Path, theirs: Path) -> float:
 
 
 def csv_copy(data: Path) -> Path:
-    """The dataset's three tables as CSV files in a sibling folder (made once, by DuckDB)."""
+    """The dataset's three tables as CSV files in a sibling folder (made once, by DuckDB in a child process)."""
     folder = data.with_name(data.name + "_csv")
     if not (folder / "sessions.csv").exists():
-        import duckdb
-
         folder.mkdir(parents=True, exist_ok=True)
-        for table in ("sessions", "outcomes", "clients"):
-            duckdb.connect().execute(
-                f"COPY (SELECT * FROM read_parquet('{data / (table + '.parquet')}')) TO '{folder / (table + '.csv')}' "
-                "(HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S', DATEFORMAT '%Y-%m-%d')"
-            )
+        copies = "".join(
+            f"COPY (SELECT * FROM read_parquet('{data / (table + '.parquet')}')) TO '{folder / (table + '.csv')}' "
+            "(HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S', DATEFORMAT '%Y-%m-%d');"
+            for table in ("sessions", "outcomes", "clients")
+        )
+        subprocess.run([sys.executable, "-c", "import sys, duckdb; duckdb.connect().execute(sys.argv[1])", copies], check=True)
     return folder
 
 
 def bench(rows: int, root: Path, repeat: int, file_format: str = "parquet") -> dict[str, float]:
-    """Time both processes ``repeat`` times on ``rows`` session rows in ``file_format``; minima and ratios."""
+    """Time both processes ``repeat`` times on ``rows`` session rows in ``file_format``; minima and ratios.
+
+    Data is made in child processes: a child started after the parent had
+    grown would report the parent's size as its own peak (Linux keeps the
+    high-water mark across fork and exec).
+    """
     data = root / f"rows_{rows}"
     if not (data / "sessions.parquet").exists():
-        make_dataset(data, rows)
+        make_large = Path(__file__).resolve().with_name("make_large.py")
+        subprocess.run([sys.executable, str(make_large), "--rows", str(rows), "--out", str(data)], check=True, stdout=subprocess.DEVNULL)
     if file_format == "csv":
         data = csv_copy(data)
     ours_out, duck_out = root / f"panel_{rows}_{file_format}.parquet", root / f"duckdb_{rows}_{file_format}.parquet"
