@@ -41,6 +41,7 @@ _PUBLIC: dict[str, str] = {
     "observed_vs_expected": "backpain_analysis.programs",
     "pseudonym_map": "backpain_analysis.pseudonyms",
     "pseudonymize": "backpain_analysis.pseudonyms",
+    "pseudonymize_dataset": "backpain_analysis.pseudonyms",
     "read_export": "backpain_analysis.importers",
     "read_outcome_sheet": "backpain_analysis.importers.outcome_sheet",
     "replicate_estimates": "backpain_analysis.simulation_study",

@@ -2,7 +2,8 @@
 
 Each subcommand is a small function that parses nothing itself: argparse does
 that, the library does the work, and a :class:`DataError` becomes one line on
-standard error with exit status 2.
+standard error with exit status 2, an operating-system failure one line with
+status 1, and Ctrl-C a quiet status 130 (:func:`main`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.writing import write_table
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -42,12 +42,32 @@ def subcommand(register: Callable[[argparse._SubParsersAction], None]) -> Callab
     return register
 
 
+INTERRUPTED: int = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def _one_line(error: OSError) -> str:
+    """An operating-system error in one line: what failed, on which file (no traceback)."""
+    reason = error.strerror or type(error).__name__
+    where = f" {error.filename}" if error.filename else ""
+    return f"{reason}{':' if where else ''}{where}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
-    handler: Handler = args.handler
+    """Run the command line; returns the exit status.
+
+    0 done; 1 the environment failed (disk full, a read-only or forbidden
+    output, out of memory), one line on standard error; 2 the input or the
+    arguments cannot be used (:class:`DataError`), one line; 130 interrupted
+    (Ctrl-C), quietly. Never a traceback for any of these.
+    """
     try:
+        args = _parser().parse_args(argv)
+        handler: Handler = args.handler
         return handler(args)
+    except KeyboardInterrupt:
+        print("backpain: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except DataError as error:
         print(f"backpain {args.command}: {error}", file=sys.stderr)
         return 2
@@ -55,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``backpain fit --json | head``): stop quietly,
         # sending what Python still flushes at exit to nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:
+        print(f"backpain {args.command}: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"backpain {args.command}: out of memory: try a smaller dataset or a machine with more memory", file=sys.stderr)
         return 1
 
 
@@ -91,6 +117,7 @@ def _validate(args: argparse.Namespace) -> int:
     import warnings
 
     from backpain_analysis.loading import load
+    from backpain_analysis.writing import write_table
 
     if args.rejected and Path(args.rejected).suffix.lower() not in {".csv", ".parquet"}:
         raise DataError(f"--rejected {args.rejected} must end in .csv or .parquet")
@@ -112,8 +139,16 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"wrote {len(rejected)} rejected rows to {args.rejected}")
     elif len(rejected):
         print(f"\nrejected rows (first {min(shown, len(rejected))} of {len(rejected)}; all with --rejected FILE):")
-        print(rejected.head(shown)[["table", "row", "column", "reason"]].to_string(index=False))
+        first = rejected.head(shown)[["table", "row", "column", "reason"]]
+        print(first.map(_printable).to_string(index=False))
     return 0
+
+
+def _printable(value: object) -> object:
+    """Text for a terminal: control characters (an escape sequence a file smuggled in) shown as escapes, not run."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
 
 
 @subcommand
@@ -136,6 +171,7 @@ def _register_panel(sub: argparse._SubParsersAction) -> None:
 def _panel(args: argparse.Namespace) -> int:
     from backpain_analysis.loading import load
     from backpain_analysis.panel import weekly_panel
+    from backpain_analysis.writing import write_table
 
     out = Path(args.out)
     if out.suffix.lower() not in {".csv", ".parquet"}:

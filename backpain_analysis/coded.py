@@ -41,10 +41,6 @@ class Coded:
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         return cls(smallest_codes(codes, len(uniques)), np.asarray(uniques))
 
-    def array(self) -> np.ndarray:
-        """Every row's value."""
-        return self.values[self.codes]
-
     def rows(self, mask: np.ndarray) -> np.ndarray | pd.Series:
         """The values of the rows in boolean ``mask``: an array, or pandas' string column for text."""
         codes = self.codes[mask]

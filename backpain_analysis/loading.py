@@ -88,8 +88,6 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import ITEM_FORMS, ITEMS, builtin_instruments, score_odi, score_rmdq
 from backpain_analysis.reading import RawTable, read_dataset
 
-__all__ = ["DATE_HINT", "load"]
-
 CLIENT_COLUMNS: tuple[str, ...] = ("client_id", "program", "studio", "start_date", "age", "sex")
 """Clients columns with a meaning (others are kept as extra covariates)."""
 MAX_SETS: int = 1000

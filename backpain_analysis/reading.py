@@ -49,6 +49,7 @@ import csv
 import io
 import re
 import warnings
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -69,6 +70,18 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 """File suffixes a table may have."""
 PARQUET_THREADS: int = 2
 """Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
+
+MAX_COLUMNS: int = 1000
+"""Most columns a table may have (a header wider than this is refused before its rows are read)."""
+MAX_XLSX_CELLS: int = 20_000_000
+"""Most cells (rows x columns of the used range) of a workbook's first sheet."""
+MAX_XLSX_BYTES: int = 512 * 2**20
+"""Most bytes a workbook may expand to (all its XML parts together)."""
+MAX_XLSX_RATIO: int = 100
+"""Compression ratio above which a workbook larger than :data:`MAX_XLSX_RATIO_FROM` is a zip bomb (real ones: 5-20x)."""
+MAX_XLSX_RATIO_FROM: int = 16 * 2**20
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 
 _HINTS = {".xls": "save it as .xlsx or .csv", ".tsv": "rename it to .csv", ".txt": "rename it to .csv"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -128,7 +141,10 @@ def find_tables(folder: str | Path) -> dict[str, Path]:
         raise DataError(f"dataset folder {folder} does not exist")
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder: give the folder that holds sessions.csv and outcomes.csv")
-    entries = [p for p in folder.iterdir() if p.is_file()]
+    try:
+        entries = [p for p in folder.iterdir() if p.is_file()]
+    except OSError as error:
+        raise DataError(f"cannot read folder {folder}: {error.strerror}") from None
     found: dict[str, Path] = {}
     for table, required in TABLES.items():
         files = sorted(p for p in entries if p.stem.lower() == table and p.suffix.lower() in SUFFIXES)
@@ -269,6 +285,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     first_line = head.splitlines()[0] if head.strip() else ""
     delimiter = _delimiter(first_line)
     n_fields = len(next(csv.reader([first_line], delimiter=delimiter), [""]))
+    if n_fields > MAX_COLUMNS:
+        raise DataError(f"{path.name} has {n_fields:,} columns; a table may have at most {MAX_COLUMNS:,}: keep the columns the analysis needs")
     grid = _grid_with_pyarrow(data, encoding, delimiter, n_fields)
     return (grid if grid is not None else _grid_with_pandas(path, data, encoding, delimiter)), encoding
 
@@ -327,6 +345,8 @@ def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
         schema = file.schema_arrow
         index_columns = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
         names = [name for name in schema.names if name not in index_columns]
+        if len(names) > MAX_COLUMNS:
+            raise DataError(f"{path.name} has {len(names):,} columns; a table may have at most {MAX_COLUMNS:,}: keep the columns the analysis needs")
         if any(pa.types.is_nested(schema.field(name).type) for name in names):
             raise DataError(f"{path.name} has a column of lists or records: flatten it to one value per cell")
         with ThreadPoolExecutor(PARQUET_THREADS) as pool:  # Arrow decodes and encodes without holding the GIL
@@ -366,7 +386,80 @@ def _split(grid: pd.DataFrame) -> tuple[list[str], list[pd.Categorical]]:
     return header, columns
 
 
+def _column_number(letters: bytes) -> int:
+    """Spreadsheet column letters as a 1-based number (``A`` = 1, ``XFD`` = 16384)."""
+    number = 0
+    for letter in letters:
+        number = 26 * number + letter - 64
+    return number
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The archive member holding a workbook's first sheet (what ``read_excel(sheet_name=0)`` reads)."""
+    names = set(archive.namelist())
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+        rid = re.search(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook).group(1)
+        for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+            if re.search(rb'\bId="' + re.escape(rid) + rb'"', rel.group(0)):
+                target = re.search(rb'\bTarget="([^"]+)"', rel.group(0)).group(1).decode()
+                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                if member in names:
+                    return member
+    except (KeyError, AttributeError):
+        pass
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    if not sheets:
+        raise KeyError("no worksheet")
+    return sheets[0]
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse, before reading it, a workbook too large to read safely (the limits in docs/loading.md).
+
+    Checked from the zip directory and one streaming pass over the first
+    sheet's XML (never more than :data:`MAX_XLSX_BYTES` of it): the total
+    uncompressed size, a compression ratio that only a zip bomb reaches, and
+    the sheet's declared dimension and cell references against
+    :data:`MAX_COLUMNS` and :data:`MAX_XLSX_CELLS`. Raises :class:`DataError`
+    with one line naming the file and the limit.
+    """
+    advice = "save the table as CSV or Parquet, or keep only the used rows and columns"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            expanded = sum(info.file_size for info in infos)
+            packed = max(sum(info.compress_size for info in infos), 1)
+            if expanded > MAX_XLSX_BYTES or (expanded > MAX_XLSX_RATIO_FROM and expanded / packed > MAX_XLSX_RATIO):
+                raise DataError(
+                    f"{path.name} expands to {expanded / 2**20:,.0f} MB ({expanded / packed:,.0f} times its size); "
+                    f"workbooks are read up to {MAX_XLSX_BYTES // 2**20} MB and {MAX_XLSX_RATIO}x compression: {advice}"
+                )
+            max_row = max_column = 0
+            tail = b""
+            with archive.open(_first_sheet(archive)) as sheet:
+                while chunk := sheet.read(1 << 20):
+                    text = tail + chunk
+                    for match in _DIMENSION.finditer(text):
+                        last_column, last_row = match.group(3) or match.group(1), match.group(4) or match.group(2)
+                        max_column = max(max_column, _column_number(last_column or b""))
+                        max_row = max(max_row, int(last_row or 0))
+                    for match in _CELL_REF.finditer(text):
+                        max_column = max(max_column, _column_number(match.group(1)))
+                        max_row = max(max_row, int(match.group(2)))
+                    if max_column > MAX_COLUMNS or max_row * max_column > MAX_XLSX_CELLS:
+                        raise DataError(
+                            f"{path.name}'s first sheet spans {max_row:,} rows x {max_column:,} columns; workbooks are read up to "
+                            f"{MAX_COLUMNS:,} columns and {MAX_XLSX_CELLS:,} cells: {advice}"
+                        )
+                    tail = text[-64:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, NotImplementedError, RuntimeError, ValueError, EOFError) as error:
+        raise DataError(f"{path.name} could not be read as an Excel workbook ({type(error).__name__}: {str(error).splitlines()[0]})") from None
+
+
 def _read_excel(path: Path) -> pd.DataFrame:
+    check_xlsx(path)
     try:
         grid = pd.read_excel(path, sheet_name=0, header=None, dtype=str, na_filter=False, engine="openpyxl")
     except Exception as error:  # openpyxl and zipfile raise many types for a damaged file
@@ -387,15 +480,18 @@ def read_table(name: str, path: str | Path, *, categorical: bool = False) -> Raw
     path = Path(path)
     suffix = path.suffix.lower()
     encoding = None
-    if suffix == ".csv":
-        grid, encoding = _read_csv(path)
-    elif suffix == ".parquet":
-        grid = None
-        header, columns = _read_parquet(path)
-    elif suffix == ".xlsx":
-        grid = _read_excel(path)
-    else:
-        raise DataError(f"{path.name}: a table must be .csv, .parquet or .xlsx")
+    try:
+        if suffix == ".csv":
+            grid, encoding = _read_csv(path)
+        elif suffix == ".parquet":
+            grid = None
+            header, columns = _read_parquet(path)
+        elif suffix == ".xlsx":
+            grid = _read_excel(path)
+        else:
+            raise DataError(f"{path.name}: a table must be .csv, .parquet or .xlsx")
+    except OSError as error:  # unreadable (permissions), a folder named like a table, gone meanwhile
+        raise DataError(f"cannot read {path.name}: {error.strerror or type(error).__name__}") from None
     if grid is not None:
         if grid.shape[0] == 0 or grid.shape[1] == 0:
             raise DataError(f"{path.name} is empty: it needs at least a header row")

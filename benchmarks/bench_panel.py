@@ -7,7 +7,8 @@ two whole processes:
 - ours: ``backpain panel DATA --out panel.parquet`` (reading, validation,
   the rejected ledger, the full panel of CONTRACT section 3 with adherence,
   acute/chronic loads, outcomes and covariates, writing);
-- DuckDB: a SQL script (:data:`DUCKDB_SQL`) that reads the Parquet files, keeps the rows
+- DuckDB: a SQL script (:data:`DUCKDB_SQL`) that reads the same files (Parquet, or
+  with ``--formats csv`` CSV copies of them), keeps the rows
   that pass the simple row rules (blank key or date, sets < 1, rpe outside
   0-10, negative load, unit not kg/lb, before the start date), maps
   exercises to modalities by a join to the built-in catalog (case and
@@ -23,7 +24,7 @@ then compared on the client-weeks DuckDB writes (they must agree).
 
 Usage::
 
-    python benchmarks/bench_panel.py --rows 1000000 10000000 --repeat 3
+    python benchmarks/bench_panel.py --rows 1000000 10000000 --repeat 3 --formats parquet csv
 
 Run it when the machine is quiet (the load average is printed).
 """
@@ -41,11 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_large import make_dataset  # noqa: E402
-
-from backpain_analysis import catalog as catalog_module  # noqa: E402
-from backpain_analysis.catalog import BUILTIN_FILES  # noqa: E402
+from backpain_analysis import catalog as catalog_module
+from backpain_analysis.catalog import BUILTIN_FILES
 
 COMPARED = ("core_sets", "back_sets", "other_strength_sets", "volume_load_kg", "flexibility_min", "mixed_min", "sessions", "active_days")
 
@@ -58,12 +56,12 @@ CREATE TEMP TABLE names AS
         GROUP BY key
     )
     SELECT n.exercise, k.modality
-    FROM (SELECT DISTINCT exercise FROM read_parquet('{data}/sessions.parquet')) n
+    FROM (SELECT DISTINCT exercise FROM {reader}('{data}/sessions.{suffix}'{options})) n
     JOIN catalog k ON lower(trim(n.exercise)) = k.key;
 CREATE TEMP TABLE starts AS
     SELECT s.client_id, coalesce(any_value(c.start_date), min(CAST(s.date AS DATE))) AS start_date
-    FROM read_parquet('{data}/sessions.parquet') s
-    LEFT JOIN read_parquet('{data}/clients.parquet') c USING (client_id)
+    FROM {reader}('{data}/sessions.{suffix}'{options}) s
+    LEFT JOIN {reader}('{data}/clients.{suffix}'{options}) c USING (client_id)
     WHERE s.client_id IS NOT NULL
     GROUP BY s.client_id;
 COPY (
@@ -79,7 +77,7 @@ COPY (
             SELECT s.client_id, s.date, CAST(s.date AS DATE) AS day, s.sets, s.reps, s.duration_s, n.modality,
                    CAST(floor(datediff('day', t.start_date, CAST(s.date AS DATE)) / 7) AS BIGINT) AS week,
                    coalesce(s.load, 0) * CASE WHEN coalesce(lower(s.load_unit), 'kg') = 'lb' THEN 0.45359237 ELSE 1 END AS load_kg
-            FROM read_parquet('{data}/sessions.parquet') s
+            FROM {reader}('{data}/sessions.{suffix}'{options}) s
             JOIN names n USING (exercise)
             JOIN starts t USING (client_id)
             WHERE s.date IS NOT NULL AND coalesce(s.sets, 1) >= 1
@@ -111,13 +109,18 @@ days are counted by grouping by session, then by day, then by week, which
 DuckDB runs several times faster than ``count(DISTINCT ...)`` here."""
 
 
-def duckdb_command(data: Path, out: Path) -> list[str]:
+CSV_OPTIONS = ", header = true, timestampformat = '%Y-%m-%d %H:%M:%S', dateformat = '%Y-%m-%d'"
+"""How DuckDB reads the CSV copies (typed columns, as the Parquet files have them)."""
+
+
+def duckdb_command(data: Path, out: Path, file_format: str = "parquet") -> list[str]:
     """A process that runs the plain DuckDB aggregation (module docstring) of ``data`` into ``out``.
 
     It imports DuckDB only, so its time and memory are DuckDB's.
     """
     catalog = Path(catalog_module.__file__).parent / "data" / BUILTIN_FILES[0]
-    sql = DUCKDB_SQL.format(catalog=catalog, data=data, out=out)
+    reader, options = ("read_csv", CSV_OPTIONS) if file_format == "csv" else ("read_parquet", "")
+    sql = DUCKDB_SQL.format(catalog=catalog, data=data, out=out, reader=reader, suffix=file_format, options=options)
     return [sys.executable, "-c", "import sys, duckdb; duckdb.connect().execute(sys.argv[1])", sql]
 
 
@@ -151,19 +154,41 @@ def compare(ours: Path, theirs: Path) -> float:
     return max(float(np.max(np.abs(joined[c].to_numpy(float) - joined[f"{c}_duckdb"].to_numpy(float)), initial=0.0)) for c in COMPARED)
 
 
-def bench(rows: int, root: Path, repeat: int) -> dict[str, float]:
-    """Time both processes ``repeat`` times on ``rows`` session rows; minima and ratios."""
+def csv_copy(data: Path) -> Path:
+    """The dataset's three tables as CSV files in a sibling folder (made once, by DuckDB in a child process)."""
+    folder = data.with_name(data.name + "_csv")
+    if not (folder / "sessions.csv").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        copies = "".join(
+            f"COPY (SELECT * FROM read_parquet('{data / (table + '.parquet')}')) TO '{folder / (table + '.csv')}' "
+            "(HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S', DATEFORMAT '%Y-%m-%d');"
+            for table in ("sessions", "outcomes", "clients")
+        )
+        subprocess.run([sys.executable, "-c", "import sys, duckdb; duckdb.connect().execute(sys.argv[1])", copies], check=True)
+    return folder
+
+
+def bench(rows: int, root: Path, repeat: int, file_format: str = "parquet") -> dict[str, float]:
+    """Time both processes ``repeat`` times on ``rows`` session rows in ``file_format``; minima and ratios.
+
+    Data is made in child processes: a child started after the parent had
+    grown would report the parent's size as its own peak (Linux keeps the
+    high-water mark across fork and exec).
+    """
     data = root / f"rows_{rows}"
     if not (data / "sessions.parquet").exists():
-        make_dataset(data, rows)
-    ours_out, duck_out = root / f"panel_{rows}.parquet", root / f"duckdb_{rows}.parquet"
+        make_large = Path(__file__).resolve().with_name("make_large.py")
+        subprocess.run([sys.executable, str(make_large), "--rows", str(rows), "--out", str(data)], check=True, stdout=subprocess.DEVNULL)
+    if file_format == "csv":
+        data = csv_copy(data)
+    ours_out, duck_out = root / f"panel_{rows}_{file_format}.parquet", root / f"duckdb_{rows}_{file_format}.parquet"
     ours_cmd = [*backpain_command(), "panel", str(data), "--out", str(ours_out)]
-    duck_cmd = duckdb_command(data, duck_out)
+    duck_cmd = duckdb_command(data, duck_out, file_format)
     times: dict[str, list[tuple[float, float]]] = {"ours": [], "duckdb": []}
     for _ in range(repeat):
         times["ours"].append(run(ours_cmd))
         times["duckdb"].append(run(duck_cmd))
-    result = {"rows": rows, "load_average": os.getloadavg()[0]}
+    result = {"rows": rows, "format": file_format, "load_average": os.getloadavg()[0]}
     for name, runs in times.items():
         result[f"{name}_s"] = min(s for s, _ in runs)
         result[f"{name}_mb"] = min(m for _, m in runs)
@@ -179,17 +204,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each process; the minimum is reported")
     parser.add_argument("--data-root", type=Path, default=Path("/tmp/backpain_bench"), help="where data and outputs go")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--formats", nargs="+", choices=("parquet", "csv"), default=["parquet"], help="file formats to time (CSV: copies made once)")
     args = parser.parse_args()
     args.data_root.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     results = []
-    header = f"{'rows':>12} {'ours s':>8} {'ours MB':>8} {'DuckDB s':>9} {'DuckDB MB':>10} {'time x':>7} {'memory x':>9} {'max diff':>9} {'load':>5}"
+    header = f"{'rows':>12} {'format':>7} {'ours s':>8} {'ours MB':>8} {'DuckDB s':>9} {'DuckDB MB':>10} {'time x':>7} {'memory x':>9} {'max diff':>9} {'load':>5}"
     print(header)
-    for rows in args.rows:
-        r = bench(rows, args.data_root, args.repeat)
+    for rows, file_format in ((rows, file_format) for rows in args.rows for file_format in args.formats):
+        r = bench(rows, args.data_root, args.repeat, file_format)
         results.append(r)
         print(
-            f"{rows:>12,} {r['ours_s']:>8.2f} {r['ours_mb']:>8.0f} {r['duckdb_s']:>9.2f} {r['duckdb_mb']:>10.0f} "
+            f"{rows:>12,} {file_format:>7} {r['ours_s']:>8.2f} {r['ours_mb']:>8.0f} {r['duckdb_s']:>9.2f} {r['duckdb_mb']:>10.0f} "
             f"{r['time_ratio']:>7.2f} {r['memory_ratio']:>9.2f} {r['max_abs_difference']:>9.2g} {r['load_average']:>5.2f}",
             flush=True,
         )

@@ -1,8 +1,8 @@
 """Simulated studio data with a known truth (the data-generating process), one module per step.
 
-Everything the simulator assumes is here, in the dataclasses and constants
-below; ``docs/simulation.md`` writes the same process out in formulas with
-units. In short, for client *i* in week *t* (weeks counted from the client's
+Everything the simulator assumes is in
+:mod:`~backpain_analysis.simulate.parameters`; ``docs/simulation.md``
+writes the same process out in formulas with units. In short, for client *i* in week *t* (weeks counted from the client's
 ``start_date``, week 0 = days 0-6):
 
 1. Training. The client's program sets a usual weekly level of strength sets
@@ -13,18 +13,12 @@ units. In short, for client *i* in week *t* (weeks counted from the client's
    level, and the realised weekly exposures ``S_it`` (core + back sets) and
    ``F_it`` (sets x duration_s / 60 over flexibility rows) are computed from
    those rows exactly as CONTRACT section 3 defines them.
-2. Outcomes, for each instrument *y* (NPRS, ODI, PSFS), exposure lag 1::
-
-       mu_it = b0 + u0_i + (b_week + d_program + u1_i) * t
-             + bSW * (S_i,t-1 - Sbar_i) + bFW * (F_i,t-1 - Fbar_i)
-             + bSF * (S_i,t-1 - Sbar_i) * (F_i,t-1 - Fbar_i)
-             + bSB * Sbar_i + bFB * Fbar_i
-       y_it  = round(clip(mu_it + e_it [+ flare_it]))
-
-   ``Sbar_i``/``Fbar_i`` are the client's means over the weeks that enter the
-   fit of that instrument (weeks t >= 1 with the instrument measured), so the
-   coefficients are exactly the ``backpain fit`` terms. Week 0 has no
-   exposure before it: its within terms are 0.
+2. Outcomes, for each instrument (NPRS, ODI, PSFS), exposure lag 1: a
+   linear mixed model in exactly the ``backpain fit`` terms (within-client
+   deviations of last week's strength sets and flexibility minutes, their
+   product, the client means, week, a random intercept and week slope),
+   clipped to the instrument's range and rounded
+   (:mod:`~backpain_analysis.simulate.outcomes` gives the formula).
 
 Options: ``reverse_causation`` (a persistent pain flare cuts the next week's
 training), ``dose_response="saturating"`` (the within-client strength effect
