@@ -209,6 +209,12 @@ def _check_estimable(design: _Design, groups: str) -> None:
         raise DataError(
             "the model's columns hold missing or infinite values (check transformations such as np.log of 0 or of a negative number)"
         )
+    # Fast path: the unit-diagonal cross-product is clearly positive definite (no column within
+    # R^2 > 1 - 1e-8 of the others). Otherwise the pivoted QR of X decides, and names the culprits.
+    xtx = design.x.T @ design.x
+    scale = np.sqrt(np.diag(xtx))
+    if np.all(scale > 0) and np.linalg.eigvalsh(xtx / np.outer(scale, scale))[0] > 1e-8:
+        return
     r, pivots = linalg.qr(design.x, mode="r", pivoting=True)
     diag = np.abs(np.diag(r))
     rank = int((diag > diag.max() * max(n, p) * np.finfo(float).eps).sum())
