@@ -576,12 +576,14 @@ def pwrss_gradient(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndar
     ``d r^2 / d Lambda[r, c] = -2 sum_i rho_i[r] u_i[c]`` with ``rho_i = Z_i'(y_i - X_i beta - Z_i Lambda u_i)
     = Z_i'V_i^{-1}(y_i - X_i beta)`` and ``u_i = Lambda' rho_i``.
     """
-    q = stats.n_random
-    lam = lambda_from_theta(np.asarray(theta, dtype=float), q)
-    rho = _group_blocks(stats, lam, beta).rho
-    u = rho @ lam
-    outer = rho.T @ u
-    return np.array([-2.0 * outer[r, c] for r, c in _theta_positions(q)])
+    lam = lambda_from_theta(np.asarray(theta, dtype=float), stats.n_random)
+    return _pwrss_gradient(_group_blocks(stats, lam, beta).rho, lam)
+
+
+def _pwrss_gradient(rho: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    outer = rho.T @ (rho @ lam)
+    rows, cols = lower_positions(lam.shape[0])
+    return -2.0 * outer[rows, cols]
 
 
 def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: np.ndarray) -> ContrastBasis:
@@ -606,7 +608,8 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     sigma = np.sqrt(sol.sigma2)
     dof = deviance._dof()
     lam = lambda_from_theta(theta, q)
-    d_ts = -2.0 * pwrss_gradient(s, theta, sol.beta) / sigma**3
+    blocks = _group_blocks(s, lam, sol.beta)
+    d_ts = -2.0 * _pwrss_gradient(blocks.rho, lam) / sigma**3
     d_ss = 4.0 * dof / sol.sigma2
     k = len(theta) + 1
     full = np.empty((k, k))
@@ -616,7 +619,7 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     eigval, eigvec = np.linalg.eigh(full)
     keep = eigval > 1e-8
     vcov_varpar = 2.0 * (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
-    b = _group_blocks(s, lam, sol.beta).b
+    b = blocks.b
     g = b.shape[0]
     btb = (b.reshape(g, q * p).T @ b.reshape(g, q * p)).reshape(q, p, q, p)
     cov = sol.cov_beta
