@@ -5,7 +5,9 @@ tests/reference/ddf_reference.R (R 4.2.2, lme4 1.1.31, lmerTest 3.1.3,
 pbkrtest 0.5.2) from lme4's sleepstudy and three simulated designs committed
 beside it: two volume-model designs (150 clients x 16 weeks, random intercept
 and week slope; NPRS with 1,617 rows and ODI with 359 rows, so few rows per
-client) and a random-intercept panel with a 3-level arm. Per fixed effect:
+client), a random-intercept panel with a 3-level arm, and a boundary fit
+(random slope SD 0, correlation -1, where lmerTest's Hessian has a zero
+eigenvalue and both use its pseudo-inverse). Per fixed effect:
 ``summary(fit, ddf = "Satterthwaite")`` and ``summary(fit, ddf =
 "Kenward-Roger")``; for one contrast per fit: ``contest1D`` with each method
 and ``pbkrtest::KRmodcomp``. Tests never need R.
