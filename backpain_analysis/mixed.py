@@ -530,12 +530,14 @@ class LMMResult:
         """The standard-error and df ingredients for ``ddf``, computed once per result."""
         if ddf not in self._bases:
             _check_ddf(ddf, self.reml)
-            if ddf == "satterthwaite":
-                basis = me.satterthwaite_basis(self._deviance, self.theta, self._check.hessian)
-            elif ddf == "kenward-roger":
-                basis = me.kenward_roger_basis(self._deviance, self.theta)
-            else:
-                basis = me.wald_basis(self._cov_beta)
+            basis = me.wald_basis(self._cov_beta)
+            try:
+                if ddf == "satterthwaite":
+                    basis = me.satterthwaite_basis(self._deviance, self.theta, self._check.hessian)
+                elif ddf == "kenward-roger":
+                    basis = me.kenward_roger_basis(self._deviance, self.theta)
+            except (np.linalg.LinAlgError, ValueError) as error:
+                self.messages.append(f"{ddf} degrees of freedom could not be computed ({error}): df NaN, normal reference")
             self._bases[ddf] = basis
         return self._bases[ddf]
 

@@ -116,3 +116,18 @@ def test_satterthwaite_intervals_cover_where_z_intervals_do_not_at_15_clients():
     assert pooled["z"] < 0.95 - half_band
     df = table.set_index(["term", "method"])["mean_df"]
     assert 10 < df[("x_between", "satterthwaite")] < 15 < 100 < df[("x_within", "satterthwaite")]
+
+
+def test_df_that_cannot_be_computed_fall_back_to_z_with_a_message(monkeypatch):
+    from backpain_analysis import mixed_engine
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(mixed_engine, "satterthwaite_basis", broken)
+    data = pd.read_csv(REFERENCE / "sleepstudy.csv")
+    fit = fit_lmm(data, "Reaction ~ Days", "Subject", "~ Days")
+    assert fit.params["df"].isna().all()
+    wald = fit_lmm(data, "Reaction ~ Days", "Subject", "~ Days", ddf="z").params
+    np.testing.assert_allclose(fit.params["conf_low"], wald["conf_low"])
+    assert any("satterthwaite degrees of freedom could not be computed (Singular matrix)" in m for m in fit.messages)
