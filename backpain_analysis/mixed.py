@@ -61,6 +61,9 @@ _FORMULA_NAMES = frozenset(_FORMULA_FUNCTIONS) | frozenset(patsy.builtins.__all_
 """Names in a formula that are not columns."""
 
 
+_NO_NA_CHECK = patsy.NAAction(NA_types=[])
+
+
 @dataclass(frozen=True)
 class _Design:
     """The numeric model: arrays plus what ``predict`` needs to rebuild them."""
@@ -160,8 +163,9 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
     env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
-            y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action="raise")
-            z = patsy.dmatrix(re_formula, frame, eval_env=env, NA_action="raise")
+            # Rows are complete already; values a transformation makes missing are caught by _check_estimable.
+            y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
+            z = patsy.dmatrix(re_formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
     except patsy.PatsyError as error:
         raise DataError(f"cannot build the model from {formula!r} / {re_formula!r}: {str(error).splitlines()[0]}") from None
     if y.shape[1] != 1:
@@ -202,7 +206,15 @@ def _check_estimable(design: _Design, groups: str) -> None:
             f"(need at least {q + 1} groups and more than {q} rows per group on average)"
         )
     if not (np.all(np.isfinite(design.x)) and np.all(np.isfinite(design.y))):
-        raise DataError("the model's columns hold infinite values (check transformations such as np.log of 0)")
+        raise DataError(
+            "the model's columns hold missing or infinite values (check transformations such as np.log of 0 or of a negative number)"
+        )
+    # Fast path: the unit-diagonal cross-product is clearly positive definite (no column within
+    # R^2 > 1 - 1e-8 of the others). Otherwise the pivoted QR of X decides, and names the culprits.
+    xtx = design.x.T @ design.x
+    scale = np.sqrt(np.diag(xtx))
+    if np.all(scale > 0) and np.linalg.eigvalsh(xtx / np.outer(scale, scale))[0] > 1e-8:
+        return
     r, pivots = linalg.qr(design.x, mode="r", pivoting=True)
     diag = np.abs(np.diag(r))
     rank = int((diag > diag.max() * max(n, p) * np.finfo(float).eps).sum())
@@ -518,12 +530,14 @@ class LMMResult:
         """The standard-error and df ingredients for ``ddf``, computed once per result."""
         if ddf not in self._bases:
             _check_ddf(ddf, self.reml)
-            if ddf == "satterthwaite":
-                basis = me.satterthwaite_basis(self._deviance, self.theta, self._check.hessian)
-            elif ddf == "kenward-roger":
-                basis = me.kenward_roger_basis(self._deviance, self.theta)
-            else:
-                basis = me.wald_basis(self._cov_beta)
+            basis = me.wald_basis(self._cov_beta)
+            try:
+                if ddf == "satterthwaite":
+                    basis = me.satterthwaite_basis(self._deviance, self.theta, self._check.hessian)
+                elif ddf == "kenward-roger":
+                    basis = me.kenward_roger_basis(self._deviance, self.theta)
+            except (np.linalg.LinAlgError, ValueError) as error:
+                self.messages.append(f"{ddf} degrees of freedom could not be computed ({error}): df NaN, normal reference")
             self._bases[ddf] = basis
         return self._bases[ddf]
 
@@ -668,10 +682,9 @@ class LMMResult:
 
     def _new_design(self, newdata: pd.DataFrame, include_random: bool) -> tuple[np.ndarray, ...]:
         design = self._design
-        keep_na = patsy.NAAction(NA_types=[])
         try:
-            (x,) = patsy.build_design_matrices([design.x_info], newdata, NA_action=keep_na)
-            (z,) = patsy.build_design_matrices([design.z_info], newdata, NA_action=keep_na)
+            (x,) = patsy.build_design_matrices([design.x_info], newdata, NA_action=_NO_NA_CHECK)
+            (z,) = patsy.build_design_matrices([design.z_info], newdata, NA_action=_NO_NA_CHECK)
         except (patsy.PatsyError, KeyError, NameError) as error:
             raise DataError(f"cannot build the model's columns from newdata: {str(error).splitlines()[0]}") from None
         codes = np.full(len(newdata), len(design.levels))

@@ -28,7 +28,9 @@ This module knows nothing of the data's meaning: it takes numeric arrays.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
 import numpy as np
 from scipy import optimize
 
@@ -93,6 +95,14 @@ def sufficient_statistics(
     )
 
 
+@functools.lru_cache(maxsize=None)
+def lower_positions(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, cols)`` of ``Lambda``'s lower triangle in ``theta``'s order (lme4's column-major order); read only."""
+    cols, rows = np.triu_indices(q)
+    rows.flags.writeable = cols.flags.writeable = False
+    return rows, cols
+
+
 def n_theta(q: int) -> int:
     """Number of covariance parameters for ``q`` random effects: ``q (q + 1) / 2``."""
     return q * (q + 1) // 2
@@ -101,7 +111,7 @@ def n_theta(q: int) -> int:
 def lambda_from_theta(theta: np.ndarray, q: int) -> np.ndarray:
     """Lower-triangular ``Lambda`` filled column by column from ``theta`` (lme4's order)."""
     lam = np.zeros((q, q))
-    cols, rows = np.triu_indices(q)
+    rows, cols = lower_positions(q)
     lam[rows, cols] = theta
     return lam
 
@@ -122,7 +132,7 @@ def theta_from_covariance(relative_cov: np.ndarray) -> np.ndarray:
             continue
         lam[j, j] = np.sqrt(pivot)
         lam[j + 1 :, j] = (c[j + 1 :, j] - lam[j + 1 :, :j] @ lam[j, :j]) / lam[j, j]
-    cols, rows = np.triu_indices(q)
+    rows, cols = lower_positions(q)
     return lam[rows, cols]
 
 
@@ -292,7 +302,7 @@ class ProfiledDeviance:
         ztw_weight = np.einsum("akg,kl->alg", s.ztw, weight)
         v_mat = np.einsum("abg,bcg->acg", t, np.einsum("alg,blg->abg", ztw_weight, s.ztw))
         gamma = 2.0 * (u.sum(axis=2) - v_mat.sum(axis=2) + np.einsum("abg,bc,cdg->ad", v_mat, f.lam, u))
-        cols, rows = np.triu_indices(q)
+        rows, cols = lower_positions(q)
         return self._deviance(f), gamma[cols, rows]
 
     def solution(self, theta: np.ndarray) -> ProfiledSolution:
@@ -381,7 +391,7 @@ def canonical_theta(theta: np.ndarray, q: int) -> np.ndarray:
     """
     lam = lambda_from_theta(theta, q)
     lam = lam * np.where(np.diag(lam) < 0, -1.0, 1.0)
-    cols, rows = np.triu_indices(q)
+    rows, cols = lower_positions(q)
     return lam[rows, cols]
 
 
@@ -455,7 +465,7 @@ def minimize_deviance(deviance: ProfiledDeviance, start: np.ndarray | None = Non
 
 def identity_theta(q: int) -> np.ndarray:
     """``theta`` for ``Lambda = I``: 1 on the diagonal, 0 elsewhere, lme4's order."""
-    cols, rows = np.triu_indices(q)
+    rows, cols = lower_positions(q)
     return np.where(rows == cols, 1.0, 0.0)
 
 
@@ -555,7 +565,7 @@ def _cross(left: np.ndarray, middle: np.ndarray | None, right: np.ndarray) -> np
 
 def _theta_positions(q: int) -> list[tuple[int, int]]:
     """``(row, column)`` of ``Lambda`` for each ``theta``, lme4's column-major order."""
-    cols, rows = np.triu_indices(q)
+    rows, cols = lower_positions(q)
     return list(zip(rows.tolist(), cols.tolist()))
 
 
@@ -566,12 +576,14 @@ def pwrss_gradient(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndar
     ``d r^2 / d Lambda[r, c] = -2 sum_i rho_i[r] u_i[c]`` with ``rho_i = Z_i'(y_i - X_i beta - Z_i Lambda u_i)
     = Z_i'V_i^{-1}(y_i - X_i beta)`` and ``u_i = Lambda' rho_i``.
     """
-    q = stats.n_random
-    lam = lambda_from_theta(np.asarray(theta, dtype=float), q)
-    rho = _group_blocks(stats, lam, beta).rho
-    u = rho @ lam
-    outer = rho.T @ u
-    return np.array([-2.0 * outer[r, c] for r, c in _theta_positions(q)])
+    lam = lambda_from_theta(np.asarray(theta, dtype=float), stats.n_random)
+    return _pwrss_gradient(_group_blocks(stats, lam, beta).rho, lam)
+
+
+def _pwrss_gradient(rho: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    outer = rho.T @ (rho @ lam)
+    rows, cols = lower_positions(lam.shape[0])
+    return -2.0 * outer[rows, cols]
 
 
 def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: np.ndarray) -> ContrastBasis:
@@ -596,7 +608,8 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     sigma = np.sqrt(sol.sigma2)
     dof = deviance._dof()
     lam = lambda_from_theta(theta, q)
-    d_ts = -2.0 * pwrss_gradient(s, theta, sol.beta) / sigma**3
+    blocks = _group_blocks(s, lam, sol.beta)
+    d_ts = -2.0 * _pwrss_gradient(blocks.rho, lam) / sigma**3
     d_ss = 4.0 * dof / sol.sigma2
     k = len(theta) + 1
     full = np.empty((k, k))
@@ -606,7 +619,7 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     eigval, eigvec = np.linalg.eigh(full)
     keep = eigval > 1e-8
     vcov_varpar = 2.0 * (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
-    b = _group_blocks(s, lam, sol.beta).b
+    b = blocks.b
     g = b.shape[0]
     btb = (b.reshape(g, q * p).T @ b.reshape(g, q * p)).reshape(q, p, q, p)
     cov = sol.cov_beta

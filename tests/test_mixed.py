@@ -263,7 +263,7 @@ def test_parameter_recovery_bias_and_coverage():
         ({"re_formula": "~ Weeks"}, "'Weeks'"),
         ({"formula": "~ Days"}, "needs an outcome"),
         ({"formula": "Reaction ~ Days + I(2 * Days)"}, "collinear"),
-        ({"formula": "Reaction ~ np.log(Days - 5)"}, "missing values"),
+        ({"formula": "Reaction ~ np.log(Days - 5)"}, "missing or infinite values"),
         ({"formula": "Reaction ~ Days + Empty"}, "no complete rows"),
         ({"engine": "lme4"}, "engine must be one of"),
         ({"level": 95}, "level must be a number between 0 and 1"),

@@ -90,6 +90,9 @@ for (name in c("nprs_150x16", "odi_150x16")) {
 }
 add_fit("intercept_arms", "panel_intercept_arms.csv", "y ~ dose * arm + age + (1 | group)",
         read.csv(file.path(here, "panel_intercept_arms.csv")), list(armb = 1, armc = -1))
+# A boundary fit (slope SD 0, correlation -1): the Hessian has a zero eigenvalue (pseudo-inverse).
+add_fit("singular", "panel_singular.csv", "y ~ x + time + (time | group)",
+        read.csv(file.path(here, "panel_singular.csv")), list(x = 1, time = 1))
 
 out <- list(
   generated_by = "tests/reference/ddf_reference.R",
