@@ -16,6 +16,8 @@ PACKAGE = Path(bp.__file__).parent
 LAYERS: dict[str, int] = {
     "errors": 0,
     "contract": 0,
+    "lags": 0,
+    "tidy": 1,
     "catalog": 1,
     "instruments": 1,
     "pseudonyms": 1,

@@ -56,7 +56,7 @@ def _panel_from_times(times: list[int], events: list[int], programs: list[str] |
 
 
 def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
-    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None)
+    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None, confirm=False)
     curve = result.curves[result.curves["time"] > 0].reset_index(drop=True)
     assert curve["time"].tolist() == SIX_MP_R["time"].tolist()
     assert 1 - curve["estimate"].to_numpy() == pytest.approx(SIX_MP_R["survival"].to_numpy(), abs=5e-4)
@@ -73,7 +73,7 @@ def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
 
 def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
     times = [1, 2, 2, 3, 5, 5, 5, 8]
-    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None)
+    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None, confirm=False)
     curve = result.curves.set_index("time")["estimate"]
     for t in sorted(set(times)):
         assert curve[t] == pytest.approx(np.mean(np.array(times) <= t))
@@ -82,7 +82,7 @@ def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
 def test_logrank_and_groups() -> None:
     times = [1, 2, 2, 3, 4, 9, 10, 11, 12, 12]
     programs = ["fast"] * 5 + ["slow"] * 5
-    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs")
+    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs", confirm=False)
     assert result.medians["group"].tolist() == ["all", "fast", "slow"]
     assert result.medians.set_index("group").loc[["fast", "slow"], "estimate"].tolist() == [2, 11]
     assert result.logrank.iloc[0]["df"] == 1
@@ -121,7 +121,7 @@ def test_client_changes_directions_criteria_and_baseline_rule() -> None:
 
 def test_custom_instrument_is_a_clear_error() -> None:
     panel = pd.DataFrame({"client_id": ["a", "a"], "week": [0, 1], "grip": [10.0, 12.0]})
-    with pytest.raises(DataError, match="not a built-in instrument"):
+    with pytest.raises(DataError, match="has no minimal important change"):
         responder_rates(panel, "grip")
 
 

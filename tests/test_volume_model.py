@@ -56,11 +56,14 @@ def test_design_matches_the_contract_definitions(study) -> None:
     # the between term is the client's mean over the weeks that enter the fit
     assert row["strength_sets_between"] == pytest.approx(same["strength_sets_lag"].mean())
     assert row["strength_sets_within"] == pytest.approx(row["strength_sets_lag"] - same["strength_sets_lag"].mean())
+    # the interaction is the product of the within deviations, re-centred within client (issue 12)
+    product = same["strength_sets_within"] * same["flexibility_min_within"]
     assert row["strength_x_flexibility_within"] == pytest.approx(
-        row["strength_sets_within"] * row["flexibility_min_within"]
+        row["strength_sets_within"] * row["flexibility_min_within"] - product.mean()
     )
     assert design["nprs"].notna().all()
-    assert (design.groupby("client_id")["strength_sets_within"].sum().abs() < 1e-9).all()
+    sums = design.groupby("client_id")[["strength_sets_within", "strength_x_flexibility_within"]].sum()
+    assert (sums.abs() < 1e-9).all().all()
 
 
 # --- parameter recovery
