@@ -239,7 +239,12 @@ def responder_rates(
     ``std_error`` (half the Wilson interval's width over the normal quantile,
     so that it agrees with the interval); ``conf_low``, ``conf_high``
     (Wilson score interval); ``n_dropouts`` (clients of the group with a
-    baseline but no follow-up as defined) and ``dropout_share``.
+    baseline but no follow-up as defined) and ``dropout_share``;
+    ``noise_share`` (the share expected to meet the criterion from
+    measurement error alone with no true change, for these clients'
+    baselines; measurement error = the residual SD of a mixed model of the
+    outcome on week, ``attrs["noise_sd"]``): a rate whose interval holds
+    ``noise_share`` is no evidence that anyone truly improved.
     ``attrs``: ``level`` (``conf_level`` kept for one release), ``method``,
     ``outcome`` and those of :func:`client_changes`.
     """
@@ -267,6 +272,11 @@ def responder_rates(
     rows = []
     z = float(norm.ppf(0.5 + level / 2))
     dropouts = dict(_groups(base, by))
+    indexed = changes.set_index("client_id")
+    noise = {
+        criterion: _noise_crossing(panel, spec, criterion, base.loc[indexed.index], pd.Series(1, index=indexed.index), seed=0, per_client=True)
+        for criterion in changes.attrs["criteria"]
+    }
     for label, group in _groups(changes, by):
         n = len(group)
         dropped = int(dropouts[label]["dropped"].sum()) if label in dropouts else 0
@@ -287,10 +297,12 @@ def responder_rates(
                     "conf_high": high,
                     "n_dropouts": dropped,
                     "dropout_share": dropped / (n + dropped),
+                    "noise_share": float(noise[criterion][1].reindex(group["client_id"]).mean()),
                 }
             )
     rates = pd.DataFrame(rows)
-    rates.attrs.update(changes.attrs, level=level, conf_level=level, method="Wilson score interval")
+    noise_sd = next(iter(noise.values()))[0] if noise else float("nan")
+    rates.attrs.update(changes.attrs, level=level, conf_level=level, method="Wilson score interval", noise_sd=noise_sd)
     return rates
 
 
@@ -506,9 +518,19 @@ def _noise_sd(panel: pd.DataFrame, outcome: str) -> float:
 
 
 def _noise_crossing(
-    panel: pd.DataFrame, spec: Instrument, criterion: str, base: pd.DataFrame, n_followups: pd.Series, seed: int, draws: int = 200
-) -> tuple[float, float, float]:
+    panel: pd.DataFrame,
+    spec: Instrument,
+    criterion: str,
+    base: pd.DataFrame,
+    n_followups: pd.Series,
+    seed: int,
+    draws: int = 200,
+    per_client: bool = False,
+):
     """(noise SD, share of clients with an unconfirmed / a confirmed event from noise alone).
+
+    With ``per_client``: (noise SD, per-client probability of an unconfirmed
+    event as a Series indexed like ``n_followups``).
 
     Each client keeps their baseline score as the true level and their own
     number of follow-up measurements; every measurement (baseline included)
@@ -517,7 +539,7 @@ def _noise_crossing(
     """
     sd = _noise_sd(panel, spec.name)
     if not np.isfinite(sd) or n_followups.empty:
-        return sd, float("nan"), float("nan")
+        return (sd, pd.Series(np.nan, index=n_followups.index)) if per_client else (sd, float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
     truth = base["baseline"].reindex(n_followups.index).to_numpy(float)
     k_max = int(n_followups.max())
@@ -530,6 +552,8 @@ def _noise_crossing(
         b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
         met = np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
     met &= np.arange(k_max)[None, None, :] < counts[None, :, None]
+    if per_client:
+        return sd, pd.Series(met.any(axis=2).mean(axis=0), index=n_followups.index)
     confirmed = met[:, :, :-1] & met[:, :, 1:] if k_max > 1 else np.zeros_like(met[:, :, :0])
     return sd, float(met.any(axis=2).mean()), float(confirmed.any(axis=2).mean())
 

@@ -48,10 +48,14 @@ def program_studio(
     informative_dropout: bool = True,
     early_leavers: str | None = None,
     strength_within: float = 0.0,
+    course: float = BASE_SLOPE,
+    severity_course: float = SEVERITY_SLOPE,
+    slope_sd: float = SD_U1,
 ) -> tuple[pd.DataFrame, dict]:
     """A weekly panel (client_id, week, program, age, sex, studio, nprs, strength_sets, flexibility_min) and its truth.
 
-    ``truth``: ``contrast`` (intensive - usual, NPRS, at any week w it is
+    ``course``, ``severity_course`` and ``slope_sd`` set the natural course
+    (0, 0, 0: nobody truly changes). ``truth``: ``contrast`` (intensive - usual, NPRS, at any week w it is
     ``effect * w``), ``true_change`` per client (noise-free change from week 0
     to the last week, NPRS), ``true_responder_share`` (share of clients whose
     noise-free improvement at the last week reaches the MCID of 2 points).
@@ -61,8 +65,8 @@ def program_studio(
     severity = rng.standard_normal(n)
     intensive = rng.random(n) < _expit(confounding * severity)
     u0 = SD_U0 * rng.standard_normal(n)
-    u1 = SD_U1 * rng.standard_normal(n)
-    slope = BASE_SLOPE + SEVERITY_SLOPE * severity + u1 + effect * intensive
+    u1 = slope_sd * rng.standard_normal(n)
+    slope = course + severity_course * severity + u1 + effect * intensive
     level = 6.0 + severity + u0
     z = rng.standard_normal(n)
     sets = np.clip(10 + 4 * z[:, None] + 3 * rng.standard_normal((n, n_weeks)), 0, None).round()
