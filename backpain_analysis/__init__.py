@@ -29,6 +29,7 @@ _PUBLIC: dict[str, str] = {
     "client_changes": "backpain_analysis.responders",
     "client_trends": "backpain_analysis.responders",
     "compare_programs": "backpain_analysis.programs",
+    "effect_modification": "backpain_analysis.effect_modification",
     "fit_dose_response": "backpain_analysis.dose_response",
     "fit_lmm": "backpain_analysis.mixed",
     "fit_volume_model": "backpain_analysis.volume_model",

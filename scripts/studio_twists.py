@@ -51,11 +51,13 @@ def program_studio(
     course: float = BASE_SLOPE,
     severity_course: float = SEVERITY_SLOPE,
     slope_sd: float = SD_U1,
+    female_extra: float = 0.0,
 ) -> tuple[pd.DataFrame, dict]:
     """A weekly panel (client_id, week, program, age, sex, studio, nprs, strength_sets, flexibility_min) and its truth.
 
     ``course``, ``severity_course`` and ``slope_sd`` set the natural course
-    (0, 0, 0: nobody truly changes). ``truth``: ``contrast`` (intensive - usual, NPRS, at any week w it is
+    (0, 0, 0: nobody truly changes); ``female_extra`` is added to the
+    within-client strength effect of female clients (effect modification by sex). ``truth``: ``contrast`` (intensive - usual, NPRS, at any week w it is
     ``effect * w``), ``true_change`` per client (noise-free change from week 0
     to the last week, NPRS), ``true_responder_share`` (share of clients whose
     noise-free improvement at the last week reaches the MCID of 2 points).
@@ -69,11 +71,13 @@ def program_studio(
     slope = course + severity_course * severity + u1 + effect * intensive
     level = 6.0 + severity + u0
     z = rng.standard_normal(n)
+    female = rng.random(n) < 0.6
     sets = np.clip(10 + 4 * z[:, None] + 3 * rng.standard_normal((n, n_weeks)), 0, None).round()
     flex = np.clip(30 + 10 * rng.standard_normal((n, n_weeks)), 0, None).round()
     lagged = np.column_stack([sets[:, :1], sets[:, :-1]])
     mean_sets = lagged.mean(axis=1, keepdims=True)
-    y = level[:, None] + slope[:, None] * weeks[None, :] + strength_within * (lagged - mean_sets) + SD_E * rng.standard_normal((n, n_weeks))
+    within_effect = strength_within + female_extra * female
+    y = level[:, None] + slope[:, None] * weeks[None, :] + within_effect[:, None] * (lagged - mean_sets) + SD_E * rng.standard_normal((n, n_weeks))
     last = np.full(n, n_weeks - 1)
     for i in range(n):
         if early_leavers is not None and (("intensive" if intensive[i] else "usual") == early_leavers):
@@ -85,7 +89,7 @@ def program_studio(
                     break
     rows = []
     ages = rng.normal(45, 12, n).round()
-    sexes = np.where(rng.random(n) < 0.6, "female", "male")
+    sexes = np.where(female, "female", "male")
     studios = np.where(rng.random(n) < 0.5, "north", "south")
     for i in range(n):
         for t in range(last[i] + 1):

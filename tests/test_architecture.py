@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "dose_response": 6,
     "programs": 6,
     "sensitivity": 6,
+    "effect_modification": 7,
     "simulation_study": 6,
     "figures": 7,
     "report": 8,
