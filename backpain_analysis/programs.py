@@ -345,6 +345,7 @@ def compare_programs(
     by: str = "program",
     case_mix: str | Sequence[str] | None = "auto",
     doubly_robust: bool = False,
+    with_responders: bool = True,
     baseline_max_week: int = 1,
     level: float = 0.95,
     engine: str = "auto",
@@ -370,6 +371,8 @@ def compare_programs(
         baseline only) or a list of instruments and client covariates.
     doubly_robust:
         Add the AIPW contrasts (``ProgramComparison.doubly_robust``).
+    with_responders:
+        Compute ``responder_rates`` (False: an empty frame; simulation studies skip it).
     baseline_max_week:
         Latest week a first measurement counts as baseline.
     level:
@@ -471,7 +474,9 @@ def compare_programs(
             robust = _aipw(near[outcome], program[near.index], mix.loc[near.index], propensity.loc[near.index], pairs, level).assign(week=last_week)
             robust = robust[["week", "program", "versus", "term", *[c for c in robust.columns if c not in ("week", "program", "versus", "term")]]]
             robust = spec.with_improvement(_holm(robust, f"all {len(robust)} pairwise AIPW {by} contrasts of {outcome} at week {last_week}"))
-    rates = responder_rates(panel, spec, baseline_max_week=baseline_max_week, by=by, level=level) if spec.mcid_abs is not None else pd.DataFrame()
+    rates = pd.DataFrame()
+    if with_responders and spec.mcid_abs is not None:
+        rates = responder_rates(panel, spec, baseline_max_week=baseline_max_week, by=by, level=level)
     return ProgramComparison(
         outcome=outcome,
         reference=reference,

@@ -273,8 +273,9 @@ def responder_rates(
     z = float(norm.ppf(0.5 + level / 2))
     dropouts = dict(_groups(base, by))
     indexed = changes.set_index("client_id")
+    noise_sd = _noise_sd(panel, outcome)
     noise = {
-        criterion: _noise_crossing(panel, spec, criterion, base.loc[indexed.index], pd.Series(1, index=indexed.index), seed=0, per_client=True)
+        criterion: _noise_crossing(panel, spec, criterion, base.loc[indexed.index], pd.Series(1, index=indexed.index), seed=0, per_client=True, sd=noise_sd)
         for criterion in changes.attrs["criteria"]
     }
     for label, group in _groups(changes, by):
@@ -301,7 +302,6 @@ def responder_rates(
                 }
             )
     rates = pd.DataFrame(rows)
-    noise_sd = next(iter(noise.values()))[0] if noise else float("nan")
     rates.attrs.update(changes.attrs, level=level, conf_level=level, method="Wilson score interval", noise_sd=noise_sd)
     return rates
 
@@ -526,18 +526,20 @@ def _noise_crossing(
     seed: int,
     draws: int = 200,
     per_client: bool = False,
+    sd: float | None = None,
 ):
     """(noise SD, share of clients with an unconfirmed / a confirmed event from noise alone).
 
     With ``per_client``: (noise SD, per-client probability of an unconfirmed
-    event as a Series indexed like ``n_followups``).
+    event as a Series indexed like ``n_followups``). ``sd``: the noise SD
+    when already known (else :func:`_noise_sd`).
 
     Each client keeps their baseline score as the true level and their own
     number of follow-up measurements; every measurement (baseline included)
     gets independent N(0, noise SD^2) error and no true change. Recovery
     criteria are judged on the same simulated scores.
     """
-    sd = _noise_sd(panel, spec.name)
+    sd = _noise_sd(panel, spec.name) if sd is None else sd
     if not np.isfinite(sd) or n_followups.empty:
         return (sd, pd.Series(np.nan, index=n_followups.index)) if per_client else (sd, float("nan"), float("nan"))
     rng = np.random.default_rng(seed)

@@ -78,7 +78,7 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES) 
         for term in VOLUME_TERMS if "volume_model" in analyses else ():
             row = volume.loc[term]
             _record(records, "volume_model", term, STRENGTH if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
-        comparison = compare_programs(panel, "nprs", reference="usual", doubly_robust=True) if "programs" in analyses else None
+        comparison = compare_programs(panel, "nprs", reference="usual", doubly_robust=True, with_responders=False) if "programs" in analyses else None
         tables = (("programs_lmm", comparison.contrasts), ("programs_aipw", comparison.doubly_robust)) if comparison else ()
         for name, table in tables:
             if table is None or table.empty:
@@ -131,25 +131,29 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--studies", type=int, default=200, help="simulated studios per cell")
+    parser.add_argument("--studies", type=int, default=200, help="simulated studios per cell (at most)")
     parser.add_argument("--cells", type=int, nargs="+", default=list(CELLS))
-    parser.add_argument("--out", type=Path, default=None, help="CSV of every per-studio record")
+    parser.add_argument("--minutes", type=float, default=None, help="stop starting new studios after this many minutes")
+    parser.add_argument("--out", type=Path, default=None, help="CSV of every per-studio record, appended as studios finish")
     args = parser.parse_args()
     records, failures = [], 0
     start = time.perf_counter()
-    for n_clients in args.cells:
-        for seed in range(args.studies):
+    for seed in range(args.studies):  # seed-major: every cell has the same number of studios when stopped
+        if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
+            break
+        for n_clients in args.cells:
             try:
-                records += one_studio(n_clients, seed)
+                new = one_studio(n_clients, seed)
             except Exception as error:  # noqa: BLE001 - counted and reported, the study goes on
                 failures += 1
                 print(f"studio {n_clients} clients seed {seed}: {type(error).__name__}: {error}", file=sys.stderr)
-        print(f"{n_clients} clients done after {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    results = pd.DataFrame(records)
-    if args.out:
-        results.to_csv(args.out, index=False)
-    table = summarise(results)
-    print(f"{args.studies} studios per cell, {failures} failed; {time.perf_counter() - start:.0f} s\n")
+                continue
+            records += new
+            if args.out:
+                pd.DataFrame(new).to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
+        print(f"seed {seed} done after {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    table = summarise(pd.DataFrame(records))
+    print(f"up to {int(table['studies'].max())} studios per cell, {failures} failed; {time.perf_counter() - start:.0f} s\n")
     print(markdown(table))
 
 
