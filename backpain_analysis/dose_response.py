@@ -53,7 +53,7 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import Instrument, instrument, outcome_instrument
 from backpain_analysis.lags import check_lag
 from backpain_analysis.mixed import LMMResult, fit_lmm
-from backpain_analysis.tidy import resolve_level
+from backpain_analysis.tidy import FittedCounts, resolve_level
 from backpain_analysis.volume_model import FLEXIBILITY, INTERACTION, STRENGTH, check_min_clients, volume_design
 
 HARRELL_QUANTILES: dict[int, tuple[float, ...]] = {
@@ -119,7 +119,7 @@ def _basis_terms(exposure: str, n_columns: int) -> list[str]:
 
 
 @dataclass
-class DoseResponseResult:
+class DoseResponseResult(FittedCounts):
     """A fitted dose-response model.
 
     Attributes
@@ -178,22 +178,9 @@ class DoseResponseResult:
     design: pd.DataFrame
     instrument: Instrument
 
-    @property
-    def conf_level(self) -> float:
-        """Deprecated alias of :attr:`level` (kept for one release)."""
-        return self.level
-
-    @property
-    def n_obs(self) -> int:
-        return len(self.design)
-
     def summary(self) -> pd.DataFrame:
         """``flattening`` indexed by exposure, for display (a method returning a DataFrame)."""
         return self.flattening.set_index("exposure")
-
-    @property
-    def n_clients(self) -> int:
-        return int(self.design["client_id"].nunique())
 
 
 def _first_dose(doses: np.ndarray, reached: np.ndarray) -> np.ndarray:

@@ -81,7 +81,7 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import Instrument, builtin_instruments, outcome_instrument
 from backpain_analysis.mixed import LMMResult, fit_lmm
 from backpain_analysis.responders import baseline_scores, responder_rates
-from backpain_analysis.tidy import lmm_contrast, resolve_level, tidy
+from backpain_analysis.tidy import FittedCounts, lmm_contrast, resolve_level, tidy
 from backpain_analysis.volume_model import check_min_clients
 
 REFERENCE_NAMES: tuple[str, ...] = ("usual", "usual care", "control", "waitlist")
@@ -97,7 +97,7 @@ CLIENT_PER_COLUMN = 5
 
 
 @dataclass
-class ProgramComparison:
+class ProgramComparison(FittedCounts):
     """A program comparison on one instrument.
 
     Attributes
@@ -160,19 +160,6 @@ class ProgramComparison:
     doubly_robust: pd.DataFrame | None = None
     case_mix: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def conf_level(self) -> float:
-        """Deprecated alias of :attr:`level` (kept for one release)."""
-        return self.level
-
-    @property
-    def n_obs(self) -> int:
-        return len(self.design)
-
-    @property
-    def n_clients(self) -> int:
-        return int(self.design["client_id"].nunique())
 
     def summary(self) -> pd.DataFrame:
         """``contrasts`` indexed by week and term, for display (a method returning a DataFrame)."""
@@ -266,6 +253,25 @@ def case_mix_table(
     if "baseline_score" not in kept:
         kept.insert(0, "baseline_score")
     return table[kept] - table[kept].mean(), notes
+
+
+def _after_baseline(
+    panel: pd.DataFrame, outcome: str, by: str, case_mix, baseline_max_week: int, what: str
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Rows after each client's baseline week with the case mix as columns ``_x0``, ``_x1``, ...
+
+    Returns the rows (``client_id``, ``week``, ``by``, the outcome, ``_x<j>``), the
+    client-level case-mix table (index = clients, in row order) and notes.
+    """
+    base = baseline_scores(panel, outcome, baseline_max_week)
+    rows = panel[panel["client_id"].isin(base.index) & panel[outcome].notna()]
+    rows = rows[rows["week"] > rows["client_id"].map(base["baseline_week"])][["client_id", "week", by, outcome]].reset_index(drop=True)
+    clients = pd.Index(rows["client_id"].unique())
+    check_min_clients(len(clients), f"{what} on {outcome} (clients with a {by}, a baseline and later scores)")
+    mix, notes = case_mix_table(panel, outcome, clients, by=by, case_mix=case_mix, baseline_max_week=baseline_max_week)
+    for j, column in enumerate(mix.columns):
+        rows[f"_x{j}"] = rows["client_id"].map(mix[column]).to_numpy(float)
+    return rows, mix, notes
 
 
 def _propensity(case_mix: pd.DataFrame, program: pd.Series, programs: Sequence[str]) -> pd.DataFrame:
@@ -396,16 +402,9 @@ def compare_programs(
     if reference not in programs:
         raise DataError(f"reference {by} '{reference}' is not in the data ({', '.join(programs)})")
     programs = [reference] + [p for p in programs if p != reference]
-    base = baseline_scores(panel, outcome, baseline_max_week)
-    rows = panel[panel["client_id"].isin(base.index) & panel[outcome].notna() & panel[by].isin(programs)]
-    rows = rows[rows["week"] > rows["client_id"].map(base["baseline_week"])]
-    design = rows[["client_id", "week", by, outcome]].reset_index(drop=True)
-    clients = pd.Index(design["client_id"].unique())
-    check_min_clients(len(clients), f"comparing programs on {outcome} (clients with a baseline and later scores)")
-    mix, notes = case_mix_table(panel, outcome, clients, by=by, case_mix=case_mix, baseline_max_week=baseline_max_week)
+    design, mix, notes = _after_baseline(panel[panel[by].isin(programs)], outcome, by, case_mix, baseline_max_week, "comparing programs")
+    clients = pd.Index(mix.index)
     names = {column: f"_x{i}" for i, column in enumerate(mix.columns)}
-    for column, name in names.items():
-        design[name] = design["client_id"].map(mix[column]).to_numpy(float)
     for j in range(1, len(programs)):
         design[f"_p{j}"] = (design[by] == programs[j]).astype(float)
         design[f"_p{j}_week"] = design[f"_p{j}"] * design["week"]
@@ -528,15 +527,8 @@ def observed_vs_expected(
     outcome = spec.name
     if by not in panel.columns:
         raise DataError(f"no '{by}' column: give each client a {by} in clients.csv to compare programs")
-    base = baseline_scores(panel, outcome, baseline_max_week)
-    rows = panel[panel["client_id"].isin(base.index) & panel[outcome].notna() & panel[by].notna()]
-    rows = rows[rows["week"] > rows["client_id"].map(base["baseline_week"])][["client_id", "week", by, outcome]].reset_index(drop=True)
-    clients = pd.Index(rows["client_id"].unique())
-    check_min_clients(len(clients), f"observed vs expected {outcome} (clients with a {by}, a baseline and later scores)")
-    mix, _ = case_mix_table(panel, outcome, clients, by=by, case_mix=case_mix, baseline_max_week=baseline_max_week)
+    rows, mix, _ = _after_baseline(panel[panel[by].notna()], outcome, by, case_mix, baseline_max_week, "observed vs expected")
     names = {column: f"_x{i}" for i, column in enumerate(mix.columns)}
-    for column, name in names.items():
-        rows[name] = rows["client_id"].map(mix[column]).to_numpy(float)
     formula = f"{outcome} ~ week + _x0:week + " + " + ".join(names.values())
     fit = fit_lmm(rows, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine)
     rows["_expected"] = fit.predict(rows, include_random=False).to_numpy(float)

@@ -89,3 +89,20 @@ def resolve_level(level: float, conf_level: float | None) -> float:
         warnings.warn("conf_level is deprecated (kept for one release): use level", DeprecationWarning, stacklevel=3)
         level = conf_level
     return check_level(level)
+
+
+class FittedCounts:
+    """Mixin of the model results: ``n_obs`` and ``n_clients`` from ``self.design``, ``conf_level`` alias of ``self.level``."""
+
+    @property
+    def conf_level(self) -> float:
+        """Deprecated alias of ``level`` (kept for one release)."""
+        return self.level
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.design)
+
+    @property
+    def n_clients(self) -> int:
+        return int(self.design["client_id"].nunique())

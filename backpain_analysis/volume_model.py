@@ -39,7 +39,7 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import Instrument, builtin_instruments, outcome_instrument
 from backpain_analysis.lags import check_lag
 from backpain_analysis.mixed import LMMResult, fit_lmm
-from backpain_analysis.tidy import check_level
+from backpain_analysis.tidy import FittedCounts, check_level
 
 STRENGTH = "strength_sets"
 FLEXIBILITY = "flexibility_min"
@@ -166,7 +166,7 @@ def volume_design(
 
 
 @dataclass
-class VolumeModelResult:
+class VolumeModelResult(FittedCounts):
     """A fitted volume model.
 
     Attributes
@@ -202,22 +202,11 @@ class VolumeModelResult:
     def level(self) -> float:
         return float(self.lmm.conf_level)
 
-    @property
-    def conf_level(self) -> float:
-        """Deprecated alias of :attr:`level` (kept for one release)."""
-        return self.level
 
     @property
     def converged(self) -> bool:
         return bool(self.lmm.converged)
 
-    @property
-    def n_clients(self) -> int:
-        return int(self.design["client_id"].nunique())
-
-    @property
-    def n_obs(self) -> int:
-        return len(self.design)
 
     def clinical_effects(self) -> pd.DataFrame:
         """Effects per clinically sensible unit and against the instrument's MCID.

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from backpain_analysis.effect_modification import effect_modification
 
 
-def _twists():
-    spec = importlib.util.spec_from_file_location("studio_twists", Path(__file__).parents[1] / "scripts" / "studio_twists.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-def test_true_modification_by_sex_is_recovered_and_the_table_cautions() -> None:
+def test_true_modification_by_sex_is_recovered_and_the_table_cautions(studio_twists) -> None:
     # female clients gain an extra -0.04 NPRS per set: men's strength effect is 0.4 per 10 sets less beneficial
-    panel, _ = _twists().program_studio(150, 12, seed=2, strength_within=-0.03, female_extra=-0.04)
+    panel, _ = studio_twists.program_studio(150, 12, seed=2, strength_within=-0.03, female_extra=-0.04)
     table = effect_modification(panel, "nprs", modifiers=("sex", "age_group", "coach"), programs=False)
     assert table.attrs["skipped"] == ["coach: not in the data"]
     row = table[(table["modifier"] == "sex") & (table["effect"] == "strength_sets_within")].iloc[0]

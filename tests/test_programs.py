@@ -1,9 +1,6 @@
-"""Program comparison: a true program advantage is recovered; observed vs expected algebra."""
+"""Program comparison: a true program advantage is recovered; confounding by indication, overlap, early leavers, table and figure signs."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,17 +80,11 @@ def test_contrast_sign_agrees_between_table_and_figure(comparison) -> None:
     assert result.contrasts.attrs["direction"] == "lower is better"
 
 
-def _twists():
-    spec = importlib.util.spec_from_file_location("studio_twists", Path(__file__).parents[1] / "scripts" / "studio_twists.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-def test_confounding_by_indication_is_adjusted_and_weeks_never_extrapolated() -> None:
+def test_confounding_by_indication_is_adjusted_and_weeks_never_extrapolated(studio_twists) -> None:
     """Severe clients go to 'intensive', no true program effect: the adjusted contrasts cover 0;
     weeks beyond the last week every program reaches are dropped with a note."""
-    panel, truth = _twists().program_studio(80, 12, seed=3, confounding=2.0)
+    panel, truth = studio_twists.program_studio(80, 12, seed=3, confounding=2.0)
     assert truth["contrast_per_week"] == 0.0
     baseline = panel[panel["week"] == 0].groupby("program")["nprs"].mean()
     assert baseline["intensive"] - baseline["usual"] > 1.0  # the confounding is there
@@ -108,18 +99,18 @@ def test_confounding_by_indication_is_adjusted_and_weeks_never_extrapolated() ->
     assert set(result.overlap.columns) == {"program", "propensity_of", "n_clients", "min", "q25", "median", "q75", "max"}
 
 
-def test_programs_serving_different_clients_are_named() -> None:
-    mixed, _ = _twists().program_studio(60, 8, seed=4, confounding=0.0)
-    apart, _ = _twists().program_studio(60, 8, seed=4, confounding=8.0)
+def test_programs_serving_different_clients_are_named(studio_twists) -> None:
+    mixed, _ = studio_twists.program_studio(60, 8, seed=4, confounding=0.0)
+    apart, _ = studio_twists.program_studio(60, 8, seed=4, confounding=8.0)
     assert compare_programs(mixed, "nprs").overlap.attrs["warning"] == ""
     warning = compare_programs(apart, "nprs").overlap.attrs["warning"]
     assert warning.startswith("The programs serve different clients")
 
 
-def test_observed_vs_expected_is_not_fooled_by_early_leavers() -> None:
+def test_observed_vs_expected_is_not_fooled_by_early_leavers(studio_twists) -> None:
     """One program's clients all leave at week 4, no true effect (issue 12: the old baseline-to-last
     change scored that program about -0.3 NPRS): over each client's own follow-up it scores ~0."""
-    panel, _ = _twists().program_studio(120, 12, seed=6, confounding=0.0, informative_dropout=False, early_leavers="intensive")
+    panel, _ = studio_twists.program_studio(120, 12, seed=6, confounding=0.0, informative_dropout=False, early_leavers="intensive")
     table = observed_vs_expected(panel, "nprs").set_index("program")
     for program in ("intensive", "usual"):
         assert table.loc[program, "conf_low"] < 0 < table.loc[program, "conf_high"]

@@ -145,15 +145,6 @@ def test_responder_rate_recovers_simulated_share(study) -> None:
     assert rates.attrs["conf_level"] == 0.95
 
 
-def _twists():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("studio_twists", Path(__file__).parents[1] / "scripts" / "studio_twists.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_endpoint_window_dropout_share_and_wilson_std_error() -> None:
     panel = pd.DataFrame(
@@ -182,12 +173,12 @@ def test_sustained_improvement_needs_confirmation() -> None:
     assert (sustained["time"], sustained["event"]) == (5, 1)
 
 
-def test_with_no_true_change_responders_time_to_improvement_and_trends_say_so() -> None:
+def test_with_no_true_change_responders_time_to_improvement_and_trends_say_so(studio_twists) -> None:
     """Nobody truly changes: the responder rate is what noise alone gives, confirmed events are rare,
     and the shrunken per-client changes call almost nobody likely to have improved by the MCID.
     Tolerances: the noise share inside the 95 % Wilson interval; confirmed noise events under half the
     unconfirmed ones; expected share of important improvers under 5 %."""
-    panel, truth = _twists().program_studio(120, 12, seed=8, course=0.0, severity_course=0.0, slope_sd=0.0, informative_dropout=False)
+    panel, truth = studio_twists.program_studio(120, 12, seed=8, course=0.0, severity_course=0.0, slope_sd=0.0, informative_dropout=False)
     assert truth["true_responder_share"] == 0.0
     rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
     row = rates[rates["term"] == "mcid_absolute"].iloc[0]
