@@ -18,6 +18,10 @@ One tidy table, the main model first, then:
   t-K. Lag 0 mixes the effect of training on pain with the effect of pain on
   training (reverse causation); longer lags estimate a delayed effect, which
   is a different quantity, not the same effect measured again.
+- ``interaction_recentred``: the main model with the strength x flexibility
+  product re-centred within client (purely within-client; the main model
+  keeps CONTRACT section 4's plain product, whose client mean is a
+  between-client quantity).
 - ``detrended``: within terms are deviations from each client's own linear
   trend in exposure (:func:`~backpain_analysis.volume_model.volume_design`),
   so a client who ramps up and improves over the same weeks adds nothing.
@@ -197,7 +201,7 @@ def sensitivity_table(
     DataFrame, three rows (the within terms ``strength_sets_within``,
     ``flexibility_min_within``, ``strength_x_flexibility_within``) per
     analysis, the main model's first: ``analysis`` (``main``,
-    ``gee_exchangeable``, ``gee_ar1``, ``lag_<K>``, ``detrended``,
+    ``gee_exchangeable``, ``gee_ar1``, ``lag_<K>``, ``interaction_recentred``, ``detrended``,
     ``complete_followup``), ``estimator`` (``lmm_reml`` or
     ``gee_bias_reduced``), ``lag`` (weeks), ``term``, ``estimate`` (outcome
     units per set/week, per min/week, per set x min; raw sign),
@@ -215,8 +219,8 @@ def sensitivity_table(
     lags = [check_lag(lag, "lags") for lag in lags]
     parts = []
 
-    def add_lmm(analysis: str, frame: pd.DataFrame, lag: int, detrend: bool = False) -> None:
-        fit = fit_volume_model(frame, spec, lag, detrend=detrend, engine=engine, level=level)
+    def add_lmm(analysis: str, frame: pd.DataFrame, lag: int, detrend: bool = False, recentre: bool = False) -> None:
+        fit = fit_volume_model(frame, spec, lag, detrend=detrend, recentre_interaction=recentre, engine=engine, level=level)
         parts.append(_rows(analysis, "lmm_reml", lag, fit.params, fit.n_obs, fit.n_clients))
 
     add_lmm("main", panel, 1)
@@ -228,6 +232,7 @@ def sensitivity_table(
         parts.append(_rows(f"gee_{correlation}", "gee_bias_reduced", 1, params, len(design), design["client_id"].nunique()))
     for lag in lags:
         add_lmm(f"lag_{lag}", panel, lag)
+    add_lmm("interaction_recentred", panel, 1, recentre=True)
     add_lmm("detrended", panel, 1, detrend=True)
     kept = completers(panel, complete_week)
     if len(kept) == 0:

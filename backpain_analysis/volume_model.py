@@ -100,6 +100,7 @@ def volume_design(
     exposures: Sequence[str] = (STRENGTH, FLEXIBILITY),
     detrend: bool = False,
     baseline: bool = False,
+    recentre_interaction: bool = False,
 ) -> pd.DataFrame:
     """The rows and columns the volume model is fitted on.
 
@@ -123,14 +124,19 @@ def volume_design(
     baseline:
         Add ``baseline_score``: the client's first measured outcome (centred
         at the mean over clients); the baseline week itself then leaves the fit.
+    recentre_interaction:
+        Subtract from the interaction each client's mean of it, so that it is
+        purely within-client (issue 12). Off by default: CONTRACT section 4
+        defines ``strength_x_flexibility_within`` as the plain product of the
+        two within deviations, and ``backpain fit`` must reproduce it.
 
     Returns
     -------
     DataFrame with ``client_id``, ``week``, the outcome, ``<exposure>_lag``,
     ``<exposure>_within``, ``<exposure>_between`` for each exposure,
     ``strength_x_flexibility_within`` (the product of the two within
-    deviations, re-centred at each client's mean of that product so that it
-    is purely within-client), ``baseline_score`` (when asked) and the
+    deviations; with ``recentre_interaction`` minus each client's mean of
+    that product), ``baseline_score`` (when asked) and the
     panel's client covariates.
     """
     lag = check_lag(lag)
@@ -161,7 +167,7 @@ def volume_design(
             _detrend_within_client(value, design["week"], client) if detrend else value - mean
         )
     product = design[f"{exposures[0]}_within"] * design[f"{exposures[1]}_within"]
-    design[INTERACTION] = product - product.groupby(client).transform("mean")
+    design[INTERACTION] = product - product.groupby(client).transform("mean") if recentre_interaction else product
     return design
 
 
@@ -276,6 +282,7 @@ def fit_volume_model(
     covariates: Sequence[str] = (),
     baseline: bool = False,
     detrend: bool = False,
+    recentre_interaction: bool = False,
     engine: str = "auto",
     level: float = 0.95,
 ) -> VolumeModelResult:
@@ -300,7 +307,7 @@ def fit_volume_model(
     covariates:
         Client covariates added as fixed terms (``program`` enters as a
         categorical, numeric ones linearly).
-    baseline, detrend:
+    baseline, detrend, recentre_interaction:
         See :func:`volume_design`.
     engine:
         Mixed-model engine passed to :func:`~backpain_analysis.mixed.fit_lmm`.
@@ -318,7 +325,7 @@ def fit_volume_model(
     spec = outcome_instrument(outcome)
     outcome = spec.name
     exposures = (STRENGTH, FLEXIBILITY, *extra_exposures)
-    design = volume_design(panel, outcome, lag, exposures=exposures, detrend=detrend, baseline=baseline)
+    design = volume_design(panel, outcome, lag, exposures=exposures, detrend=detrend, baseline=baseline, recentre_interaction=recentre_interaction)
     weeks = design.groupby("client_id").size()
     usable = int((weeks >= MIN_WEEKS_PER_CLIENT).sum())
     if usable < MIN_CLIENTS:
@@ -343,5 +350,6 @@ def fit_volume_model(
         "covariates": list(covariates),
         "baseline": baseline,
         "detrend": detrend,
+        "recentre_interaction": recentre_interaction,
     }
     return VolumeModelResult(outcome, lag, formula, lmm.params, lmm, design, spec, options)

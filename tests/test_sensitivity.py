@@ -8,7 +8,7 @@ import pytest
 from backpain_analysis.sensitivity import COLUMNS, WITHIN_TERMS, completers, sensitivity_table
 from backpain_analysis.simulate import simulate
 
-ANALYSES = ["main", "gee_exchangeable", "gee_ar1", "lag_0", "lag_2", "lag_3", "detrended", "complete_followup"]
+ANALYSES = ["main", "gee_exchangeable", "gee_ar1", "lag_0", "lag_2", "lag_3", "interaction_recentred", "detrended", "complete_followup"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_table_structure(table) -> None:
     assert result.iloc[0]["analysis"] == "main"
     assert (result.groupby("analysis", sort=False)["term"].apply(list) == [list(WITHIN_TERMS)] * len(ANALYSES)).all()
     assert result.set_index("analysis")["lag"].groupby(level=0).first().to_dict() == {
-        "main": 1, "gee_exchangeable": 1, "gee_ar1": 1, "lag_0": 0, "lag_2": 2, "lag_3": 3, "detrended": 1, "complete_followup": 1
+        "main": 1, "gee_exchangeable": 1, "gee_ar1": 1, "lag_0": 0, "lag_2": 2, "lag_3": 3, "interaction_recentred": 1, "detrended": 1, "complete_followup": 1
     }
     main = result[result["analysis"] == "main"].iloc[0]
     complete = result[result["analysis"] == "complete_followup"].iloc[0]

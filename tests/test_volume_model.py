@@ -56,14 +56,18 @@ def test_design_matches_the_contract_definitions(study) -> None:
     # the between term is the client's mean over the weeks that enter the fit
     assert row["strength_sets_between"] == pytest.approx(same["strength_sets_lag"].mean())
     assert row["strength_sets_within"] == pytest.approx(row["strength_sets_lag"] - same["strength_sets_lag"].mean())
-    # the interaction is the product of the within deviations, re-centred within client (issue 12)
-    product = same["strength_sets_within"] * same["flexibility_min_within"]
     assert row["strength_x_flexibility_within"] == pytest.approx(
-        row["strength_sets_within"] * row["flexibility_min_within"] - product.mean()
+        row["strength_sets_within"] * row["flexibility_min_within"]
     )
     assert design["nprs"].notna().all()
-    sums = design.groupby("client_id")[["strength_sets_within", "strength_x_flexibility_within"]].sum()
-    assert (sums.abs() < 1e-9).all().all()
+    assert (design.groupby("client_id")["strength_sets_within"].sum().abs() < 1e-9).all()
+    # on request the interaction is re-centred within client (issue 12), a purely within-client term
+    centred = volume_design(study.weekly, "nprs", lag=1, recentre_interaction=True)
+    product = same["strength_sets_within"] * same["flexibility_min_within"]
+    assert centred.iloc[5]["strength_x_flexibility_within"] == pytest.approx(
+        row["strength_x_flexibility_within"] - product.mean()
+    )
+    assert (centred.groupby("client_id")["strength_x_flexibility_within"].sum().abs() < 1e-9).all()
 
 
 # --- parameter recovery
