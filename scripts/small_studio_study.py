@@ -133,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=200, help="simulated studios per cell (at most)")
     parser.add_argument("--cells", type=int, nargs="+", default=list(CELLS))
+    parser.add_argument("--analyses", nargs="+", default=list(ANALYSES), choices=list(ANALYSES))
     parser.add_argument("--minutes", type=float, default=None, help="stop starting new studios after this many minutes")
     parser.add_argument("--out", type=Path, default=None, help="CSV of every per-studio record, appended as studios finish")
     args = parser.parse_args()
@@ -143,7 +144,7 @@ def main() -> None:
             break
         for n_clients in args.cells:
             try:
-                new = one_studio(n_clients, seed)
+                new = one_studio(n_clients, seed, tuple(args.analyses))
             except Exception as error:  # noqa: BLE001 - counted and reported, the study goes on
                 failures += 1
                 print(f"studio {n_clients} clients seed {seed}: {type(error).__name__}: {error}", file=sys.stderr)
