@@ -41,6 +41,7 @@ draws of the within coefficients from ``N(beta, V)``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,9 +50,11 @@ import pandas as pd
 from scipy.stats import chi2, norm
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.instruments import instrument
+from backpain_analysis.instruments import Instrument, instrument, outcome_instrument
+from backpain_analysis.lags import check_lag
 from backpain_analysis.mixed import LMMResult, fit_lmm
-from backpain_analysis.volume_model import FLEXIBILITY, INTERACTION, STRENGTH, volume_design
+from backpain_analysis.tidy import FittedCounts, resolve_level
+from backpain_analysis.volume_model import FLEXIBILITY, INTERACTION, STRENGTH, check_min_clients, volume_design
 
 HARRELL_QUANTILES: dict[int, tuple[float, ...]] = {
     3: (0.10, 0.50, 0.90),
@@ -116,7 +119,7 @@ def _basis_terms(exposure: str, n_columns: int) -> list[str]:
 
 
 @dataclass
-class DoseResponseResult:
+class DoseResponseResult(FittedCounts):
     """A fitted dose-response model.
 
     Attributes
@@ -134,7 +137,10 @@ class DoseResponseResult:
         units), ``std_error``, ``conf_low``, ``conf_high`` (pointwise);
         ``slope`` (outcome change per extra set or minute at that dose),
         ``slope_std_error``, ``slope_conf_low``, ``slope_conf_high``;
-        ``benefit`` (``estimate`` signed so that positive is better).
+        ``improvement``, ``improvement_low``, ``improvement_high``
+        (``estimate`` and its band signed by the instrument so that positive
+        is better); ``benefit`` (the same as ``improvement``, kept for one
+        release).
     flattening:
         One row per exposure: ``exposure``, ``unit``; ``plateau`` (bool,
         whether the data support one); ``estimate``, ``conf_low``,
@@ -153,12 +159,16 @@ class DoseResponseResult:
         ``df``, ``p_value``.
     knots:
         Exposure -> knot positions (dose units).
+    instrument:
+        The outcome's instrument (its ``direction`` signs every benefit).
+    level:
+        Confidence level (``conf_level`` is a deprecated alias).
     """
 
     outcome: str
     lag: int
     formula: str
-    conf_level: float
+    level: float
     params: pd.DataFrame
     curves: pd.DataFrame
     flattening: pd.DataFrame
@@ -166,14 +176,11 @@ class DoseResponseResult:
     knots: dict[str, np.ndarray]
     lmm: LMMResult
     design: pd.DataFrame
+    instrument: Instrument
 
-    @property
-    def n_obs(self) -> int:
-        return len(self.design)
-
-    @property
-    def n_clients(self) -> int:
-        return int(self.design["client_id"].nunique())
+    def summary(self) -> pd.DataFrame:
+        """``flattening`` indexed by exposure, for display (a method returning a DataFrame)."""
+        return self.flattening.set_index("exposure")
 
 
 def _first_dose(doses: np.ndarray, reached: np.ndarray) -> np.ndarray:
@@ -200,7 +207,7 @@ def _flattening(
     """
     doses = curve["dose"].to_numpy()
     benefit = curve["benefit"].to_numpy()
-    benefit_low = (curve["conf_low"] if sign > 0 else -curve["conf_high"]).to_numpy()
+    benefit_low = curve["improvement_low"].to_numpy()
     slope_high = (curve["slope_conf_high"] if sign > 0 else -curve["slope_conf_low"]).to_numpy()
     flat = slope_high < flat_fraction * initial
     stays_flat = np.flip(np.cumprod(np.flip(flat))).astype(bool)
@@ -240,7 +247,7 @@ def _flattening(
 
 def fit_dose_response(
     panel: pd.DataFrame,
-    outcome: str = "nprs",
+    outcome: str | Instrument = "nprs",
     lag: int = 1,
     *,
     exposures: Sequence[str] = (STRENGTH, FLEXIBILITY),
@@ -249,10 +256,11 @@ def fit_dose_response(
     upper_quantile: float = 0.95,
     flat_fraction: float = 0.25,
     higher_is_better: bool | None = None,
-    conf_level: float = 0.95,
+    level: float = 0.95,
     n_draws: int = 4000,
     seed: int = 0,
     engine: str = "auto",
+    conf_level: float | None = None,
 ) -> DoseResponseResult:
     """Fit the spline dose-response model of the module docstring.
 
@@ -261,9 +269,11 @@ def fit_dose_response(
     panel:
         The weekly panel.
     outcome:
-        Instrument column.
+        Instrument name (any case) or :class:`~backpain_analysis.instruments.Instrument`;
+        its direction signs the benefit (a custom outcome declares it with
+        ``instrument(name, higher_is_better=...)``).
     lag:
-        Exposure lag K in weeks (default 1, as the volume model).
+        Exposure lag K in weeks (default 1, as the volume model; negative is refused).
     exposures:
         Strength and flexibility columns (both get a spline; their within
         deviations form the interaction term).
@@ -277,10 +287,10 @@ def fit_dose_response(
         Plateau threshold: the benefit slope's upper bound must stay below
         this share of the initial slope.
     higher_is_better:
-        Direction of the outcome; default: the instrument's (needed for
-        custom outcomes).
-    conf_level:
-        Level of the bands and intervals.
+        Deprecated (kept for one release): pass ``outcome=instrument(name,
+        higher_is_better=...)`` instead.
+    level:
+        Level of the bands and intervals (``conf_level``: deprecated alias).
     n_draws, seed:
         Draws from ``N(beta, V)`` for the flattening dose's interval.
     engine:
@@ -290,15 +300,16 @@ def fit_dose_response(
     -------
     :class:`DoseResponseResult`
     """
-    if higher_is_better is None:
-        try:
-            higher_is_better = instrument(outcome).higher_is_better
-        except KeyError:
-            raise DataError(f"'{outcome}' is not a built-in instrument: say whether higher is better (higher_is_better)") from None
-    sign = 1.0 if higher_is_better else -1.0
+    lag = check_lag(lag)
+    level = resolve_level(level, conf_level)
+    conf_level = level
+    if higher_is_better is not None and not isinstance(outcome, Instrument):
+        warnings.warn("higher_is_better is deprecated: pass outcome=instrument(name, higher_is_better=...)", DeprecationWarning, stacklevel=2)
+        outcome = instrument(outcome, higher_is_better)
+    spec = outcome_instrument(outcome)
+    outcome, sign = spec.name, spec.sign
     design = volume_design(panel, outcome, lag, exposures=exposures)
-    if design["client_id"].nunique() < 5:
-        raise DataError(f"too few clients with {outcome} and a lag-{lag} exposure for a dose-response curve (5 needed)")
+    check_min_clients(int(design["client_id"].nunique()), f"a dose-response curve of {outcome} (clients with a lag-{lag} exposure)")
     client = design["client_id"]
     knots, grids, terms = {}, {}, ["week"]
     for exposure in exposures:
@@ -330,7 +341,7 @@ def fit_dose_response(
         deriv = spline_basis(doses, knots[exposure], derivative=True)
         estimate, se = diff @ beta, np.sqrt(np.einsum("ij,jk,ik->i", diff, cov, diff))
         slope, slope_se = deriv @ beta, np.sqrt(np.einsum("ij,jk,ik->i", deriv, cov, deriv))
-        curves.append(
+        curve = spec.with_improvement(
             pd.DataFrame(
                 {
                     "exposure": exposure,
@@ -343,10 +354,10 @@ def fit_dose_response(
                     "slope_std_error": slope_se,
                     "slope_conf_low": slope - z * slope_se,
                     "slope_conf_high": slope + z * slope_se,
-                    "benefit": sign * estimate,
                 }
             )
         )
+        curves.append(curve.assign(benefit=curve["improvement"]))
         draws = sign * rng.multivariate_normal(beta, cov, size=n_draws, method="svd") @ diff.T
         low_doses = knots[exposure][1]
         secant = (spline_basis([low_doses], knots[exposure]) - spline_basis([0.0], knots[exposure]))[0] / low_doses
@@ -355,16 +366,19 @@ def fit_dose_response(
         spline = beta[1:]
         statistic = float(spline @ np.linalg.solve(cov[1:, 1:], spline))
         nonlinear.append({"exposure": exposure, "term": "nonlinear", "statistic": statistic, "df": len(spline), "p_value": float(chi2.sf(statistic, len(spline)))})
+    curves = pd.concat(curves, ignore_index=True)
+    curves.attrs.update(spec.with_improvement(curves.iloc[0:0]).attrs, level=level)
     return DoseResponseResult(
         outcome=outcome,
         lag=lag,
         formula=formula,
-        conf_level=conf_level,
+        level=level,
         params=lmm.params,
-        curves=pd.concat(curves, ignore_index=True),
+        curves=curves,
         flattening=pd.DataFrame(flattening),
         nonlinearity=pd.DataFrame(nonlinear),
         knots=knots,
         lmm=lmm,
         design=design,
+        instrument=spec,
     )

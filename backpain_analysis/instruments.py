@@ -26,6 +26,16 @@ instrument with columns
 ``source``
     References for the values above.
 
+Direction (one owner): every analysis resolves its outcome through
+:func:`outcome_instrument`, and every result that presents benefit carries
+that :class:`Instrument` and ``improvement`` columns signed by
+:attr:`Instrument.sign` (positive = better), beside the raw ``estimate``
+columns (outcome units, higher = higher score). A custom outcome (any name
+that is not built in) is lower-is-better by default, like pain and
+disability (:data:`CUSTOM_HIGHER_IS_BETTER`); declare otherwise with
+``instrument("grip strength", higher_is_better=True)`` and pass that
+instrument as the ``outcome`` of any analysis.
+
 Item-level forms (``odi_q1`` ... ``odi_q10``, 0-5 each; ``rmdq_q1`` ...
 ``rmdq_q24``, 0 or 1) are scored into ``odi`` and ``rmdq`` by
 :func:`score_odi` and :func:`score_rmdq`.
@@ -34,7 +44,7 @@ Item-level forms (``odi_q1`` ... ``odi_q10``, 0-5 each; ``rmdq_q1`` ...
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -44,12 +54,18 @@ import pandas as pd
 from backpain_analysis.errors import DataError
 
 
+CUSTOM_HIGHER_IS_BETTER: bool = False
+"""Direction of a custom outcome nobody declared: lower is better, as for pain and disability."""
+
+
 @dataclass(frozen=True)
 class Instrument:
-    """One built-in instrument (see the module docstring for each field).
+    """One instrument, built-in or custom (see the module docstring for each field).
 
     Missing values (``min``, ``max``, ``mcid_abs``, ``mcid_rel``,
-    ``recovered_threshold``) are ``None``.
+    ``recovered_threshold``) are ``None``. ``builtin`` is False for a custom
+    outcome; ``declared`` says whether its direction was declared (always
+    True for a built-in) or is the default :data:`CUSTOM_HIGHER_IS_BETTER`.
     """
 
     name: str
@@ -62,6 +78,39 @@ class Instrument:
     mcid_rel: float | None
     recovered_threshold: float | None
     source: str
+    builtin: bool = True
+    declared: bool = True
+
+    @property
+    def sign(self) -> float:
+        """+1 when higher scores are better, -1 otherwise: improvement = sign x change."""
+        return 1.0 if self.higher_is_better else -1.0
+
+    @property
+    def direction(self) -> str:
+        """``"higher is better"`` or ``"lower is better"``, with ``(default for a custom outcome)`` when not declared."""
+        text = "higher is better" if self.higher_is_better else "lower is better"
+        return text if self.declared else f"{text} (default for a custom outcome)"
+
+    def with_improvement(self, frame: pd.DataFrame, columns: tuple[str, str, str] = ("estimate", "conf_low", "conf_high")) -> pd.DataFrame:
+        """``frame`` with ``improvement``, ``improvement_low``, ``improvement_high`` added.
+
+        The three raw columns (estimate and interval, outcome units, positive
+        = higher score) times :attr:`sign`, the interval re-ordered, so that
+        positive means better. ``attrs`` gain ``instrument`` (name),
+        ``direction`` and ``sign_convention``. The only place results sign
+        their benefit.
+        """
+        estimate, low, high = (frame[c].to_numpy(float) for c in columns)
+        bounds = np.sort(np.column_stack([self.sign * low, self.sign * high]), axis=1) if len(frame) else np.empty((0, 2))
+        out = frame.assign(improvement=self.sign * estimate, improvement_low=bounds[:, 0], improvement_high=bounds[:, 1])
+        out.attrs.update(frame.attrs)
+        out.attrs.update(
+            instrument=self.name,
+            direction=self.direction,
+            sign_convention=f"{columns[0]}/{columns[1]}/{columns[2]}: raw, outcome units; improvement*: positive = better",
+        )
+        return out
 
     def improvement(self, baseline, score):
         """Change from ``baseline`` to ``score`` in the direction of improvement.
@@ -158,16 +207,54 @@ def builtin_instruments() -> pd.DataFrame:
     return _table().copy()
 
 
-def instrument(name: str) -> Instrument:
-    """The built-in instrument called ``name`` (case and surrounding spaces ignored).
+def normalize_outcome(name: str) -> str:
+    """An outcome name as the panel spells it: surrounding spaces dropped, lower case (``" NPRS"`` -> ``"nprs"``)."""
+    return str(name).strip().lower()
 
-    Raises ``KeyError`` naming the built-in instruments when there is none.
+
+def instrument(
+    name: str,
+    higher_is_better: bool | None = None,
+    *,
+    unit: str = "score units",
+    mcid_abs: float | None = None,
+) -> Instrument:
+    """The instrument called ``name`` (case and surrounding spaces ignored).
+
+    A built-in name gives the built-in instrument (``higher_is_better``, if
+    given, must agree with it). Any other name needs ``higher_is_better``
+    and gives a custom instrument with that direction, ``unit`` and
+    ``mcid_abs`` (no range, no relative MCID, no recovery cut-off); pass it
+    as ``outcome`` to any analysis to declare a custom outcome's direction.
+
+    Raises ``KeyError`` naming the built-in instruments when ``name`` is not
+    built in and no direction is given; ``ValueError`` when a given direction
+    contradicts a built-in one.
     """
     table = _table()
-    match = table[table["name"] == str(name).strip().lower()]
+    key = normalize_outcome(name)
+    match = table[table["name"] == key]
     if match.empty:
-        raise KeyError(f"unknown instrument {name!r}; built-in: {', '.join(table['name'])}")
+        if higher_is_better is None:
+            raise KeyError(f"unknown instrument {name!r}; built-in: {', '.join(table['name'])}")
+        return Instrument(
+            name=key,
+            label=str(name).strip(),
+            min=None,
+            max=None,
+            higher_is_better=bool(higher_is_better),
+            unit=unit,
+            mcid_abs=None if mcid_abs is None else float(mcid_abs),
+            mcid_rel=None,
+            recovered_threshold=None,
+            source="custom outcome declared by the user",
+            builtin=False,
+            declared=True,
+        )
     row = match.iloc[0]
+    if higher_is_better is not None and bool(higher_is_better) != bool(row["higher_is_better"]):
+        direction = "higher" if row["higher_is_better"] else "lower"
+        raise ValueError(f"{key} is a built-in instrument on which {direction} is better; higher_is_better={higher_is_better} contradicts it")
 
     def number(column: str) -> float | None:
         return None if math.isnan(row[column]) else float(row[column])
@@ -184,6 +271,24 @@ def instrument(name: str) -> Instrument:
         recovered_threshold=number("recovered_threshold"),
         source=row["source"],
     )
+
+
+def outcome_instrument(outcome: str | Instrument) -> Instrument:
+    """The instrument of an analysis' ``outcome``: the one place direction is decided.
+
+    An :class:`Instrument` is returned as given (a declared custom outcome);
+    a built-in name gives the built-in instrument; any other name gives a
+    custom instrument with the default direction
+    (:data:`CUSTOM_HIGHER_IS_BETTER`, ``declared=False``). The panel column
+    analysed is the instrument's ``name`` (lower case).
+    """
+    if isinstance(outcome, Instrument):
+        return outcome
+    try:
+        return instrument(outcome)
+    except KeyError:
+        spec = instrument(outcome, CUSTOM_HIGHER_IS_BETTER)
+        return replace(spec, source="custom outcome, direction not declared (default: lower is better)", declared=False)
 
 
 def _answered_items(items: pd.DataFrame, form: ItemForm) -> pd.DataFrame:

@@ -30,6 +30,7 @@ import pandas as pd
 from backpain_analysis.contract import MODALITIES
 from backpain_analysis.coded import Coded
 from backpain_analysis.dataset import Dataset
+from backpain_analysis.lags import check_lag
 
 EXPOSURE_COLUMNS: tuple[str, ...] = (
     "core_sets",
@@ -427,7 +428,8 @@ def lagged(panel: pd.DataFrame, columns: Sequence[str], lag: int = 1, suffix: st
     columns:
         Columns to lag.
     lag:
-        Weeks back (0 returns copies). Week ``t - lag`` before the client's
+        Weeks back (0 returns copies; negative is refused by
+        :func:`~backpain_analysis.lags.check_lag`). Week ``t - lag`` before the client's
         week 0 gives NaN.
     suffix:
         Name of the new columns is ``column + suffix``; default ``_lag{lag}``.
@@ -436,8 +438,7 @@ def lagged(panel: pd.DataFrame, columns: Sequence[str], lag: int = 1, suffix: st
     -------
     The panel with the lagged columns added (original rows and order).
     """
-    if lag < 0:
-        raise ValueError("lag must be >= 0")
+    lag = check_lag(lag)
     suffix = f"_lag{lag}" if suffix is None else suffix
     shifted = panel[["client_id", "week", *columns]].copy()
     shifted["week"] = shifted["week"] + lag

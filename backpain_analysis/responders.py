@@ -8,8 +8,14 @@ panel (weekly mean scores):
   and are left out (counted in ``attrs["excluded"]``). One measurement, not
   an average, because the minimal important change was defined against a
   single baseline score (Ostelo et al. 2008).
-- **follow-up**: the client's last measured week after baseline, or the
-  measurement in a chosen week (``at_week``).
+- **follow-up** (the primary definition states it): the last measurement in
+  a stated ``window`` of weeks (e.g. ``(10, 12)``), the measurement in one
+  stated week (``at_week``), or, when neither is given, the client's last
+  measured week after baseline. Clients with no measurement there are
+  dropouts for this definition: their share is reported
+  (``dropout_share``) and the rate assumes they would have responded like
+  the clients measured (missing at random); with informative dropout the
+  rate is biased in the direction of the dropouts' fate.
 - **improvement**: ``baseline - follow-up`` for scales where lower is better
   (pain, disability), ``follow-up - baseline`` for PSFS and other
   higher-is-better scales; positive is better, in the instrument's units.
@@ -26,7 +32,15 @@ Rates come with Wilson score intervals (Wilson 1927; Newcombe 1998, Stat Med
 Time to the first clinically important improvement is estimated by
 Kaplan-Meier with the end of a client's measurements (dropout or end of
 follow-up) as censoring; a client's improvement is dated to the week it was
-first measured, so times are as coarse as the measurement schedule.
+first measured and, by default, counts only when the next measurement
+confirms it (sustained improvement), because one noisy score beats a noisy
+baseline by the MCID often by chance; :class:`TimeToImprovement` says how
+often noise alone would do so given the data's measurement error.
+
+Who responds, with uncertainty: :func:`client_trends` gives each client's
+change to an endpoint from the mixed model (fixed slope + the client's
+BLUP), shrunken towards the average, with a conditional interval and the
+probability that the improvement reaches the MCID.
 """
 
 from __future__ import annotations
@@ -40,7 +54,10 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.stats.proportion import proportion_confint
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.instruments import Instrument, instrument
+from backpain_analysis.instruments import Instrument
+from backpain_analysis.instruments import outcome_instrument as _resolve
+from backpain_analysis.mixed import fit_lmm
+from backpain_analysis.tidy import resolve_level
 
 CRITERIA: tuple[str, ...] = ("mcid_absolute", "mcid_relative", "recovered")
 """Responder criteria, in the order tables list them."""
@@ -49,15 +66,15 @@ OVERALL: str = "all"
 """``group`` label of the rows that pool every client."""
 
 
-def outcome_instrument(outcome: str) -> Instrument:
-    """The built-in instrument of a panel outcome column, or a one-line DataError."""
-    try:
-        return instrument(outcome)
-    except KeyError:
+def outcome_instrument(outcome: str | Instrument) -> Instrument:
+    """The outcome's instrument (:func:`backpain_analysis.instruments.outcome_instrument`), which must define an MCID."""
+    spec = _resolve(outcome)
+    if not _criteria(spec):
         raise DataError(
-            f"'{outcome}' is not a built-in instrument, so it has no minimal important change; "
-            "use nprs, vas, odi, rmdq or psfs"
-        ) from None
+            f"'{spec.name}' has no minimal important change (it is not a built-in instrument with one): "
+            f"declare one with instrument({spec.name!r}, higher_is_better=..., mcid_abs=...) and pass it as outcome"
+        )
+    return spec
 
 
 def _criteria(spec: Instrument) -> list[str]:
@@ -88,9 +105,10 @@ def baseline_scores(panel: pd.DataFrame, outcome: str, baseline_max_week: int = 
 
 def client_changes(
     panel: pd.DataFrame,
-    outcome: str,
+    outcome: str | Instrument,
     *,
     at_week: int | None = None,
+    window: tuple[int, int] | None = None,
     baseline_max_week: int = 1,
     by: str = "program",
 ) -> pd.DataFrame:
@@ -101,10 +119,16 @@ def client_changes(
     panel:
         The weekly panel.
     outcome:
-        A built-in instrument column (``nprs``, ``vas``, ``odi``, ``rmdq``, ``psfs``).
+        An instrument with an MCID: a built-in name in any case (``nprs``,
+        ``vas``, ``odi``, ``rmdq``, ``psfs``) or an
+        :class:`~backpain_analysis.instruments.Instrument` declaring one.
     at_week:
-        Follow-up week; ``None`` takes each client's last measured week after
-        baseline. With a week given, clients not measured that week are left out.
+        Follow-up week (the endpoint); clients not measured that week are left out.
+    window:
+        ``(first, last)`` weeks: follow-up is the client's last measurement
+        in that window (the primary definition: a stated endpoint window);
+        clients not measured in it are left out. ``None`` with ``at_week``
+        ``None``: each client's last measured week after baseline.
     baseline_max_week:
         Latest week a first measurement still counts as baseline (default 1).
     by:
@@ -118,15 +142,26 @@ def client_changes(
     ``change`` (followup - baseline, instrument units); ``improvement``
     (the change signed so that positive is better); one boolean column per
     criterion the instrument defines (``mcid_absolute``, ``mcid_relative``,
-    ``recovered``). ``attrs`` holds ``outcome``, ``criteria`` and
-    ``excluded`` (clients measured but without a baseline or a follow-up).
+    ``recovered``). ``attrs`` holds ``outcome``, ``instrument``,
+    ``direction``, ``criteria``, ``baseline``, ``followup`` (the definition in
+    words), ``excluded`` (clients measured but without a baseline or a
+    follow-up), ``dropout_share`` (share of clients with a baseline but no
+    follow-up measurement as defined) and ``missing_assumption``.
     """
     spec = outcome_instrument(outcome)
+    outcome = spec.name
+    if at_week is not None and window is not None:
+        raise ValueError("give at_week or window, not both")
     base = baseline_scores(panel, outcome, baseline_max_week)
     measured = panel.loc[panel[outcome].notna()]
     later = measured[measured["week"] > measured["client_id"].map(base["baseline_week"])]
     if at_week is not None:
         later = later[later["week"] == at_week]
+    if window is not None:
+        first, last = (int(w) for w in window)
+        if first > last:
+            raise ValueError(f"window must be (first, last) weeks with first <= last, not {window}")
+        later = later[later["week"].between(first, last)]
     follow = later.sort_values(["client_id", "week"]).groupby("client_id", sort=True).tail(1).set_index("client_id")
     out = base.join(follow[["week", outcome]].rename(columns={"week": "followup_week", outcome: "followup"}), how="inner")
     if by in panel.columns:
@@ -144,12 +179,20 @@ def client_changes(
     leading = ["client_id", *([by] if by in out.columns else [])]
     out = out[leading + [c for c in out.columns if c not in leading]]
     n_measured = int(measured["client_id"].nunique())
+    if window is not None:
+        followup = f"last measurement in weeks {window[0]}-{window[1]}"
+    else:
+        followup = "last measured week after baseline" if at_week is None else f"week {at_week}"
     out.attrs.update(
         outcome=outcome,
+        instrument=spec.name,
+        direction=spec.direction,
         criteria=criteria,
         baseline=f"first measured week, if week {baseline_max_week} or earlier",
-        followup="last measured week after baseline" if at_week is None else f"week {at_week}",
+        followup=followup,
         excluded={"no_baseline": n_measured - len(base), "no_followup": len(base) - len(out)},
+        dropout_share=(len(base) - len(out)) / len(base) if len(base) else np.nan,
+        missing_assumption="clients without a follow-up measurement are left out: rates assume they would respond like those measured (missing at random)",
     )
     return out
 
@@ -163,21 +206,23 @@ def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame
     return groups
 
 
-def wilson_interval(successes: int, n: int, conf_level: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (statsmodels' ``proportion_confint``)."""
-    low, high = proportion_confint(successes, n, alpha=1 - conf_level, method="wilson")
+    low, high = proportion_confint(successes, n, alpha=1 - level, method="wilson")
     # Exactly 0 (1) when no (every) client responds; the library leaves rounding error there.
     return (0.0 if successes == 0 else float(low)), (1.0 if successes == n else float(high))
 
 
 def responder_rates(
     panel: pd.DataFrame,
-    outcome: str,
+    outcome: str | Instrument,
     *,
     at_week: int | None = None,
+    window: tuple[int, int] | None = None,
     baseline_max_week: int = 1,
     by: str | None = "program",
-    conf_level: float = 0.95,
+    level: float = 0.95,
+    conf_level: float | None = None,
 ) -> pd.DataFrame:
     """Share of clients meeting each responder criterion, overall and by group, with Wilson intervals.
 
@@ -191,14 +236,29 @@ def responder_rates(
     each value of ``by``); ``term`` (criterion: ``mcid_absolute``,
     ``mcid_relative``, ``recovered``); ``threshold`` (the rule in words);
     ``n_clients``; ``n_responders``; ``estimate`` (proportion, 0-1);
-    ``std_error`` (``sqrt(p (1 - p) / n)``); ``conf_low``, ``conf_high``
-    (Wilson score interval). ``attrs``: ``conf_level``, ``method``,
+    ``std_error`` (half the Wilson interval's width over the normal quantile,
+    so that it agrees with the interval); ``conf_low``, ``conf_high``
+    (Wilson score interval); ``n_dropouts`` (clients of the group with a
+    baseline but no follow-up as defined) and ``dropout_share``;
+    ``noise_share`` (the share expected to meet the criterion from
+    measurement error alone with no true change, for these clients'
+    baselines; measurement error = the residual SD of a mixed model of the
+    outcome on week, ``attrs["noise_sd"]``): a rate whose interval holds
+    ``noise_share`` is no evidence that anyone truly improved.
+    ``attrs``: ``level`` (``conf_level`` kept for one release), ``method``,
     ``outcome`` and those of :func:`client_changes`.
     """
-    changes = client_changes(panel, outcome, at_week=at_week, baseline_max_week=baseline_max_week, by=by or "program")
+    level = resolve_level(level, conf_level)
+    conf_level = level
+    changes = client_changes(panel, outcome, at_week=at_week, window=window, baseline_max_week=baseline_max_week, by=by or "program")
+    spec = outcome_instrument(outcome)
+    outcome = spec.name
+    base = baseline_scores(panel, outcome, baseline_max_week)
+    if by is not None and by in panel.columns:
+        base[by] = panel.groupby("client_id", sort=False)[by].first().reindex(base.index)
+    base["dropped"] = ~base.index.isin(changes["client_id"])
     if changes.empty:
         raise DataError(f"no client has a baseline (week {baseline_max_week} or earlier) and a later {outcome} score")
-    spec = outcome_instrument(outcome)
     unit = "percentage points" if spec.unit == "%" else spec.unit
     rules = {
         "mcid_absolute": f"improvement >= {spec.mcid_abs:g} {unit}" if spec.mcid_abs is not None else "",
@@ -210,12 +270,21 @@ def responder_rates(
         ),
     }
     rows = []
+    z = float(norm.ppf(0.5 + level / 2))
+    dropouts = dict(_groups(base, by))
+    indexed = changes.set_index("client_id")
+    noise_sd = _noise_sd(panel, outcome)
+    noise = {
+        criterion: _noise_crossing(panel, spec, criterion, base.loc[indexed.index], pd.Series(1, index=indexed.index), seed=0, per_client=True, sd=noise_sd)
+        for criterion in changes.attrs["criteria"]
+    }
     for label, group in _groups(changes, by):
         n = len(group)
+        dropped = int(dropouts[label]["dropped"].sum()) if label in dropouts else 0
         for criterion in changes.attrs["criteria"]:
             k = int(group[criterion].sum())
             p = k / n
-            low, high = wilson_interval(k, n, conf_level)
+            low, high = wilson_interval(k, n, level)
             rows.append(
                 {
                     "group": label,
@@ -224,13 +293,16 @@ def responder_rates(
                     "n_clients": n,
                     "n_responders": k,
                     "estimate": p,
-                    "std_error": float(np.sqrt(p * (1 - p) / n)),
+                    "std_error": (high - low) / (2 * z),
                     "conf_low": low,
                     "conf_high": high,
+                    "n_dropouts": dropped,
+                    "dropout_share": dropped / (n + dropped),
+                    "noise_share": float(noise[criterion][1].reindex(group["client_id"]).mean()),
                 }
             )
     rates = pd.DataFrame(rows)
-    rates.attrs.update(changes.attrs, conf_level=conf_level, method="Wilson score interval")
+    rates.attrs.update(changes.attrs, level=level, conf_level=level, method="Wilson score interval", noise_sd=noise_sd)
     return rates
 
 
@@ -260,16 +332,34 @@ class TimeToImprovement:
     clients:
         Per client: ``client_id``, group column, ``time`` (weeks since
         baseline), ``event`` (1 improved, 0 censored).
+    notes:
+        ``time``, ``censoring``, ``event`` (the rule in words), ``noise_sd``
+        (the measurement error used: the residual SD of a mixed model of the
+        outcome on week with random intercept and slope, instrument units),
+        ``noise_event_share`` (share of these clients, with their own
+        measurement schedules, who would have an event from measurement
+        error alone, with no true change, under the rule used) and
+        ``noise_event_share_unconfirmed`` (the same for a single
+        unconfirmed score).
     """
 
     outcome: str
     criterion: str
-    conf_level: float
+    level: float
     curves: pd.DataFrame
     medians: pd.DataFrame
     logrank: pd.DataFrame
     clients: pd.DataFrame
     notes: dict = field(default_factory=dict)
+
+    @property
+    def conf_level(self) -> float:
+        """Deprecated alias of :attr:`level` (kept for one release)."""
+        return self.level
+
+    def summary(self) -> pd.DataFrame:
+        """``medians`` indexed by group, for display (a method returning a DataFrame)."""
+        return self.medians.set_index("group")
 
 
 def _loglog_band(surv: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -314,19 +404,24 @@ def _kaplan_meier(label: str, rows: pd.DataFrame, z: float, alpha: float) -> tup
 
 def time_to_improvement(
     panel: pd.DataFrame,
-    outcome: str,
+    outcome: str | Instrument,
     *,
     criterion: str = "mcid_absolute",
     baseline_max_week: int = 1,
     by: str | None = "program",
-    conf_level: float = 0.95,
+    confirm: bool = True,
+    level: float = 0.95,
+    conf_level: float | None = None,
+    seed: int = 0,
 ) -> TimeToImprovement:
-    """Kaplan-Meier time from baseline to the first week meeting a responder criterion.
+    """Kaplan-Meier time from baseline to the first sustained week meeting a responder criterion.
 
     Event: the first measured week after baseline whose score meets
     ``criterion`` against the client's baseline (``mcid_absolute`` or
     ``mcid_relative``; ``recovered``: the score reaches the recovery
-    cut-off). Censoring: the client's last measured week (dropout or end of
+    cut-off) and, with ``confirm`` (default), whose next measurement meets
+    it too (sustained improvement; an unconfirmed last score is censored).
+    Censoring: the client's last measured week (dropout or end of
     follow-up), assumed unrelated to the chance of improving soon
     (non-informative). Time in weeks since the baseline week.
 
@@ -338,14 +433,21 @@ def time_to_improvement(
         One of :data:`CRITERIA` that the instrument defines.
     by:
         Client covariate giving the groups (``None``: overall only).
-    conf_level:
-        Level of the pointwise and median intervals.
+    confirm:
+        Require the next measurement to confirm the improvement.
+    level:
+        Level of the pointwise and median intervals (``conf_level``: deprecated alias).
+    seed:
+        Seed of the simulation behind ``notes["noise_event_share"]``.
 
     Returns
     -------
     :class:`TimeToImprovement`
     """
+    level = resolve_level(level, conf_level)
+    conf_level = level
     spec = outcome_instrument(outcome)
+    outcome = spec.name
     if criterion not in _criteria(spec):
         raise DataError(f"{outcome} has no '{criterion}' criterion; choose one of {', '.join(_criteria(spec))}")
     base = baseline_scores(panel, outcome, baseline_max_week)
@@ -359,6 +461,10 @@ def time_to_improvement(
     else:
         met = spec.is_important_improvement(baseline, rows[outcome], relative=criterion == "mcid_relative")
     rows = rows.assign(met=np.asarray(met, dtype=bool), since=rows["week"] - rows["client_id"].map(base["baseline_week"]))
+    rows = rows.sort_values(["client_id", "week"])
+    if confirm:
+        following = rows.groupby("client_id", sort=False)["met"].shift(-1).astype("boolean").fillna(False).astype(bool)
+        rows = rows.assign(met=rows["met"] & following.to_numpy())
     per_client = rows.groupby("client_id", sort=True)
     first_event = rows[rows["met"]].groupby("client_id")["since"].min()
     last_seen = per_client["since"].max()
@@ -367,10 +473,10 @@ def time_to_improvement(
     if group_column is not None:
         clients[group_column] = panel.groupby("client_id")[group_column].first().reindex(clients.index)
     clients = clients.reset_index()
-    z = float(norm.ppf(0.5 + conf_level / 2))
+    z = float(norm.ppf(0.5 + level / 2))
     curves, medians = [], []
     for label, group in _groups(clients, group_column):
-        curve, median = _kaplan_meier(label, group, z, 1 - conf_level)
+        curve, median = _kaplan_meier(label, group, z, 1 - level)
         curves.append(curve)
         medians.append(median)
     logrank = pd.DataFrame(columns=["term", "statistic", "df", "p_value"])
@@ -380,13 +486,132 @@ def time_to_improvement(
         if n_groups >= 2 and known["event"].sum() > 0:
             chi2, p = survdiff(known["time"].to_numpy(float), known["event"].to_numpy(int), known[group_column].astype(str).to_numpy())
             logrank = pd.DataFrame([{"term": "logrank", "statistic": float(chi2), "df": n_groups - 1, "p_value": float(p)}])
+    noise_sd, unconfirmed, confirmed = _noise_crossing(panel, spec, criterion, base, per_client.size(), seed)
+    rule = "a score meeting the criterion, confirmed by the next measurement" if confirm else "the first score meeting the criterion"
     return TimeToImprovement(
         outcome=outcome,
         criterion=criterion,
-        conf_level=conf_level,
+        level=level,
         curves=pd.concat(curves, ignore_index=True),
         medians=pd.DataFrame(medians),
         logrank=logrank,
         clients=clients,
-        notes={"time": "weeks since the baseline week", "censoring": "last measured week"},
+        notes={
+            "time": "weeks since the baseline week",
+            "censoring": "last measured week",
+            "event": rule,
+            "noise_sd": noise_sd,
+            "noise_event_share": confirmed if confirm else unconfirmed,
+            "noise_event_share_unconfirmed": unconfirmed,
+        },
     )
+
+
+def _noise_sd(panel: pd.DataFrame, outcome: str) -> float:
+    """Residual SD of ``outcome ~ week`` with random intercept and slope per client (NaN when it cannot be fitted)."""
+    rows = panel.loc[panel[outcome].notna(), ["client_id", "week", outcome]]
+    try:
+        fit = fit_lmm(rows, f"{outcome} ~ week", groups="client_id", re_formula="~ week")
+    except (DataError, ValueError, np.linalg.LinAlgError):
+        return float("nan")
+    return float(np.sqrt(fit.scale))
+
+
+def _noise_crossing(
+    panel: pd.DataFrame,
+    spec: Instrument,
+    criterion: str,
+    base: pd.DataFrame,
+    n_followups: pd.Series,
+    seed: int,
+    draws: int = 200,
+    per_client: bool = False,
+    sd: float | None = None,
+):
+    """(noise SD, share of clients with an unconfirmed / a confirmed event from noise alone).
+
+    With ``per_client``: (noise SD, per-client probability of an unconfirmed
+    event as a Series indexed like ``n_followups``). ``sd``: the noise SD
+    when already known (else :func:`_noise_sd`).
+
+    Each client keeps their baseline score as the true level and their own
+    number of follow-up measurements; every measurement (baseline included)
+    gets independent N(0, noise SD^2) error and no true change. Recovery
+    criteria are judged on the same simulated scores.
+    """
+    sd = _noise_sd(panel, spec.name) if sd is None else sd
+    if not np.isfinite(sd) or n_followups.empty:
+        return (sd, pd.Series(np.nan, index=n_followups.index)) if per_client else (sd, float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    truth = base["baseline"].reindex(n_followups.index).to_numpy(float)
+    k_max = int(n_followups.max())
+    counts = n_followups.to_numpy()
+    baseline = truth[None, :] + sd * rng.standard_normal((draws, len(truth)))
+    scores = truth[None, :, None] + sd * rng.standard_normal((draws, len(truth), k_max))
+    if criterion == "recovered":
+        met = np.asarray(spec.is_recovered(scores.ravel())).reshape(scores.shape)
+    else:
+        b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
+        met = np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
+    met &= np.arange(k_max)[None, None, :] < counts[None, :, None]
+    if per_client:
+        return sd, pd.Series(met.any(axis=2).mean(axis=0), index=n_followups.index)
+    confirmed = met[:, :, :-1] & met[:, :, 1:] if k_max > 1 else np.zeros_like(met[:, :, :0])
+    return sd, float(met.any(axis=2).mean()), float(confirmed.any(axis=2).mean())
+
+
+def client_trends(
+    panel: pd.DataFrame,
+    outcome: str | Instrument,
+    endpoint: int,
+    *,
+    level: float = 0.95,
+    engine: str = "auto",
+) -> pd.DataFrame:
+    """Each client's change to week ``endpoint`` from the mixed model: a shrunken estimate with its uncertainty.
+
+    Model: ``y_it = b0 + b1 week + u0_i + u1_i week + e_it`` (REML). A
+    client's change from week 0 to ``endpoint`` is ``(b1 + u1_i) endpoint``
+    with ``u1_i`` the client's BLUP; its variance
+    ``endpoint^2 (Var(b1) + condVar(u1_i))`` (the conditional variance of
+    the BLUP given the estimated variance components, lme4's ``condVar``;
+    their covariance is ignored). Clients with few or noisy scores are
+    pulled towards the average change, so "who responds" is not decided by
+    one noisy score.
+
+    Returns
+    -------
+    DataFrame, one row per client: ``client_id``, ``n_scores``, ``estimate``
+    (change to ``endpoint``, instrument units), ``std_error``, ``conf_low``,
+    ``conf_high`` (normal), ``improvement``, ``improvement_low``,
+    ``improvement_high`` (signed, positive = better), ``prob_important``
+    (probability that the improvement reaches the absolute MCID, normal
+    approximation; NaN without one). ``attrs``: ``instrument``,
+    ``direction``, ``level``, ``endpoint``, ``share_likely_important``
+    (mean of ``prob_important``: the expected share of clients improving by
+    the MCID).
+    """
+    level = resolve_level(level, None)
+    spec = _resolve(outcome)
+    rows = panel.loc[panel[spec.name].notna(), ["client_id", "week", spec.name]]
+    fit = fit_lmm(rows, f"{spec.name} ~ week", groups="client_id", re_formula="~ week", engine=engine)
+    slope = fit.params.set_index("term").loc["week"]
+    blup = fit.random_effects[fit.random_effects["term"] == "week"].set_index("level")
+    estimate = (slope["estimate"] + blup["estimate"]) * endpoint
+    se = np.sqrt(slope["std_error"] ** 2 + blup["std_error"] ** 2) * abs(endpoint)
+    z = float(norm.ppf(0.5 + level / 2))
+    table = pd.DataFrame(
+        {
+            "client_id": blup.index.to_numpy(),
+            "n_scores": rows.groupby("client_id").size().reindex(blup.index).to_numpy(),
+            "estimate": estimate.to_numpy(float),
+            "std_error": se.to_numpy(float),
+        }
+    )
+    table = spec.with_improvement(table.assign(conf_low=table["estimate"] - z * table["std_error"], conf_high=table["estimate"] + z * table["std_error"]))
+    if spec.mcid_abs is not None:
+        table["prob_important"] = norm.sf((spec.mcid_abs - table["improvement"]) / table["std_error"])
+    else:
+        table["prob_important"] = np.nan
+    table.attrs.update(level=level, endpoint=endpoint, share_likely_important=float(table["prob_important"].mean()))
+    return table

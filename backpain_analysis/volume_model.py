@@ -36,8 +36,10 @@ import pandas as pd
 
 from backpain_analysis.contract import FIT_TERMS
 from backpain_analysis.errors import DataError
-from backpain_analysis.instruments import Instrument, builtin_instruments, instrument
+from backpain_analysis.instruments import Instrument, builtin_instruments, outcome_instrument
+from backpain_analysis.lags import check_lag
 from backpain_analysis.mixed import LMMResult, fit_lmm
+from backpain_analysis.tidy import FittedCounts, check_level
 
 STRENGTH = "strength_sets"
 FLEXIBILITY = "flexibility_min"
@@ -52,10 +54,30 @@ CLINICAL_UNITS: dict[str, tuple[float, str]] = {
     "volume_load_kg": (1000.0, "1000 kg/week"),
     "week": (4.0, "4 weeks"),
 }
-"""Exposure -> (clinically sensible step, label) used by :meth:`VolumeModelResult.clinical_effects`."""
+"""Exposure -> (clinically sensible step, label): the clinical units of every effect reported
+per unit (10 sets/week, 30 min/week), defined here only."""
 
 MIN_CLIENTS = 5
+"""Fewest clients any model of this layer is fitted on (below it: a DataError saying so)."""
 MIN_WEEKS_PER_CLIENT = 2
+
+
+def clinical_unit(term: str) -> tuple[float, str] | None:
+    """(step, label) of a model term in clinical units, or ``None`` when it has none.
+
+    ``strength_sets_within`` -> ``(10.0, "10 sets/week")``; the interaction
+    ``strength_x_flexibility_within`` -> ``(300.0, "10 sets/week x 30 min/week")``.
+    """
+    if term == INTERACTION:
+        (s_step, s_label), (f_step, f_label) = CLINICAL_UNITS[STRENGTH], CLINICAL_UNITS[FLEXIBILITY]
+        return s_step * f_step, f"{s_label} x {f_label}"
+    return CLINICAL_UNITS.get(term.removesuffix("_within").removesuffix("_between"))
+
+
+def check_min_clients(n_clients: int, what: str) -> None:
+    """Raise a DataError when fewer than :data:`MIN_CLIENTS` clients are available for ``what``."""
+    if n_clients < MIN_CLIENTS:
+        raise DataError(f"too few clients for {what}: {n_clients}, at least {MIN_CLIENTS} are needed")
 
 
 def _detrend_within_client(values: pd.Series, week: pd.Series, client: pd.Series) -> pd.Series:
@@ -72,12 +94,13 @@ def _detrend_within_client(values: pd.Series, week: pd.Series, client: pd.Series
 
 def volume_design(
     panel: pd.DataFrame,
-    outcome: str,
+    outcome: str | Instrument,
     lag: int = 1,
     *,
     exposures: Sequence[str] = (STRENGTH, FLEXIBILITY),
     detrend: bool = False,
     baseline: bool = False,
+    recentre_interaction: bool = False,
 ) -> pd.DataFrame:
     """The rows and columns the volume model is fitted on.
 
@@ -86,9 +109,9 @@ def volume_design(
     panel:
         The weekly panel (:func:`backpain_analysis.weekly_panel`).
     outcome:
-        Instrument column, e.g. ``"nprs"``.
+        Instrument name (any case, e.g. ``"NPRS"``) or :class:`Instrument`.
     lag:
-        Exposure lag K in weeks (0 = same week).
+        Exposure lag K in weeks (0 = same week; negative is refused).
     exposures:
         Exposure columns; the first two are strength and flexibility, whose
         within deviations form the interaction. Extras (``mixed_min``,
@@ -101,14 +124,23 @@ def volume_design(
     baseline:
         Add ``baseline_score``: the client's first measured outcome (centred
         at the mean over clients); the baseline week itself then leaves the fit.
+    recentre_interaction:
+        Subtract from the interaction each client's mean of it, so that it is
+        purely within-client (issue 12). Off by default: CONTRACT section 4
+        defines ``strength_x_flexibility_within`` as the plain product of the
+        two within deviations, and ``backpain fit`` must reproduce it.
 
     Returns
     -------
     DataFrame with ``client_id``, ``week``, the outcome, ``<exposure>_lag``,
     ``<exposure>_within``, ``<exposure>_between`` for each exposure,
-    ``strength_x_flexibility_within``, ``baseline_score`` (when asked) and the
+    ``strength_x_flexibility_within`` (the product of the two within
+    deviations; with ``recentre_interaction`` minus each client's mean of
+    that product), ``baseline_score`` (when asked) and the
     panel's client covariates.
     """
+    lag = check_lag(lag)
+    outcome = outcome_instrument(outcome).name
     if outcome not in panel.columns:
         measured = [name for name in builtin_instruments()["name"] if name in panel.columns]
         raise DataError(f"no outcome '{outcome}' in this dataset; measured: {', '.join(measured) or 'none'}")
@@ -134,12 +166,13 @@ def volume_design(
         design[f"{exposure}_within"] = (
             _detrend_within_client(value, design["week"], client) if detrend else value - mean
         )
-    design[INTERACTION] = design[f"{exposures[0]}_within"] * design[f"{exposures[1]}_within"]
+    product = design[f"{exposures[0]}_within"] * design[f"{exposures[1]}_within"]
+    design[INTERACTION] = product - product.groupby(client).transform("mean") if recentre_interaction else product
     return design
 
 
 @dataclass
-class VolumeModelResult:
+class VolumeModelResult(FittedCounts):
     """A fitted volume model.
 
     Attributes
@@ -153,6 +186,13 @@ class VolumeModelResult:
         (variance components, convergence, predictions).
     design:
         The rows the model was fitted on (:func:`volume_design`).
+    instrument:
+        The outcome's :class:`~backpain_analysis.instruments.Instrument`
+        (direction: ``instrument.direction``). ``params`` keeps the raw sign
+        (outcome units, positive = higher score); :meth:`clinical_effects`
+        adds the ``improvement`` columns (positive = better).
+    level, n_obs, n_clients:
+        Confidence level of every interval; rows and clients fitted.
     """
 
     outcome: str
@@ -161,20 +201,18 @@ class VolumeModelResult:
     params: pd.DataFrame
     lmm: LMMResult
     design: pd.DataFrame
-    instrument: Instrument | None
+    instrument: Instrument
     options: dict = field(default_factory=dict)
+
+    @property
+    def level(self) -> float:
+        return float(self.lmm.conf_level)
+
 
     @property
     def converged(self) -> bool:
         return bool(self.lmm.converged)
 
-    @property
-    def n_clients(self) -> int:
-        return int(self.design["client_id"].nunique())
-
-    @property
-    def n_obs(self) -> int:
-        return len(self.design)
 
     def clinical_effects(self) -> pd.DataFrame:
         """Effects per clinically sensible unit and against the instrument's MCID.
@@ -189,44 +227,24 @@ class VolumeModelResult:
         positive means better whatever the instrument's direction);
         ``mcid`` (the instrument's absolute MCID, NaN if it has none);
         ``improvement_mcid`` (improvement as a fraction of the MCID).
+        ``attrs``: ``instrument``, ``direction``, ``sign_convention``, ``level``.
         """
         rows = []
-        sign = 1.0
-        mcid = np.nan
-        if self.instrument is not None:
-            sign = 1.0 if self.instrument.higher_is_better else -1.0
-            mcid = self.instrument.mcid_abs if self.instrument.mcid_abs is not None else np.nan
         for row in self.params.itertuples(index=False):
-            if row.term == "Intercept":
+            unit = None if row.term == "Intercept" else clinical_unit(row.term)
+            if unit is None:
                 continue
-            base = row.term.removesuffix("_within").removesuffix("_between")
-            if row.term == INTERACTION:
-                step = CLINICAL_UNITS[STRENGTH][0] * CLINICAL_UNITS[FLEXIBILITY][0]
-                label = f"{CLINICAL_UNITS[STRENGTH][1]} x {CLINICAL_UNITS[FLEXIBILITY][1]}"
-            elif base in CLINICAL_UNITS:
-                step, label = CLINICAL_UNITS[base]
-            else:
-                continue
-            est, low, high = (step * v for v in (row.estimate, row.conf_low, row.conf_high))
-            imp = sorted((sign * low, sign * high))
-            rows.append(
-                {
-                    "term": row.term,
-                    "per": label,
-                    "estimate": est,
-                    "conf_low": low,
-                    "conf_high": high,
-                    "improvement": sign * est,
-                    "improvement_low": imp[0],
-                    "improvement_high": imp[1],
-                    "mcid": mcid,
-                    "improvement_mcid": sign * est / mcid if np.isfinite(mcid) else np.nan,
-                }
-            )
-        return pd.DataFrame(rows)
+            step, label = unit
+            rows.append({"term": row.term, "per": label, **{c: step * getattr(row, c) for c in ("estimate", "conf_low", "conf_high")}})
+        table = pd.DataFrame(rows, columns=["term", "per", "estimate", "conf_low", "conf_high"])
+        signed = self.instrument.with_improvement(table)
+        mcid = self.instrument.mcid_abs if self.instrument.mcid_abs is not None else np.nan
+        table = signed.assign(mcid=mcid, improvement_mcid=signed["improvement"] / mcid)
+        table.attrs.update(signed.attrs, level=self.level)
+        return table
 
     def summary(self) -> pd.DataFrame:
-        """``params`` indexed by term, for display."""
+        """``params`` indexed by term, for display (a method returning a DataFrame, as on every model result)."""
         return self.params.set_index("term")
 
     def to_dict(self) -> dict:
@@ -243,7 +261,10 @@ class VolumeModelResult:
             "groups": "client_id",
             "re_formula": "~ week",
             "method": "REML",
-            "conf_level": self.lmm.level,
+            "instrument": self.instrument.name,
+            "direction": self.instrument.direction,
+            "level": self.level,
+            "conf_level": self.level,
             "ddf": self.lmm.ddf,
             "n_obs": self.n_obs,
             "n_clients": self.n_clients,
@@ -255,15 +276,17 @@ class VolumeModelResult:
 
 def fit_volume_model(
     panel: pd.DataFrame,
-    outcome: str = "nprs",
+    outcome: str | Instrument = "nprs",
     lag: int = 1,
     *,
     extra_exposures: Sequence[str] = (),
     covariates: Sequence[str] = (),
     baseline: bool = False,
     detrend: bool = False,
+    recentre_interaction: bool = False,
     engine: str = "auto",
     ddf: str = "satterthwaite",
+    level: float = 0.95,
 ) -> VolumeModelResult:
     """Fit the longitudinal volume model of the module docstring.
 
@@ -272,10 +295,12 @@ def fit_volume_model(
     panel:
         The weekly panel.
     outcome:
-        Instrument column to model (any instrument: pain, ODI, RMDQ, PSFS,
-        custom). Estimates are in the instrument's units; PSFS and other
-        higher-is-better scales keep their sign in ``params`` and are turned
-        around in :meth:`VolumeModelResult.clinical_effects`.
+        Instrument to model: a name in any case (``"NPRS"``, ``"psfs"``, a
+        custom outcome) or an :class:`~backpain_analysis.instruments.Instrument`
+        (how a custom outcome declares its direction). Estimates are in the
+        instrument's units with the raw sign in ``params``;
+        :meth:`VolumeModelResult.clinical_effects` adds them signed as
+        improvements.
     lag:
         K, the exposure lag in weeks (default 1).
     extra_exposures:
@@ -284,13 +309,15 @@ def fit_volume_model(
     covariates:
         Client covariates added as fixed terms (``program`` enters as a
         categorical, numeric ones linearly).
-    baseline, detrend:
+    baseline, detrend, recentre_interaction:
         See :func:`volume_design`.
     engine:
         Mixed-model engine passed to :func:`~backpain_analysis.mixed.fit_lmm`.
     ddf:
         Denominator df of ``params`` (its ``df`` column): ``"satterthwaite"``,
         ``"kenward-roger"`` or ``"z"``, passed to :func:`~backpain_analysis.mixed.fit_lmm`.
+    level:
+        Confidence level of the intervals.
 
     Raises
     ------
@@ -298,10 +325,12 @@ def fit_volume_model(
         When the outcome is absent, or fewer than 5 clients have at least 2
         weeks with the outcome and a lag-K exposure.
     """
-    if lag < 0:
-        raise DataError(f"--lag must be 0 or more weeks, not {lag}")
+    lag = check_lag(lag)
+    level = check_level(level)
+    spec = outcome_instrument(outcome)
+    outcome = spec.name
     exposures = (STRENGTH, FLEXIBILITY, *extra_exposures)
-    design = volume_design(panel, outcome, lag, exposures=exposures, detrend=detrend, baseline=baseline)
+    design = volume_design(panel, outcome, lag, exposures=exposures, detrend=detrend, baseline=baseline, recentre_interaction=recentre_interaction)
     weeks = design.groupby("client_id").size()
     usable = int((weeks >= MIN_WEEKS_PER_CLIENT).sum())
     if usable < MIN_CLIENTS:
@@ -320,15 +349,12 @@ def fit_volume_model(
         numeric = pd.api.types.is_numeric_dtype(design[covariate])
         terms.append(covariate if numeric else f"C({covariate})")
     formula = f"{outcome} ~ " + " + ".join(terms)
-    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, ddf=ddf)
-    try:
-        spec = instrument(outcome)
-    except KeyError:
-        spec = None
+    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, ddf=ddf, level=level)
     options = {
         "extra_exposures": list(extra_exposures),
         "covariates": list(covariates),
         "baseline": baseline,
         "detrend": detrend,
+        "recentre_interaction": recentre_interaction,
     }
     return VolumeModelResult(outcome, lag, formula, lmm.params, lmm, design, spec, options)

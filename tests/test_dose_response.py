@@ -80,5 +80,6 @@ def test_linear_truth_shows_no_plateau() -> None:
     assert ((curve["conf_low"] <= truth) & (truth <= curve["conf_high"])).mean() >= 0.9
     assert list(result.curves.columns) == [
         "exposure", "dose", "estimate", "std_error", "conf_low", "conf_high",
-        "slope", "slope_std_error", "slope_conf_low", "slope_conf_high", "benefit",
+        "slope", "slope_std_error", "slope_conf_low", "slope_conf_high",
+        "improvement", "improvement_low", "improvement_high", "benefit",
     ]

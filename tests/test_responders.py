@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.responders import client_changes, responder_rates, time_to_improvement, wilson_interval
+from backpain_analysis.responders import client_changes, client_trends, responder_rates, time_to_improvement, wilson_interval
 from backpain_analysis.simulate import simulate
 
 
@@ -56,7 +56,7 @@ def _panel_from_times(times: list[int], events: list[int], programs: list[str] |
 
 
 def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
-    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None)
+    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None, confirm=False)
     curve = result.curves[result.curves["time"] > 0].reset_index(drop=True)
     assert curve["time"].tolist() == SIX_MP_R["time"].tolist()
     assert 1 - curve["estimate"].to_numpy() == pytest.approx(SIX_MP_R["survival"].to_numpy(), abs=5e-4)
@@ -73,7 +73,7 @@ def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
 
 def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
     times = [1, 2, 2, 3, 5, 5, 5, 8]
-    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None)
+    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None, confirm=False)
     curve = result.curves.set_index("time")["estimate"]
     for t in sorted(set(times)):
         assert curve[t] == pytest.approx(np.mean(np.array(times) <= t))
@@ -82,7 +82,7 @@ def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
 def test_logrank_and_groups() -> None:
     times = [1, 2, 2, 3, 4, 9, 10, 11, 12, 12]
     programs = ["fast"] * 5 + ["slow"] * 5
-    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs")
+    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs", confirm=False)
     assert result.medians["group"].tolist() == ["all", "fast", "slow"]
     assert result.medians.set_index("group").loc[["fast", "slow"], "estimate"].tolist() == [2, 11]
     assert result.logrank.iloc[0]["df"] == 1
@@ -121,7 +121,7 @@ def test_client_changes_directions_criteria_and_baseline_rule() -> None:
 
 def test_custom_instrument_is_a_clear_error() -> None:
     panel = pd.DataFrame({"client_id": ["a", "a"], "week": [0, 1], "grip": [10.0, 12.0]})
-    with pytest.raises(DataError, match="not a built-in instrument"):
+    with pytest.raises(DataError, match="has no minimal important change"):
         responder_rates(panel, "grip")
 
 
@@ -143,3 +143,53 @@ def test_responder_rate_recovers_simulated_share(study) -> None:
     assert set(programs["group"]) == {"usual", "stretching_only", "strength_mobility"}
     assert programs.groupby("term")["n_clients"].sum().eq(overall["n_clients"]).all()
     assert rates.attrs["conf_level"] == 0.95
+
+
+
+def test_endpoint_window_dropout_share_and_wilson_std_error() -> None:
+    panel = pd.DataFrame(
+        [("a", 0, 6.0), ("a", 9, 5.0), ("a", 11, 3.0), ("b", 0, 5.0), ("b", 4, 2.0), ("c", 0, 7.0), ("c", 10, 4.0), ("c", 14, 1.0)],
+        columns=["client_id", "week", "nprs"],
+    )
+    changes = client_changes(panel, "nprs", window=(9, 12)).set_index("client_id")
+    assert changes["followup_week"].to_dict() == {"a": 11, "c": 10}
+    assert changes.attrs["followup"] == "last measurement in weeks 9-12"
+    assert changes.attrs["dropout_share"] == pytest.approx(1 / 3)
+    rates = responder_rates(panel, "nprs", window=(9, 12), by=None)
+    row = rates[rates["term"] == "mcid_absolute"].iloc[0]
+    assert (row["n_clients"], row["n_responders"], row["n_dropouts"]) == (2, 2, 1)
+    assert row["dropout_share"] == pytest.approx(1 / 3)
+    # the standard error is the one the Wilson interval implies
+    assert row["std_error"] * 2 * 1.959964 == pytest.approx(row["conf_high"] - row["conf_low"], rel=1e-5)
+
+
+def test_sustained_improvement_needs_confirmation() -> None:
+    # k0 beats baseline by 3 in week 2 but not in week 3, then again in weeks 5 and 6 (confirmed at 5)
+    rows = [(0, 8.0), (2, 5.0), (3, 7.5), (5, 5.0), (6, 5.5)]
+    panel = pd.DataFrame([("k0", w, s) for w, s in rows], columns=["client_id", "week", "nprs"])
+    first = time_to_improvement(panel, "nprs", by=None, confirm=False).clients.iloc[0]
+    sustained = time_to_improvement(panel, "nprs", by=None).clients.iloc[0]
+    assert (first["time"], first["event"]) == (2, 1)
+    assert (sustained["time"], sustained["event"]) == (5, 1)
+
+
+def test_with_no_true_change_responders_time_to_improvement_and_trends_say_so(studio_twists) -> None:
+    """Nobody truly changes: the responder rate is what noise alone gives, confirmed events are rare,
+    and the shrunken per-client changes call almost nobody likely to have improved by the MCID.
+    Tolerances: the noise share inside the 95 % Wilson interval; confirmed noise events under half the
+    unconfirmed ones; expected share of important improvers under 5 %."""
+    panel, truth = studio_twists.program_studio(120, 12, seed=8, course=0.0, severity_course=0.0, slope_sd=0.0, informative_dropout=False)
+    assert truth["true_responder_share"] == 0.0
+    rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
+    row = rates[rates["term"] == "mcid_absolute"].iloc[0]
+    assert row["conf_low"] <= row["noise_share"] <= row["conf_high"]
+    assert 0.0 < row["noise_share"] < 0.15
+    assert rates.attrs["noise_sd"] == pytest.approx(0.8, rel=0.1)
+    tti = time_to_improvement(panel, "nprs", by=None)
+    assert tti.notes["noise_event_share"] < 0.5 * tti.notes["noise_event_share_unconfirmed"]
+    assert tti.curves["estimate"].max() < tti.notes["noise_event_share"] + 0.1
+    trends = client_trends(panel, "nprs", endpoint=11)
+    assert trends.attrs["share_likely_important"] < 0.05
+    raw = panel[panel["week"] == 11].set_index("client_id")["nprs"] - panel[panel["week"] == 0].set_index("client_id")["nprs"]
+    assert trends["estimate"].std() < 0.5 * raw.std()  # shrunken towards the average change
+    assert {"improvement", "improvement_low", "improvement_high", "prob_important"} <= set(trends.columns)

@@ -61,6 +61,13 @@ def test_design_matches_the_contract_definitions(study) -> None:
     )
     assert design["nprs"].notna().all()
     assert (design.groupby("client_id")["strength_sets_within"].sum().abs() < 1e-9).all()
+    # on request the interaction is re-centred within client (issue 12), a purely within-client term
+    centred = volume_design(study.weekly, "nprs", lag=1, recentre_interaction=True)
+    product = same["strength_sets_within"] * same["flexibility_min_within"]
+    assert centred.iloc[5]["strength_x_flexibility_within"] == pytest.approx(
+        row["strength_x_flexibility_within"] - product.mean()
+    )
+    assert (centred.groupby("client_id")["strength_x_flexibility_within"].sum().abs() < 1e-9).all()
 
 
 # --- parameter recovery
