@@ -45,7 +45,7 @@ from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportForma
 from backpain_analysis.importers.source import decimal_comma, file_digest, ragged_lines, without_lines
 from backpain_analysis.importers.store import LEDGER_FILE, find_table, folder_lock, keyed, read_rows, replace_rows, table_path, write_ledger
 from backpain_analysis.importers.structure import strong_columns
-from backpain_analysis.reading import SUFFIXES, read_table
+from backpain_analysis.reading import SUFFIXES, normalize_header, read_table
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (strong.FORMAT, hevy.FORMAT, fitbod.FORMAT)}
 """Supported export formats by name (``--format``)."""
@@ -197,7 +197,8 @@ def read_export(
         fmt, frame = mapped_format(mapping), table.frame
         missing = fmt.missing(list(frame.columns))
         if missing:
-            raise DataError(f"{path.name} has no column {missing[0]!r} named in --columns (its columns: {', '.join(frame.columns)})")
+            given = next(h for h in mapping.values() if normalize_header(h) == missing[0])
+            raise DataError(f"{path.name} has no column {given!r} named in --columns (its columns: {', '.join(frame.columns)})")
     else:
         fmt, frame, note = _layout(table.frame, format, path.name, comma)
     built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=comma, dayfirst=dayfirst)

@@ -70,10 +70,9 @@ def _is_set_order(column: pd.Series) -> bool:
     values = _filled(column)
     if values.empty or values.str.fullmatch(_SET_ORDER).mean() < 0.8:
         return False
-    numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce")
+    numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce").dropna()  # W, D, F, rest timers aside
     steps = numbers.diff().eq(1) | numbers.eq(1)
-    counted = numbers.notna()
-    return bool(counted.any()) and steps[counted].mean() >= 0.8
+    return not numbers.empty and steps.mean() >= 0.8
 
 
 def _is_load_unit(column: pd.Series) -> bool:
