@@ -24,7 +24,13 @@ tried once more without an app's trailing `` - variant`` suffix
 (``"Seated Cable Row - V Grip (Cable)"`` -> ``seated cable row``).
 
 Precedence: a studio's ``catalog`` table overrides the built-in catalog; within
-the built-in catalog the first file and the first row listing a name win.
+the built-in catalog the first file and the first row listing a name win. A
+name no exact entry lists is read by structure, as a movement plus modifiers
+(:func:`explain_exercise`: ``data/catalog_movements.csv``,
+``data/catalog_modifiers.csv`` and the free-exercise-db names in
+``data/catalog_reference.csv``), with the back-pain literature's rules
+winning over muscles. :func:`explain_exercise` says which entry or rule placed
+a name; :func:`place_exercises` places many at once.
 """
 
 from __future__ import annotations
