@@ -24,7 +24,13 @@ tried once more without an app's trailing `` - variant`` suffix
 (``"Seated Cable Row - V Grip (Cable)"`` -> ``seated cable row``).
 
 Precedence: a studio's ``catalog`` table overrides the built-in catalog; within
-the built-in catalog the first file and the first row listing a name win.
+the built-in catalog the first file and the first row listing a name win. A
+name no exact entry lists is read by structure, as a movement plus modifiers
+(:func:`explain_exercise`: ``data/catalog_movements.csv``,
+``data/catalog_modifiers.csv`` and the free-exercise-db names in
+``data/catalog_reference.csv``), with the back-pain literature's rules
+winning over muscles. :func:`explain_exercise` says which entry or rule placed
+a name; :func:`place_exercises` places many at once.
 """
 
 from __future__ import annotations
@@ -164,7 +170,7 @@ built-in catalog, or a structural rule (:func:`explain_exercise`)."""
 _TIER = {"back-pain rule": 5, "catalog.csv": 4, "catalog_apps.csv": 3, "movement": 2, "reference": 1, "muscle": 0}
 _DEDUP = {**_TIER, "reference": -1}  # a database name never shadows the project's own phrase
 _BRACKETS = re.compile(r"[(\[{][^()\[\]{}]*[)\]}]")
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z])$")  # numbers (5s, 45, 1:00 -> 1 00, 3sec) and single letters (V-bar, X crunch)
 
 
 @dataclass(frozen=True)
@@ -313,7 +319,7 @@ def _core(words: list[str]) -> tuple[list[str], list[str]]:
 
 def _best_span(words: list[str]) -> tuple[int, int, _Entry, list[_Entry]] | None:
     """The longest run of ``words`` that is a known phrase (ties: the strongest tier, then the first),
-    with the other phrases of that length that would place the name elsewhere (an ambiguous reading)."""
+    with the other phrases of that length and tier that would place the name elsewhere (an ambiguous reading)."""
     table = _phrases()
     spans = []
     for i in range(len(words)):
@@ -324,7 +330,7 @@ def _best_span(words: list[str]) -> tuple[int, int, _Entry, list[_Entry]] | None
     if not spans:
         return None
     rank, i, j, entry = max(spans, key=lambda span: span[0])
-    rivals = [e for r, *_, e in spans if r[0] == rank[0] and e.modality != entry.modality and _TIER[e.kind] >= _TIER["movement"]]
+    rivals = [e for r, *_, e in spans if r[:2] == rank[:2] and e.modality != entry.modality]
     return i, j, entry, rivals
 
 
@@ -351,6 +357,23 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str]] | str | None:
     return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")]
 
 
+def _respell(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Words with a one-letter slip mended: an unknown word of five letters or more that differs by
+    one substituted letter from exactly one known word (``squad`` -> ``squat``); returns the
+    words and the (slip, word) pairs mended."""
+    vocabulary = _vocabulary()
+    mended: list[tuple[str, str]] = []
+    out = []
+    for word in words:
+        if len(word) >= 5 and word not in vocabulary and not _DIGITS.match(word):
+            near = [v for v in vocabulary if len(v) == len(word) and sum(a != b for a, b in zip(v, word, strict=True)) == 1]
+            if len(near) == 1:
+                mended.append((word, near[0]))
+                word = near[0]
+        out.append(word)
+    return out, mended
+
+
 @lru_cache(maxsize=4096)
 def _builtin_placement(name: str) -> ExercisePlacement:
     """Placement of one name by the built-in data only (exact entry, then rules)."""
@@ -359,8 +382,8 @@ def _builtin_placement(name: str) -> ExercisePlacement:
         entry = table.get(key)
         if entry is not None:
             return ExercisePlacement(name, entry.modality, "exact", entry.describe())
-    words = _words(name)
-    without_suffix = _words(_VARIANT_SUFFIX.sub("", name.strip()))
+    words, respelled = _respell(_words(name))
+    without_suffix, _ = _respell(_words(_VARIANT_SUFFIX.sub("", name.strip())))
     why = "no entry and no rule"
     for candidate in (words, without_suffix):
         found = _by_rule(candidate) if candidate else None
@@ -368,7 +391,8 @@ def _builtin_placement(name: str) -> ExercisePlacement:
             why = found
         elif found:
             entry, modifiers = found
-            return ExercisePlacement(name, entry.modality, "rule", entry.describe(), tuple(modifiers))
+            read = "".join(f"; read {old!r} as {new!r}" for old, new in respelled)
+            return ExercisePlacement(name, entry.modality, "rule", entry.describe() + read, tuple(modifiers))
     return ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
 
 
@@ -422,7 +446,9 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     is core, a walk other) leave it unknown for a coach to decide. Every other word of the name must be
     understood (a modifier or a word of the project's own entries), so an
     unknown word (``Jefferson curl``) leaves the name unknown rather than
-    guessed; unknown names carry the nearest known names as suggestions.
+    guessed (a one-letter slip in a word of five letters or more, ``squad``
+    for ``squat``, is mended when exactly one known word fits, and the rule
+    says so); unknown names carry the nearest known names as suggestions.
 
     Parameters
     ----------

@@ -362,10 +362,11 @@ def _figure(args: argparse.Namespace) -> int:
 def _register_import(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "import",
-        help="add one client's Strong, Hevy or Fitbod export to DIR/sessions.csv",
+        help="add one client's Strong, Hevy or Fitbod export (or any app's CSV with --columns) to DIR/sessions.csv",
         description=(
             "Read FILE, one client's workout-app export (Strong, Hevy or Fitbod CSV; the app is "
-            "recognised from the header), and write its sets to DIR/sessions.csv, one row per set, "
+            "recognised from the header, a Strong export with a translated header by its column order "
+            "and values; any other app's CSV is read with --columns), and write its sets to DIR/sessions.csv, one row per set, "
             "creating DIR and the file when missing. Rows of other clients, other apps and rows "
             "typed by hand are left as they are; sessions this client's earlier imports of the same "
             "app brought are replaced, so importing the same file twice changes nothing. Every "
@@ -383,7 +384,30 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
         "--unit", choices=["kg", "lb"], help="weight unit for exports that do not state it (Strong's iOS export); default kg"
     )
     parser.add_argument("--include-warmups", action="store_true", help="import warm-up sets too (marked set_type=warmup)")
+    parser.add_argument(
+        "--columns",
+        metavar="ROLE=HEADER,...",
+        help=(
+            "read any other app's CSV (FitNotes, JEFIT, ...) by naming its columns: roles date, exercise (required), "
+            "reps/seconds/distance (at least one), weight, unit, sets, distance_unit, rpe, set_type; "
+            "e.g. --columns 'date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit'"
+        ),
+    )
+    parser.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="import an export already imported for another client (refused by default: its sets would count twice)",
+    )
+    _add_date_order(parser)
     parser.set_defaults(handler=_import)
+
+
+def _add_date_order(parser: argparse.ArgumentParser) -> None:
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, help="read numeric dates as day/month (08/04 = 8 April)")
+    order.add_argument(
+        "--monthfirst", dest="dayfirst", action="store_const", const=False, help="read numeric dates as month/day (08/04 = August 4)"
+    )
 
 
 def _summarised(run: Callable[[], object]) -> int:
@@ -402,7 +426,19 @@ def _summarised(run: Callable[[], object]) -> int:
 def _import(args: argparse.Namespace) -> int:
     from backpain_analysis.importers import import_export
 
-    return _summarised(lambda: import_export(args.file, args.client_id, args.out, args.format, args.unit, args.include_warmups))
+    return _summarised(
+        lambda: import_export(
+            args.file,
+            args.client_id,
+            args.out,
+            args.format,
+            args.unit,
+            args.include_warmups,
+            columns=args.columns,
+            dayfirst=args.dayfirst,
+            allow_duplicate=args.allow_duplicate,
+        )
+    )
 
 
 @subcommand
@@ -425,13 +461,14 @@ def _register_import_outcomes(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="dataset folder to add to")
     parser.add_argument("--client-column", default="client", metavar="NAME", help="header of the client key column (default: client)")
     parser.add_argument("--date-column", default="date", metavar="NAME", help="header of the visit date column (default: date)")
+    _add_date_order(parser)
     parser.set_defaults(handler=_import_outcomes)
 
 
 def _import_outcomes(args: argparse.Namespace) -> int:
     from backpain_analysis.importers.outcome_sheet import import_outcome_sheet
 
-    return _summarised(lambda: import_outcome_sheet(args.file, args.out, args.client_column, args.date_column))
+    return _summarised(lambda: import_outcome_sheet(args.file, args.out, args.client_column, args.date_column, dayfirst=args.dayfirst))
 
 
 @subcommand

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from backpain_analysis.catalog import classify_exercises
 from backpain_analysis.importers import import_export
 from backpain_analysis.loading import load
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+REAL = Path(os.environ.get("BACKPAIN_REAL_EXPORTS", Path(__file__).resolve().parents[2] / "shared" / "real-exports"))
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"real exports not present at {REAL}")
 
 # What a coach calls every exercise of the two files (CONTRACT section 1 modalities):

@@ -44,11 +44,31 @@ def test_second_client_and_reimport_leave_everything_else_byte_identical(tmp_pat
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == snapshot
 
 
-def test_same_file_for_another_client_is_added_not_replaced(tmp_path: Path) -> None:
+def test_same_file_for_another_client_is_refused_unless_allowed(tmp_path: Path) -> None:
+    """Issue 13 pitfall: one export under a second client id would count every set twice."""
     first = import_export(DATA / "fitbod.csv", "c1", tmp_path)
-    import_export(DATA / "fitbod.csv", "c2", tmp_path)
+    before = (tmp_path / "sessions.csv").read_bytes()
+    with pytest.raises(DataError, match=r"fitbod.csv was already imported for client 'c1' \(\d+ sets\).*--allow-duplicate"):
+        import_export(DATA / "fitbod.csv", "c2", tmp_path)
+    assert (tmp_path / "sessions.csv").read_bytes() == before
+    again = import_export(DATA / "fitbod.csv", "c2", tmp_path, allow_duplicate=True)
+    assert any(line.startswith("warning: fitbod.csv was already imported for client 'c1'") for line in again.summary())
     sessions = _read(tmp_path / "sessions.csv")
     assert sessions["client_id"].value_counts().to_dict() == {"c1": first.sets_imported, "c2": first.sets_imported}
+    after = (tmp_path / "sessions.csv").read_bytes()
+    import_export(DATA / "fitbod.csv", "c1", tmp_path)  # a re-import for a client who has it: no refusal, no change
+    assert (tmp_path / "sessions.csv").read_bytes() == after
+
+
+def test_undated_ledger_rows_of_client_a_survive_an_import_for_client_b(tmp_path: Path) -> None:
+    """Issue 11: importing the same export for A then B deleted A's undated ledger row (an unparseable date)."""
+    import_export(DATA / "strong_wdf.csv", "A", tmp_path, unit="lb")
+    import_export(DATA / "strong_wdf.csv", "B", tmp_path, unit="lb", allow_duplicate=True)
+    ledger = _read(tmp_path / "import_ledger.csv")
+    undated = ledger[ledger["reason"].str.startswith("unparseable date")]
+    assert sorted(undated["client_id"]) == ["A", "B"]
+    import_export(DATA / "strong_wdf.csv", "B", tmp_path, unit="lb", allow_duplicate=True)
+    assert _read(tmp_path / "import_ledger.csv").equals(ledger)  # B's re-import still replaces only B's rows
 
 
 def test_newer_export_replaces_its_sessions_and_keeps_the_others(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def test_every_row_accounted_and_file_unchanged(tmp_path: Path, name: str) -> No
     ledger = pd.read_csv(tmp_path / "import_ledger.csv", dtype=str, keep_default_na=False)
     rows = sorted(sets["import_row"].astype(int).tolist() + ledger["row"].astype(int).tolist())
     assert rows == list(range(2, result.export.rows_read + 2))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["import_ledger.csv", "sessions.csv"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".import.lock", "import_ledger.csv", "sessions.csv"]  # no temporary file left
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ Ledger rows without a date are keyed by the file's content hash instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -40,13 +40,18 @@ from backpain_analysis.catalog import explain_exercise, place_exercises
 from backpain_analysis.contract import MODALITIES, REQUIRED_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
+from backpain_analysis.importers.columns import mapped_format, parse_columns
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
-from backpain_analysis.importers.source import decimal_comma, file_digest
-from backpain_analysis.importers.store import LEDGER_FILE, find_table, keyed, replace_rows, table_path, write_ledger
-from backpain_analysis.reading import SUFFIXES, read_table
+from backpain_analysis.importers.source import decimal_comma, file_digest, ragged_lines, without_lines
+from backpain_analysis.importers.store import LEDGER_FILE, find_table, folder_lock, keyed, read_rows, replace_rows, table_path, write_ledger
+from backpain_analysis.importers.structure import strong_columns
+from backpain_analysis.reading import SUFFIXES, normalize_header, read_table
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (strong.FORMAT, hevy.FORMAT, fitbod.FORMAT)}
-"""Supported export formats by name."""
+"""Supported export formats by name (``--format``)."""
+
+LAYOUTS: dict[str, tuple[ExportFormat, ...]] = {"strong": (strong.FORMAT,), "hevy": (hevy.FORMAT,), "fitbod": (fitbod.FORMAT, fitbod.OLDER)}
+"""Every layout of each format, tried in this order."""
 
 SESSION_IMPORT_COLUMNS: tuple[str, ...] = (
     "client_id",
@@ -86,40 +91,92 @@ class AppExport:
 
 
 def detect_format(columns: list[str], file_name: str) -> ExportFormat:
-    """The format whose required columns ``columns`` (lower-cased) all has.
+    """The layout whose required columns ``columns`` (lower-cased) all has.
 
-    Raises :class:`DataError` naming the headers expected when none fits.
+    Raises :class:`DataError` naming the headers expected when none fits
+    (:func:`read_export` then tries Strong's column order before giving up).
     """
-    for fmt in FORMATS.values():
-        if not fmt.missing(columns):
-            return fmt
+    for layout in (f for layouts in LAYOUTS.values() for f in layouts):
+        if not layout.missing(columns):
+            return layout
     expected = "; ".join(f"{fmt.label}: {fmt.example}" for fmt in FORMATS.values())
     raise DataError(
-        f"{file_name} is not a Strong, Hevy or Fitbod export (its header: {','.join(columns)}); expected a header like {expected}"
+        f"{file_name} is not a Strong, Hevy or Fitbod export (its header: {','.join(columns)}); expected a header like {expected}, "
+        "or name the columns with --columns date=...,exercise=...,reps=..."
     )
 
 
-def read_export(path: str | Path, format: str = "auto", unit: str | None = None, include_warmups: bool = False) -> AppExport:
+def _by_structure(frame: pd.DataFrame, comma: bool) -> tuple[pd.DataFrame, str] | None:
+    """The export renamed to Strong's English header when its columns have Strong's order and shapes."""
+    roles = strong_columns(frame, comma)
+    if roles is None:
+        return None
+    note = "recognised as a Strong export by its column order and values: " + ", ".join(
+        f"{column!r} = {role}" for column, role in roles.items()
+    )
+    return frame.rename(columns=roles), note
+
+
+def _layout(frame: pd.DataFrame, format: str, file_name: str, comma: bool) -> tuple[ExportFormat, pd.DataFrame, str | None]:
+    columns = list(frame.columns)
+    if format == "auto":
+        try:
+            return detect_format(columns, file_name), frame, None
+        except DataError:
+            found = _by_structure(frame, comma)
+            if found is None:
+                raise
+            return strong.FORMAT, *found
+    layouts = LAYOUTS[format]
+    fitting = next((f for f in layouts if not f.missing(columns)), None)
+    if fitting is not None:
+        return fitting, frame, None
+    found = _by_structure(frame, comma) if format == "strong" else None
+    if found is not None:
+        return strong.FORMAT, *found
+    fmt = layouts[0]
+    listed = ", ".join(repr(m) for m in fmt.missing(columns))
+    raise DataError(f"{file_name} is not a {fmt.label} export: it lacks {listed} (a {fmt.label} header: {fmt.example})")
+
+
+def read_export(
+    path: str | Path,
+    format: str = "auto",
+    unit: str | None = None,
+    include_warmups: bool = False,
+    *,
+    columns: str | dict[str, str] | None = None,
+    dayfirst: bool | None = None,
+) -> AppExport:
     """Read one app export into set rows and ledger rows.
 
     Parameters
     ----------
     path:
-        A Strong, Hevy or Fitbod CSV export.
+        A Strong, Hevy or Fitbod CSV export, or any app's CSV with ``columns``.
     format:
-        ``auto`` (detect from the header), ``strong``, ``hevy`` or ``fitbod``.
+        ``auto`` (detect from the header, else Strong's column order and
+        value shapes, :mod:`.structure`), ``strong``, ``hevy`` or ``fitbod``
+        (its current and older layouts).
     unit:
         ``kg`` or ``lb`` for exports that do not state their weight unit;
         an export that states another unit is an error.
     include_warmups:
         Import warm-up sets (``set_type`` = ``warmup``) instead of listing
         them in the ledger.
+    columns:
+        A column mapping (``"date=Date,exercise=Exercise,reps=Reps"`` or a
+        dict) for any other app's CSV (:mod:`.columns`); ``format`` is then
+        ignored.
+    dayfirst:
+        ``True``/``False`` fixes the day/month order of all-numeric dates
+        (``--dayfirst``/``--monthfirst``); ``None`` decides from the values.
 
     Raises
     ------
     DataError
         Missing or unreadable file, unknown format, a header lacking a
-        column the format needs, a unit contradicting ``unit``.
+        column the format needs, a unit contradicting ``unit``, a bad mapping.
     """
     path = Path(path)
     if not path.is_file():
@@ -130,19 +187,30 @@ def read_export(path: str | Path, format: str = "auto", unit: str | None = None,
         raise DataError(f"--unit {unit!r} is not kg or lb")
     if path.suffix.lower() not in SUFFIXES:
         raise DataError(f"{path.name} is not a CSV file: expected a Strong, Hevy or Fitbod CSV export")
-    table = read_table("export", path)
-    columns = list(table.frame.columns)
-    if format == "auto":
-        fmt = detect_format(columns, path.name)
-    else:
-        fmt = FORMATS[format]
-        missing = fmt.missing(columns)
+    mapping = parse_columns(columns) if isinstance(columns, str) else columns
+    ragged, width = ragged_lines(path)
+    with without_lines(path, [line for line, _ in ragged]) as readable:
+        table = read_table("export", readable)
+    comma = decimal_comma(path)
+    note = None
+    if mapping is not None:
+        fmt, frame = mapped_format(mapping), table.frame
+        missing = fmt.missing(list(frame.columns))
         if missing:
-            listed = ", ".join(repr(m) for m in missing)
-            raise DataError(f"{path.name} is not a {fmt.label} export: it lacks {listed} (a {fmt.label} header: {fmt.example})")
-    rows = fmt.to_rows(table.frame)
-    built = build_sets(rows, fmt, include_warmups=include_warmups, unit=unit, decimal_comma=decimal_comma(path))
-    return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows, built=built)
+            given = next(h for h in mapping.values() if normalize_header(h) == missing[0])
+            raise DataError(f"{path.name} has no column {given!r} named in --columns (its columns: {', '.join(frame.columns)})")
+    else:
+        fmt, frame, note = _layout(table.frame, format, path.name, comma)
+    built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=comma, dayfirst=dayfirst)
+    if note:
+        built.notes.insert(0, note)
+    if ragged:
+        reason = "line has {} fields but the header has {}: a separator inside an unquoted value (not read)"
+        extra = pd.DataFrame(
+            [{"row": line, "date": "", "exercise": "", "column": "", "value": "", "reason": reason.format(n, width)} for line, n in ragged]
+        )
+        built.ledger = pd.concat([built.ledger, extra], ignore_index=True).sort_values("row", kind="stable", ignore_index=True)
+    return AppExport(path=path, format=fmt, sha256=file_digest(path), rows_read=table.rows + len(ragged), built=built)
 
 
 def studio_catalog(folder: Path) -> pd.DataFrame | None:
@@ -181,6 +249,8 @@ class ImportResult:
         entry, for a coach to review: index ``exercise``, columns ``reason``
         (:attr:`backpain_analysis.catalog.ExercisePlacement.reason`) and
         ``sets``.
+    warnings:
+        Things a person must know (an export also imported for another client).
     """
 
     export: AppExport
@@ -192,6 +262,7 @@ class ImportResult:
     placed: int
     unplaced: pd.Series
     by_rule: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def sets_imported(self) -> int:
@@ -214,6 +285,7 @@ class ImportResult:
         lines = [
             f"{export.path.name} ({export.format.label} export) for client {self.client_id}: {export.rows_read} rows read, "
             f"{self.sets_imported} sets written to {self.sessions_path}, {self.ledger_rows} rows listed in {self.ledger_path}",
+            *self.warnings,
         ]
         if self.replaced_sets or self.replaced_ledger:
             lines.append(
@@ -241,23 +313,34 @@ def import_export(
     format: str = "auto",
     unit: str | None = None,
     include_warmups: bool = False,
+    *,
+    columns: str | dict[str, str] | None = None,
+    dayfirst: bool | None = None,
+    allow_duplicate: bool = False,
 ) -> ImportResult:
     """Import one client's app export into the dataset folder ``out``.
 
     See the module docstring for the files written and the idempotence rule;
-    :func:`read_export` for the parameters ``path``, ``format``, ``unit``
-    and ``include_warmups``. ``out`` is created when missing.
+    :func:`read_export` for the parameters ``path``, ``format``, ``unit``,
+    ``include_warmups``, ``columns`` and ``dayfirst``. ``out`` is created
+    when missing. Imports into one folder are serialised by a lock file
+    (:func:`.store.folder_lock`), so concurrent imports never lose a row.
+
+    The same export (same bytes) already imported for another client is
+    refused: its sets would count twice. ``allow_duplicate=True``
+    (``--allow-duplicate``) imports it anyway, with a warning in the summary.
 
     Raises
     ------
     DataError
-        As :func:`read_export`, for a blank client id, and when ``out`` holds
-        a ``sessions`` table an import cannot add to.
+        As :func:`read_export`, for a blank client id, an export imported
+        for another client, and when ``out`` holds a ``sessions`` table an
+        import cannot add to.
     """
     client_id = str(client_id).strip()
     if not client_id:
         raise DataError("--client-id is blank: give the client's key")
-    export = read_export(path, format, unit, include_warmups)
+    export = read_export(path, format, unit, include_warmups, columns=columns, dayfirst=dayfirst)
     folder = Path(out)
     sessions_path = table_path(folder, "sessions")
     ledger_path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))
@@ -272,9 +355,11 @@ def import_export(
     def earlier_import(old: pd.DataFrame) -> pd.Series:
         return (old["import_format"].str.strip() == fmt) & keyed(old, ("client_id", "date"), keys)
 
-    replaced_sets = replace_rows(sessions_path, sets, earlier_import, REQUIRED_COLUMNS["sessions"])
-    replaced_ledger = write_ledger(folder, ledger, fmt, keys, export.sha256)
-    placed = place_exercises(built.sets["exercise"], studio_catalog(folder))
+    with folder_lock(folder):
+        warnings = _duplicate_check(sessions_path, export, client_id, allow_duplicate)
+        replaced_sets = replace_rows(sessions_path, sets, earlier_import, REQUIRED_COLUMNS["sessions"])
+        replaced_ledger = write_ledger(folder, ledger, fmt, keys, export.sha256, client_id)
+        placed = place_exercises(built.sets["exercise"], studio_catalog(folder))
     own = built.sets["modality"] != ""
     modality = built.sets["modality"].where(own, placed["modality"])
     unplaced = built.sets.loc[modality.isna(), "exercise"].value_counts()
@@ -289,4 +374,26 @@ def import_export(
         placed=int(modality.notna().sum()),
         unplaced=unplaced,
         by_rule=by_rule.groupby("exercise", sort=False)["reason"].agg(["first", "size"]).rename(columns={"first": "reason", "size": "sets"}),
+        warnings=warnings,
     )
+
+
+def _duplicate_check(sessions_path: Path, export: AppExport, client_id: str, allow: bool) -> list[str]:
+    """Refuse (or, allowed, warn about) an export whose bytes were already imported for another client."""
+    existing = read_rows(sessions_path)
+    if existing is None or "import_sha256" not in existing:
+        return []
+    of_file = existing["import_sha256"].str.strip() == export.sha256
+    clients = existing["client_id"].str.strip()
+    same = existing[of_file & (clients != client_id)]
+    if same.empty or (of_file & (clients == client_id)).any():  # a re-import for a client who has it already
+        return []
+    others = sorted(set(same["client_id"].str.strip()))
+    listed = ", ".join(repr(o) for o in others)
+    message = (
+        f"{export.path.name} was already imported for client {listed} ({len(same)} sets): the same export under "
+        f"client {client_id!r} would count every set twice"
+    )
+    if not allow:
+        raise DataError(f"{message}; check --client-id, or pass --allow-duplicate if both clients really did these sessions")
+    return [f"warning: {message} (imported anyway: --allow-duplicate)"]

@@ -13,7 +13,8 @@ Accepted forms (surrounding spaces, narrow and non-breaking spaces ignored):
   ``4/8/26 4:50 PM``, ``08.04.2026``, ``08-04-2026`` (two-digit years are
   20YY).
 
-Day-first or month-first is decided once per column, deterministically:
+Day-first or month-first is the user's choice when given (``--dayfirst`` or
+``--monthfirst``); otherwise it is decided once per column, deterministically:
 a first number above 12 in any value means day-first, a second number above
 12 means month-first (both at once is an error: the column mixes orders).
 When no value settles it, dotted dates (``08.04.2026``) are day-first, a
@@ -184,7 +185,7 @@ def _day_first(pieces: Sequence[_Pieces], column: str) -> tuple[bool, str | None
     return True, f"numeric dates in {column!r} read day-first; no day above 12 settles it"
 
 
-def parse_datetimes(texts: Sequence[str], column: str) -> ParsedDates:
+def parse_datetimes(texts: Sequence[str], column: str, dayfirst: bool | None = None) -> ParsedDates:
     """Parse a column of date or date-time texts (rules in the module docstring).
 
     Parameters
@@ -193,6 +194,10 @@ def parse_datetimes(texts: Sequence[str], column: str) -> ParsedDates:
         The cells as text.
     column:
         The column's name, for messages.
+    dayfirst:
+        ``True`` or ``False`` fixes the order of all-numeric dates (the user's
+        ``--dayfirst`` / ``--monthfirst``); a value impossible in that order
+        (a month 13) is then not a date. ``None`` decides from the values.
 
     Returns
     -------
@@ -205,7 +210,10 @@ def parse_datetimes(texts: Sequence[str], column: str) -> ParsedDates:
         When the column mixes day-first and month-first numeric dates.
     """
     split = [_split(str(t)) for t in texts]
-    day_first, note = _day_first([p for p in split if p is not None], column)
+    if dayfirst is None:
+        day_first, note = _day_first([p for p in split if p is not None], column)
+    else:
+        day_first, note = dayfirst, None
     values: list[datetime | None] = []
     for pieces in split:
         if pieces is None:

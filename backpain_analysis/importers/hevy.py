@@ -17,7 +17,7 @@ import pandas as pd
 from backpain_analysis.importers.sets import AppRows, ExportFormat, first_column
 
 _WEIGHTS = {"weight_kg": "kg", "weight_lbs": "lb", "weight_lb": "lb"}
-_DISTANCES = {"distance_km": "km", "distance_miles": "mi", "distance_mi": "mi", "distance_meters": "m"}
+_DISTANCES = {"distance_km": "km", "distance_miles": "mi", "distance_mi": "mi", "distance_meters": "m", "distance_m": "m"}
 _SET_TYPES = {"": "normal", "normal": "normal", "warmup": "warmup", "warm_up": "warmup", "dropset": "drop", "failure": "failure"}
 
 

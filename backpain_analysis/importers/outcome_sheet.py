@@ -13,7 +13,12 @@ unit (``ODI (%)``, ``Pain (0-10)``):
 - any other column whose non-blank cells are mostly (at least half) numbers
   is kept as a custom instrument named by its header in snake case
   (``Grip strength (kg)`` -> ``grip_strength_kg``), except visit
-  bookkeeping (:data:`NOT_SCORES`: visit number, week, age, ...);
+  bookkeeping (:data:`NOT_SCORES`: visit number, week, age, ...) and
+  contact columns (:data:`CONTACT_COLUMNS`: mobile, phone number, tel, zip,
+  e-mail, names, date of birth, address, or cells holding e-mail addresses or
+  phone numbers), which are never instruments nor the client key; a header
+  that nearly spells a built-in instrument (``NRPS``) is kept as custom with
+  a note suggesting the built-in name;
 - every other column is listed as ignored; columns that identify a person
   never reach this module (:mod:`backpain_analysis.reading` drops them).
 
@@ -33,6 +38,7 @@ typed by hand are never touched.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -46,7 +52,7 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.importers.dates import format_datetime, parse_datetimes
 from backpain_analysis.importers.sets import number_text, parse_number
 from backpain_analysis.importers.source import decimal_comma, file_digest
-from backpain_analysis.importers.store import LEDGER_FILE, keyed, replace_rows, table_path, write_ledger
+from backpain_analysis.importers.store import LEDGER_FILE, folder_lock, keyed, replace_rows, table_path, write_ledger
 from backpain_analysis.instruments import ITEM_FORMS, ITEMS, builtin_instruments
 from backpain_analysis.reading import read_table
 
@@ -76,6 +82,18 @@ NOT_SCORES: frozenset[str] = frozenset(
 )  # fmt: skip
 """Numeric bookkeeping columns that are never taken as custom instruments."""
 
+CONTACT_COLUMNS: frozenset[str] = frozenset(
+    {"name", "names", "first name", "firstname", "last name", "lastname", "surname", "full name", "fullname", "client name",
+     "patient name", "given name", "family name", "email", "e mail", "email address", "e mail address", "mail", "phone",
+     "phone number", "phone no", "telephone", "tel", "mobile", "mobile number", "mobile phone", "cell", "cell phone",
+     "address", "street", "street address", "city", "zip", "zip code", "zipcode", "postcode", "post code", "postal code",
+     "dob", "date of birth", "birth date", "birthdate", "birthday", "ssn", "nhs number", "insurance number"}
+)  # fmt: skip
+"""Headers (as :func:`header_key` reads them) of columns that identify or contact a person: never an
+instrument, never the client key, whatever the loader's own list holds."""
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
 _ITEM = re.compile(r"^(odi|oswestry|rmdq|rmq|roland morris)\s*(?:q|item|question|no)?\s*(\d+)$")
 _FORM = {"odi": "odi", "oswestry": "odi", "rmdq": "rmdq", "rmq": "rmdq", "roland morris": "rmdq"}
 _MISSING = frozenset({"", "na", "n/a", "nan", "none", "missing", "-", "\u2013", "\u2014", "."})
@@ -176,7 +194,7 @@ class OutcomeSheet:
 
 def _find(columns: list[str], wanted: str, fallbacks: tuple[str, ...], option: str, path: Path, dropped: tuple[str, ...]) -> str:
     key = header_key(wanted)
-    if key in dropped:
+    if key in dropped or key in CONTACT_COLUMNS or key.replace(" ", "_") in dropped:
         raise DataError(
             f"column {wanted!r} of {path.name} identifies a person and is never read: use a column of client keys ({option})"
         )
@@ -187,7 +205,32 @@ def _find(columns: list[str], wanted: str, fallbacks: tuple[str, ...], option: s
     raise DataError(f"{path.name} has no column {wanted!r} (its columns: {', '.join(columns)}): name it with {option}")
 
 
-def read_outcome_sheet(path: str | Path, client_column: str = "client", date_column: str = "date") -> OutcomeSheet:
+def _contact_values(column: pd.Series) -> str | None:
+    """``e-mail addresses`` or ``phone numbers`` when most filled cells are such, else ``None``."""
+    filled = column.astype(str).str.strip()
+    filled = filled[filled != ""]
+    if filled.empty:
+        return None
+    if filled.str.fullmatch(_EMAIL).mean() >= 0.5:
+        return "e-mail addresses"
+    if filled.str.fullmatch(_PHONE).mean() >= 0.5 and filled.str.count(r"\d").min() >= 7:
+        return "phone numbers"
+    return None
+
+
+def near_builtin(header: str) -> str | None:
+    """The built-in instrument a header nearly spells (``NRPS`` -> ``nprs``, ``Oswestery`` -> ``odi``), else ``None``."""
+    key = header_key(header)
+    names = {n: n for n in builtin_instruments()["name"]} | ALIASES
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.74)
+    if not close and len(key) <= 6:
+        close = [n for n in names if len(n) == len(key) and sorted(n) == sorted(key)]  # a transposition: NRPS
+    return names[close[0]] if close else None
+
+
+def read_outcome_sheet(
+    path: str | Path, client_column: str = "client", date_column: str = "date", *, dayfirst: bool | None = None
+) -> OutcomeSheet:
     """Read a visit-per-row outcome sheet into long outcome rows and ledger rows.
 
     Parameters
@@ -197,7 +240,11 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
     client_column, date_column:
         Headers of the client key and the visit date (case and spaces
         ignored). With the defaults, ``client_id`` and ``visit date`` are
-        found too.
+        found too. A contact column (:data:`CONTACT_COLUMNS`, or one holding
+        e-mail addresses or phone numbers) is refused as the client key.
+    dayfirst:
+        ``True``/``False`` fixes the day/month order of all-numeric dates
+        (``--dayfirst``/``--monthfirst``); ``None`` decides from the values.
 
     Raises
     ------
@@ -215,9 +262,15 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
     client = _find(columns, client_column, client_fallbacks, "--client-column", path, table.dropped)
     date_fallbacks = ("visit date", "date of visit") if date_column == "date" else ()
     date = _find(columns, date_column, date_fallbacks, "--date-column", path, table.dropped)
+    contact = _contact_values(frame[client])
+    if contact:
+        raise DataError(
+            f"column {client!r} of {path.name} holds {contact}, which identify a person: use a column of client keys (--client-column)"
+        )
     comma = decimal_comma(path)
     instruments: dict[str, str] = {}
     custom: list[str] = []
+    notes: list[str] = []
     ignored = {c: "identifies a person" for c in table.dropped}
     for column in columns:
         if column in (client, date):
@@ -225,14 +278,22 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
         name = builtin_for(column)
         if name:
             instruments[column] = name
+        elif header_key(column) in CONTACT_COLUMNS or _contact_values(frame[column]):
+            ignored[column] = "identifies a person"
         elif header_key(column) in NOT_SCORES:
             ignored[column] = "visit bookkeeping"
         elif _mostly_numbers(frame[column], comma):
             instruments[column] = _snake(column)
             custom.append(column)
+            near = near_builtin(column)
+            if near:
+                notes.append(
+                    f"column {column!r} is read as a custom instrument {_snake(column)!r}; did you mean {near!r}? "
+                    f"Rename the column to {near.upper()} to score it as the built-in {near}"
+                )
         else:
             ignored[column] = "not numbers"
-    parsed = parse_datetimes(frame[date].tolist(), date)
+    parsed = parse_datetimes(frame[date].tolist(), date, dayfirst)
     outcomes: list[tuple[str, ...]] = []
     ledger: list[tuple[object, ...]] = []
     records = frame.astype(object).to_dict("records")
@@ -268,7 +329,7 @@ def read_outcome_sheet(path: str | Path, client_column: str = "client", date_col
         instruments=instruments,
         custom=custom,
         ignored=ignored,
-        notes=[parsed.note] if parsed.note else [],
+        notes=notes + ([parsed.note] if parsed.note else []),
     )
 
 
@@ -303,7 +364,7 @@ class OutcomeImportResult:
 
 
 def import_outcome_sheet(
-    path: str | Path, out: str | Path, client_column: str = "client", date_column: str = "date"
+    path: str | Path, out: str | Path, client_column: str = "client", date_column: str = "date", *, dayfirst: bool | None = None
 ) -> OutcomeImportResult:
     """Import an outcome sheet into ``out/outcomes.csv`` (created when missing).
 
@@ -313,7 +374,7 @@ def import_outcome_sheet(
     ``out/import_ledger.csv``. The idempotence rule is in the module
     docstring; parameters as :func:`read_outcome_sheet`.
     """
-    sheet = read_outcome_sheet(path, client_column, date_column)
+    sheet = read_outcome_sheet(path, client_column, date_column, dayfirst=dayfirst)
     folder = Path(out)
     outcomes_path = table_path(folder, "outcomes")
     ledger_path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))
@@ -327,7 +388,8 @@ def import_outcome_sheet(
     def earlier_import(old: pd.DataFrame) -> pd.Series:
         return (old["import_format"].str.strip() == FORMAT_NAME) & keyed(old, ("client_id", "date", "instrument"), keys)
 
-    replaced = replace_rows(outcomes_path, rows, earlier_import, REQUIRED_COLUMNS["outcomes"])
     ledger = sheet.ledger.assign(file=sheet.path.name, exercise="", **{k: v for k, v in provenance.items() if k != "import_file"})
-    replaced_ledger = write_ledger(folder, ledger, FORMAT_NAME, visits, sheet.sha256)
+    with folder_lock(folder):
+        replaced = replace_rows(outcomes_path, rows, earlier_import, REQUIRED_COLUMNS["outcomes"])
+        replaced_ledger = write_ledger(folder, ledger, FORMAT_NAME, visits, sheet.sha256)
     return OutcomeImportResult(sheet, outcomes_path, ledger_path, replaced, replaced_ledger)

@@ -22,13 +22,15 @@ What a set row becomes:
   set with its workout's start; Fitbod stamps each set with its own time, so
   its sets are grouped into sessions: a new session starts on a new day or
   after a gap of more than :data:`SESSION_GAP` between consecutive sets.
-- ``reps`` when above 0; ``load`` the weight when above 0 (blank = body
+- ``sets`` the export's number of sets on the row (1 when it has none: one
+  row is one set); ``reps`` when above 0; ``load`` the weight when above 0 (blank = body
   weight), with ``load_unit`` ``kg`` or ``lb`` as the export states it, else
   the ``--unit`` option, else ``kg`` (with a note saying so); an export that
   states a unit contradicting ``--unit`` is an error. For an assisted
   exercise (a name containing "assist") the weight is the machine's help, not
   a load: it goes to ``assistance`` (in ``load_unit``) and ``load`` stays blank.
-- ``duration_s`` the seconds when above 0 (timed holds and cardio keep them);
+- ``duration_s`` the seconds when above 0 (timed holds and cardio keep them;
+  a clock duration ``0:09:21`` reads as 561 s);
   ``distance`` and ``distance_unit`` (``km``, ``mi``, ``m``; blank when the
   export does not say) when above 0.
 - ``modality`` is ``other`` for a cardio row (a distance and no load) and
@@ -63,8 +65,9 @@ RAW_COLUMNS: tuple[str, ...] = (
     "distance",
     "distance_unit",
     "rpe",
+    "sets",
 )
-"""Columns a format module produces, all text: ``set_type`` is ``normal``, ``warmup``, ``drop`` or ``failure``, and
+"""Columns a format module produces, all text (a column it lacks is blank; a blank ``sets`` is one set): ``set_type`` is ``normal``, ``warmup``, ``drop`` or ``failure``, and
 ``marker`` the export's own text for it (``W``, ``warmup``, ``true``); ``skip`` is a reason
 to leave the row out (blank to keep it); units are as the export writes them (blank when
 it is silent)."""
@@ -104,6 +107,7 @@ _DISTANCE_UNITS = {
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})*,\d+|[+-]?\d+,\d+")
 _ASSISTED = re.compile(r"assist", re.IGNORECASE)
+_CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)(?::([0-5]\d))?\s*$")
 _ASSUMED_KG = "load unit: kg assumed for {} sets (the export does not state it); pass --unit lb if the app was set to pounds"
 
 
@@ -192,6 +196,15 @@ def parse_number(text: str, decimal_comma: bool) -> float | None:
     return value
 
 
+def clock_seconds(text: str) -> float | None:
+    """Seconds of a clock duration (``0:09:21``, ``1:30``), ``None`` for any other text."""
+    found = _CLOCK.match(text)
+    if not found:
+        return None
+    first, second, third = (int(g) if g else None for g in found.groups())
+    return float(first * 3600 + second * 60 + third if third is not None else first * 60 + second)
+
+
 def number_text(value: float | None) -> str:
     """A number as written to a table: ``80``, ``22.68``, at most 6 decimals; blank for ``None``."""
     if value is None:
@@ -248,12 +261,15 @@ def _check(
     if row["set_type"] == "warmup" and not include_warmups:
         return WARMUP_REASON, sources.get("set_type", ""), row["marker"]
     values: dict[str, float | None] = {}
-    for name in ("reps", "weight", "seconds", "distance", "rpe"):
+    for name in ("reps", "weight", "seconds", "distance", "rpe", "sets"):
         source = sources.get(name, name)
         try:
-            value = parse_number(row[name], decimal_comma)
+            value = clock_seconds(row[name]) if name == "seconds" else None
+            value = parse_number(row[name], decimal_comma) if value is None else value
         except ValueError:
             return f"{source} {row[name]!r} is not a number", source, row[name]
+        if name == "sets" and value is not None and (value < 1 or value != int(value)):
+            return f"{source} {row[name]!r} is not a whole number of sets (1 or more)", source, row[name]
         if value is not None and value < 0 and not (name == "weight" and _ASSISTED.search(row["exercise"])):
             return f"{source} {row[name]} is negative", source, row[name]
         values[name] = value
@@ -262,7 +278,9 @@ def _check(
     return values
 
 
-def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit: str | None, decimal_comma: bool) -> BuiltSets:
+def build_sets(
+    rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit: str | None, decimal_comma: bool, dayfirst: bool | None = None
+) -> BuiltSets:
     """Apply the module's rules to an export's rows.
 
     Parameters
@@ -277,6 +295,10 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
         ``kg``, ``lb`` or ``None``: the ``--unit`` option.
     decimal_comma:
         Numbers may use a decimal comma (the file is not comma-separated).
+    dayfirst:
+        ``True`` (``--dayfirst``) or ``False`` (``--monthfirst``) fixes the
+        order of all-numeric dates; ``None`` decides it from the values
+        (:func:`.dates.parse_datetimes`).
 
     Returns
     -------
@@ -284,9 +306,9 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
         ``sets`` (:data:`SET_COLUMNS`, text), ``ledger`` (:data:`LEDGER_COLUMNS`)
         and notes on assumptions made. Every export row is in exactly one.
     """
-    frame = rows.frame[list(RAW_COLUMNS)]
+    frame = rows.frame.reindex(columns=list(RAW_COLUMNS), fill_value="")
     start_column = rows.sources["start"]
-    parsed = parse_datetimes(frame["start"].tolist(), start_column)
+    parsed = parse_datetimes(frame["start"].tolist(), start_column, dayfirst)
     notes = [parsed.note] if parsed.note else []
     starts = session_starts(parsed.values) if fmt.timed_sets else parsed.values
     load_units, assumed = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
@@ -313,7 +335,7 @@ def build_sets(rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit:
             {
                 "date": date_text,
                 "exercise": exercise,
-                "sets": "1",
+                "sets": number_text(outcome["sets"] or 1.0),
                 "reps": number_text(reps if reps > 0 else None),
                 "load": "" if assisted else number_text(load),
                 "load_unit": units[position] if load is not None else "",

@@ -16,10 +16,12 @@ renamed into place (:func:`backpain_analysis.writing.write_table`).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers.source import header_line
@@ -42,6 +44,29 @@ IMPORT_LEDGER_COLUMNS: tuple[str, ...] = (
     "import_sha256",
 )
 """Columns of :data:`LEDGER_FILE`: ``row`` is the spreadsheet row in ``file`` (header = 1)."""
+
+
+LOCK_FILE = ".import.lock"
+"""Lock file in the dataset folder that serialises imports into it."""
+
+LOCK_TIMEOUT_S = 600.0
+"""Longest wait for another import into the same folder to finish."""
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the folder's import lock (:data:`LOCK_FILE`, via ``filelock``) around a read-modify-write.
+
+    Every import reads a table, changes it and writes it back (renamed into
+    place); two imports into one folder at once would each write back what
+    they read, and the later would drop the earlier's rows. With the lock
+    they run one after the other, in processes or threads alike.
+    """
+    try:
+        with FileLock(folder / LOCK_FILE, timeout=LOCK_TIMEOUT_S):
+            yield
+    except Timeout:
+        raise DataError(f"another import into {folder} has held {LOCK_FILE} for {LOCK_TIMEOUT_S:.0f} s: try again when it ends") from None
 
 
 def find_table(folder: Path, name: str) -> Path | None:
@@ -80,6 +105,14 @@ def _read_existing(path: Path) -> pd.DataFrame:
         return pd.read_csv(io.BytesIO(data), encoding=decode_choice(path, data), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"{path} could not be read ({str(error).splitlines()[0]}): repair it before importing") from None
+
+
+def read_rows(path: Path) -> pd.DataFrame | None:
+    """A table's rows as text with normalised column names (lower case, stripped), ``None`` when absent."""
+    if not path.exists():
+        return None
+    existing = _read_existing(path)
+    return existing.rename(columns={c: normalize_header(c) for c in existing.columns})
 
 
 def replace_rows(
@@ -139,19 +172,26 @@ def keyed(frame: pd.DataFrame, columns: Sequence[str], keys: set[tuple[str, ...]
     return pd.Series([tuple(v) in keys for v in values.itertuples(index=False, name=None)], index=frame.index)
 
 
-def write_ledger(folder: Path, new: pd.DataFrame, import_format: str, keys: set[tuple[str, str]], sha256: str) -> int:
+def write_ledger(
+    folder: Path, new: pd.DataFrame, import_format: str, keys: set[tuple[str, str]], sha256: str, client_id: str | None = None
+) -> int:
     """Replace an earlier import's ledger rows by ``new`` in :data:`LEDGER_FILE`.
 
     Rows removed: those of ``import_format`` whose ``(client_id, date)`` is in
     ``keys`` (the sessions or visits this import covers), and those of the
-    same file content (``import_sha256``) that have no date or no client.
+    same file content (``import_sha256``) that have no date or no client,
+    of this import's ``client_id`` when one is given (an app export belongs
+    to one client: importing it for client B leaves client A's undated rows).
     Returns the number removed.
     """
 
     def replaced(old: pd.DataFrame) -> pd.Series:
         same_format = old["import_format"].str.strip() == import_format
-        undated = (old["date"].str.strip() == "") | (old["client_id"].str.strip() == "")
+        client = old["client_id"].str.strip()
+        undated = (old["date"].str.strip() == "") | (client == "")
         same_file = old["import_sha256"].str.strip() == sha256
+        if client_id is not None:
+            same_file &= client == client_id
         return same_format & (keyed(old, ("client_id", "date"), keys) | (undated & same_file))
 
     path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))

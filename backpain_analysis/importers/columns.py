@@ -1,0 +1,114 @@
+"""Any other app's CSV, read through a column mapping: ``--columns date=...,exercise=...,reps=...``.
+
+Apps such as FitNotes and JEFIT write one row per set (or per exercise with a
+sets column) under their own headers. A mapping names, for each role, the
+export's header (case and surrounding spaces ignored):
+
+``date`` (required)
+    The day or start time of the session.
+``exercise`` (required)
+    The exercise name.
+``reps``, ``seconds``, ``distance`` (at least one)
+    Reps; a duration in seconds or as a clock (``0:09:21``); a distance.
+``weight``
+    The load; its unit is a ``unit`` column's value per row, else a unit in
+    the weight header's brackets (``Weight (lbs)``), else ``--unit``, else kg.
+``unit``, ``distance_unit``
+    Per-row unit columns (``kgs``/``lbs``; ``km``/``mi``/``m``).
+``sets``
+    Sets on the row (blank = 1), for apps that log one row per exercise.
+``rpe``
+    Effort, 0-10.
+``set_type``
+    Marks warm-ups and other set kinds: ``W``/``warmup``/``warm-up``/``true``/
+    ``1``/``yes`` are warm-ups, ``D``/``drop``/``dropset`` drop sets,
+    ``F``/``failure`` sets to failure; blank, ``normal``, ``false``, ``0`` and
+    ``no`` normal sets; anything else leaves the row out with its reason.
+
+Example (a FitNotes export)::
+
+    backpain import FitNotes_Export.csv --client-id C017 --out data/studio \\
+        --columns "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
+
+Each row's date is its session (rows of one day are one session unless the
+date carries a time).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.importers.sets import AppRows, ExportFormat
+from backpain_analysis.reading import normalize_header
+
+ROLES: tuple[str, ...] = (
+    "date", "exercise", "reps", "weight", "unit", "sets", "seconds", "distance", "distance_unit", "rpe", "set_type"
+)  # fmt: skip
+"""Roles a ``--columns`` mapping may name."""
+
+_RAW = {"date": "start", "unit": "load_unit", "seconds": "seconds", "set_type": "marker"}
+_KINDS = {
+    **dict.fromkeys(("", "normal", "n", "false", "0", "no"), "normal"),
+    **dict.fromkeys(("w", "warmup", "warm-up", "warm up", "true", "1", "yes"), "warmup"),
+    **dict.fromkeys(("d", "drop", "dropset", "drop set"), "drop"),
+    **dict.fromkeys(("f", "failure"), "failure"),
+}
+_BRACKET_UNIT = re.compile(r"[(\[]\s*(kgs?|lbs?)\s*[)\]]", re.IGNORECASE)
+
+
+def parse_columns(spec: str) -> dict[str, str]:
+    """``date=Date,exercise=Exercise,...`` -> ``{role: header}``.
+
+    Raises :class:`DataError` for a malformed pair, an unknown or repeated
+    role, or a mapping without ``date``, ``exercise`` and one of ``reps``,
+    ``seconds``, ``distance``.
+    """
+    mapping: dict[str, str] = {}
+    for pair in (p for p in spec.split(",") if p.strip()):
+        role, equals, header = pair.partition("=")
+        role = role.strip().lower()
+        if not equals or not header.strip():
+            raise DataError(f"--columns: {pair.strip()!r} is not ROLE=HEADER (e.g. date=Date)")
+        if role not in ROLES:
+            raise DataError(f"--columns: {role!r} is not one of {', '.join(ROLES)}")
+        if role in mapping:
+            raise DataError(f"--columns: {role!r} is given twice")
+        mapping[role] = header.strip()
+    missing = [r for r in ("date", "exercise") if r not in mapping]
+    if missing:
+        raise DataError(f"--columns must name the {missing[0]} column (e.g. --columns date=Date,exercise=Exercise,reps=Reps)")
+    if not any(r in mapping for r in ("reps", "seconds", "distance")):
+        raise DataError("--columns must name at least one of reps, seconds, distance: the columns that say what was done")
+    return mapping
+
+
+def mapped_format(mapping: dict[str, str]) -> ExportFormat:
+    """The export format a ``--columns`` mapping describes (name ``columns``)."""
+    wanted = {role: normalize_header(header) for role, header in mapping.items()}
+
+    def to_rows(frame: pd.DataFrame) -> AppRows:
+        blank = pd.Series("", index=frame.index, dtype=object)
+        raw = pd.DataFrame({_RAW.get(role, role): frame[column].astype(str) for role, column in wanted.items()}, index=frame.index)
+        marker = raw["marker"] if "marker" in raw else blank
+        kinds = marker.str.strip().str.lower().map(_KINDS)
+        raw["set_type"] = kinds.fillna("normal")
+        raw["marker"] = marker
+        raw["skip"] = ("set type " + marker.map(repr) + " is not normal, warm-up, drop or failure").where(kinds.isna(), "")
+        stated = None
+        if "load_unit" not in raw:
+            found = _BRACKET_UNIT.search(mapping.get("weight", ""))
+            raw["load_unit"] = found.group(1) if found else ""
+            stated = mapping["weight"] if found else None
+        else:
+            stated = mapping["unit"]
+        sources = {_RAW.get(role, role): header for role, header in mapping.items()}
+        sources["load_unit"] = mapping.get("unit", mapping.get("weight", "weight"))
+        sources["set_type"] = mapping.get("set_type", "")
+        return AppRows(raw, sources, stated)
+
+    required = tuple((column,) for column in wanted.values())
+    example = ",".join(f"{role}={header}" for role, header in mapping.items())
+    return ExportFormat(name="columns", label="mapped CSV", example=example, required=required, to_rows=to_rows)

@@ -1,0 +1,140 @@
+"""Strong exports recognised by the order and shape of their columns, not their header words.
+
+Strong writes its header in the phone's language (``Datum``, ``Übungsname``,
+``Satzreihenfolge``...), and people rename columns. The app's column order,
+though, is fixed in every layout it writes:
+
+- iOS: ``Date, Workout Name, Duration, Exercise Name, Set Order, Weight,
+  Reps, Distance, Seconds, Notes, Workout Notes, RPE``;
+- Android: ``Date; Workout Name; Exercise Name; Set Order; Weight; Weight
+  Unit; Reps; RPE; Distance; Distance Unit; Seconds; Notes; Workout Notes;
+  Workout Duration``;
+- newer: ``Workout #, Date, Workout Name, Duration (sec), Exercise Name, Set
+  Order, Weight (kg), Reps, RPE, Distance (meters), Seconds, Notes, Workout
+  Notes``.
+
+So the columns are found by what their values look like, in that order
+(:func:`strong_columns`): the date (the first or second column, nearly every
+value a date); the set order (whole numbers that count 1, 2, 3 within an
+exercise, or one letter: W, D, F); the exercise name (the text column just
+before it); then, after the set order, the weight, a weight-unit column when
+its values are units (Android), the reps, and the RPE, distance and seconds
+in the order of the layout the first two facts select (a weight-unit column:
+Android; a date in the first column: iOS; else the newer layout). A unit in
+a translated header's brackets (``Gewicht (kg)``) is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from backpain_analysis.errors import DataError
+from backpain_analysis.importers.dates import parse_datetimes
+from backpain_analysis.importers.sets import parse_number
+
+_SET_ORDER = re.compile(r"^(?:\d{1,3}|[a-z])$", re.IGNORECASE)
+_LOAD_UNIT = frozenset({"kg", "kgs", "lb", "lbs"})
+_BRACKET_UNIT = re.compile(r"[(\[]\s*(kg|kgs|lb|lbs|km|mi|miles|m|meters|metres)\s*[)\]]", re.IGNORECASE)
+_SAMPLE = 2000
+_DISTANCE_UNITS = {"km": "km", "mi": "miles", "miles": "miles", "m": "meters", "meters": "meters", "metres": "meters"}
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    values = column.astype(str).str.strip()
+    return values[values != ""]
+
+
+def _is_date(column: pd.Series) -> bool:
+    values = _filled(column)
+    if values.empty or values.str.fullmatch(r"[\d.,]+").mean() > 0.5:
+        return False
+    try:
+        parsed = parse_datetimes(values.tolist(), str(column.name))
+    except DataError:
+        return False
+    return sum(v is not None for v in parsed.values) >= 0.9 * len(values)
+
+
+def _is_number(column: pd.Series, comma: bool) -> bool:
+    for value in _filled(column):
+        try:
+            parse_number(value, comma)
+        except ValueError:
+            return False
+    return True
+
+
+def _is_set_order(column: pd.Series) -> bool:
+    values = _filled(column)
+    if values.empty or values.str.fullmatch(_SET_ORDER).mean() < 0.8:
+        return False
+    numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce").dropna()  # W, D, F, rest timers aside
+    steps = numbers.diff().eq(1) | numbers.eq(1)
+    return not numbers.empty and steps.mean() >= 0.8
+
+
+def _is_load_unit(column: pd.Series) -> bool:
+    values = _filled(column).str.lower()
+    return not values.empty and values.isin(list(_LOAD_UNIT)).all()
+
+
+def _unit_name(header: str, base: str) -> str:
+    found = _BRACKET_UNIT.search(header)
+    if not found:
+        return base
+    unit = found.group(1).lower()
+    if base == "weight":
+        return "weight (kg)" if unit.startswith("kg") else "weight (lbs)" if unit.startswith("lb") else base
+    return f"distance ({_DISTANCE_UNITS[unit]})" if unit in _DISTANCE_UNITS else base
+
+
+def strong_columns(frame: pd.DataFrame, comma: bool) -> dict[str, str] | None:
+    """The export's columns renamed to Strong's English ones, or ``None`` when its structure is not Strong's.
+
+    Parameters
+    ----------
+    frame:
+        The export as read (text cells, any header words).
+    comma:
+        Numbers may use a decimal comma.
+
+    Returns
+    -------
+    dict or None
+        Original column -> the lower-case English name :mod:`.strong` reads
+        (``date``, ``exercise name``, ``set order``, ``weight``/``weight (kg)``,
+        ``weight unit``, ``reps``, ``rpe``, ``distance``, ``seconds``).
+    """
+    sample = frame.head(_SAMPLE)
+    columns = list(sample.columns)
+    date_at = next((i for i in range(min(2, len(columns))) if _is_date(sample[columns[i]])), None)
+    if date_at is None:
+        return None
+    set_at = next((i for i in range(date_at + 2, len(columns)) if _is_set_order(sample[columns[i]])), None)
+    if set_at is None or set_at + 2 >= len(columns):
+        return None
+    exercise = columns[set_at - 1]
+    if _is_number(sample[exercise], comma) or _is_date(sample[exercise]):
+        return None
+    after = columns[set_at + 1 :]
+    roles = {columns[date_at]: "date", exercise: "exercise name", columns[set_at]: "set order", after[0]: _unit_name(after[0], "weight")}
+    android = len(after) > 2 and _is_load_unit(sample[after[1]])
+    position = 1
+    if android:
+        roles[after[1]] = "weight unit"
+        position = 2
+    roles[after[position]] = "reps"
+    rest = after[position + 1 :]
+    if android:
+        order = ("rpe", "distance", "distance unit", "seconds")
+    elif date_at == 0:
+        order = ("distance", "seconds")
+    else:
+        order = ("rpe", "distance", "seconds")
+    roles.update({column: _unit_name(column, role) if role == "distance" else role for column, role in zip(rest, order, strict=False)})
+    numeric = [c for c, role in roles.items() if role.split(" (")[0] in ("weight", "reps", "rpe", "distance", "seconds")]
+    if not all(_is_number(sample[c], comma) for c in numeric):
+        return None
+    return roles
