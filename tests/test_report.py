@@ -205,7 +205,7 @@ def test_attempts_turn_data_problems_into_notes_and_let_bugs_through():
     assert attempt("model", too_few, 3) is None
     assert attempt("sum", sum, [1, 2]) == 3
     assert attempt.problems == [("model", "only 3 clients")]
-    assert attempt.notes() == "Not estimated — model: only 3 clients\\."
+    assert attempt.notes() == "Not estimated — model: only 3 clients."
     assert attempt.reason("model") == "only 3 clients" and attempt.reason("sum") == ""
     with pytest.raises(ZeroDivisionError):
         attempt("bug", lambda: 1 / 0)
@@ -390,3 +390,12 @@ def test_the_notebook_side_imports_no_notebook_machinery():
         "print(sorted(m for m in ('zmq', 'jupyter_client', 'papermill', 'nbconvert') if m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_readme_is_self_contained_and_links_every_docs_page():
+    root = NOTEBOOK_DIR.parent.parent
+    readme = (root / "README.md").read_text()
+    assert "../shared" not in readme and "CONTRACT.md" not in readme
+    for page in sorted((root / "docs").glob("*.md")):
+        assert f"(docs/{page.name})" in readme, f"README does not link docs/{page.name}"
+    assert "(backpain_analysis/notebooks/README.md)" in readme
