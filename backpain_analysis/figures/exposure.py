@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, new_figure, styled, week_axis
+from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, figure_axes, styled, week_axis
 
 WEEKLY_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Strength sets", ("core_sets", "back_sets", "other_strength_sets"), "sets per week"),
@@ -80,7 +80,7 @@ def _median_band(ax: Axes, summary: pd.DataFrame, column: str) -> None:
 
 
 @styled
-def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
+def plot_weekly_exposure(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Median (line) and interquartile range (band) of weekly training by modality.
 
     Parameters
@@ -88,8 +88,8 @@ def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
     summary:
         :func:`weekly_quantiles` of every column in :data:`WEEKLY_PANELS`.
     """
-    fig = new_figure(height=5.6)
-    axes = fig.subplots(2, 2, sharex=True).ravel()
+    fig, axes = figure_axes(ax, 2, 2, height=5.6, sharex=True)
+    axes = np.asarray(axes).ravel()
     for ax, (title, columns, unit) in zip(axes, WEEKLY_PANELS, strict=True):
         logged = [c for c in columns if summary.loc[summary["variable"] == c, "mean"].max() > 0]
         for column in logged:
@@ -131,7 +131,7 @@ def adherence_by_week(panel: pd.DataFrame, min_clients: int = 5) -> pd.DataFrame
 
 
 @styled
-def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 4) -> Figure:
+def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 4, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Adherence to "20-30 minutes on most days": by week, and days per client-week.
 
     Parameters
@@ -143,8 +143,7 @@ def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 
     most_days:
         Days per week that count as "most days" (drawn as the threshold).
     """
-    fig = new_figure(height=3.8)
-    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    fig, (left, right) = figure_axes(ax, 1, 2, height=3.8, width_ratios=[3, 2])
     left.plot(by_week["week"], by_week["met"], color=OKABE_ITO["blue"], marker="o", ms=3)
     left.set_ylim(0, 100)
     week_axis(left)
@@ -171,7 +170,7 @@ RAMP_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 @styled
-def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
+def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Box plots of weekly training in each of the first ``weeks`` weeks.
 
     Boxes: interquartile range with the median; whiskers: 1.5 IQR; points
@@ -181,8 +180,7 @@ def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
     present = [int(w) for w in sorted(first["week"].unique())]
     if not present:
         raise ValueError(f"plot_ramp_up needs at least one client-week before week {weeks}")
-    fig = new_figure(height=3.8)
-    axes = fig.subplots(1, 2)
+    fig, axes = figure_axes(ax, 1, 2, height=3.8)
     for ax, (column, label), colour in zip(axes, RAMP_COLUMNS, (OKABE_ITO["orange"], MODALITY_COLOURS["core"]), strict=True):
         data = [first.loc[first["week"] == w, column].to_numpy() for w in present]
         ax.boxplot(
@@ -206,7 +204,7 @@ LOAD_PANELS: tuple[tuple[str, str, str], ...] = (
 
 
 @styled
-def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
+def plot_acute_chronic(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Median acute (7-day) and chronic (28-day) training load by week.
 
     Parameters
@@ -216,8 +214,7 @@ def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
         ``flexibility_acute`` and ``flexibility_chronic`` (exponentially
         weighted daily loads at each week's last day).
     """
-    fig = new_figure(height=3.8)
-    axes = fig.subplots(1, 2, sharex=True)
+    fig, axes = figure_axes(ax, 1, 2, height=3.8, sharex=True)
     for ax, (prefix, title, unit) in zip(axes, LOAD_PANELS, strict=True):
         for kind, style, colour in (("acute", "-", OKABE_ITO["vermillion"]), ("chronic", "--", OKABE_ITO["blue"])):
             part = summary[summary["variable"] == f"{prefix}_{kind}"]

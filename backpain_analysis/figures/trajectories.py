@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_label, outcome_short, styled, week_axis
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_label, outcome_short, styled, week_axis
 from backpain_analysis.instruments import instrument
 
 
@@ -54,7 +55,7 @@ def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.nda
 
 
 @styled
-def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max_clients: int = 40) -> Figure:
+def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max_clients: int = 40, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Individual clients (grey) and the weekly mean with its 95 % band (colour).
 
     Parameters
@@ -69,8 +70,7 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
         At most this many individual lines (:func:`drawn_clients`); the mean
         uses every client.
     """
-    fig = new_figure(height=4.4)
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=4.4)
     drawn = drawn_clients(panel, outcome, max_clients)
     measured = panel[panel["client_id"].isin(drawn)].dropna(subset=[outcome])
     for _, rows in measured.groupby("client_id"):
@@ -94,7 +94,7 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
 
 
 @styled
-def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str) -> Figure:
+def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Responder percentages with confidence intervals, one bar per row of ``rates``.
 
     Parameters
@@ -109,8 +109,7 @@ def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str)
         Figure title.
     """
     level = rates.attrs.get("conf_level", 0.95)
-    fig = new_figure(height=1.6 + 0.45 * len(rates))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.6 + 0.45 * len(rates))
     y = np.arange(len(rates))[::-1]
     pct = 100 * rates[["estimate", "conf_low", "conf_high"]].to_numpy(float)
     ax.barh(y, pct[:, 0], color=OKABE_ITO["green"], alpha=0.8, height=0.6)
@@ -128,7 +127,7 @@ def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str)
 
 
 @styled
-def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], title: str, min_at_risk: int = 5) -> Figure:
+def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], title: str, min_at_risk: int = 5, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Cumulative share of clients with a first clinically important improvement (Kaplan-Meier).
 
     Parameters
@@ -148,8 +147,7 @@ def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], ti
         last steps of a Kaplan-Meier curve rest on a handful of clients and
         jump (to 100 % when the last one improves).
     """
-    fig = new_figure(height=4.0)
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=4.0)
     styles = ["-", "--", "-.", ":"]
     for i, (group, all_rows) in enumerate(curves.groupby("group", sort=False)):
         colour = CYCLE[i % len(CYCLE)]
