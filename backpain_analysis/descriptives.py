@@ -55,8 +55,8 @@ SECONDS_PER_UNTIMED_SET: float = 90.0
 About 30-40 s of work (8-12 repetitions at 3-4 s each) plus 60 s of rest,
 the lower end of the 1-2 minutes between sets that the American College of
 Sports Medicine recommends for moderate loads (ACSM Position Stand,
-"Progression models in resistance training for healthy adults", Med Sci
-Sports Exerc 2009;41(3):687-708). An assumption, not a measurement: pass
+"Progression models in resistance training for healthy adults",
+Med Sci Sports Exerc 2009;41(3):687-708). An assumption, not a measurement: pass
 another value to :func:`adherence_with_assumed_sets` to see how the answer
 moves."""
 
@@ -111,3 +111,18 @@ def adherence_with_assumed_sets(
     out["met_most_days_assumed"] = out["days_20min_assumed"] >= most_days
     out.attrs["seconds_per_set"] = seconds_per_set
     return out[columns]
+
+
+def without_small_intervals(
+    table: pd.DataFrame, minimum: int = 5, n_column: str = "n_clients", columns: tuple[str, ...] = ("std_error", "conf_low", "conf_high")
+) -> pd.DataFrame:
+    """``table`` with the interval columns blanked (NaN) on rows resting on fewer than ``minimum`` clients.
+
+    For display: an interval from two or three clients is not shown as if it
+    meant something; the counts and estimates stay.
+    """
+    small = table[n_column] < minimum
+    present = [c for c in columns if c in table.columns]
+    out = table.copy()
+    out.loc[small, present] = np.nan
+    return out

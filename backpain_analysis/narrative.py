@@ -255,3 +255,13 @@ def too_few_per_week(n_clients: int, needed: int = 5) -> str:
         f"and a median or quartiles of fewer than {needed} clients would describe individuals, not a group; "
         f"the per-client tables of the executed notebook hold every value."
     )
+
+
+def share_of_weeks(flags) -> str:  # noqa: ANN001  (a boolean Series over client-weeks)
+    """A share of client-weeks in words: a percentage with its count, never a bare "100 %"."""
+    n, k = len(flags), int(flags.sum())
+    if n == 0:
+        return "none (no client-weeks)"
+    if k == n:
+        return f"all {n}"
+    return f"{100 * k / n:.0f} % ({k:,} of {n:,})"

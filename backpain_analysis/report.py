@@ -353,7 +353,7 @@ def _remove_leftovers(out: Path) -> None:
         pid = int(match["pid"])
         try:
             os.kill(pid, 0)
-            alive = pid != os.getpid() or False
+            alive = True
         except ProcessLookupError:
             alive = False
         except PermissionError:

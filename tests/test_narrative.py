@@ -82,3 +82,22 @@ def test_literal_leaves_no_markup(text):
     assert "<" not in out and "\n" not in out
     for mark in "[]()$`*_":
         assert all(out[i - 1] == "\\" for i, ch in enumerate(out) if ch == mark)
+
+
+def test_share_of_weeks_never_says_a_bare_100_percent():
+    import pandas as pd
+
+    from backpain_analysis.narrative import share_of_weeks
+
+    assert share_of_weeks(pd.Series([True, True])) == "all 2"
+    assert share_of_weeks(pd.Series([True, False, False, False])) == "25 % (1 of 4)"
+    assert share_of_weeks(pd.Series([], dtype=bool)) == "none (no client-weeks)"
+
+
+def test_responder_sentence_gives_counts_and_no_percentage_below_5_clients():
+    from backpain_analysis.narrative import responder_sentence
+
+    row = {"n_clients": 2, "n_responders": 2, "threshold": "improvement >= 2 points", "estimate": 1.0, "conf_low": 0.34, "conf_high": 1.0}
+    assert "%" not in responder_sentence(row, "NPRS").replace("30 %", "") and "2 of 2 clients" in responder_sentence(row, "NPRS")
+    row.update(n_clients=40, n_responders=20, estimate=0.5, conf_low=0.35, conf_high=0.65)
+    assert "50 % of clients (20 of 40; 95 % CI 35 to 65 %)" in responder_sentence(row, "NPRS")

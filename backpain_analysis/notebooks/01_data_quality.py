@@ -17,7 +17,7 @@ from IPython.display import Markdown, display
 
 from backpain_analysis.figures import data_quality, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short
-from backpain_analysis.narrative import literal
+from backpain_analysis.narrative import literal, share_of_weeks
 from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
@@ -36,10 +36,10 @@ lines = [
     + (f"; the most common reason was *{literal(top['reason'])}* ({top['rows']:,} row{'s' if top['rows'] != 1 else ''})." if rejected else "."),
     f"{panel['client_id'].nunique():,} clients were followed for a median of {weeks_followed.median():.0f} weeks "
     f"(range {weeks_followed.min()}-{weeks_followed.max()}).",
-    f"Sessions were logged in {100 * (panel['sessions'] > 0).mean():.0f} % of client-weeks.",
+    f"Sessions were logged in {share_of_weeks(panel['sessions'] > 0)} of client-weeks.",
 ]
 if outcomes:
-    measured = ", ".join(f"{literal(outcome_short(name))} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
+    measured = ", ".join(f"{literal(outcome_short(name))} in {share_of_weeks(panel[name].notna())}" for name in outcomes)
     lines.append(f"Outcome scores were recorded in these shares of client-weeks: {measured}.")
 else:
     lines.append("No outcome score was accepted, so no outcome can be analysed.")

@@ -21,6 +21,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis import responders
+from backpain_analysis.descriptives import without_small_intervals
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
@@ -133,7 +134,7 @@ if rates.empty:
 else:
     display(
         save_table(
-            rates[["outcome", "term", "threshold", "n_clients", "n_responders", "estimate", "conf_low", "conf_high"]],
+            without_small_intervals(rates[["outcome", "term", "threshold", "n_clients", "n_responders", "estimate", "conf_low", "conf_high"]], MIN_CLIENTS),
             "responder_rates",
             "Share of clients meeting each responder criterion (estimate and Wilson 95 % CI as proportions).",
             out_dir,
