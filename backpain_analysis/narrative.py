@@ -201,7 +201,8 @@ def versus_evidence(benchmark) -> str:  # noqa: ANN001  (a one-row-per-group Dat
     n = int(everyone["n_clients"])
     evidence = (
         f"trials found that exercise improves pain by {published['estimate']:.1f} points on 0-100 "
-        f"(95 % CI {published['conf_low']:.1f} to {published['conf_high']:.1f}) more than no treatment, usual care or placebo "
+        f"(95 % CI {published['conf_low']:.1f} to {published['conf_high']:.1f}; {published['trials']} trials) more than no "
+        "treatment, usual care or placebo "
         "(Hayden et al. 2021, Cochrane)"
     )
     if n < 5 or not math.isfinite(float(everyone["conf_low"])):

@@ -101,3 +101,20 @@ def test_responder_sentence_gives_counts_and_no_percentage_below_5_clients():
     assert "%" not in responder_sentence(row, "NPRS").replace("30 %", "") and "2 of 2 clients" in responder_sentence(row, "NPRS")
     row.update(n_clients=40, n_responders=20, estimate=0.5, conf_low=0.35, conf_high=0.65)
     assert "50 % of clients (20 of 40; 95 % CI 35 to 65 %)" in responder_sentence(row, "NPRS")
+
+
+def test_versus_evidence_branches():
+    import pandas as pd
+
+    from backpain_analysis.evidence import HAYDEN_2021
+    from backpain_analysis.narrative import versus_evidence
+
+    assert "no pain scale" in versus_evidence(None)
+    table = pd.DataFrame([{"group": "all", "n_clients": 40, "estimate": 9.0, "conf_low": 6.0, "conf_high": 12.0}])
+    table.attrs.update(outcome="nprs", published=dict(HAYDEN_2021))
+    smaller = versus_evidence(table)
+    assert "40 clients" in smaller and "35 trials" in smaller and "warning sign" in smaller
+    table.loc[0, ["estimate", "conf_low", "conf_high"]] = [20.0, 15.0, 25.0]
+    assert "not proof of a larger effect" in versus_evidence(table)
+    table.loc[0, "n_clients"] = 3
+    assert "too few to compare" in versus_evidence(table)
