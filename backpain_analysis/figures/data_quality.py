@@ -15,6 +15,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 
+from backpain_analysis.descriptives import rejection_reasons, weekly_coverage  # noqa: F401  (moved; importable here for one release)
 from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_short, styled, week_axis
 
 
@@ -44,48 +45,6 @@ def plot_row_accounting(counts: pd.DataFrame, ax: Axes | Sequence[Axes] | None =
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
     return fig
-
-
-def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
-    """Group the rejected ledger by kind of reason.
-
-    A reason's own value (``score 14 is outside ...``), any date, and the
-    client a reason names (``before client C012's start_date``) are replaced
-    by ``…`` so that rows rejected for the same rule fall together.
-
-    Parameters
-    ----------
-    rejected:
-        The ledger: ``table``, ``row``, ``column``, ``value``, ``reason``.
-
-    Returns
-    -------
-    DataFrame sorted by ``rows`` (descending), columns ``table``, ``column``,
-    ``reason`` (the generalised reason), ``rows`` (count), ``example_row``
-    (first spreadsheet row with it), ``example_value``.
-    """
-    columns = ["table", "column", "reason", "rows", "example_row", "example_value"]
-    if rejected.empty:
-        return pd.DataFrame(columns=columns)
-
-    def general(reason: object, value: object) -> str:
-        text, value = str(reason), "" if pd.isna(value) else str(value)
-        if value.strip():
-            text = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w.])", "…", text)
-        text = _DATE.sub("…", text)
-        return _CLIENT.sub("client …", text)
-
-    ledger = rejected.assign(
-        reason=[general(r, v) for r, v in zip(rejected["reason"], rejected["value"], strict=True)],
-        column=rejected["column"].fillna("").astype(str),
-    ).sort_values(["table", "row"], kind="stable")
-    grouped = ledger.groupby(["table", "column", "reason"], sort=False)
-    out = grouped.agg(rows=("row", "size"), example_row=("row", "first"), example_value=("value", "first")).reset_index()
-    return out.sort_values(["rows", "table", "column", "reason"], ascending=[False, True, True, True], ignore_index=True)[columns]
-
-
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_CLIENT = re.compile(r"\bclient (?!…)\S+?(?='s | on )")
 
 
 @styled
@@ -122,26 +81,6 @@ def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12, ax: Axes | Sequ
     ax.set_title("Why rows were rejected")
     ax.grid(axis="y", visible=False)
     return fig
-
-
-def weekly_coverage(panel: pd.DataFrame, instruments: Sequence[str]) -> pd.DataFrame:
-    """Share of followed clients with sessions and with each instrument, per week.
-
-    A client is followed in week ``w`` when the panel has that client-week
-    (from week 0 to the week of their last record).
-
-    Returns
-    -------
-    DataFrame, one row per week: ``week``, ``clients`` (followed that week),
-    ``with_sessions`` (% of them with at least one session), and
-    ``with_<instrument>`` (% with that instrument measured) for each
-    instrument.
-    """
-    grouped = panel.groupby("week")
-    out = pd.DataFrame({"clients": grouped.size(), "with_sessions": 100 * grouped["sessions"].apply(lambda s: (s > 0).mean())})
-    for name in instruments:
-        out[f"with_{name}"] = 100 * grouped[name].apply(lambda s: s.notna().mean())
-    return out.reset_index()
 
 
 @styled

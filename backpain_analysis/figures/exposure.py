@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from backpain_analysis.descriptives import acute_chronic_ratio, adherence_by_week, ratio_shares, weekly_quantiles  # noqa: F401  (moved; importable here for one release)
 from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, figure_axes, styled, week_axis
 
 WEEKLY_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -37,39 +38,6 @@ _COLOURS = {
     "mixed_min": MODALITY_COLOURS["mixed"],
     "other_min": OKABE_ITO["black"],
 }
-
-
-def weekly_quantiles(panel: pd.DataFrame, columns: Sequence[str], min_clients: int = 5) -> pd.DataFrame:
-    """Distribution of weekly exposures across clients, week by week.
-
-    Parameters
-    ----------
-    panel:
-        The weekly panel.
-    columns:
-        Exposure columns to summarise.
-    min_clients:
-        Weeks with fewer clients followed are left out (too few to describe).
-
-    Returns
-    -------
-    Tidy DataFrame: ``week``, ``variable``, ``clients`` (followed that week),
-    ``mean``, ``q25``, ``median``, ``q75`` (in the variable's unit per week).
-    """
-    long = panel.melt(id_vars=["week"], value_vars=list(columns), var_name="variable", value_name="value")
-    long["variable"] = pd.Categorical(long["variable"], categories=list(columns))
-    grouped = long.groupby(["variable", "week"], observed=True)["value"]
-    out = pd.DataFrame(
-        {
-            "clients": grouped.size(),
-            "mean": grouped.mean(),
-            "q25": grouped.quantile(0.25),
-            "median": grouped.median(),
-            "q75": grouped.quantile(0.75),
-        }
-    ).reset_index()
-    out["variable"] = out["variable"].astype(str)
-    return out[out["clients"] >= min_clients].reset_index(drop=True)[["week", "variable", "clients", "mean", "q25", "median", "q75"]]
 
 
 def _median_band(ax: Axes, summary: pd.DataFrame, column: str) -> None:
@@ -105,29 +73,6 @@ def plot_weekly_exposure(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None
         week_axis(ax)
     fig.suptitle("Weekly training per client: median and interquartile range")
     return fig
-
-
-def adherence_by_week(panel: pd.DataFrame, min_clients: int = 5) -> pd.DataFrame:
-    """Share of clients meeting "20-30 minutes on most days", week by week.
-
-    Uses the panel's ``met_20min_most_days`` (at least 20 logged training
-    minutes on at least 4 of the week's 7 days) and ``days_20min``.
-
-    Returns
-    -------
-    DataFrame: ``week``, ``clients`` (followed that week), ``met`` (% of them
-    meeting the target), ``mean_days_20min`` (mean days with 20+ minutes);
-    weeks with fewer than ``min_clients`` clients are left out.
-    """
-    grouped = panel.groupby("week")
-    out = pd.DataFrame(
-        {
-            "clients": grouped.size(),
-            "met": 100 * grouped["met_20min_most_days"].mean(),
-            "mean_days_20min": grouped["days_20min"].mean(),
-        }
-    ).reset_index()
-    return out[out["clients"] >= min_clients].reset_index(drop=True)
 
 
 @styled
@@ -230,29 +175,3 @@ def plot_acute_chronic(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None =
     return fig
 
 
-def acute_chronic_ratio(panel: pd.DataFrame, prefix: str = "strength", from_week: int = 4) -> pd.Series:
-    """Acute:chronic load ratio per client-week from ``from_week`` on (NaN where chronic is 0).
-
-    Earlier weeks are left out: the chronic average starts from zero and needs
-    about four weeks to mean anything, so early ratios are inflated.
-    """
-    later = panel[panel["week"] >= from_week]
-    chronic = later[f"{prefix}_chronic"].where(later[f"{prefix}_chronic"] > 0)
-    return (later[f"{prefix}_acute"] / chronic).rename(f"{prefix}_acwr")
-
-
-def ratio_shares(ratio: pd.Series, low: float = 0.8, high: float = 1.3) -> dict[str, float]:
-    """Percentages of client-weeks with the ratio below ``low``, within, and above ``high``.
-
-    The 0.8-1.3 band is the range usually quoted as "not a spike"
-    (Gabbett 2016, Br J Sports Med 50:273); it is used here descriptively, not
-    as a validated injury threshold.
-    """
-    valid = ratio.dropna()
-    if valid.empty:
-        return {"below": np.nan, "within": np.nan, "above": np.nan}
-    return {
-        "below": 100 * float((valid < low).mean()),
-        "within": 100 * float(valid.between(low, high).mean()),
-        "above": 100 * float((valid > high).mean()),
-    }

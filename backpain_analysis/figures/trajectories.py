@@ -8,41 +8,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
+from backpain_analysis.descriptives import mean_trajectory  # noqa: F401  (moved; importable here for one release)
 from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_label, outcome_short, styled, week_axis
 from backpain_analysis.instruments import instrument
-
-
-def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95) -> pd.DataFrame:
-    """Mean score per week with a t-based confidence interval.
-
-    The mean is over the clients measured that week, so who contributes
-    changes from week to week (drop-out, skipped measurements): it describes
-    the measured clients, it is not a model estimate.
-
-    Parameters
-    ----------
-    panel:
-        The weekly panel.
-    outcome:
-        Instrument column.
-    min_clients:
-        Weeks with fewer measured clients are left out.
-    level:
-        Confidence level of ``conf_low``/``conf_high``.
-
-    Returns
-    -------
-    DataFrame: ``week``, ``clients`` (measured that week), ``mean``, ``sd``,
-    ``conf_low``, ``conf_high`` (mean +/- t quantile x sd / sqrt(clients)),
-    in the instrument's units.
-    """
-    measured = panel.dropna(subset=[outcome]).groupby("week")[outcome]
-    out = pd.DataFrame({"clients": measured.size(), "mean": measured.mean(), "sd": measured.std(ddof=1)}).reset_index()
-    out = out[out["clients"] >= min_clients].reset_index(drop=True)
-    half = stats.t.ppf(0.5 + level / 2, out["clients"] - 1) * out["sd"] / np.sqrt(out["clients"])
-    return out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
 
 
 def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.ndarray:

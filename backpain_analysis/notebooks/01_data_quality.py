@@ -15,6 +15,7 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 # %%
 from IPython.display import Markdown, display
 
+from backpain_analysis import descriptives
 from backpain_analysis.figures import data_quality, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.narrative import literal, share_of_weeks
@@ -23,8 +24,8 @@ from backpain_analysis.notebook import notebook_inputs
 inputs = notebook_inputs(data_path, real_ids)
 dataset, panel, outcomes = inputs.dataset, inputs.panel, inputs.outcomes
 counts = dataset.counts()
-reasons = data_quality.rejection_reasons(dataset.rejected)
-coverage = data_quality.weekly_coverage(panel, outcomes)
+reasons = descriptives.rejection_reasons(dataset.rejected)
+coverage = descriptives.weekly_coverage(panel, outcomes)
 weeks_followed = panel.groupby("client_id")["week"].max() + 1
 
 # %%

@@ -26,6 +26,7 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 # %%
 from IPython.display import Markdown, display
 
+from backpain_analysis import descriptives
 from backpain_analysis.figures import exposure, save_figure, save_table
 from backpain_analysis.descriptives import SECONDS_PER_UNTIMED_SET, adherence_with_assumed_sets
 from backpain_analysis.panel import MOST_DAYS, client_start_dates
@@ -35,13 +36,13 @@ from backpain_analysis.notebook import notebook_inputs
 inputs = notebook_inputs(data_path, real_ids)
 panel = inputs.panel
 weekly_columns = [column for _, columns, _ in exposure.WEEKLY_PANELS for column in columns]
-weekly = exposure.weekly_quantiles(panel, weekly_columns)
-adherence = exposure.adherence_by_week(panel)
-load_summary = exposure.weekly_quantiles(
+weekly = descriptives.weekly_quantiles(panel, weekly_columns)
+adherence = descriptives.adherence_by_week(panel)
+load_summary = descriptives.weekly_quantiles(
     panel, ["strength_acute", "strength_chronic", "flexibility_acute", "flexibility_chronic"]
 )
-ratio = exposure.acute_chronic_ratio(panel, "strength", from_week=4)
-ratio_shares = exposure.ratio_shares(ratio)
+ratio = descriptives.acute_chronic_ratio(panel, "strength", from_week=4)
+ratio_shares = descriptives.ratio_shares(ratio)
 n_clients = int(panel["client_id"].nunique())
 seconds_per_set = SECONDS_PER_UNTIMED_SET  # assumed time of a strength set logged without a duration (work + rest)
 assumed = adherence_with_assumed_sets(inputs.dataset.sessions, client_start_dates(inputs.dataset), seconds_per_set)

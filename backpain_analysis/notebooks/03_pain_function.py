@@ -21,6 +21,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis import responders
+from backpain_analysis import descriptives
 from backpain_analysis.descriptives import without_small_intervals
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
@@ -31,7 +32,7 @@ from backpain_analysis.notebook import Attempts, notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
-means = {name: trajectories.mean_trajectory(panel, name) for name in outcomes}
+means = {name: descriptives.mean_trajectory(panel, name) for name in outcomes}
 with_mcid = [name for name in outcomes if name in set(builtin_instruments()["name"]) and instrument(name).mcid_abs is not None]
 attempt = Attempts()
 rates, times = [], {}
