@@ -260,7 +260,13 @@ def _forget_names(km: KernelManager) -> None:
 
 
 def _html(executed: list[Path], dataset_name: str) -> str:
-    """One HTML page holding every executed notebook, code cells hidden."""
+    """One HTML page holding every executed notebook, code cells and standard-error output hidden.
+
+    Library warnings a notebook did not turn into a sentence (through
+    :class:`~backpain_analysis.notebook.Attempts`) would show as raw text with
+    file paths; they stay in the executed notebooks for a researcher and never
+    reach the page.
+    """
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
@@ -279,7 +285,12 @@ def _html(executed: list[Path], dataset_name: str) -> str:
         nb = nbformat.read(path, as_version=4)
         merged.metadata.setdefault("kernelspec", nb.metadata.get("kernelspec", {}))
         merged.metadata.setdefault("language_info", nb.metadata.get("language_info", {}))
-        merged.cells.extend(c for c in nb.cells if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", [])))
+        for cell in nb.cells:
+            if {"parameters", "injected-parameters"} & set(cell.metadata.get("tags", [])):
+                continue
+            if cell.cell_type == "code":  # standard error (a library's raw warning) stays in the executed notebook only
+                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            merged.cells.append(cell)
     exporter = HTMLExporter(
         extra_loaders=[jinja2.DictLoader({"report.html.j2": _HTML_TEMPLATE})],
         template_file="report.html.j2",

@@ -399,3 +399,19 @@ def test_readme_is_self_contained_and_links_every_docs_page():
     for page in sorted((root / "docs").glob("*.md")):
         assert f"(docs/{page.name})" in readme, f"README does not link docs/{page.name}"
     assert "(backpain_analysis/notebooks/README.md)" in readme
+
+
+def test_raw_warnings_stay_out_of_the_page(tmp_path):
+    from backpain_analysis.report import _html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="/home/me/checkout/x.py:3: UserWarning: careful\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# One"), cell]
+    path = tmp_path / "01_one.ipynb"
+    nbformat.write(nb, path)
+    page = _html([path], "data")
+    assert "kept" in page and "UserWarning" not in page and "/home/me" not in page
