@@ -411,6 +411,7 @@ def test_raw_warnings_stay_out_of_the_page(tmp_path):
         nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
     ]
     nb.cells = [nbformat.v4.new_markdown_cell("# One"), cell]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     path = tmp_path / "01_one.ipynb"
     nbformat.write(nb, path)
     page = _html([path], "data")
