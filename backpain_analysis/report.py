@@ -283,8 +283,9 @@ def _html(executed: list[Path], dataset_name: str) -> str:
     merged.cells.append(nbformat.v4.new_markdown_cell(opening, id="report-contents"))
     for path in executed:
         nb = nbformat.read(path, as_version=4)
-        merged.metadata.setdefault("kernelspec", nb.metadata.get("kernelspec", {}))
-        merged.metadata.setdefault("language_info", nb.metadata.get("language_info", {}))
+        for key in ("kernelspec", "language_info"):
+            if key in nb.metadata:
+                merged.metadata.setdefault(key, nb.metadata[key])
         for cell in nb.cells:
             if {"parameters", "injected-parameters"} & set(cell.metadata.get("tags", [])):
                 continue
