@@ -266,3 +266,18 @@ def share_of_weeks(flags) -> str:  # noqa: ANN001  (a boolean Series over client
     if k == n:
         return f"all {n}"
     return f"{100 * k / n:.0f} % ({k:,} of {n:,})"
+
+
+def trajectory_sentence(outcome: str, weeks: list[Mapping[str, object]]) -> str:
+    """How a weekly mean moved, from its first to its last described week (plain text).
+
+    ``weeks`` are rows of :func:`backpain_analysis.descriptives.mean_trajectory`
+    (``week``, ``clients``, ``mean``), in week order.
+    """
+    if len(weeks) < 2:
+        return f"{outcome} was measured in too few clients per week (3 needed) to describe a trajectory."
+    first, last = weeks[0], weeks[-1]
+    return (
+        f"Mean {outcome} went from {float(first['mean']):.1f} in week {int(first['week'])} ({int(first['clients'])} clients "
+        f"measured) to {float(last['mean']):.1f} in week {int(last['week'])} ({int(last['clients'])} clients)."
+    )

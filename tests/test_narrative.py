@@ -118,3 +118,11 @@ def test_versus_evidence_branches():
     assert "not proof of a larger effect" in versus_evidence(table)
     table.loc[0, "n_clients"] = 3
     assert "too few to compare" in versus_evidence(table)
+
+
+def test_trajectory_sentence():
+    from backpain_analysis.narrative import trajectory_sentence
+
+    rows = [{"week": 0, "clients": 30, "mean": 6.0}, {"week": 12, "clients": 18, "mean": 4.25}]
+    assert trajectory_sentence("NPRS", rows) == "Mean NPRS went from 6.0 in week 0 (30 clients measured) to 4.2 in week 12 (18 clients)."
+    assert "too few clients" in trajectory_sentence("ODI", rows[:1])

@@ -26,7 +26,7 @@ from backpain_analysis.descriptives import without_small_intervals
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
-from backpain_analysis.narrative import literal, not_shown, responder_sentence
+from backpain_analysis.narrative import literal, not_shown, responder_sentence, trajectory_sentence
 from backpain_analysis.volume_model import MIN_CLIENTS
 from backpain_analysis.notebook import Attempts, notebook_inputs
 
@@ -48,15 +48,7 @@ rates = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame()
 # %%
 lines = ["**In short.**"]
 for name, mean in means.items():
-    if len(mean) >= 2:
-        first, last = mean.iloc[0], mean.iloc[-1]
-        lines.append(
-            f"Mean {outcome_short(name)} went from {first['mean']:.1f} in week {first['week']:.0f} "
-            f"({first['clients']:.0f} clients measured) to {last['mean']:.1f} in week {last['week']:.0f} "
-            f"({last['clients']:.0f} clients)."
-        )
-    else:
-        lines.append(f"{outcome_short(name)} was measured in too few clients per week to describe a trajectory.")
+    lines.append(trajectory_sentence(outcome_short(name), mean.to_dict("records")))
 if not outcomes:
     lines.append("No outcome was measured in this dataset.")
 for row in rates[rates["term"] == "mcid_absolute"].to_dict("records") if len(rates) else []:
