@@ -254,7 +254,7 @@ def too_few_per_week(n_clients: int, needed: int = 5) -> str:
     return (
         f"no week has {needed} or more clients followed (this dataset has {n_clients} client{'s' if n_clients != 1 else ''}), "
         f"and a median or quartiles of fewer than {needed} clients would describe individuals, not a group; "
-        f"the per-client tables of the executed notebook hold every value."
+        "every client-week is in the weekly panel (backpain panel DATA --out panel.csv)."
     )
 
 

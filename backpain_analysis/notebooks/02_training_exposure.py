@@ -86,12 +86,15 @@ display(Markdown(" ".join(lines)))
 # coverage figure of notebook 1.
 
 # %%
-save_table(
-    weekly,
-    "weekly_exposure",
-    "Weekly exposure per client: mean, quartiles and median per week since start.",
-    out_dir,
-)
+if len(weekly):
+    display(
+        save_table(
+            weekly,
+            "weekly_exposure",
+            "Weekly exposure per client: mean, quartiles and median per week since start.",
+            out_dir,
+        )
+    )
 
 # %%
 if len(weekly):
@@ -116,12 +119,15 @@ else:
 # measure is conservative for strength-only days.
 
 # %%
-save_table(
-    adherence,
-    "adherence",
-    f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.",
-    out_dir,
-)
+if len(adherence):
+    display(
+        save_table(
+            adherence,
+            "adherence",
+            f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.",
+            out_dir,
+        )
+    )
 
 # %%
 if len(adherence):
