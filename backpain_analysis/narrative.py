@@ -281,3 +281,14 @@ def trajectory_sentence(outcome: str, weeks: list[Mapping[str, object]]) -> str:
         f"Mean {outcome} went from {float(first['mean']):.1f} in week {int(first['week'])} ({int(first['clients'])} clients "
         f"measured) to {float(last['mean']):.1f} in week {int(last['week'])} ({int(last['clients'])} clients)."
     )
+
+
+def followed_sentence(weeks_followed) -> str:  # noqa: ANN001  (a Series: weeks followed per client)
+    """How long clients were followed (plain text); says so when no client has an accepted record."""
+    n = len(weeks_followed)
+    if n == 0:
+        return "No client has an accepted session or score, so nothing can be analysed."
+    return (
+        f"{n:,} client{'s were' if n != 1 else ' was'} followed for a median of {float(weeks_followed.median()):.0f} weeks "
+        f"(range {int(weeks_followed.min())}-{int(weeks_followed.max())})."
+    )

@@ -126,3 +126,12 @@ def test_trajectory_sentence():
     rows = [{"week": 0, "clients": 30, "mean": 6.0}, {"week": 12, "clients": 18, "mean": 4.25}]
     assert trajectory_sentence("NPRS", rows) == "Mean NPRS went from 6.0 in week 0 (30 clients measured) to 4.2 in week 12 (18 clients)."
     assert "too few clients" in trajectory_sentence("ODI", rows[:1])
+
+
+def test_followed_sentence_with_and_without_clients():
+    import pandas as pd
+
+    from backpain_analysis.narrative import followed_sentence
+
+    assert followed_sentence(pd.Series([4, 10, 12])) == "3 clients were followed for a median of 10 weeks (range 4-12)."
+    assert "nothing can be analysed" in followed_sentence(pd.Series([], dtype=int))

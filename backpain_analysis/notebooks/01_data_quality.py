@@ -18,7 +18,7 @@ from IPython.display import Markdown, display
 from backpain_analysis import descriptives
 from backpain_analysis.figures import data_quality, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short
-from backpain_analysis.narrative import literal, share_of_weeks
+from backpain_analysis.narrative import followed_sentence, literal, share_of_weeks
 from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
@@ -35,8 +35,7 @@ top = reasons.iloc[0] if rejected else None
 lines = [
     f"**In short.** {read:,} input rows were read and {rejected:,} ({'< 0.1' if 0 < share < 0.1 else f'{share:.1f}'} %) were rejected"
     + (f"; the most common reason was *{literal(top['reason'])}* ({top['rows']:,} row{'s' if top['rows'] != 1 else ''})." if rejected else "."),
-    f"{panel['client_id'].nunique():,} clients were followed for a median of {weeks_followed.median():.0f} weeks "
-    f"(range {weeks_followed.min()}-{weeks_followed.max()}).",
+    followed_sentence(weeks_followed),
     f"Sessions were logged in {share_of_weeks(panel['sessions'] > 0)} of client-weeks.",
 ]
 if outcomes:
