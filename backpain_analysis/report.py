@@ -240,6 +240,8 @@ def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object
                     log_output=False,
                 )
             except papermill.PapermillExecutionError as error:
+                if error.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel first
+                    raise KeyboardInterrupt from error
                 raise _failure(source, target, error) from error
             _forget_names(km)
             _strip_run_metadata(target)
