@@ -201,7 +201,8 @@ def versus_evidence(benchmark) -> str:  # noqa: ANN001  (a one-row-per-group Dat
     n = int(everyone["n_clients"])
     evidence = (
         f"trials found that exercise improves pain by {published['estimate']:.1f} points on 0-100 "
-        f"(95 % CI {published['conf_low']:.1f} to {published['conf_high']:.1f}) more than no treatment, usual care or placebo "
+        f"(95 % CI {published['conf_low']:.1f} to {published['conf_high']:.1f}; {published['trials']} trials) more than no "
+        "treatment, usual care or placebo "
         "(Hayden et al. 2021, Cochrane)"
     )
     if n < 5 or not math.isfinite(float(everyone["conf_low"])):
@@ -253,5 +254,41 @@ def too_few_per_week(n_clients: int, needed: int = 5) -> str:
     return (
         f"no week has {needed} or more clients followed (this dataset has {n_clients} client{'s' if n_clients != 1 else ''}), "
         f"and a median or quartiles of fewer than {needed} clients would describe individuals, not a group; "
-        f"the per-client tables of the executed notebook hold every value."
+        "every client-week is in the weekly panel (backpain panel DATA --out panel.csv)."
+    )
+
+
+def share_of_weeks(flags) -> str:  # noqa: ANN001  (a boolean Series over client-weeks)
+    """A share of client-weeks in words: a percentage with its count, never a bare "100 %"."""
+    n, k = len(flags), int(flags.sum())
+    if n == 0:
+        return "none (no client-weeks)"
+    if k == n:
+        return f"all {n}"
+    return f"{100 * k / n:.0f} % ({k:,} of {n:,})"
+
+
+def trajectory_sentence(outcome: str, weeks: list[Mapping[str, object]]) -> str:
+    """How a weekly mean moved, from its first to its last described week (plain text).
+
+    ``weeks`` are rows of :func:`backpain_analysis.descriptives.mean_trajectory`
+    (``week``, ``clients``, ``mean``), in week order.
+    """
+    if len(weeks) < 2:
+        return f"{outcome} was measured in too few clients per week (3 needed) to describe a trajectory."
+    first, last = weeks[0], weeks[-1]
+    return (
+        f"Mean {outcome} went from {float(first['mean']):.1f} in week {int(first['week'])} ({int(first['clients'])} clients "
+        f"measured) to {float(last['mean']):.1f} in week {int(last['week'])} ({int(last['clients'])} clients)."
+    )
+
+
+def followed_sentence(weeks_followed) -> str:  # noqa: ANN001  (a Series: weeks followed per client)
+    """How long clients were followed (plain text); says so when no client has an accepted record."""
+    n = len(weeks_followed)
+    if n == 0:
+        return "No client has an accepted session or score, so nothing can be analysed."
+    return (
+        f"{n:,} client{'s were' if n != 1 else ' was'} followed for a median of {float(weeks_followed.median()):.0f} weeks "
+        f"(range {int(weeks_followed.min())}-{int(weeks_followed.max())})."
     )

@@ -100,10 +100,11 @@ def _ramp_up(inputs: NotebookInputs) -> Figure:
 
 
 def _weekly_exposure(inputs: NotebookInputs) -> Figure:
+    from backpain_analysis import descriptives
     from backpain_analysis.figures import exposure
 
     columns = [column for _, names, _ in exposure.WEEKLY_PANELS for column in names]
-    weekly = exposure.weekly_quantiles(inputs.panel, columns)
+    weekly = descriptives.weekly_quantiles(inputs.panel, columns)
     if weekly.empty:
         raise DataError("no week has 5 or more clients followed")
     return exposure.plot_weekly_exposure(weekly)

@@ -240,6 +240,8 @@ def _execute_all(sources: list[Path], folder: Path, parameters: dict[str, object
                     log_output=False,
                 )
             except papermill.PapermillExecutionError as error:
+                if error.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel first
+                    raise KeyboardInterrupt from error
                 raise _failure(source, target, error) from error
             _forget_names(km)
             _strip_run_metadata(target)
@@ -260,7 +262,13 @@ def _forget_names(km: KernelManager) -> None:
 
 
 def _html(executed: list[Path], dataset_name: str) -> str:
-    """One HTML page holding every executed notebook, code cells hidden."""
+    """One HTML page holding every executed notebook, code cells and standard-error output hidden.
+
+    Library warnings a notebook did not turn into a sentence (through
+    :class:`~backpain_analysis.notebook.Attempts`) would show as raw text with
+    file paths; they stay in the executed notebooks for a researcher and never
+    reach the page.
+    """
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
@@ -277,9 +285,15 @@ def _html(executed: list[Path], dataset_name: str) -> str:
     merged.cells.append(nbformat.v4.new_markdown_cell(opening, id="report-contents"))
     for path in executed:
         nb = nbformat.read(path, as_version=4)
-        merged.metadata.setdefault("kernelspec", nb.metadata.get("kernelspec", {}))
-        merged.metadata.setdefault("language_info", nb.metadata.get("language_info", {}))
-        merged.cells.extend(c for c in nb.cells if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", [])))
+        for key in ("kernelspec", "language_info"):
+            if key in nb.metadata:
+                merged.metadata.setdefault(key, nb.metadata[key])
+        for cell in nb.cells:
+            if {"parameters", "injected-parameters"} & set(cell.metadata.get("tags", [])):
+                continue
+            if cell.cell_type == "code":  # standard error (a library's raw warning) stays in the executed notebook only
+                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            merged.cells.append(cell)
     exporter = HTMLExporter(
         extra_loaders=[jinja2.DictLoader({"report.html.j2": _HTML_TEMPLATE})],
         template_file="report.html.j2",
@@ -353,7 +367,7 @@ def _remove_leftovers(out: Path) -> None:
         pid = int(match["pid"])
         try:
             os.kill(pid, 0)
-            alive = pid != os.getpid() or False
+            alive = True
         except ProcessLookupError:
             alive = False
         except PermissionError:

@@ -247,3 +247,30 @@ def test_backpain_figure_regenerates_one_report_figure(studio, tmp_path, capsys)
     assert main(["figure", "no_such", str(folder), "--out", str(out)]) == 2
     assert "known:" in capsys.readouterr().err
     assert set(RECIPES) >= {"volume_effects_forest", "program_contrasts", "ramp_up"}
+
+
+def test_every_plot_function_takes_ax_and_returns_a_figure():
+    import inspect
+
+    from backpain_analysis import figures
+
+    modules = [data_quality, effects, exposure, programs, trajectories]
+    plots = [(m.__name__, name, f) for m in modules for name, f in vars(m).items() if name.startswith("plot_") and callable(f)]
+    assert len(plots) >= 14
+    for module, name, function in plots:
+        parameter = inspect.signature(function).parameters.get("ax")
+        assert parameter is not None and parameter.default is None, f"{module}.{name} takes no ax=None"
+        assert inspect.signature(function).return_annotation in ("Figure", Figure), name
+    assert figures is not None
+
+
+def test_a_plot_draws_into_the_axes_it_is_given():
+    trajectories_frame = pd.DataFrame(
+        {"program": ["a", "a", "b", "b"], "week": [0, 1, 0, 1], "estimate": [5.0, 4.0, 5.0, 3.5], "conf_low": [4.0, 3.0, 4.0, 2.5], "conf_high": [6.0, 5.0, 6.0, 4.5]}
+    )
+    host = Figure()
+    left, right = host.subplots(1, 2)
+    assert programs.plot_program_trajectories(trajectories_frame, "nprs", ax=right) is host
+    assert right.lines and not left.lines
+    with pytest.raises(ValueError, match="2 Axes"):
+        exposure.plot_acute_chronic(pd.DataFrame(), ax=left)

@@ -82,3 +82,56 @@ def test_literal_leaves_no_markup(text):
     assert "<" not in out and "\n" not in out
     for mark in "[]()$`*_":
         assert all(out[i - 1] == "\\" for i, ch in enumerate(out) if ch == mark)
+
+
+def test_share_of_weeks_never_says_a_bare_100_percent():
+    import pandas as pd
+
+    from backpain_analysis.narrative import share_of_weeks
+
+    assert share_of_weeks(pd.Series([True, True])) == "all 2"
+    assert share_of_weeks(pd.Series([True, False, False, False])) == "25 % (1 of 4)"
+    assert share_of_weeks(pd.Series([], dtype=bool)) == "none (no client-weeks)"
+
+
+def test_responder_sentence_gives_counts_and_no_percentage_below_5_clients():
+    from backpain_analysis.narrative import responder_sentence
+
+    row = {"n_clients": 2, "n_responders": 2, "threshold": "improvement >= 2 points", "estimate": 1.0, "conf_low": 0.34, "conf_high": 1.0}
+    assert "%" not in responder_sentence(row, "NPRS").replace("30 %", "") and "2 of 2 clients" in responder_sentence(row, "NPRS")
+    row.update(n_clients=40, n_responders=20, estimate=0.5, conf_low=0.35, conf_high=0.65)
+    assert "50 % of clients (20 of 40; 95 % CI 35 to 65 %)" in responder_sentence(row, "NPRS")
+
+
+def test_versus_evidence_branches():
+    import pandas as pd
+
+    from backpain_analysis.evidence import HAYDEN_2021
+    from backpain_analysis.narrative import versus_evidence
+
+    assert "no pain scale" in versus_evidence(None)
+    table = pd.DataFrame([{"group": "all", "n_clients": 40, "estimate": 9.0, "conf_low": 6.0, "conf_high": 12.0}])
+    table.attrs.update(outcome="nprs", published=dict(HAYDEN_2021))
+    smaller = versus_evidence(table)
+    assert "40 clients" in smaller and "35 trials" in smaller and "warning sign" in smaller
+    table.loc[0, ["estimate", "conf_low", "conf_high"]] = [20.0, 15.0, 25.0]
+    assert "not proof of a larger effect" in versus_evidence(table)
+    table.loc[0, "n_clients"] = 3
+    assert "too few to compare" in versus_evidence(table)
+
+
+def test_trajectory_sentence():
+    from backpain_analysis.narrative import trajectory_sentence
+
+    rows = [{"week": 0, "clients": 30, "mean": 6.0}, {"week": 12, "clients": 18, "mean": 4.25}]
+    assert trajectory_sentence("NPRS", rows) == "Mean NPRS went from 6.0 in week 0 (30 clients measured) to 4.2 in week 12 (18 clients)."
+    assert "too few clients" in trajectory_sentence("ODI", rows[:1])
+
+
+def test_followed_sentence_with_and_without_clients():
+    import pandas as pd
+
+    from backpain_analysis.narrative import followed_sentence
+
+    assert followed_sentence(pd.Series([4, 10, 12])) == "3 clients were followed for a median of 10 weeks (range 4-12)."
+    assert "nothing can be analysed" in followed_sentence(pd.Series([], dtype=int))

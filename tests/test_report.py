@@ -36,7 +36,7 @@ HOSTILE_PROGRAMS = {
 @pytest.fixture(scope="session")
 def small_study(tmp_path_factory):
     """30 clients x 8 weeks (the size the report must handle quickly), with hostile names."""
-    folder = tmp_path_factory.mktemp("study") / "studio <b>bold</b>"
+    folder = tmp_path_factory.mktemp("study") / "studio <i onclick=alert(3)>bold"
     study = simulate(30, 8, seed=5)
     study.clients["program"] = study.clients["program"].replace(HOSTILE_PROGRAMS)
     study.clients["studio"] = "<script>alert(2)</script>"
@@ -205,7 +205,7 @@ def test_attempts_turn_data_problems_into_notes_and_let_bugs_through():
     assert attempt("model", too_few, 3) is None
     assert attempt("sum", sum, [1, 2]) == 3
     assert attempt.problems == [("model", "only 3 clients")]
-    assert attempt.notes() == "Not estimated — model: only 3 clients\\."
+    assert attempt.notes() == "Not estimated — model: only 3 clients."
     assert attempt.reason("model") == "only 3 clients" and attempt.reason("sum") == ""
     with pytest.raises(ZeroDivisionError):
         attempt("bug", lambda: 1 / 0)
@@ -259,7 +259,7 @@ def test_hostile_names_stay_text_and_no_script_can_run(built):
     text = visible_text(page)
     assert "&lt;img src=x onerror=alert(1)&gt;" in text, "shown as typed"
     assert "[click](javascript:alert(1)) $\\unicode{x}$" in text
-    assert "studio &lt;b&gt;bold&lt;/b&gt;" in text, "the dataset folder name is text"
+    assert "studio &lt;i onclick=alert(3)&gt;bold" in text, "the dataset folder name is text"
     figures = {p.name for p in (built / "figures").iterdir()}
     assert all(re.fullmatch(r"[a-z0-9_]+\.(png|svg)", name) for name in figures)
     assert any(name.startswith("trajectories_grip_strength_") for name in figures), "a custom instrument with a space works"
@@ -305,9 +305,9 @@ def test_little_data_is_said_in_words(two_clients):
     assert "nothing general follows" in text
     summary = json.loads((two_clients / "summary.json").read_text())
     assert {f["verdict"] for f in summary["findings"]} == {"too_few_data"}
-    for match in re.finditer(r"95 % CI", text):
-        context = text[match.start() : match.start() + 200]
-        assert re.search(r"\d+ clients?", context), context
+    for match in re.finditer(r"95 % CI [-+]?\d", text):  # every interval shown in prose names its clients
+        context = text[match.start() : match.start() + 160]
+        assert re.search(r"\d+ clients?|trials", context), context
     for png in (two_clients / "figures").glob("*.png"):
         assert png.stat().st_size > 5_000, f"{png.name} looks empty"
 
@@ -390,3 +390,29 @@ def test_the_notebook_side_imports_no_notebook_machinery():
         "print(sorted(m for m in ('zmq', 'jupyter_client', 'papermill', 'nbconvert') if m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_readme_is_self_contained_and_links_every_docs_page():
+    root = NOTEBOOK_DIR.parent.parent
+    readme = (root / "README.md").read_text()
+    assert "../shared" not in readme and "CONTRACT.md" not in readme
+    for page in sorted((root / "docs").glob("*.md")):
+        assert f"(docs/{page.name})" in readme, f"README does not link docs/{page.name}"
+    assert "(backpain_analysis/notebooks/README.md)" in readme
+
+
+def test_raw_warnings_stay_out_of_the_page(tmp_path):
+    from backpain_analysis.report import _html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="/home/me/checkout/x.py:3: UserWarning: careful\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# One"), cell]
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    path = tmp_path / "01_one.ipynb"
+    nbformat.write(nb, path)
+    page = _html([path], "data")
+    assert "kept" in page and "UserWarning" not in page and "/home/me" not in page

@@ -9,16 +9,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_short, styled, week_axis
+from backpain_analysis.descriptives import rejection_reasons, weekly_coverage  # noqa: F401  (moved; importable here for one release)
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_short, styled, week_axis
 
 
 @styled
-def plot_row_accounting(counts: pd.DataFrame) -> Figure:
+def plot_row_accounting(counts: pd.DataFrame, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Rows read per table, split into accepted and rejected.
 
     Parameters
@@ -28,8 +30,7 @@ def plot_row_accounting(counts: pd.DataFrame) -> Figure:
         ``accepted``, ``rejected`` (rows).
     """
     counts = counts.iloc[::-1]
-    fig = new_figure(height=1.2 + 0.45 * len(counts))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.2 + 0.45 * len(counts))
     y = np.arange(len(counts))
     ax.barh(y, counts["accepted"], color=OKABE_ITO["blue"], label="accepted")
     ax.barh(y, counts["rejected"], left=counts["accepted"], color=OKABE_ITO["vermillion"], label="rejected")
@@ -46,50 +47,8 @@ def plot_row_accounting(counts: pd.DataFrame) -> Figure:
     return fig
 
 
-def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
-    """Group the rejected ledger by kind of reason.
-
-    A reason's own value (``score 14 is outside ...``), any date, and the
-    client a reason names (``before client C012's start_date``) are replaced
-    by ``…`` so that rows rejected for the same rule fall together.
-
-    Parameters
-    ----------
-    rejected:
-        The ledger: ``table``, ``row``, ``column``, ``value``, ``reason``.
-
-    Returns
-    -------
-    DataFrame sorted by ``rows`` (descending), columns ``table``, ``column``,
-    ``reason`` (the generalised reason), ``rows`` (count), ``example_row``
-    (first spreadsheet row with it), ``example_value``.
-    """
-    columns = ["table", "column", "reason", "rows", "example_row", "example_value"]
-    if rejected.empty:
-        return pd.DataFrame(columns=columns)
-
-    def general(reason: object, value: object) -> str:
-        text, value = str(reason), "" if pd.isna(value) else str(value)
-        if value.strip():
-            text = re.sub(rf"(?<![\w.]){re.escape(value)}(?![\w.])", "…", text)
-        text = _DATE.sub("…", text)
-        return _CLIENT.sub("client …", text)
-
-    ledger = rejected.assign(
-        reason=[general(r, v) for r, v in zip(rejected["reason"], rejected["value"], strict=True)],
-        column=rejected["column"].fillna("").astype(str),
-    ).sort_values(["table", "row"], kind="stable")
-    grouped = ledger.groupby(["table", "column", "reason"], sort=False)
-    out = grouped.agg(rows=("row", "size"), example_row=("row", "first"), example_value=("value", "first")).reset_index()
-    return out.sort_values(["rows", "table", "column", "reason"], ascending=[False, True, True, True], ignore_index=True)[columns]
-
-
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_CLIENT = re.compile(r"\bclient (?!…)\S+?(?='s | on )")
-
-
 @styled
-def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12) -> Figure:
+def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Rejected rows by reason, the ``top`` most frequent (horizontal bars).
 
     Parameters
@@ -110,8 +69,7 @@ def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12) -> Figure:
     if len(reasons) > top:
         labels.append(f"{len(reasons) - top} other reasons")
         values.append(int(reasons["rows"].iloc[top:].sum()))
-    fig = new_figure(height=1.4 + 0.38 * len(values))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.4 + 0.38 * len(values))
     y = np.arange(len(values))[::-1]
     ax.barh(y, values, color=OKABE_ITO["vermillion"])
     for yi, v in zip(y, values, strict=True):
@@ -125,28 +83,8 @@ def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12) -> Figure:
     return fig
 
 
-def weekly_coverage(panel: pd.DataFrame, instruments: Sequence[str]) -> pd.DataFrame:
-    """Share of followed clients with sessions and with each instrument, per week.
-
-    A client is followed in week ``w`` when the panel has that client-week
-    (from week 0 to the week of their last record).
-
-    Returns
-    -------
-    DataFrame, one row per week: ``week``, ``clients`` (followed that week),
-    ``with_sessions`` (% of them with at least one session), and
-    ``with_<instrument>`` (% with that instrument measured) for each
-    instrument.
-    """
-    grouped = panel.groupby("week")
-    out = pd.DataFrame({"clients": grouped.size(), "with_sessions": 100 * grouped["sessions"].apply(lambda s: (s > 0).mean())})
-    for name in instruments:
-        out[f"with_{name}"] = 100 * grouped[name].apply(lambda s: s.notna().mean())
-    return out.reset_index()
-
-
 @styled
-def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> Figure:
+def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str], ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Clients followed per week (top) and how many of them trained and were measured (bottom).
 
     Parameters
@@ -156,8 +94,7 @@ def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str]) -> 
     instruments:
         The instruments in ``coverage`` to draw, in order.
     """
-    fig = new_figure(height=5.2)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 2])
+    fig, (top, bottom) = figure_axes(ax, 2, 1, height=5.2, sharex=True, height_ratios=[1, 2])
     top.bar(coverage["week"], coverage["clients"], color=GREY, width=0.8)
     top.set_ylabel("clients followed")
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -200,7 +137,7 @@ def coverage_grid(panel: pd.DataFrame, instrument: str, max_clients: int = 60) -
 
 
 @styled
-def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> Figure:
+def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """One row per client, one column per week: what was logged (heat map).
 
     Parameters
@@ -211,8 +148,7 @@ def plot_coverage_grid(grid: pd.DataFrame, instrument: str, n_clients: int) -> F
         The instrument whose measurements the grid shows.
     """
     colours = ["#D4D4D4", OKABE_ITO["sky_blue"], OKABE_ITO["orange"], OKABE_ITO["blue"]]
-    fig = new_figure(height=min(7.5, 2.6 + 0.09 * len(grid)))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=min(7.5, 2.6 + 0.09 * len(grid)))
     ax.imshow(
         np.ma.masked_invalid(grid.to_numpy()), aspect="auto", interpolation="nearest",
         cmap=ListedColormap(colours), vmin=-0.5, vmax=3.5,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -13,7 +16,7 @@ from backpain_analysis.figures.style import (
     OKABE_ITO,
     evenly_spaced,
     improvement_sign,
-    new_figure,
+    figure_axes,
     outcome_short,
     outcome_unit,
     styled,
@@ -46,7 +49,7 @@ def _split_term(term: str) -> tuple[str, str]:
 
 
 @styled
-def plot_forest(effects: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+def plot_forest(effects: pd.DataFrame, outcome: str, level: float = 0.95, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Within- and between-client effects per clinically sensible unit, as improvements.
 
     Parameters
@@ -64,8 +67,7 @@ def plot_forest(effects: pd.DataFrame, outcome: str, level: float = 0.95) -> Fig
     rows = effects[effects["term"] != "week"].copy()
     rows[["exposure", "kind"]] = [_split_term(t) for t in rows["term"]]
     exposures = list(dict.fromkeys(rows["exposure"]))
-    fig = new_figure(height=1.8 + 0.75 * len(exposures))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.8 + 0.75 * len(exposures))
     offsets = {"within": 0.15, "between": -0.15}
     for i, exposure in enumerate(exposures):
         y0 = len(exposures) - 1 - i
@@ -133,7 +135,7 @@ def interaction_surface(params: pd.DataFrame, design: pd.DataFrame, outcome: str
 
 
 @styled
-def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcome: str, max_points: int = 1500) -> Figure:
+def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcome: str, max_points: int = 1500, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Contour map of the predicted improvement over strength and flexibility deviations.
 
     Parameters
@@ -150,8 +152,7 @@ def plot_interaction_surface(surface: pd.DataFrame, design: pd.DataFrame, outcom
     flexibility = np.sort(surface["flexibility_min_within"].unique())
     grid = surface.pivot(index="flexibility_min_within", columns="strength_sets_within", values="improvement").to_numpy()
     limit = float(np.nanmax(np.abs(grid))) or 1.0
-    fig = new_figure(height=4.8)
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=4.8)
     levels = MaxNLocator(nbins=12, symmetric=True).tick_values(-limit, limit)
     filled = ax.contourf(strength, flexibility, grid, levels=levels, cmap="PuOr_r")
     ax.contour(strength, flexibility, grid, levels=levels, colors="black", linewidths=0.3, linestyles="solid")
@@ -183,7 +184,7 @@ DOSE_LABELS: dict[str, str] = {
 
 
 @styled
-def plot_dose_response(curves: pd.DataFrame, flattening: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+def plot_dose_response(curves: pd.DataFrame, flattening: pd.DataFrame, outcome: str, level: float = 0.95, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Benefit of a week's training against a week of none, by dose, one panel per exposure.
 
     Parameters
@@ -202,8 +203,8 @@ def plot_dose_response(curves: pd.DataFrame, flattening: pd.DataFrame, outcome: 
     """
     sign = improvement_sign(outcome)
     exposures = list(dict.fromkeys(curves["exposure"]))
-    fig = new_figure(height=3.9)
-    axes = np.atleast_1d(fig.subplots(1, len(exposures), sharey=True))
+    fig, axes = figure_axes(ax, 1, len(exposures), height=3.9, sharey=True)
+    axes = np.atleast_1d(axes)
     colours = {"strength_sets": OKABE_ITO["blue"], "flexibility_min": OKABE_ITO["green"]}
     for ax, exposure in zip(axes, exposures, strict=True):
         rows = curves[curves["exposure"] == exposure]
@@ -248,7 +249,7 @@ _WITHIN_STEPS: dict[str, tuple[float, str]] = {
 
 
 @styled
-def plot_sensitivity(table: pd.DataFrame, outcome: str) -> Figure:
+def plot_sensitivity(table: pd.DataFrame, outcome: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """The within-client effects under each analysis, one panel per term, as improvements.
 
     Parameters
@@ -265,8 +266,8 @@ def plot_sensitivity(table: pd.DataFrame, outcome: str) -> Figure:
     sign = improvement_sign(outcome)
     analyses = list(dict.fromkeys(table["analysis"]))
     terms = [t for t in _WITHIN_STEPS if t in set(table["term"])]
-    fig = new_figure(height=1.6 + 0.32 * len(analyses))
-    axes = np.atleast_1d(fig.subplots(1, len(terms), sharey=True))
+    fig, axes = figure_axes(ax, 1, len(terms), height=1.6 + 0.32 * len(analyses), sharey=True)
+    axes = np.atleast_1d(axes)
     y = np.arange(len(analyses))[::-1]
     for ax, term in zip(axes, terms, strict=True):
         step, label = _WITHIN_STEPS[term]

@@ -9,7 +9,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, new_figure, styled, week_axis
+from backpain_analysis.descriptives import acute_chronic_ratio, adherence_by_week, ratio_shares, weekly_quantiles  # noqa: F401  (moved; importable here for one release)
+from backpain_analysis.figures.style import GREY, MODALITY_COLOURS, OKABE_ITO, figure_axes, styled, week_axis
 
 WEEKLY_PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Strength sets", ("core_sets", "back_sets", "other_strength_sets"), "sets per week"),
@@ -39,39 +40,6 @@ _COLOURS = {
 }
 
 
-def weekly_quantiles(panel: pd.DataFrame, columns: Sequence[str], min_clients: int = 5) -> pd.DataFrame:
-    """Distribution of weekly exposures across clients, week by week.
-
-    Parameters
-    ----------
-    panel:
-        The weekly panel.
-    columns:
-        Exposure columns to summarise.
-    min_clients:
-        Weeks with fewer clients followed are left out (too few to describe).
-
-    Returns
-    -------
-    Tidy DataFrame: ``week``, ``variable``, ``clients`` (followed that week),
-    ``mean``, ``q25``, ``median``, ``q75`` (in the variable's unit per week).
-    """
-    long = panel.melt(id_vars=["week"], value_vars=list(columns), var_name="variable", value_name="value")
-    long["variable"] = pd.Categorical(long["variable"], categories=list(columns))
-    grouped = long.groupby(["variable", "week"], observed=True)["value"]
-    out = pd.DataFrame(
-        {
-            "clients": grouped.size(),
-            "mean": grouped.mean(),
-            "q25": grouped.quantile(0.25),
-            "median": grouped.median(),
-            "q75": grouped.quantile(0.75),
-        }
-    ).reset_index()
-    out["variable"] = out["variable"].astype(str)
-    return out[out["clients"] >= min_clients].reset_index(drop=True)[["week", "variable", "clients", "mean", "q25", "median", "q75"]]
-
-
 def _median_band(ax: Axes, summary: pd.DataFrame, column: str) -> None:
     part = summary[summary["variable"] == column]
     colour = _COLOURS[column]
@@ -80,7 +48,7 @@ def _median_band(ax: Axes, summary: pd.DataFrame, column: str) -> None:
 
 
 @styled
-def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
+def plot_weekly_exposure(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Median (line) and interquartile range (band) of weekly training by modality.
 
     Parameters
@@ -88,8 +56,8 @@ def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
     summary:
         :func:`weekly_quantiles` of every column in :data:`WEEKLY_PANELS`.
     """
-    fig = new_figure(height=5.6)
-    axes = fig.subplots(2, 2, sharex=True).ravel()
+    fig, axes = figure_axes(ax, 2, 2, height=5.6, sharex=True)
+    axes = np.asarray(axes).ravel()
     for ax, (title, columns, unit) in zip(axes, WEEKLY_PANELS, strict=True):
         logged = [c for c in columns if summary.loc[summary["variable"] == c, "mean"].max() > 0]
         for column in logged:
@@ -107,31 +75,8 @@ def plot_weekly_exposure(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def adherence_by_week(panel: pd.DataFrame, min_clients: int = 5) -> pd.DataFrame:
-    """Share of clients meeting "20-30 minutes on most days", week by week.
-
-    Uses the panel's ``met_20min_most_days`` (at least 20 logged training
-    minutes on at least 4 of the week's 7 days) and ``days_20min``.
-
-    Returns
-    -------
-    DataFrame: ``week``, ``clients`` (followed that week), ``met`` (% of them
-    meeting the target), ``mean_days_20min`` (mean days with 20+ minutes);
-    weeks with fewer than ``min_clients`` clients are left out.
-    """
-    grouped = panel.groupby("week")
-    out = pd.DataFrame(
-        {
-            "clients": grouped.size(),
-            "met": 100 * grouped["met_20min_most_days"].mean(),
-            "mean_days_20min": grouped["days_20min"].mean(),
-        }
-    ).reset_index()
-    return out[out["clients"] >= min_clients].reset_index(drop=True)
-
-
 @styled
-def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 4) -> Figure:
+def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 4, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Adherence to "20-30 minutes on most days": by week, and days per client-week.
 
     Parameters
@@ -143,8 +88,7 @@ def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 
     most_days:
         Days per week that count as "most days" (drawn as the threshold).
     """
-    fig = new_figure(height=3.8)
-    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    fig, (left, right) = figure_axes(ax, 1, 2, height=3.8, width_ratios=[3, 2])
     left.plot(by_week["week"], by_week["met"], color=OKABE_ITO["blue"], marker="o", ms=3)
     left.set_ylim(0, 100)
     week_axis(left)
@@ -171,7 +115,7 @@ RAMP_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 @styled
-def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
+def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Box plots of weekly training in each of the first ``weeks`` weeks.
 
     Boxes: interquartile range with the median; whiskers: 1.5 IQR; points
@@ -181,8 +125,7 @@ def plot_ramp_up(panel: pd.DataFrame, weeks: int = 8) -> Figure:
     present = [int(w) for w in sorted(first["week"].unique())]
     if not present:
         raise ValueError(f"plot_ramp_up needs at least one client-week before week {weeks}")
-    fig = new_figure(height=3.8)
-    axes = fig.subplots(1, 2)
+    fig, axes = figure_axes(ax, 1, 2, height=3.8)
     for ax, (column, label), colour in zip(axes, RAMP_COLUMNS, (OKABE_ITO["orange"], MODALITY_COLOURS["core"]), strict=True):
         data = [first.loc[first["week"] == w, column].to_numpy() for w in present]
         ax.boxplot(
@@ -206,7 +149,7 @@ LOAD_PANELS: tuple[tuple[str, str, str], ...] = (
 
 
 @styled
-def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
+def plot_acute_chronic(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Median acute (7-day) and chronic (28-day) training load by week.
 
     Parameters
@@ -216,8 +159,7 @@ def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
         ``flexibility_acute`` and ``flexibility_chronic`` (exponentially
         weighted daily loads at each week's last day).
     """
-    fig = new_figure(height=3.8)
-    axes = fig.subplots(1, 2, sharex=True)
+    fig, axes = figure_axes(ax, 1, 2, height=3.8, sharex=True)
     for ax, (prefix, title, unit) in zip(axes, LOAD_PANELS, strict=True):
         for kind, style, colour in (("acute", "-", OKABE_ITO["vermillion"]), ("chronic", "--", OKABE_ITO["blue"])):
             part = summary[summary["variable"] == f"{prefix}_{kind}"]
@@ -233,29 +175,3 @@ def plot_acute_chronic(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def acute_chronic_ratio(panel: pd.DataFrame, prefix: str = "strength", from_week: int = 4) -> pd.Series:
-    """Acute:chronic load ratio per client-week from ``from_week`` on (NaN where chronic is 0).
-
-    Earlier weeks are left out: the chronic average starts from zero and needs
-    about four weeks to mean anything, so early ratios are inflated.
-    """
-    later = panel[panel["week"] >= from_week]
-    chronic = later[f"{prefix}_chronic"].where(later[f"{prefix}_chronic"] > 0)
-    return (later[f"{prefix}_acute"] / chronic).rename(f"{prefix}_acwr")
-
-
-def ratio_shares(ratio: pd.Series, low: float = 0.8, high: float = 1.3) -> dict[str, float]:
-    """Percentages of client-weeks with the ratio below ``low``, within, and above ``high``.
-
-    The 0.8-1.3 band is the range usually quoted as "not a spike"
-    (Gabbett 2016, Br J Sports Med 50:273); it is used here descriptively, not
-    as a validated injury threshold.
-    """
-    valid = ratio.dropna()
-    if valid.empty:
-        return {"below": np.nan, "within": np.nan, "above": np.nan}
-    return {
-        "below": 100 * float((valid < low).mean()),
-        "within": 100 * float(valid.between(low, high).mean()),
-        "above": 100 * float((valid > high).mean()),
-    }

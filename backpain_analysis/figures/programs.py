@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import textwrap
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from backpain_analysis.descriptives import improvement_on_100  # noqa: F401  (kept importable here for one release)
@@ -15,7 +18,7 @@ from backpain_analysis.figures.style import (
     GREY,
     OKABE_ITO,
     improvement_sign,
-    new_figure,
+    figure_axes,
     outcome_label,
     outcome_short,
     outcome_unit,
@@ -24,7 +27,7 @@ from backpain_analysis.figures.style import (
 )
 
 @styled
-def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: float = 0.95, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Model-based mean score per program and week, for clients with the same baseline.
 
     Parameters
@@ -37,8 +40,7 @@ def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: f
     level:
         Confidence level of the bands (legend text).
     """
-    fig = new_figure(height=4.2)
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=4.2)
     styles = ["-", "--", "-.", ":"]
     for i, (program, rows) in enumerate(trajectories.groupby("program", sort=True)):
         colour = CYCLE[i % len(CYCLE)]
@@ -52,7 +54,7 @@ def plot_program_trajectories(trajectories: pd.DataFrame, outcome: str, level: f
 
 
 @styled
-def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float = 0.95) -> Figure:
+def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float = 0.95, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Pairwise program differences at chosen weeks, signed so that positive favours the first-named program.
 
     Parameters
@@ -68,8 +70,7 @@ def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float =
     """
     sign = improvement_sign(outcome)
     rows = contrasts.reset_index(drop=True)
-    fig = new_figure(height=1.6 + 0.32 * len(rows))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.6 + 0.32 * len(rows))
     y = np.arange(len(rows))[::-1]
     values = sign * rows[["estimate", "conf_low", "conf_high"]].to_numpy(float)
     weeks = sorted(rows["week"].unique())
@@ -91,7 +92,7 @@ def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float =
 
 
 @styled
-def plot_benchmark(ours: pd.DataFrame, outcome: str) -> Figure:
+def plot_benchmark(ours: pd.DataFrame, outcome: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Our clients' pain improvement next to the Cochrane benchmark for exercise, on a 0-100 scale.
 
     Parameters
@@ -105,8 +106,7 @@ def plot_benchmark(ours: pd.DataFrame, outcome: str) -> Figure:
         f"our clients: {'all' if g == 'all' else g} (n = {n})" for g, n in zip(ours["group"], ours["n_clients"], strict=True)
     ]
     values = np.vstack([[HAYDEN_2021["estimate"], HAYDEN_2021["conf_low"], HAYDEN_2021["conf_high"]], ours[["estimate", "conf_low", "conf_high"]].to_numpy(float)])
-    fig = new_figure(height=1.8 + 0.45 * len(labels))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.8 + 0.45 * len(labels))
     y = np.arange(len(labels))[::-1]
     colours = [GREY] + [OKABE_ITO["vermillion"] if g == "all" else OKABE_ITO["blue"] for g in ours["group"]]
     markers = ["D"] + ["o"] * len(ours)

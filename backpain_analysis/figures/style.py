@@ -116,6 +116,30 @@ def new_figure(height: float = 4.2, width: float = WIDTH_IN) -> Figure:
 
 
 
+def figure_axes(ax=None, nrows: int = 1, ncols: int = 1, height: float = 4.2, **subplots: object):  # noqa: ANN001, ANN201
+    """The Figure and Axes a plot function draws on.
+
+    With ``ax=None`` a new figure of the report's size (``height`` inches)
+    with ``nrows x ncols`` axes (``subplots`` passed to
+    :meth:`~matplotlib.figure.Figure.subplots`); otherwise ``ax`` is used: one
+    Axes for a one-panel plot, or a sequence of ``nrows * ncols`` Axes (in
+    row order) for a multi-panel plot, and the figure is theirs. Returns
+    ``(figure, axes)`` where ``axes`` is one Axes or an array shaped like
+    ``subplots`` would give.
+    """
+    count = nrows * ncols
+    if ax is None:
+        fig = new_figure(height=height)
+        return fig, fig.subplots(nrows, ncols, **subplots)
+    axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+    if len(axes) != count:
+        raise ValueError(f"this plot draws {count} panel(s): pass {'one Axes' if count == 1 else f'{count} Axes'} as ax")
+    fig = axes[0].figure
+    if count == 1:
+        return fig, axes[0]
+    return fig, axes.reshape((nrows, ncols) if nrows > 1 and ncols > 1 else (count,))
+
+
 def outcome_label(name: str) -> str:
     """Axis label for an outcome: full name, unit, range and direction.
 

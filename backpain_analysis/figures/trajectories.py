@@ -6,42 +6,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, new_figure, outcome_label, outcome_short, styled, week_axis
+from backpain_analysis.descriptives import mean_trajectory  # noqa: F401  (moved; importable here for one release)
+from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_label, outcome_short, styled, week_axis
 from backpain_analysis.instruments import instrument
-
-
-def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95) -> pd.DataFrame:
-    """Mean score per week with a t-based confidence interval.
-
-    The mean is over the clients measured that week, so who contributes
-    changes from week to week (drop-out, skipped measurements): it describes
-    the measured clients, it is not a model estimate.
-
-    Parameters
-    ----------
-    panel:
-        The weekly panel.
-    outcome:
-        Instrument column.
-    min_clients:
-        Weeks with fewer measured clients are left out.
-    level:
-        Confidence level of ``conf_low``/``conf_high``.
-
-    Returns
-    -------
-    DataFrame: ``week``, ``clients`` (measured that week), ``mean``, ``sd``,
-    ``conf_low``, ``conf_high`` (mean +/- t quantile x sd / sqrt(clients)),
-    in the instrument's units.
-    """
-    measured = panel.dropna(subset=[outcome]).groupby("week")[outcome]
-    out = pd.DataFrame({"clients": measured.size(), "mean": measured.mean(), "sd": measured.std(ddof=1)}).reset_index()
-    out = out[out["clients"] >= min_clients].reset_index(drop=True)
-    half = stats.t.ppf(0.5 + level / 2, out["clients"] - 1) * out["sd"] / np.sqrt(out["clients"])
-    return out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
 
 
 def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.ndarray:
@@ -54,7 +24,7 @@ def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.nda
 
 
 @styled
-def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max_clients: int = 40) -> Figure:
+def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max_clients: int = 40, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Individual clients (grey) and the weekly mean with its 95 % band (colour).
 
     Parameters
@@ -69,8 +39,7 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
         At most this many individual lines (:func:`drawn_clients`); the mean
         uses every client.
     """
-    fig = new_figure(height=4.4)
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=4.4)
     drawn = drawn_clients(panel, outcome, max_clients)
     measured = panel[panel["client_id"].isin(drawn)].dropna(subset=[outcome])
     for _, rows in measured.groupby("client_id"):
@@ -94,7 +63,7 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
 
 
 @styled
-def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str) -> Figure:
+def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Responder percentages with confidence intervals, one bar per row of ``rates``.
 
     Parameters
@@ -109,8 +78,7 @@ def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str)
         Figure title.
     """
     level = rates.attrs.get("conf_level", 0.95)
-    fig = new_figure(height=1.6 + 0.45 * len(rates))
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=1.6 + 0.45 * len(rates))
     y = np.arange(len(rates))[::-1]
     pct = 100 * rates[["estimate", "conf_low", "conf_high"]].to_numpy(float)
     ax.barh(y, pct[:, 0], color=OKABE_ITO["green"], alpha=0.8, height=0.6)
@@ -128,7 +96,7 @@ def plot_responder_rates(rates: pd.DataFrame, labels: Sequence[str], title: str)
 
 
 @styled
-def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], title: str, min_at_risk: int = 5) -> Figure:
+def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], title: str, min_at_risk: int = 5, ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Cumulative share of clients with a first clinically important improvement (Kaplan-Meier).
 
     Parameters
@@ -148,8 +116,7 @@ def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], ti
         last steps of a Kaplan-Meier curve rest on a handful of clients and
         jump (to 100 % when the last one improves).
     """
-    fig = new_figure(height=4.0)
-    ax = fig.subplots()
+    fig, ax = figure_axes(ax, height=4.0)
     styles = ["-", "--", "-.", ":"]
     for i, (group, all_rows) in enumerate(curves.groupby("group", sort=False)):
         colour = CYCLE[i % len(CYCLE)]

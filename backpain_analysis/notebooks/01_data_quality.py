@@ -15,16 +15,17 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 # %%
 from IPython.display import Markdown, display
 
+from backpain_analysis import descriptives
 from backpain_analysis.figures import data_quality, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short
-from backpain_analysis.narrative import literal
+from backpain_analysis.narrative import followed_sentence, literal, share_of_weeks
 from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 dataset, panel, outcomes = inputs.dataset, inputs.panel, inputs.outcomes
 counts = dataset.counts()
-reasons = data_quality.rejection_reasons(dataset.rejected)
-coverage = data_quality.weekly_coverage(panel, outcomes)
+reasons = descriptives.rejection_reasons(dataset.rejected)
+coverage = descriptives.weekly_coverage(panel, outcomes)
 weeks_followed = panel.groupby("client_id")["week"].max() + 1
 
 # %%
@@ -34,12 +35,11 @@ top = reasons.iloc[0] if rejected else None
 lines = [
     f"**In short.** {read:,} input rows were read and {rejected:,} ({'< 0.1' if 0 < share < 0.1 else f'{share:.1f}'} %) were rejected"
     + (f"; the most common reason was *{literal(top['reason'])}* ({top['rows']:,} row{'s' if top['rows'] != 1 else ''})." if rejected else "."),
-    f"{panel['client_id'].nunique():,} clients were followed for a median of {weeks_followed.median():.0f} weeks "
-    f"(range {weeks_followed.min()}-{weeks_followed.max()}).",
-    f"Sessions were logged in {100 * (panel['sessions'] > 0).mean():.0f} % of client-weeks.",
+    followed_sentence(weeks_followed),
+    f"Sessions were logged in {share_of_weeks(panel['sessions'] > 0)} of client-weeks.",
 ]
 if outcomes:
-    measured = ", ".join(f"{literal(outcome_short(name))} in {100 * panel[name].notna().mean():.0f} %" for name in outcomes)
+    measured = ", ".join(f"{literal(outcome_short(name))} in {share_of_weeks(panel[name].notna())}" for name in outcomes)
     lines.append(f"Outcome scores were recorded in these shares of client-weeks: {measured}.")
 else:
     lines.append("No outcome score was accepted, so no outcome can be analysed.")

@@ -26,22 +26,27 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 # %%
 from IPython.display import Markdown, display
 
+from backpain_analysis import descriptives
 from backpain_analysis.figures import exposure, save_figure, save_table
-from backpain_analysis.panel import MOST_DAYS
-from backpain_analysis.narrative import not_shown, too_few_per_week
+from backpain_analysis.descriptives import SECONDS_PER_UNTIMED_SET, adherence_with_assumed_sets
+from backpain_analysis.panel import MOST_DAYS, client_start_dates
+from backpain_analysis.narrative import not_shown, share_of_weeks, too_few_per_week
 from backpain_analysis.notebook import notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel = inputs.panel
 weekly_columns = [column for _, columns, _ in exposure.WEEKLY_PANELS for column in columns]
-weekly = exposure.weekly_quantiles(panel, weekly_columns)
-adherence = exposure.adherence_by_week(panel)
-load_summary = exposure.weekly_quantiles(
+weekly = descriptives.weekly_quantiles(panel, weekly_columns)
+adherence = descriptives.adherence_by_week(panel)
+load_summary = descriptives.weekly_quantiles(
     panel, ["strength_acute", "strength_chronic", "flexibility_acute", "flexibility_chronic"]
 )
-ratio = exposure.acute_chronic_ratio(panel, "strength", from_week=4)
-ratio_shares = exposure.ratio_shares(ratio)
+ratio = descriptives.acute_chronic_ratio(panel, "strength", from_week=4)
+ratio_shares = descriptives.ratio_shares(ratio)
 n_clients = int(panel["client_id"].nunique())
+seconds_per_set = SECONDS_PER_UNTIMED_SET  # assumed time of a strength set logged without a duration (work + rest)
+assumed = adherence_with_assumed_sets(inputs.dataset.sessions, client_start_dates(inputs.dataset), seconds_per_set)
+with_assumed = panel[["client_id", "week"]].merge(assumed, on=["client_id", "week"], how="left")
 
 
 # %%
@@ -49,10 +54,13 @@ client_share_met = panel.groupby("client_id")["met_20min_most_days"].mean()
 lines = [] if len(panel) == 0 else [
     f"**In short.** In a typical client-week clients logged a median of {panel['strength_sets'].median():.0f} "
     f"core and back sets and {panel['flexibility_min'].median():.0f} minutes of flexibility work; "
-    f"{100 * (panel['mixed_min'] > 0).mean():.0f} % of client-weeks included yoga or pilates.",
-    f"The target of 20+ minutes on {MOST_DAYS} or more days was met in {100 * panel['met_20min_most_days'].mean():.0f} % "
-    f"of client-weeks; {100 * (client_share_met >= 0.5).mean():.0f} % of clients met it in at least half of their weeks "
-    "(minutes count only exercises logged with a duration, so strength sets logged without one make this an undercount).",
+    f"{share_of_weeks(panel['mixed_min'] > 0)} client-weeks included yoga or pilates.",
+    f"The target of 20+ minutes on {MOST_DAYS} or more days was met in {share_of_weeks(panel['met_20min_most_days'])} "
+    f"client-weeks counting only exercises logged with a duration (an undercount: most strength sets carry none), "
+    f"and in {share_of_weeks(with_assumed['met_most_days_assumed'].fillna(False).astype(bool))} client-weeks when each "
+    f"untimed strength set counts an assumed {seconds_per_set:.0f} seconds of work and rest (ACSM 2009; change "
+    f"`seconds_per_set` to test another value); {share_of_weeks(client_share_met >= 0.5)} clients met it, by durations "
+    "alone, in at least half of their weeks.",
 ]
 if not lines:
     lines = ["**In short.** No training was logged in this dataset, so there is no exposure to describe."]
@@ -78,12 +86,15 @@ display(Markdown(" ".join(lines)))
 # coverage figure of notebook 1.
 
 # %%
-save_table(
-    weekly,
-    "weekly_exposure",
-    "Weekly exposure per client: mean, quartiles and median per week since start.",
-    out_dir,
-)
+if len(weekly):
+    display(
+        save_table(
+            weekly,
+            "weekly_exposure",
+            "Weekly exposure per client: mean, quartiles and median per week since start.",
+            out_dir,
+        )
+    )
 
 # %%
 if len(weekly):
@@ -108,12 +119,15 @@ else:
 # measure is conservative for strength-only days.
 
 # %%
-save_table(
-    adherence,
-    "adherence",
-    f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.",
-    out_dir,
-)
+if len(adherence):
+    display(
+        save_table(
+            adherence,
+            "adherence",
+            f"Per week: clients followed, % meeting 20+ min on {MOST_DAYS}+ days, mean days with 20+ min.",
+            out_dir,
+        )
+    )
 
 # %%
 if len(adherence):

@@ -21,16 +21,18 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis import responders
+from backpain_analysis import descriptives
+from backpain_analysis.descriptives import without_small_intervals
 from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
-from backpain_analysis.narrative import literal, not_shown, responder_sentence
+from backpain_analysis.narrative import literal, not_shown, responder_sentence, trajectory_sentence
 from backpain_analysis.volume_model import MIN_CLIENTS
 from backpain_analysis.notebook import Attempts, notebook_inputs
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
-means = {name: trajectories.mean_trajectory(panel, name) for name in outcomes}
+means = {name: descriptives.mean_trajectory(panel, name) for name in outcomes}
 with_mcid = [name for name in outcomes if name in set(builtin_instruments()["name"]) and instrument(name).mcid_abs is not None]
 attempt = Attempts()
 rates, times = [], {}
@@ -46,15 +48,7 @@ rates = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame()
 # %%
 lines = ["**In short.**"]
 for name, mean in means.items():
-    if len(mean) >= 2:
-        first, last = mean.iloc[0], mean.iloc[-1]
-        lines.append(
-            f"Mean {outcome_short(name)} went from {first['mean']:.1f} in week {first['week']:.0f} "
-            f"({first['clients']:.0f} clients measured) to {last['mean']:.1f} in week {last['week']:.0f} "
-            f"({last['clients']:.0f} clients)."
-        )
-    else:
-        lines.append(f"{outcome_short(name)} was measured in too few clients per week to describe a trajectory.")
+    lines.append(trajectory_sentence(outcome_short(name), mean.to_dict("records")))
 if not outcomes:
     lines.append("No outcome was measured in this dataset.")
 for row in rates[rates["term"] == "mcid_absolute"].to_dict("records") if len(rates) else []:
@@ -133,7 +127,7 @@ if rates.empty:
 else:
     display(
         save_table(
-            rates[["outcome", "term", "threshold", "n_clients", "n_responders", "estimate", "conf_low", "conf_high"]],
+            without_small_intervals(rates[["outcome", "term", "threshold", "n_clients", "n_responders", "estimate", "conf_low", "conf_high"]], MIN_CLIENTS),
             "responder_rates",
             "Share of clients meeting each responder criterion (estimate and Wilson 95 % CI as proportions).",
             out_dir,

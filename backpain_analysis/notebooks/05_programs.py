@@ -31,7 +31,7 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 import pandas as pd
 from IPython.display import Markdown, display
 
-from backpain_analysis.descriptives import improvement_on_100
+from backpain_analysis.descriptives import improvement_on_100, without_small_intervals
 from backpain_analysis.evidence import HAYDEN_2021, PAIN_TO_100
 from backpain_analysis.figures import programs as program_figures
 from backpain_analysis.figures import save_figure, save_table, trajectories
@@ -147,7 +147,7 @@ else:
     absolute = rates[rates["term"] == "mcid_absolute"].reset_index(drop=True)
     display(
         save_table(
-            absolute,
+            without_small_intervals(absolute, MIN_CLIENTS),
             "responders_by_program",
             f"Clients with a clinically important improvement in {outcome_short(outcome)} ({absolute['threshold'].iloc[0]}), overall and by program.",
             out_dir,
@@ -194,13 +194,15 @@ if ours is None:
 else:
     display(
         save_table(
-            ours,
+            without_small_intervals(ours, MIN_CLIENTS),
             "benchmark_pain_change",
             f"Mean {outcome_short(pain)} improvement from baseline on a 0-100 scale, overall and by program (t 95 % CI).",
             out_dir,
         )
     )
     ours_enough = ours[ours["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
+    if len(ours) == 2:  # one program: its row repeats "all"
+        ours_enough = ours_enough[ours_enough["group"] == "all"].reset_index(drop=True)
 if ours is not None and ours_enough.empty:
     display(Markdown(not_shown("Comparison with the published effect", f"{int(ours['n_clients'].iloc[0])} client(s) have a pain score at baseline and later; a mean with an interval needs at least {MIN_CLIENTS}.")))
 elif ours is not None:
