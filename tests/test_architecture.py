@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "programs": 6,
     "sensitivity": 6,
     "simulation_study": 6,
+    "power": 6,
     "figures": 7,
     "report": 8,
     "cli": 9,
