@@ -361,12 +361,6 @@ class PowerResult:
             rows.append({"term": term, "target": target, "clients": reached["clients"].min() if len(reached) else np.nan})
         return pd.DataFrame(rows)
 
-    def plot(self, ax=None):
-        """Power curve (:func:`backpain_analysis.figures.planning.plot_power_curve`)."""
-        from backpain_analysis.figures.planning import plot_power_curve
-
-        return plot_power_curve(self, ax=ax)
-
 
 def _run_local(tasks: list[tuple[int, list[int]]], run: Callable, progress: ProgressCallback | None, total: int) -> list:
     done = 0
