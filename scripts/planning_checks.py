@@ -8,6 +8,11 @@
    (tests/test_power.py::independent_p_values), 12 clients x 6 weeks, 400
    studies each; the two powers must agree within Monte Carlo error.
 
+3. Coaches: in simulated chains (``provider_comparison.simulate_chain``, 8
+   coaches), the share of 200 seeds in which a coach whose clients improve
+   1.5 NPRS points more is flagged, and the false-flag rate per judged coach
+   over 200 seeds with no true difference.
+
 Run from the repository root: ``nice -n 10 .venv/bin/python scripts/planning_checks.py``.
 """
 
@@ -44,6 +49,28 @@ def agreement(sims: int = 400) -> None:
     print(f"  backpain power {ours:.4f}, independent statsmodels loop {theirs:.4f}, difference {ours - theirs:+.4f} (SE {se:.4f}, z {(ours - theirs) / se:+.2f})")
 
 
+def coach_flags(seeds: int = 200) -> None:
+    from backpain_analysis.provider_comparison import compare_providers, simulate_chain
+
+    hits = sum(
+        compare_providers(simulate_chain(better_coach=1.5, seed=s)).table.set_index("provider").loc["C1", "flag"] == "better"
+        for s in range(seeds)
+    )
+    judged = false = 0
+    for s in range(seeds):
+        table = compare_providers(simulate_chain(seed=100_000 + s)).table
+        table = table[table["flag"] != "too_few_clients"]
+        judged += len(table)
+        false += int((table["flag"] != "as_expected").sum())
+    print(f"coaches: truly better coach (+1.5 NPRS points) flagged in {hits}/{seeds} seeds ({hits / seeds:.1%});")
+    print(f"  no true difference: {false}/{judged} judged coaches flagged ({false / judged:.2%}, nominal 5 %)")
+
+
 if __name__ == "__main__":
-    type_one_error()
-    agreement()
+    which = sys.argv[1:] or ["type1", "agreement", "coaches"]
+    if "type1" in which:
+        type_one_error()
+    if "agreement" in which:
+        agreement()
+    if "coaches" in which:
+        coach_flags()

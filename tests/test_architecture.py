@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "sensitivity": 6,
     "simulation_study": 6,
     "power": 6,
+    "provider_comparison": 6,
     "figures": 7,
     "report": 8,
     "cli": 9,
