@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "simulation_study": 6,
     "power": 6,
     "provider_comparison": 6,
+    "dropout_sensitivity": 6,
     "figures": 7,
     "report": 8,
     "cli": 9,

@@ -1,5 +1,5 @@
 """Planning and fairness figures: power curves (:mod:`backpain_analysis.power`), coach/studio funnel plots
-(:mod:`backpain_analysis.provider_comparison`)."""
+(:mod:`backpain_analysis.provider_comparison`), tipping points (:mod:`backpain_analysis.dropout_sensitivity`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from backpain_analysis.dropout_sensitivity import TippingPoint
 from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, new_figure, outcome_short, outcome_unit, styled
 from backpain_analysis.provider_comparison import LIMITS, ProviderComparison
 
@@ -117,5 +118,28 @@ def plot_raw_vs_adjusted(comparison: ProviderComparison, ax: Axes | None = None)
     ax.set_yticks(y, [f"{p} (n={n})" for p, n in zip(table["provider"], table["n_clients"])])
     ax.set_xlabel(f"improvement relative to the chain ({outcome_short(comparison.outcome)} {outcome_unit(comparison.outcome)}; right = better)")
     ax.set_title(f"{_plural(comparison.by).capitalize()}: raw averages vs case-mix-adjusted")
+    ax.legend(loc="best")
+    return figure
+
+
+@styled
+def plot_tipping_point(tipping: TippingPoint, ax: Axes | None = None) -> Figure:
+    """Pooled estimate of the examined term (with its 95 % interval) against delta, the tipping point marked.
+
+    Delta is how much worse (outcome points) the unreported weeks of clients
+    who stopped reporting are assumed to be than missing at random predicts;
+    delta 0 is the MAR analysis.
+    """
+    figure, ax = _axes(ax)
+    table = tipping.table
+    ax.fill_between(table["delta"], table["conf_low"], table["conf_high"], color=OKABE_ITO["blue"], alpha=0.2, linewidth=0, label="95 % interval (Rubin's rules)")
+    ax.plot(table["delta"], table["estimate"], marker="o", color=OKABE_ITO["blue"], label="pooled estimate")
+    ax.axhline(0.0, color=GREY, linewidth=1)
+    if np.isfinite(tipping.tipping_delta) and tipping.tipping_delta > 0:
+        ax.axvline(tipping.tipping_delta, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.2, label=f"tipping point: {tipping.tipping_delta:.2g}")
+    unit = outcome_unit(tipping.outcome)
+    ax.set_xlabel(f"delta: unreported weeks assumed worse by ({outcome_short(tipping.outcome)} {unit})")
+    ax.set_ylabel(f"{TERM_LABELS.get(tipping.term, tipping.term)}\n({outcome_short(tipping.outcome)} {unit})")
+    ax.set_title(f"What dropout could hide: {TERM_LABELS.get(tipping.term, tipping.term)} under delta-adjusted imputation")
     ax.legend(loc="best")
     return figure
