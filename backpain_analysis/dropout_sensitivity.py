@@ -60,6 +60,13 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import instrument
 from backpain_analysis.volume_model import fit_volume_model, volume_design
 
+TERM_WORDS: dict[str, str] = {
+    "strength_sets_within": "within-client strength effect",
+    "flexibility_min_within": "within-client flexibility effect",
+    "strength_x_flexibility_within": "strength x flexibility interaction",
+}
+"""How a sentence names a term."""
+
 DEFAULT_DELTAS: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 """Deltas tried by default (outcome points worse), refined between grid points."""
 
@@ -231,22 +238,23 @@ class TippingPoint:
     def sentence(self) -> str:
         """The result in plain words."""
         unit = _unit(self.outcome)
+        name = TERM_WORDS.get(self.term, self.term)
         mar = self.table.iloc[0]
         if self.n_dropout == 0:
             return f"No client stopped reporting {self.outcome.upper()} early, so dropout cannot change this conclusion."
         if not mar["holds"]:
             return (
-                f"Under missing at random the {self.term} interval already includes no effect "
+                f"Under missing at random the {name}'s 95 % interval already includes no effect "
                 f"({mar['conf_low']:.3g} to {mar['conf_high']:.3g}), so there is no conclusion to tip."
             )
         if not np.isfinite(self.tipping_delta):
             return (
-                f"The {self.term} conclusion holds even if the {self.n_dropout} unreported weeks of the "
+                f"The {name} holds even if the {self.n_dropout} unreported weeks of the "
                 f"{self.n_clients_dropout} clients who stopped reporting were {self.table['delta'].max():g} {unit} worse "
                 f"than missing at random predicts (the largest delta tried)."
             )
         return (
-            f"The {self.term} conclusion would stop holding if the {self.n_dropout} unreported weeks of the "
+            f"The {name} would no longer be clear holding if the {self.n_dropout} unreported weeks of the "
             f"{self.n_clients_dropout} clients who stopped reporting were about {self.tipping_delta:.2g} {unit} worse "
             f"than missing at random predicts."
         )
