@@ -57,7 +57,7 @@ import pandas as pd
 from scipy import stats
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.instruments import instrument
+from backpain_analysis.instruments import Instrument, instrument
 from backpain_analysis.volume_model import fit_volume_model, volume_design
 
 TERM_WORDS: dict[str, str] = {
@@ -237,7 +237,8 @@ class TippingPoint:
 
     def sentence(self) -> str:
         """The result in plain words."""
-        unit = _unit(self.outcome)
+        spec = _instrument(self.outcome)
+        unit = spec.unit if spec is not None else "score units"
         name = TERM_WORDS.get(self.term, self.term)
         mar = self.table.iloc[0]
         if self.n_dropout == 0:
@@ -260,18 +261,12 @@ class TippingPoint:
         )
 
 
-def _unit(outcome: str) -> str:
+def _instrument(outcome: str) -> Instrument | None:
+    """The built-in instrument, or None for a custom outcome (taken as lower-is-better, in score units)."""
     try:
-        return instrument(outcome).unit
+        return instrument(outcome)
     except KeyError:
-        return "score units"
-
-
-def _worse_sign(outcome: str) -> float:
-    try:
-        return -1.0 if instrument(outcome).higher_is_better else 1.0
-    except KeyError:
-        return 1.0
+        return None
 
 
 def tipping_point(
@@ -322,19 +317,21 @@ def tipping_point(
     miss = imp.missing
     n_dropout = int(miss["dropout"].sum())
     rows = []
-    draws = [_draws(imp, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(j,)))) for j in range(m)] if len(miss) else []
-    worse = _worse_sign(outcome) * miss["dropout"].to_numpy(float) if len(miss) else np.zeros(0)
+    # nothing to impute: two identical "imputations" pool to the observed-data fit (B = 0, normal reference)
+    draws = [_draws(imp, np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(j,)))) for j in range(m)] if len(miss) else [np.zeros(0)] * 2
+    spec = _instrument(outcome)
+    worse = (-1.0 if spec is not None and spec.higher_is_better else 1.0) * miss["dropout"].to_numpy(float)
     df_complete = None
     for delta in deltas:
         estimates, variances = [], []
-        for draw in draws or [np.zeros(0)] * 2:
+        for draw in draws:
             completed = _complete(imp, draw + delta * worse)
             fit = fit_volume_model(completed, outcome, lag)
             row = fit.params.set_index("term").loc[term]
             estimates.append(float(row["estimate"]))
             variances.append(float(row["std_error"]) ** 2)
             df_complete = float(fit.n_obs - len(fit.params))
-        pooled = rubin_pool(estimates, variances, df_complete, conf_level) if draws else _unpooled(estimates[0], variances[0], conf_level)
+        pooled = rubin_pool(estimates, variances, df_complete if len(miss) else None, conf_level)
         rows.append({"delta": delta, "term": term, **pooled})
     table = pd.DataFrame(rows)
     side = np.sign(table["estimate"].iloc[0])
@@ -349,17 +346,6 @@ def tipping_point(
         n_dropout=n_dropout,
         n_clients_dropout=int(miss.loc[miss["dropout"], "client_id"].nunique()) if len(miss) else 0,
     )
-
-
-def _unpooled(estimate: float, variance: float, conf_level: float) -> dict:
-    """Nothing to impute: the observed-data result in the pooled layout."""
-    se = float(np.sqrt(variance))
-    z = float(stats.norm.ppf(0.5 + conf_level / 2.0))
-    return {
-        "estimate": estimate, "std_error": se, "df": np.inf, "statistic": estimate / se,
-        "p_value": float(2 * stats.norm.sf(abs(estimate / se))), "conf_low": estimate - z * se,
-        "conf_high": estimate + z * se, "within": variance, "between": 0.0, "fmi": 0.0, "m": 1,
-    }
 
 
 def _tipping(deltas: np.ndarray, bound: np.ndarray) -> float:
