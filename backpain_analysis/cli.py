@@ -384,6 +384,11 @@ def _register_power(sub: argparse._SubParsersAction) -> None:
         metavar="TERM=VALUE",
         help="true effect of a fit term, per one set or one minute per week (repeatable), e.g. strength_sets_within=-0.03",
     )
+    parser.add_argument(
+        "--program-contrast",
+        action="store_true",
+        help="also the power for a difference in weekly slope between two programs (term program_week; set it with --effect program_week=VALUE, default -0.05 points/week without --from, 0 with it)",
+    )
     parser.add_argument("--scheduler", metavar="ADDRESS", help="run the simulations on the Dask cluster at ADDRESS ('local' starts one here)")
     parser.add_argument("--figure", metavar="FILE", help="also write the power curve (.png or .svg)")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {clients, weeks, term, effect, power, conf_low, conf_high, sims}")
@@ -414,7 +419,7 @@ def _parse_clients(text: str) -> list[int]:
 def _power(args: argparse.Namespace) -> int:
     import json
 
-    from backpain_analysis.power import DEFAULT_SCENARIO, PowerScenario, power_curve, stderr_progress
+    from backpain_analysis.power import DEFAULT_SCENARIO, PROGRAM_TERM, WITHIN_TERMS, PowerScenario, power_curve, stderr_progress
 
     clients = _parse_clients(args.clients)
     effects = _parse_effects(args.effect)
@@ -433,7 +438,8 @@ def _power(args: argparse.Namespace) -> int:
         scenario = replace(DEFAULT_SCENARIO, lag=args.lag)
     scenario = scenario.with_effects(**effects)
     progress = None if args.quiet else stderr_progress()
-    result = power_curve(clients, args.weeks, args.sims, args.seed, scenario, scheduler=args.scheduler, progress=progress)
+    terms = [*WITHIN_TERMS, PROGRAM_TERM] if args.program_contrast else list(WITHIN_TERMS)
+    result = power_curve(clients, args.weeks, args.sims, args.seed, scenario, terms=terms, scheduler=args.scheduler, progress=progress)
     if args.figure:
         from backpain_analysis.figures.planning import plot_power_curve
 

@@ -52,10 +52,17 @@ from scipy import special
 
 from backpain_analysis.contract import FIT_TERMS
 from backpain_analysis.errors import DataError
+from backpain_analysis.mixed import fit_lmm
 from backpain_analysis.volume_model import INTERACTION, MIN_CLIENTS, fit_volume_model
 
 WITHIN_TERMS: tuple[str, ...] = tuple(t for t in FIT_TERMS if t.endswith("_within"))
 """The within-client terms whose power is estimated."""
+
+PROGRAM_TERM = "program_week"
+"""The program contrast: difference in weekly slope between two programs (points per week)."""
+
+PROGRAM_LEVELS: tuple[str, str] = ("reference", "tested")
+"""The simulated programs, alternating over clients (the reference sorts first, so it is the model's reference level)."""
 
 ALPHA = 0.05
 """Two-sided level at which an effect counts as detected."""
@@ -103,6 +110,9 @@ class PowerScenario:
     measured_share: probability that a week t >= 1 before dropout has the outcome.
     lag: exposure lag K in weeks.
     source: where the numbers come from (text).
+    program_week: difference in weekly slope of the tested program from the
+        reference program (outcome units per week); clients alternate between
+        the two (1:1). Its power is estimated when :data:`PROGRAM_TERM` is asked for.
     """
 
     outcome: str
@@ -117,13 +127,15 @@ class PowerScenario:
     measured_share: float
     lag: int = 1
     source: str = "defaults"
+    program_week: float = 0.0
 
     def with_effects(self, **effects: float) -> PowerScenario:
         """The same scenario with some true effects replaced (names: ``backpain fit`` terms)."""
-        unknown = sorted(set(effects) - {"Intercept", *FIT_TERMS})
+        unknown = sorted(set(effects) - {"Intercept", PROGRAM_TERM, *FIT_TERMS})
         if unknown:
-            raise DataError(f"unknown effect {unknown[0]!r}; the terms are: {', '.join(FIT_TERMS)}")
-        return replace(self, effects={**self.effects, **{k: float(v) for k, v in effects.items()}})
+            raise DataError(f"unknown effect {unknown[0]!r}; the terms are: {', '.join([*FIT_TERMS, PROGRAM_TERM])}")
+        program = float(effects.pop(PROGRAM_TERM, self.program_week))
+        return replace(self, effects={**self.effects, **{k: float(v) for k, v in effects.items()}}, program_week=program)
 
     def to_dict(self) -> dict:
         """JSON-ready description (the scenario a power run used)."""
@@ -140,6 +152,9 @@ class PowerScenario:
         weeks up to each client's last week with the outcome (a client
         "drops out" when that last week is 2 or more weeks before the longest
         follow-up in the data).
+
+        The program contrast (``program_week``) is not estimated from the
+        data: it is 0 unless set (``with_effects(program_week=...)``).
 
         Raises
         ------
@@ -213,12 +228,13 @@ DEFAULT_SCENARIO = PowerScenario(
     measured_share=0.85,
     lag=1,
     source="defaults (NPRS, docs/simulation.md)",
+    program_week=-0.05,
 )
 """NPRS (0-10 points) with the simulator's effects and variance components
 (``backpain simulate``'s truth): strength -0.04 points per set/week within a
 client, flexibility -0.004 per minute/week, interaction -0.0004; exposures
 around 12 sets and 25 minutes a week; a quarter of clients drop out; 85 % of
-weeks measured."""
+weeks measured; the tested program improves 0.05 points a week faster."""
 
 
 def _exposure(rng: np.random.Generator, pattern: ExposurePattern, n: int, weeks: int) -> np.ndarray:
@@ -236,7 +252,8 @@ def simulate_panel(scenario: PowerScenario, n_clients: int, weeks: int, rng: np.
     -------
     DataFrame, one row per client-week up to the client's last week:
     ``client_id`` (int), ``week``, ``strength_sets`` (sets/week),
-    ``flexibility_min`` (min/week) and the outcome (NaN when not measured).
+    ``flexibility_min`` (min/week), the outcome (NaN when not measured) and
+    ``program`` (:data:`PROGRAM_LEVELS`, alternating over clients).
     """
     n, w, k = n_clients, weeks, scenario.lag
     strength = _exposure(rng, scenario.strength, n, w)
@@ -273,6 +290,8 @@ def simulate_panel(scenario: PowerScenario, n_clients: int, weeks: int, rng: np.
         + b.get(INTERACTION, 0.0) * sw * fw
         + (b.get("strength_sets_between", 0.0) * s_bar + b.get("flexibility_min_between", 0.0) * f_bar)[:, None]
     )
+    compared = np.arange(n) % 2 == 1
+    mu = mu + scenario.program_week * compared[:, None] * t[None, :]
     y = mu + scenario.residual_sd * rng.standard_normal((n, w))
     y[~measured] = np.nan
     keep = (t[None, :] <= last[:, None]).ravel()
@@ -283,6 +302,7 @@ def simulate_panel(scenario: PowerScenario, n_clients: int, weeks: int, rng: np.
             "strength_sets": strength.ravel()[keep],
             "flexibility_min": flexibility.ravel()[keep],
             scenario.outcome: y.ravel()[keep],
+            "program": np.repeat(np.where(compared, *PROGRAM_LEVELS[::-1]), w)[keep],
         }
     )
 
@@ -302,11 +322,21 @@ def simulate_p_values(
         panel = simulate_panel(scenario, n_clients, weeks, study_rng(seed, n_clients, index))
         try:
             fit = fit_volume_model(panel, scenario.outcome, scenario.lag)
+            p = dict(zip(fit.params["term"], fit.params["p_value"]))
+            if PROGRAM_TERM in terms:
+                p[PROGRAM_TERM] = _program_p_value(fit)
         except DataError:
             continue
-        p = fit.params.set_index("term")["p_value"]
         out[row] = [p.get(term, np.nan) for term in terms]
     return out
+
+
+def _program_p_value(fit) -> float:
+    """p-value of the program x week term in the volume model with program and program x week added."""
+    formula = fit.formula + " + program + program:week"
+    lmm = fit_lmm(fit.design, formula, groups="client_id", re_formula="~ week", reml=True)
+    params = lmm.params.set_index("term")["p_value"]
+    return float(params[f"program[T.{PROGRAM_LEVELS[1]}]:week"])
 
 
 def wilson_interval(successes: np.ndarray | int, trials: np.ndarray | int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -438,7 +468,9 @@ def power_curve(
         What studies are drawn from (:data:`DEFAULT_SCENARIO`, or
         :meth:`PowerScenario.from_fit`; :meth:`PowerScenario.with_effects` to change effects).
     terms:
-        Fit terms whose power is reported (default: the within-client ones).
+        Fit terms whose power is reported (default: the within-client ones);
+        :data:`PROGRAM_TERM` adds the program contrast, tested in the volume
+        model with ``program`` and ``program:week`` added (half the clients per program).
     alpha:
         Two-sided test level.
     conf_level:
@@ -463,9 +495,9 @@ def power_curve(
         raise DataError(f"--weeks must be at least {scenario.lag + 2} for a lag of {scenario.lag} week(s), got {weeks}")
     if sims < 1:
         raise DataError(f"--sims must be at least 1, got {sims}")
-    unknown = [t for t in terms if t not in FIT_TERMS]
+    unknown = [t for t in terms if t not in (*FIT_TERMS, PROGRAM_TERM)]
     if unknown:
-        raise DataError(f"unknown term {unknown[0]!r}; the terms are: {', '.join(FIT_TERMS)}")
+        raise DataError(f"unknown term {unknown[0]!r}; the terms are: {', '.join([*FIT_TERMS, PROGRAM_TERM])}")
     tasks = [(n, list(range(start, min(start + BATCH, sims)))) for n in clients for start in range(0, sims, BATCH)]
     run = _Runner(scenario, weeks, seed, tuple(terms))
     total = len(clients) * sims
@@ -486,7 +518,7 @@ def power_curve(
                     "clients": n,
                     "weeks": int(weeks),
                     "term": term,
-                    "effect": float(scenario.effects.get(term, 0.0)),
+                    "effect": float(scenario.program_week if term == PROGRAM_TERM else scenario.effects.get(term, 0.0)),
                     "power": detected[j] / sims,
                     "conf_low": float(low[j]),
                     "conf_high": float(high[j]),

@@ -49,7 +49,7 @@ def type_one_error(sims: int = 2000) -> None:
 
 
 def agreement(sims: int = 400) -> None:
-    scenario = replace(DEFAULT_SCENARIO, dropout_share=0.0, measured_share=1.0)
+    scenario = replace(DEFAULT_SCENARIO, dropout_share=0.0, measured_share=1.0, program_week=0.0)
     ours = power_curve([12], 6, sims, seed=7, scenario=scenario, terms=["strength_sets_within"]).table["power"].iloc[0]
     theirs = float(np.mean(np.array(independent_p_values(sims, seed=8)) < 0.05))
     se = math.sqrt(ours * (1 - ours) / sims + theirs * (1 - theirs) / sims)

@@ -39,7 +39,7 @@ def test_wilson_interval_matches_the_textbook_value() -> None:
 
 
 def test_simulated_panel_follows_the_scenario() -> None:
-    scenario = replace(DEFAULT_SCENARIO, dropout_share=0.0, measured_share=1.0)
+    scenario = replace(DEFAULT_SCENARIO, dropout_share=0.0, measured_share=1.0, program_week=0.0)
     panel = simulate_panel(scenario, 300, 10, np.random.default_rng(3))
     assert len(panel) == 3000 and panel["nprs"].notna().all()
     assert (panel["strength_sets"] == panel["strength_sets"].round()).all()
@@ -153,12 +153,25 @@ def test_power_agrees_with_an_independent_statsmodels_simulation() -> None:
     # where Monte Carlo error is largest; 60 studies each, so the SE of the difference is <= 0.091
     # (scripts/power_checks.py runs 400 of each; result in docs/planning.md).
     sims = 60
-    scenario = replace(DEFAULT_SCENARIO, dropout_share=0.0, measured_share=1.0)
+    scenario = replace(DEFAULT_SCENARIO, dropout_share=0.0, measured_share=1.0, program_week=0.0)
     ours = power_curve([12], 6, sims, seed=7, scenario=scenario, terms=["strength_sets_within"]).table["power"].iloc[0]
     theirs = float(np.mean(np.array(independent_p_values(sims, seed=8)) < 0.05))
     se = math.sqrt(ours * (1 - ours) / sims + theirs * (1 - theirs) / sims)
     assert 0.15 < theirs < 0.85, "the design should sit where power is informative"
     assert abs(ours - theirs) < 3 * max(se, 0.03), f"ours {ours:.2f}, statsmodels {theirs:.2f}"
+
+
+def test_program_contrast_is_detected_when_large_and_at_alpha_when_zero() -> None:
+    big = DEFAULT_SCENARIO.with_effects(program_week=-0.3)
+    result = power_curve([20], 8, 12, seed=4, scenario=big, terms=["strength_sets_within", "program_week"])
+    row = result.table.set_index("term").loc["program_week"]
+    assert row["effect"] == -0.3 and row["power"] >= 0.75
+    null = DEFAULT_SCENARIO.with_effects(program_week=0.0)
+    assert null.program_week == 0.0 and null.effects == DEFAULT_SCENARIO.effects
+    p = power_curve([20], 8, 60, seed=5, scenario=null, terms=["program_week"]).p_values[20][:, 0]
+    assert 0.0 <= np.mean(p < 0.05) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 60)
+    panel = simulate_panel(big, 10, 4, np.random.default_rng(0))
+    assert set(panel["program"]) == {"reference", "tested"}
 
 
 def test_scenario_from_the_sample_data_uses_the_fitted_model() -> None:

@@ -23,6 +23,7 @@ TERM_LABELS: dict[str, str] = {
     "strength_sets_between": "strength, between clients",
     "flexibility_min_between": "flexibility, between clients",
     "week": "weekly trend",
+    "program_week": "program difference (per week)",
 }
 """Legend text per fit term."""
 
