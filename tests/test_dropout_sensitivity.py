@@ -68,7 +68,7 @@ def dropout_study(seed: int, n: int = 60, weeks: int = 10, delta: float = 2.0, e
 def test_delta_adjusted_imputation_recovers_the_estimate_of_the_complete_data() -> None:
     # Dropout generated with delta = 2 points: the complete data's strength estimate (known answer)
     # is recovered by imputation at delta = 2, while MAR (delta 0) is off by the hidden shift.
-    # scripts/planning_checks.py runs 20 datasets; here 3.
+    # scripts/planning_checks.py runs 10 datasets; here 3.
     at_truth, at_mar = [], []
     for seed in range(3):
         full, observed, _ = dropout_study(seed)
