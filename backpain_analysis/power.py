@@ -418,7 +418,7 @@ def _run_dask(tasks: list[tuple[int, list[int]]], run: Callable, progress: Progr
     else:
         try:
             client = Client(str(scheduler), timeout="10s")
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:
             raise DataError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
         futures = [client.submit(run, n, idx, pure=False) for n, idx in tasks]
