@@ -504,3 +504,104 @@ def _catalog_explain(args: argparse.Namespace) -> int:
     placements = [explain_exercise(name, studio) for name in args.names]
     print("\n".join(p.reason for p in placements))
     return 0 if all(p.modality is not None for p in placements) else 1
+
+
+@subcommand
+def _register_power(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "power",
+        help="how many clients a study needs: simulated power of 'backpain fit' per number of clients",
+        description=(
+            "Simulate SIMS studies for each number of clients, each followed for W weeks, fit the "
+            "model of 'backpain fit' to each, and report the share in which each within-client effect "
+            "(strength, flexibility, their interaction) is detected at the 5 %% level (two-sided), with a "
+            "95 %% Monte Carlo (Wilson) interval. Effects, variance components, exposure patterns, "
+            "measured weeks and dropout come from the model fitted on --from DATA, or from documented "
+            "NPRS defaults (docs/planning.md). The same seed gives the same numbers, with or without "
+            "--scheduler."
+        ),
+        epilog="example: backpain power --clients 20,40,80 --weeks 12 --sims 500 --seed 1 --effect strength_sets_within=-0.03",
+    )
+    parser.add_argument("--clients", required=True, metavar="N1,N2,...", help="numbers of clients, comma-separated (each at least 5)")
+    parser.add_argument("--weeks", type=int, required=True, metavar="W", help="weeks of follow-up per client")
+    parser.add_argument("--sims", type=int, required=True, metavar="S", help="simulated studies per number of clients")
+    parser.add_argument("--seed", type=int, required=True, metavar="K", help="random seed")
+    parser.add_argument("--from", dest="data", metavar="DATA", help="dataset folder whose fitted model the studies copy")
+    parser.add_argument("--outcome", metavar="INSTRUMENT", help="instrument of DATA to model (needed with --from)")
+    parser.add_argument("--lag", type=int, default=1, metavar="K", help="exposure lag in weeks (default 1)")
+    parser.add_argument(
+        "--effect",
+        action="append",
+        default=[],
+        metavar="TERM=VALUE",
+        help="true effect of a fit term, per one set or one minute per week (repeatable), e.g. strength_sets_within=-0.03",
+    )
+    parser.add_argument(
+        "--program-contrast",
+        action="store_true",
+        help="also the power for a difference in weekly slope between two programs (term program_week; set it with --effect program_week=VALUE, default -0.05 points/week without --from, 0 with it)",
+    )
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="run the simulations on the Dask cluster at ADDRESS ('local' starts one here)")
+    parser.add_argument("--figure", metavar="FILE", help="also write the power curve (.png or .svg)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {clients, weeks, term, effect, power, conf_low, conf_high, sims}")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
+    parser.set_defaults(handler=_power)
+
+
+def _parse_effects(items: Sequence[str]) -> dict[str, float]:
+    effects: dict[str, float] = {}
+    for item in items:
+        term, sep, value = item.partition("=")
+        try:
+            effects[term.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise DataError(f"--effect {item!r} must be TERM=VALUE, e.g. strength_sets_within=-0.03")
+    return effects
+
+
+def _parse_clients(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise DataError(f"--clients {text!r} must be whole numbers separated by commas, e.g. 20,40,80") from None
+
+
+def _power(args: argparse.Namespace) -> int:
+    import json
+
+    from backpain_analysis.power import DEFAULT_SCENARIO, PROGRAM_TERM, WITHIN_TERMS, PowerScenario, power_curve, stderr_progress
+
+    clients = _parse_clients(args.clients)
+    effects = _parse_effects(args.effect)
+    if args.data:
+        if not args.outcome:
+            raise DataError("--from DATA needs --outcome INSTRUMENT (e.g. nprs)")
+        from backpain_analysis.loading import load
+        from backpain_analysis.panel import weekly_panel
+
+        scenario = PowerScenario.from_fit(weekly_panel(load(args.data)), args.outcome.strip().lower(), args.lag)
+    else:
+        if args.outcome and args.outcome.strip().lower() != DEFAULT_SCENARIO.outcome:
+            raise DataError(f"without --from DATA the defaults are for {DEFAULT_SCENARIO.outcome}; give --from DATA for {args.outcome}")
+        from dataclasses import replace
+
+        scenario = replace(DEFAULT_SCENARIO, lag=args.lag)
+    scenario = scenario.with_effects(**effects)
+    progress = None if args.quiet else stderr_progress()
+    terms = [*WITHIN_TERMS, PROGRAM_TERM] if args.program_contrast else list(WITHIN_TERMS)
+    result = power_curve(clients, args.weeks, args.sims, args.seed, scenario, terms=terms, scheduler=args.scheduler, progress=progress)
+    if args.figure:
+        from backpain_analysis.figures.planning import plot_power_curve
+
+        if Path(args.figure).suffix.lower() not in {".png", ".svg"}:
+            raise DataError(f"--figure {args.figure} must end in .png or .svg")
+        plot_power_curve(result).savefig(args.figure)
+    if args.json:
+        print(json.dumps(result.to_records(), indent=2))
+        return 0
+    print(f"{scenario.outcome}: {scenario.source}; {args.weeks} weeks, {args.sims} studies per size, alpha {result.alpha}")
+    shown = result.table[["clients", "term", "effect", "power", "conf_low", "conf_high", "failed"]]
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0

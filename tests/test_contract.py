@@ -625,6 +625,21 @@ def test_4_fit_unknown_outcome_is_one_line(sim: Path, capsys) -> None:
     assert_one_line_error(status, err, "no_such_scale")
 
 
+def test_4_power_json_from_data(sim: Path, capsys) -> None:
+    status, out, _ = run(
+        capsys, "power", "--clients", "10,20", "--weeks", "6", "--sims", "3", "--seed", "1",
+        "--from", sim, "--outcome", "nprs", "--effect", "strength_sets_within=-0.05", "--json",
+    )
+    assert status == 0
+    records = json.loads(out)
+    assert [(r["clients"], r["term"]) for r in records] == [
+        (n, t) for n in (10, 20) for t in ("strength_sets_within", "flexibility_min_within", "strength_x_flexibility_within")
+    ]
+    assert all(set(r) == {"clients", "weeks", "term", "effect", "power", "conf_low", "conf_high", "sims"} for r in records)
+    assert all(r["weeks"] == 6 and r["sims"] == 3 and 0 <= r["conf_low"] <= r["power"] <= r["conf_high"] <= 1 for r in records)
+    assert records[0]["effect"] == -0.05
+
+
 def export_rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
