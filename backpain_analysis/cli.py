@@ -116,6 +116,23 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_scheduler(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS (tcp://host:8786), or 'local' to start one on this machine; same results",
+    )
+
+
+def _on_cluster(args: argparse.Namespace, work: Callable[..., object]) -> object:
+    """Load DATA on the Dask cluster at ``--scheduler`` and return ``work(dataset)`` (docs/scale_out.md)."""
+    from backpain_analysis.scale.cluster import connect
+    from backpain_analysis.scale.panel import load_on_cluster
+
+    with connect(args.scheduler) as client:
+        return work(load_on_cluster(args.data, client))
+
+
 @subcommand
 def _register_panel(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -130,6 +147,7 @@ def _register_panel(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("data", metavar="DATA", help="dataset folder")
     parser.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .parquet")
+    _add_scheduler(parser)
     parser.set_defaults(handler=_panel)
 
 
@@ -140,7 +158,7 @@ def _panel(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in {".csv", ".parquet"}:
         raise DataError(f"--out {out} must end in .csv or .parquet")
-    panel = weekly_panel(load(args.data))
+    panel = _on_cluster(args, lambda dataset: dataset.panel()) if args.scheduler else weekly_panel(load(args.data))
     write_table(panel, out)
     print(f"wrote {len(panel)} client-weeks of {panel['client_id'].nunique()} clients to {out}")
     return 0
@@ -224,6 +242,7 @@ def _register_fit(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--outcome", required=True, metavar="INSTRUMENT", help="e.g. nprs, odi, rmdq, psfs")
     parser.add_argument("--lag", type=int, default=1, metavar="K", help="exposure lag in weeks (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_scheduler(parser)
     parser.set_defaults(handler=_fit)
 
 
@@ -234,7 +253,13 @@ def _fit(args: argparse.Namespace) -> int:
     from backpain_analysis.panel import weekly_panel
     from backpain_analysis.volume_model import fit_volume_model
 
-    result = fit_volume_model(weekly_panel(load(args.data)), outcome=args.outcome.strip().lower(), lag=args.lag)
+    outcome = args.outcome.strip().lower()
+    if args.scheduler:
+        from backpain_analysis.scale.fit import fit_on_cluster
+
+        result = _on_cluster(args, lambda dataset: fit_on_cluster(dataset, outcome, args.lag))
+    else:
+        result = fit_volume_model(weekly_panel(load(args.data)), outcome=outcome, lag=args.lag)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
