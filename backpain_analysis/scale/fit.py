@@ -8,8 +8,8 @@ through that sum; ``n_i`` counts the client's rows). Each client range's
 task builds the model rows from its own panel with
 :func:`~backpain_analysis.volume_model.volume_design` (a client's within and
 between terms use only that client's weeks) and returns those statistics
-(:func:`range_statistics`: 7 + 2 numbers... about 30 per client for the
-contract's model, p = 7 fixed, q = 2 random). The calling process stacks them
+(:func:`range_statistics`: 21 numbers per client for the contract's model,
+p = 7 fixed and q = 2 random effects, plus one ``8 x 8`` matrix per range). The calling process stacks them
 in client order, adds the cross-products and maximises the same REML
 criterion with the same optimiser as :func:`~backpain_analysis.volume_model.fit_volume_model`
 (:func:`~backpain_analysis.mixed_engine.minimize_deviance`): the estimates
