@@ -5,16 +5,16 @@ like ``bench_panel.py``'s), its ``sessions`` also written as a folder of
 ``--parts`` Parquet parts (a partitioned table, as Spark or Dask write it;
 ``outcomes`` and ``clients`` are the same files). A Dask scheduler and
 ``--workers`` single-threaded worker processes are started with the ``dask``
-command; then, as whole processes (``os.wait4`` gives each one's wall time
-and peak resident memory, ``ru_maxrss``):
+command; then, as whole processes (wall time; peak resident memory as the
+process's own ``VmHWM``, see :data:`PEAK_WRAPPER`):
 
 - ``backpain panel DATA --out single.parquet`` and ``backpain fit DATA
   --outcome nprs --json`` on the one-file dataset (the single machine);
 - the same two commands on the partitioned dataset with ``--scheduler
   ADDRESS``: the measured process is the client (it holds the ledger, one key
   per client and the gathered panel or per-client statistics, never the
-  session rows); the workers are restarted before each run and their own
-  peak memory read afterwards.
+  session rows); the cluster is warmed up by one unmeasured run on
+  ``data/sample`` and the workers' own peak memory is read after each run.
 
 The panels are compared cell by cell (they must be equal) and the fit
 estimates by their largest absolute difference. The script then prints an
@@ -44,23 +44,43 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_panel import backpain_command  # noqa: E402
 from make_large import make_dataset  # noqa: E402
 
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 EXTRAPOLATE_ROWS = 1_000_000_000
 EXTRAPOLATE_WORKERS = (8, 32, 128)
 
 
-def run(command: list[str], stdout: Path) -> tuple[float, float]:
-    """Run ``command`` as a child process (output to ``stdout``); its wall time (s) and peak resident memory (MB)."""
+PEAK_WRAPPER = """
+import os, resource, sys
+from backpain_analysis.cli import main
+status = main(sys.argv[1:])
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+with open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+    out.write(f"{hwm / 1024} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}")
+sys.exit(status)
+"""
+"""Runs ``backpain ARGS`` and records the process's own peak resident memory.
+
+``VmHWM`` (the peak of this process image) rather than ``ru_maxrss`` of
+``getrusage`` or ``wait4``: Linux carries a parent's peak into a forked
+child's ``ru_maxrss`` across ``exec``, so every child of this script (which
+held the 10 M-row table while writing the parts) would report at least that.
+Both are recorded."""
+
+
+def run(arguments: list[str], stdout: Path) -> tuple[float, float, float]:
+    """``backpain ARGUMENTS`` as a child process (output to ``stdout``): wall time (s), VmHWM and ru_maxrss (MB)."""
+    peak_file = stdout.with_suffix(".peak")
     began = time.perf_counter()
     with stdout.open("wb") as out:
-        child = subprocess.Popen(command, stdout=out)
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.Popen([sys.executable, "-c", PEAK_WRAPPER, *arguments], stdout=out, env={**os.environ, "BENCH_PEAK_FILE": str(peak_file)})
+        _, status, _ = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - began
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}")
-    return seconds, usage.ru_maxrss / 1024
+        raise SystemExit(f"failed: backpain {' '.join(arguments)}")
+    hwm, maxrss = (float(v) for v in peak_file.read_text().split())
+    return seconds, hwm, maxrss
 
 
 def partitioned_copy(data: Path, parts: int) -> Path:
@@ -103,11 +123,16 @@ class Cluster:
         self.client.wait_for_workers(workers)
         self.address = self.client.scheduler.address
 
-    def restart(self) -> None:
-        self.client.restart()
+    def warm_up(self, command: list[str], out: Path) -> None:
+        """One unmeasured run on data/sample: the workers import the package and read the catalog once.
+
+        A long-lived cluster does that once; timing it in every run (seconds
+        per worker on a busy machine) would measure Python's imports, not the work.
+        """
+        run([*command, "--scheduler", self.address], out)
 
     def worker_peak_mb(self) -> list[float]:
-        """Each worker's peak resident memory since it started (MB)."""
+        """Each worker's peak resident memory since it started (MB; the runs so far)."""
         peaks = self.client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return sorted(peaks.values())
 
@@ -138,21 +163,23 @@ def bench(rows: int, parts: int, workers: int, root: Path) -> dict[str, object]:
     split = partitioned_copy(data, parts)
     out = root / "distributed"
     out.mkdir(exist_ok=True)
-    backpain = backpain_command()
     result: dict[str, object] = {"rows": rows, "parts": parts, "workers": workers, "load_average_before": os.getloadavg()[0]}
-    result["single_panel_s"], result["single_panel_mb"] = run([*backpain, "panel", str(data), "--out", str(out / "single.parquet")], out / "single_panel.txt")
-    result["single_fit_s"], result["single_fit_mb"] = run([*backpain, "fit", str(data), "--outcome", "nprs", "--json"], out / "single_fit.json")
+    result["single_panel_s"], result["single_panel_mb"], result["single_panel_maxrss_mb"] = run(
+        ["panel", str(data), "--out", str(out / "single.parquet")], out / "single_panel.txt"
+    )
+    result["single_fit_s"], result["single_fit_mb"], result["single_fit_maxrss_mb"] = run(
+        ["fit", str(data), "--outcome", "nprs", "--json"], out / "single_fit.json"
+    )
     cluster = Cluster(out, workers)
     try:
-        cluster.restart()
+        cluster.warm_up(["panel", str(SAMPLE), "--out", str(out / "warm_up.parquet")], out / "warm_up.txt")
         scheduler = ["--scheduler", cluster.address]
-        result["dask_panel_s"], result["dask_panel_client_mb"] = run(
-            [*backpain, "panel", str(split), "--out", str(out / "dask.parquet"), *scheduler], out / "dask_panel.txt"
+        result["dask_panel_s"], result["dask_panel_client_mb"], result["dask_panel_client_maxrss_mb"] = run(
+            ["panel", str(split), "--out", str(out / "dask.parquet"), *scheduler], out / "dask_panel.txt"
         )
         result["dask_panel_worker_mb"] = cluster.worker_peak_mb()
-        cluster.restart()
-        result["dask_fit_s"], result["dask_fit_client_mb"] = run(
-            [*backpain, "fit", str(split), "--outcome", "nprs", "--json", *scheduler], out / "dask_fit.json"
+        result["dask_fit_s"], result["dask_fit_client_mb"], result["dask_fit_client_maxrss_mb"] = run(
+            ["fit", str(split), "--outcome", "nprs", "--json", *scheduler], out / "dask_fit.json"
         )
         result["dask_fit_worker_mb"] = cluster.worker_peak_mb()
     finally:
