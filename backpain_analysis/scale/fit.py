@@ -17,7 +17,8 @@ agree to rounding (tests: 1e-8).
 
 Model and terms: CONTRACT section 4 (``week``, the three within terms, the
 two between terms; random intercept and week slope per client; REML).
-Intervals and p-values are Wald z, as ``fit_lmm``'s are in this release.
+Intervals and p-values are Wald z (``df`` missing, as ``--ddf z`` gives),
+as ``fit_lmm``'s are in this release.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from backpain_analysis import mixed, mixed_engine as me
 from backpain_analysis.contract import FIT_TERMS
@@ -139,6 +141,13 @@ class ClusterFit:
     n_clients: int
     deviance: me.ProfiledDeviance = field(repr=False)
     conf_level: float = CONF_LEVEL
+    ddf: str = "z"
+    """Denominator df of ``params``: ``z`` (Wald; ``df`` missing) until the engine's df run from statistics here."""
+
+    @property
+    def level(self) -> float:
+        """The confidence level (the engine's newer name for ``conf_level``)."""
+        return self.conf_level
 
     @property
     def lmm(self) -> ClusterFit:
@@ -184,19 +193,18 @@ def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1)
     theta = refined(deviance, me.minimize_deviance(deviance))
     sol = deviance.solution(theta)
     check = me.check_optimum(deviance, theta)
-    spec = mixed._Spec(f"{outcome} ~ " + " + ".join(FIT_TERMS), "client_id", "~ week", True, "fast", CONF_LEVEL)
     diag_theta = np.abs(theta[me.identity_theta(len(RANDOM)) == 1.0])
     shape = _Shape(list(RANDOM))
     return ClusterFit(
         outcome=outcome,
         lag=lag,
-        formula=spec.formula,
-        params=mixed._tidy_params(list(FIXED), sol.beta, sol.cov_beta, CONF_LEVEL),
+        formula=f"{outcome} ~ " + " + ".join(FIT_TERMS),
+        params=wald_params(sol.beta, sol.cov_beta),
         variance_components=mixed._variance_components(list(RANDOM), "client_id", sol.sigma2 * sol.relative_cov, sol.sigma2),
         theta=theta,
         reml_criterion=sol.deviance,
         converged=check.converged,
-        messages=mixed._status_messages(shape, spec, check, diag_theta),
+        messages=mixed._status_messages(shape, shape, check, diag_theta),
         n_obs=stats.n_obs,
         n_clients=stats.n_groups,
         deviance=deviance,
@@ -238,10 +246,30 @@ def refined(deviance: me.ProfiledDeviance, optimum: me.Optimum) -> np.ndarray:
     return theta
 
 
+def wald_params(beta: np.ndarray, cov: np.ndarray, level: float = CONF_LEVEL) -> pd.DataFrame:
+    """Tidy fixed effects with Wald z intervals and p-values (``df`` missing, as for ``--ddf z``)."""
+    se = np.sqrt(np.diag(cov))
+    z = beta / se
+    crit = special.ndtri(0.5 + level / 2.0)
+    return pd.DataFrame(
+        {
+            "term": list(FIXED),
+            "estimate": beta,
+            "std_error": se,
+            "statistic": z,
+            "df": np.nan,
+            "p_value": 2.0 * special.ndtr(-np.abs(z)),
+            "conf_low": beta - crit * se,
+            "conf_high": beta + crit * se,
+        }
+    )
+
+
 @dataclass(frozen=True)
 class _Shape:
-    """What :func:`mixed._status_messages` reads of a design: no rows dropped (the panel has none missing), the random terms."""
+    """What :func:`mixed._status_messages` reads of a design and a spec: no rows dropped (the panel has none missing), the terms."""
 
     random_names: list[Any]
+    groups: str = "client_id"
     n_dropped: int = 0
     dropped_by_column: dict = field(default_factory=dict)
