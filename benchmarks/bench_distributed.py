@@ -190,22 +190,37 @@ def bench(rows: int, parts: int, workers: int, root: Path) -> dict[str, object]:
     return result
 
 
+PART_ROWS = 1_500_000
+"""Rows per Parquet part assumed at 10^9 rows (Spark's 128 MB files hold about this many session rows)."""
+TASK_OVERHEAD_S = 200e-6
+"""Scheduler time per task (Dask's documentation: about 200 microseconds)."""
+
+
 def extrapolate(r: dict[str, object]) -> list[str]:
-    """10^9 rows on N workers from the measured run (assumptions printed with it)."""
+    """10^9 rows on N workers from the measured run, with its assumptions."""
     rows, workers = int(r["rows"]), int(r["workers"])
     per_row = float(r["dask_panel_s"]) * workers / rows  # worker-seconds per row, fixed costs included (pessimistic)
+    parts = EXTRAPOLATE_ROWS // PART_ROWS
+    ranges = EXTRAPOLATE_ROWS // 2_000_000  # scale.panel.ROWS_PER_RANGE
+    tasks = parts * ranges + parts + 2 * ranges  # a piece per part and range, a task per part, per range (panel, statistics)
     clients = EXTRAPOLATE_ROWS // 500
-    panel_gb = clients * 26 * 30 * 8 / 1e9
     lines = [
-        f"extrapolation to {EXTRAPOLATE_ROWS:,} rows (assumptions: work linear in rows at the measured "
-        f"{per_row * 1e6:.2f} worker-us per row; one core per worker; parts of 1-2 M rows so tasks >> workers; "
-        "shuffle of ~30 bytes per accepted row over >= 1 Gbit/s; 500 rows per client, 26 weeks)"
+        f"extrapolation to {EXTRAPOLATE_ROWS:,} rows; assumptions: worker time linear in rows at this run's "
+        f"{per_row * 1e6:.1f} worker-us per row (fixed costs and this machine's load included); one core per worker; "
+        f"parts of {PART_ROWS:,} rows ({parts:,} parts), {ranges:,} client ranges, {tasks:,} tasks at "
+        f"{TASK_OVERHEAD_S * 1e6:.0f} us of scheduler time each ({tasks * TASK_OVERHEAD_S / 60:.0f} min, not parallel); "
+        "~30 bytes per accepted row moved between workers once; 500 rows per client, 26 weeks"
     ]
     for n in EXTRAPOLATE_WORKERS:
-        lines.append(f"  {n:>4} workers: ~{per_row * EXTRAPOLATE_ROWS / n / 60:.0f} min of worker time each, "
-                     f"{EXTRAPOLATE_ROWS * 30 / 1e9 / n:.1f} GB of coded rows each")
-    lines.append(f"  client: ledger + {clients:,} client keys; `panel` gathers ~{panel_gb:.0f} GB of client-weeks, "
-                 f"`fit` only ~{clients * 40 * 8 / 1e9:.1f} GB of per-client statistics")
+        lines.append(
+            f"  {n:>4} workers: ~{(per_row * EXTRAPOLATE_ROWS / n + tasks * TASK_OVERHEAD_S) / 60:.0f} min "
+            f"({per_row * EXTRAPOLATE_ROWS / n / 60:.0f} min of work each + scheduling), "
+            f"{EXTRAPOLATE_ROWS * 30 / 1e9 / n:.1f} GB of coded rows each"
+        )
+    lines.append(
+        f"  client: ledger + {clients:,} client keys; `panel` gathers ~{clients * 26 * 30 * 8 / 1e9:.0f} GB of client-weeks, "
+        f"`fit` only ~{clients * 22 * 8 / 1e9:.1f} GB of per-client statistics"
+    )
     return lines
 
 
