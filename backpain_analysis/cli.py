@@ -151,6 +151,23 @@ def _printable(value: object) -> object:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in value)
 
 
+def _add_scheduler(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS (tcp://host:8786), or 'local' to start one on this machine; same results",
+    )
+
+
+def _on_cluster(args: argparse.Namespace, work: Callable[..., object]) -> object:
+    """Load DATA on the Dask cluster at ``--scheduler`` and return ``work(dataset)`` (docs/scale_out.md)."""
+    from backpain_analysis.scale.cluster import connect
+    from backpain_analysis.scale.panel import load_on_cluster
+
+    with connect(args.scheduler) as client:
+        return work(load_on_cluster(args.data, client))
+
+
 @subcommand
 def _register_panel(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -165,6 +182,7 @@ def _register_panel(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("data", metavar="DATA", help="dataset folder")
     parser.add_argument("--out", required=True, metavar="FILE", help="output file, .csv or .parquet")
+    _add_scheduler(parser)
     parser.set_defaults(handler=_panel)
 
 
@@ -176,7 +194,7 @@ def _panel(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in {".csv", ".parquet"}:
         raise DataError(f"--out {out} must end in .csv or .parquet")
-    panel = weekly_panel(load(args.data))
+    panel = _on_cluster(args, lambda dataset: dataset.panel()) if args.scheduler else weekly_panel(load(args.data))
     write_table(panel, out)
     print(f"wrote {len(panel)} client-weeks of {panel['client_id'].nunique()} clients to {out}")
     return 0
@@ -262,6 +280,7 @@ def _register_fit(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--ddf", default="satterthwaite", choices=["satterthwaite", "kenward-roger", "z"],
                         help="denominator df of t intervals and p-values (default satterthwaite; z: Wald z, no df)")
+    _add_scheduler(parser)
     parser.set_defaults(handler=_fit)
 
 
@@ -272,7 +291,13 @@ def _fit(args: argparse.Namespace) -> int:
     from backpain_analysis.panel import weekly_panel
     from backpain_analysis.volume_model import fit_volume_model
 
-    result = fit_volume_model(weekly_panel(load(args.data)), outcome=args.outcome.strip().lower(), lag=args.lag, ddf=args.ddf)
+    outcome = args.outcome.strip().lower()
+    if args.scheduler:
+        from backpain_analysis.scale.fit import fit_on_cluster
+
+        result = _on_cluster(args, lambda dataset: fit_on_cluster(dataset, outcome, args.lag))
+    else:
+        result = fit_volume_model(weekly_panel(load(args.data)), outcome=outcome, lag=args.lag, ddf=args.ddf)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0

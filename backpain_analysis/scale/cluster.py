@@ -1,7 +1,7 @@
 """Connecting to a Dask distributed cluster: ``--scheduler ADDRESS`` or ``local`` (CONTRACT section 4).
 
 ``local`` starts a :class:`distributed.LocalCluster` on this machine (one
-worker process per core by default, no dashboard) and stops it afterwards;
+worker process per core by default, its dashboard on a free port, only its errors logged) and stops it afterwards;
 any other address (``tcp://host:8786``) connects to a running scheduler,
 whose workers must have this package installed (the same version) and see
 the dataset folder at the same path (docs/scale_out.md).
@@ -9,6 +9,7 @@ the dataset folder at the same path (docs/scale_out.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,7 +40,7 @@ def connect(address: str, **local_options: Any) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if address.strip().lower() == "local":
-        options = {"dashboard_address": None, **local_options}
+        options = {"dashboard_address": None, "silence_logs": logging.ERROR, **local_options}
         with LocalCluster(**options) as cluster, Client(cluster) as client:
             yield client
         return

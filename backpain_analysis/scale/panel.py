@@ -178,8 +178,9 @@ def load_on_cluster(path: str | Path, client: Any, *, odi_max_missing: int = 1, 
     catalog, catalog_ledger, catalog_read = small_table("catalog", parts.get("catalog"))
     clients, clients_ledger, clients_read = small_table("clients", parts.get("clients"))
     catalog_f, clients_f = client.scatter([catalog, clients], broadcast=True)
-    part_results = [client.submit(session_part, part, catalog_f, clients_f) for part in parts["sessions"]]
-    outcome_result = client.submit(outcome_table, parts["outcomes"], clients_f, odi_max_missing)
+    # pure=False: a file read again is read again (never a result kept from before the file changed)
+    part_results = [client.submit(session_part, part, catalog_f, clients_f, pure=False) for part in parts["sessions"]]
+    outcome_result = client.submit(outcome_table, parts["outcomes"], clients_f, odi_max_missing, pure=False)
     summaries = client.gather([client.submit(PartResult.summary, f) for f in part_results])
     outcome_read, outcome_ledger, outcome_ids = client.gather(client.submit(OutcomeResult.summary, outcome_result))
     instruments = client.gather(client.submit(OutcomeResult.instruments, outcome_result))
