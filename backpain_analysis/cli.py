@@ -295,7 +295,7 @@ def _fit(args: argparse.Namespace) -> int:
     if args.scheduler:
         from backpain_analysis.scale.fit import fit_on_cluster
 
-        result = _on_cluster(args, lambda dataset: fit_on_cluster(dataset, outcome, args.lag))
+        result = _on_cluster(args, lambda dataset: fit_on_cluster(dataset, outcome, args.lag, ddf=args.ddf))
     else:
         result = fit_volume_model(weekly_panel(load(args.data)), outcome=outcome, lag=args.lag, ddf=args.ddf)
     if args.json:

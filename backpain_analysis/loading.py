@@ -67,7 +67,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backpain_analysis.catalog import classify_exercises, exercise_key
+from backpain_analysis.catalog import classify_exercises, exercise_key, explain_exercise
 from backpain_analysis.coded import Coded, CodedTable, smallest_codes
 from backpain_analysis.column_rules import (
     DATE_HINT,
@@ -135,9 +135,12 @@ def classify_rows(exercise: TextColumn, given: Coded, catalog: pd.DataFrame) -> 
     row_own, row_catalog = own.astype(np.int8)[given.codes], from_catalog.astype(np.int8)[exercise.codes]
     modality = Coded(np.where(row_own < len(MODALITIES), row_own, row_catalog), np.asarray(choices, dtype=object))
     unknown = (modality.codes == len(MODALITIES)) & ~exercise.blank
-    return modality, row_reasons(
-        exercise.index, unknown, "unknown exercise '", exercise, "' - add it to catalog.csv or give a modality"
-    )
+    # The catalog's own reason ("unknown exercise ... did you mean ...?"), once per distinct unknown name.
+    names = exercise.distinct.to_numpy(dtype=object)
+    reasons = np.full(len(names), "", dtype=object)
+    for code in np.unique(exercise.codes[unknown]):
+        reasons[code] = explain_exercise(names[code], catalog).reason
+    return modality, row_reasons(exercise.index, unknown, Coded(exercise.codes, reasons))
 
 
 def _score_ranges() -> pd.DataFrame:

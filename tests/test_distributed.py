@@ -165,7 +165,7 @@ def test_fit_errors_match_single_machine(client) -> None:
     loaded = load_on_cluster(SAMPLE, client)
     with pytest.raises(DataError, match="no outcome 'vas' in this dataset; measured: nprs, odi, psfs"):
         fit_on_cluster(loaded, "vas", 1)
-    with pytest.raises(DataError, match="--lag must be 0 or more"):
+    with pytest.raises(DataError, match="lag must be a whole number of weeks, 0 or more"):
         fit_on_cluster(loaded, "nprs", -1)
 
 

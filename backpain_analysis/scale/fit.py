@@ -17,8 +17,11 @@ agree to rounding (tests: 1e-8).
 
 Model and terms: CONTRACT section 4 (``week``, the three within terms, the
 two between terms; random intercept and week slope per client; REML).
-Intervals and p-values are Wald z (``df`` missing, as ``--ddf z`` gives),
-as ``fit_lmm``'s are in this release.
+Denominator df (Satterthwaite by default, Kenward-Roger, or Wald z) come
+from the same statistics through the engine's
+:func:`~backpain_analysis.mixed_engine.satterthwaite_basis` and
+:func:`~backpain_analysis.mixed_engine.kenward_roger_basis`, as
+``fit_lmm`` computes them.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from backpain_analysis import mixed, mixed_engine as me
 from backpain_analysis.contract import FIT_TERMS
 from backpain_analysis.errors import DataError
+from backpain_analysis.instruments import Instrument, outcome_instrument
+from backpain_analysis.lags import check_lag
 from backpain_analysis.scale.panel import ClusterDataset
+from backpain_analysis.tidy import tidy
 from backpain_analysis.volume_model import FLEXIBILITY, MIN_CLIENTS, MIN_WEEKS_PER_CLIENT, STRENGTH, VolumeModelResult, volume_design
 
 FIXED: tuple[str, ...] = ("Intercept", *FIT_TERMS)
@@ -141,13 +146,18 @@ class ClusterFit:
     n_clients: int
     deviance: me.ProfiledDeviance = field(repr=False)
     conf_level: float = CONF_LEVEL
-    ddf: str = "z"
-    """Denominator df of ``params``: ``z`` (Wald; ``df`` missing) until the engine's df run from statistics here."""
+    ddf: str = "satterthwaite"
+    """Denominator df of ``params``: ``satterthwaite``, ``kenward-roger`` or ``z`` (Wald; ``df`` missing)."""
 
     @property
     def level(self) -> float:
         """The confidence level (the engine's newer name for ``conf_level``)."""
         return self.conf_level
+
+    @property
+    def instrument(self) -> Instrument:
+        """The outcome's instrument (its direction: which way is better)."""
+        return outcome_instrument(self.outcome)
 
     @property
     def lmm(self) -> ClusterFit:
@@ -163,7 +173,7 @@ class ClusterFit:
         return VolumeModelResult.to_dict(self)  # reads only the attributes above
 
 
-def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1) -> ClusterFit:
+def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1, ddf: str = "satterthwaite") -> ClusterFit:
     """Fit the contract's volume model of ``outcome`` (exposures lagged ``lag`` weeks) on a cluster-loaded dataset.
 
     Raises
@@ -173,8 +183,9 @@ def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1)
         absent outcome, a negative lag, fewer than 5 clients with 2+ weeks in
         the fit, or a model the data cannot support.
     """
-    if lag < 0:
-        raise DataError(f"--lag must be 0 or more weeks, not {lag}")
+    check_lag(lag)
+    if ddf not in me.DDF_METHODS:
+        raise DataError(f"ddf must be one of {', '.join(me.DDF_METHODS)}, not {ddf!r}")
     if outcome not in dataset.instruments:
         columns = ["client_id", "week", STRENGTH, FLEXIBILITY, *dataset.instruments]
         volume_design(pd.DataFrame(columns=columns), outcome, lag)  # raises the single-machine message
@@ -199,7 +210,7 @@ def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1)
         outcome=outcome,
         lag=lag,
         formula=f"{outcome} ~ " + " + ".join(FIT_TERMS),
-        params=wald_params(sol.beta, sol.cov_beta),
+        params=_tidy_params(deviance, theta, check, ddf),
         variance_components=mixed._variance_components(list(RANDOM), "client_id", sol.sigma2 * sol.relative_cov, sol.sigma2),
         theta=theta,
         reml_criterion=sol.deviance,
@@ -208,6 +219,7 @@ def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1)
         n_obs=stats.n_obs,
         n_clients=stats.n_groups,
         deviance=deviance,
+        ddf=ddf,
     )
 
 
@@ -246,23 +258,16 @@ def refined(deviance: me.ProfiledDeviance, optimum: me.Optimum) -> np.ndarray:
     return theta
 
 
-def wald_params(beta: np.ndarray, cov: np.ndarray, level: float = CONF_LEVEL) -> pd.DataFrame:
-    """Tidy fixed effects with Wald z intervals and p-values (``df`` missing, as for ``--ddf z``)."""
-    se = np.sqrt(np.diag(cov))
-    z = beta / se
-    crit = special.ndtri(0.5 + level / 2.0)
-    return pd.DataFrame(
-        {
-            "term": list(FIXED),
-            "estimate": beta,
-            "std_error": se,
-            "statistic": z,
-            "df": np.nan,
-            "p_value": 2.0 * special.ndtr(-np.abs(z)),
-            "conf_low": beta - crit * se,
-            "conf_high": beta + crit * se,
-        }
-    )
+def _tidy_params(deviance: me.ProfiledDeviance, theta: np.ndarray, check: me.OptimumCheck, ddf: str, level: float = CONF_LEVEL) -> pd.DataFrame:
+    """Tidy fixed effects with t intervals on ``ddf``'s denominator df (normal for ``z``), as ``fit_lmm`` gives."""
+    sol = deviance.solution(theta)
+    if ddf == "satterthwaite":
+        se, dof = me.satterthwaite_basis(deviance, theta, check.hessian).std_error_and_df(np.eye(len(FIXED)))
+    elif ddf == "kenward-roger":
+        se, dof = me.kenward_roger_basis(deviance, theta).std_error_and_df(np.eye(len(FIXED)))
+    else:
+        se, dof = np.sqrt(np.diag(sol.cov_beta)), None
+    return tidy(pd.DataFrame({"term": list(FIXED)}), sol.beta, se, df=dof, level=level)
 
 
 @dataclass(frozen=True)
