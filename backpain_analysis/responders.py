@@ -567,6 +567,8 @@ def client_trends(
     *,
     level: float = 0.95,
     engine: str = "auto",
+    n_draws: int = 2000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Each client's change to week ``endpoint`` from the mixed model: a shrunken estimate with its uncertainty.
 
@@ -589,7 +591,12 @@ def client_trends(
     approximation; NaN without one). ``attrs``: ``instrument``,
     ``direction``, ``level``, ``endpoint``, ``share_likely_important``
     (mean of ``prob_important``: the expected share of clients improving by
-    the MCID).
+    the MCID) and ``share_conf_low``, ``share_conf_high``: an interval for
+    the share of these clients whose true change reaches the MCID, from
+    ``n_draws`` joint draws of the fixed slope (one shared draw per
+    replicate, ``N(b1, Var(b1))``) and each client's slope deviation
+    (``N(u1_i, condVar(u1_i))``, independent given the variance
+    components, whose own uncertainty is ignored).
     """
     level = resolve_level(level, None)
     spec = _resolve(outcome)
@@ -613,5 +620,18 @@ def client_trends(
         table["prob_important"] = norm.sf((spec.mcid_abs - table["improvement"]) / table["std_error"])
     else:
         table["prob_important"] = np.nan
-    table.attrs.update(level=level, endpoint=endpoint, share_likely_important=float(table["prob_important"].mean()))
+    low = high = np.nan
+    if spec.mcid_abs is not None:
+        rng = np.random.default_rng(seed)
+        fixed = slope["estimate"] + slope["std_error"] * rng.standard_normal((n_draws, 1))
+        own = blup["estimate"].to_numpy(float)[None, :] + blup["std_error"].to_numpy(float)[None, :] * rng.standard_normal((n_draws, len(blup)))
+        shares = (spec.sign * (fixed + own) * endpoint >= spec.mcid_abs - 1e-12).mean(axis=1)
+        low, high = (float(v) for v in np.quantile(shares, [(1 - level) / 2, (1 + level) / 2]))
+    table.attrs.update(
+        level=level,
+        endpoint=endpoint,
+        share_likely_important=float(table["prob_important"].mean()),
+        share_conf_low=low,
+        share_conf_high=high,
+    )
     return table

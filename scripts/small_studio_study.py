@@ -97,7 +97,10 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES) 
             _record(records, "responder_share", "mcid_absolute", truth["true_responder_share"], row.estimate, row.std_error, row.conf_low, row.conf_high)
             trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
             share = trends.attrs["share_likely_important"]
-            _record(records, "responder_share_blup", "expected share", truth["true_responder_share"], share, np.nan, -np.inf, np.inf)
+            _record(
+                records, "responder_share_blup", "expected share", truth["true_responder_share"], share, np.nan,
+                trends.attrs["share_conf_low"], trends.attrs["share_conf_high"],
+            )
     for record in records:
         record.update(n_clients=n_clients, seed=seed, dropout_share=truth["dropout_share"])
     return records

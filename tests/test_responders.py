@@ -190,6 +190,8 @@ def test_with_no_true_change_responders_time_to_improvement_and_trends_say_so(st
     assert tti.curves["estimate"].max() < tti.notes["noise_event_share"] + 0.1
     trends = client_trends(panel, "nprs", endpoint=11)
     assert trends.attrs["share_likely_important"] < 0.05
+    # the interval for the share of truly important improvers holds the true 0
+    assert trends.attrs["share_conf_low"] == 0.0 <= trends.attrs["share_conf_high"] < 0.1
     raw = panel[panel["week"] == 11].set_index("client_id")["nprs"] - panel[panel["week"] == 0].set_index("client_id")["nprs"]
     assert trends["estimate"].std() < 0.5 * raw.std()  # shrunken towards the average change
     assert {"improvement", "improvement_low", "improvement_high", "prob_important"} <= set(trends.columns)
