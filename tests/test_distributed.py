@@ -182,3 +182,14 @@ def test_command_line_scheduler(client, single, tmp_path, capsys) -> None:
     assert [e["term"] for e in cluster["effects"]] == [e["term"] for e in reference["effects"]]
     np.testing.assert_allclose([e["estimate"] for e in cluster["effects"]], [e["estimate"] for e in reference["effects"]], atol=1e-6)
     assert {k: v for k, v in cluster.items() if k != "effects"} == {k: v for k, v in reference.items() if k != "effects"}
+
+
+def test_connect_local_and_an_unreachable_scheduler(monkeypatch) -> None:
+    from backpain_analysis.scale import cluster
+
+    with cluster.connect("local", n_workers=1, processes=False) as local:
+        assert len(local.scheduler_info()["workers"]) == 1
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    with pytest.raises(DataError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        with cluster.connect("tcp://127.0.0.1:9"):
+            pass
