@@ -10,8 +10,9 @@ Spark, Dask or DuckDB write them, possibly in hive-partitioned subfolders
 - A folder ``key=value`` on a part's path adds a text column ``key`` with that
   value to every row of the part (``%XX`` escapes decoded; Spark's
   ``__HIVE_DEFAULT_PARTITION__`` is a blank). A column the file itself holds
-  wins over a folder key of the same name. Keys are normalised like headers,
-  and identifying names are dropped like any identifying column.
+  wins over a folder key of the same name. Keys are normalised like headers;
+  identifying keys (and, in ``clients``, free-text ones) are dropped like
+  such columns.
 - Each part is read by :func:`~backpain_analysis.reading.read_table`, so
   cells arrive as text exactly as for a single file, and its rows are
   numbered within the part (header = 1, first data row = 2): the ledger names
@@ -35,7 +36,7 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
-from backpain_analysis.contract import REQUIRED_COLUMNS, TABLES, is_identifying
+from backpain_analysis.contract import REQUIRED_COLUMNS, TABLES, is_free_text, is_identifying
 from backpain_analysis.errors import DataError
 from backpain_analysis.reading import SUFFIXES, RawTable, find_tables, normalize_header, read_table
 
@@ -131,20 +132,24 @@ def _files_without(root: Path, partitioned: set[str]) -> dict[str, Path]:
 def read_part(name: str, part: Part) -> RawTable:
     """One part of table ``name`` as :func:`~backpain_analysis.reading.read_table` reads a file (``categorical=True``).
 
-    Hive keys become constant text columns; required columns are checked
-    after they are added (a table partitioned by ``client_id`` holds no such
-    column in its files).
+    Hive keys become constant text columns; with keys, required columns are
+    checked after they are added (a table partitioned by ``client_id`` holds
+    no such column in its files).
     """
-    raw = read_table(f"{name} part", part.path, categorical=True)  # required columns are checked below
+    raw = read_table(f"{name} part" if part.keys else name, part.path, categorical=True)
     frame = raw.frame
-    added = {key: value for key, value in part.keys if key not in frame.columns and not is_identifying(key)}
+    dropped = raw.dropped
+    if part.keys and name == "clients":  # read under another name: drop the clients' free text here
+        free = [c for c in frame.columns if c not in REQUIRED_COLUMNS[name] and is_free_text(c)]
+        frame, dropped = frame.drop(columns=free), dropped + tuple(free)
+    added = {key: value for key, value in part.keys if key not in frame.columns and not is_identifying(key) and not (name == "clients" and is_free_text(key))}
     if added:
         constant = {key: pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[value]) for key, value in added.items()}
         frame = frame.assign(**{key: pd.Series(values, index=frame.index) for key, values in constant.items()})
     missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in frame.columns]
     if missing:
         raise DataError(f"{part.label} lacks required column {', '.join(repr(c) for c in missing)} (its columns: {', '.join(frame.columns)})")
-    return RawTable(name=name, path=part.path, frame=frame, encoding=raw.encoding, dropped=raw.dropped)
+    return RawTable(name=name, path=part.path, frame=frame, encoding=raw.encoding, dropped=dropped)
 
 
 @dataclass(frozen=True)

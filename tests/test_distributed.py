@@ -71,7 +71,8 @@ def partitioned(tmp_path_factory) -> tuple[Path, dict[str, list[tuple[str, int]]
     }
     (root / "sessions" / "_SUCCESS").write_text("")
     (root / "sessions" / "batch=1" / ".part-0.parquet.crc").write_bytes(b"\x00")
-    (root / "clients.csv").write_bytes((SAMPLE / "clients.csv").read_bytes())
+    clients = _text_frame(SAMPLE / "clients.csv").assign(notes="prefers mornings")  # free text: never carried
+    sizes["clients"] = list(zip(["clients/region=all/part-0.parquet"], _write_parts(clients, root / "clients", ["region=all/part-0.parquet"]), strict=True))
     return root, sizes
 
 
@@ -104,8 +105,9 @@ def test_partitioned_parquet_tables(client, single, partitioned) -> None:
     root, sizes = partitioned
     assert [p.label for p in dataset_parts(root)["sessions"]] == [label for label, _ in sizes["sessions"]]
     loaded = load_on_cluster(root, client)
-    # the hive key 'batch' is an extra sessions column; the panel does not use it
-    pd.testing.assert_frame_equal(loaded.panel(), panel, check_exact=True)
+    # hive keys: 'batch' an extra sessions column the panel does not use, 'region' a clients covariate
+    pd.testing.assert_frame_equal(loaded.panel().drop(columns="region"), panel, check_exact=True)
+    pd.testing.assert_frame_equal(loaded.clients.drop(columns="region"), dataset.clients)
     pd.testing.assert_frame_equal(loaded.counts(), dataset.counts())
     ledger = loaded.rejected
     assert ledger.loc[ledger["table"] == "sessions", "file"].str.startswith("sessions/batch=").all()
@@ -182,3 +184,14 @@ def test_command_line_scheduler(client, single, tmp_path, capsys) -> None:
     assert [e["term"] for e in cluster["effects"]] == [e["term"] for e in reference["effects"]]
     np.testing.assert_allclose([e["estimate"] for e in cluster["effects"]], [e["estimate"] for e in reference["effects"]], atol=1e-6)
     assert {k: v for k, v in cluster.items() if k != "effects"} == {k: v for k, v in reference.items() if k != "effects"}
+
+
+def test_connect_local_and_an_unreachable_scheduler(monkeypatch) -> None:
+    from backpain_analysis.scale import cluster
+
+    with cluster.connect("local", n_workers=1, processes=False) as local:
+        assert len(local.scheduler_info()["workers"]) == 1
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)
+    with pytest.raises(DataError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        with cluster.connect("tcp://127.0.0.1:9"):
+            pass

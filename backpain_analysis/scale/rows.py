@@ -122,6 +122,8 @@ def small_table(name: str, parts: list[Part] | None) -> tuple[pd.DataFrame, pd.D
         return accepted, with_file(ledger, ""), None
     whole = read_whole(name, parts)
     accepted, ledger = loader(whole.raw)
+    if len(accepted):
+        accepted = accepted.assign(source_row=whole.locate(accepted["source_row"].to_numpy())[1])
     return accepted, _relocated(ledger, whole), whole.raw.rows
 
 
