@@ -86,7 +86,8 @@ from backpain_analysis.contract import LB_TO_KG, MODALITIES, OPTIONAL_COLUMNS, R
 from backpain_analysis.dataset import Dataset, empty_ledger
 from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import ITEM_FORMS, ITEMS, builtin_instruments, score_odi, score_rmdq
-from backpain_analysis.reading import RawTable, read_dataset
+from backpain_analysis.partitions import WholeTable, dataset_parts, read_whole
+from backpain_analysis.reading import RawTable, read_dataset, read_table
 
 CLIENT_COLUMNS: tuple[str, ...] = ("client_id", "program", "studio", "start_date", "age", "sex")
 """Clients columns with a meaning (others are kept as extra covariates)."""
@@ -413,12 +414,14 @@ def load(path: str | Path, *, odi_max_missing: int = 1) -> Dataset:
     """
     if isinstance(odi_max_missing, bool) or not isinstance(odi_max_missing, int) or not 0 <= odi_max_missing <= 9:
         raise DataError(f"odi_max_missing must be a whole number 0-9, got {odi_max_missing!r}")
-    raw = read_dataset(path, categorical=True)
+    raw, wholes = _read_tables(path)
     catalog, catalog_ledger = load_catalog(raw.get("catalog"))
     clients, clients_ledger = load_clients(raw.get("clients"))
     sessions, sessions_ledger = load_sessions(raw["sessions"], catalog, clients)
     outcomes, outcomes_ledger = load_outcomes(raw["outcomes"], clients, odi_max_missing)
     ledgers = [ledger for ledger in (sessions_ledger, outcomes_ledger, clients_ledger, catalog_ledger) if len(ledger)]
+    if wholes:
+        ledgers = [_in_parts(ledger, raw, wholes) for ledger in ledgers]
     return Dataset(
         session_table=sessions,
         outcomes=outcomes,
@@ -428,3 +431,34 @@ def load(path: str | Path, *, odi_max_missing: int = 1) -> Dataset:
         read={name: raw[name].rows for name in TABLES if name in raw},
         files={name: raw[name].path for name in TABLES if name in raw},
     )
+
+
+def _read_tables(path: str | Path) -> tuple[dict[str, RawTable], dict[str, WholeTable]]:
+    """Every contract table in ``path``: a file read as it is, a folder of Parquet parts read as one table (CONTRACT section 1).
+
+    Returns the raw tables and, for the partitioned ones, how their rows map
+    back to each part (:class:`~backpain_analysis.partitions.WholeTable`).
+    """
+    if not Path(path).is_dir() or not any(p.is_dir() and p.name.lower() in TABLES for p in Path(path).iterdir()):
+        return read_dataset(path, categorical=True), {}
+    raw: dict[str, RawTable] = {}
+    wholes: dict[str, WholeTable] = {}
+    for name, parts in dataset_parts(path).items():
+        if len(parts) == 1 and not parts[0].keys and parts[0].path.parent == Path(path):
+            raw[name] = read_table(name, parts[0].path, categorical=True)
+        else:
+            wholes[name] = read_whole(name, parts)
+            raw[name] = wholes[name].raw
+    return raw, wholes
+
+
+def _in_parts(ledger: pd.DataFrame, raw: dict[str, RawTable], wholes: dict[str, WholeTable]) -> pd.DataFrame:
+    """The ledger with a ``file`` column: the table's file, or for a partitioned table the part, with its own row number (header = 1)."""
+    ledger = ledger.assign(file=ledger["table"].map({name: table.path.name for name, table in raw.items()}).astype(object))
+    for name, whole in wholes.items():
+        rows = (ledger["table"] == name).to_numpy()
+        if rows.any():
+            labels, own = whole.locate(ledger.loc[rows, "row"].to_numpy(dtype=np.int64))
+            ledger.loc[rows, "file"] = labels
+            ledger.loc[rows, "row"] = own
+    return ledger

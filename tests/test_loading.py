@@ -15,6 +15,7 @@ from backpain_analysis.cli import main
 from backpain_analysis.contract import LB_TO_KG, LEDGER_COLUMNS, MODALITIES
 from backpain_analysis.errors import DataError
 from backpain_analysis.loading import DATE_HINT, IMPLAUSIBLE, load
+from backpain_analysis.panel import weekly_panel
 
 CLEAN = Path(__file__).parent / "data" / "loading" / "clean"
 TABLE_ROWS = {"sessions": 9, "outcomes": 27, "clients": 3, "catalog": 2}
@@ -156,7 +157,8 @@ SESSION_CASES = [
         "c1,2024-03-05,Zercher carry walk,1,,,,,,,",
         "exercise",
         "Zercher carry walk",
-        "unknown exercise 'Zercher carry walk' - add it to catalog.csv or give a modality",
+        "unknown exercise 'Zercher carry walk' - add it to catalog.csv or give a modality"
+        " (it reads as 'carry' (core) and 'walk' (other); did you mean 'farmers carry'?)",
     ),
     ("c1,2024-03-01,Plank,1,,,,,,,", "date", "2024-03-01", "date 2024-03-01 is before client c1's start_date 2024-03-04"),
     # first failing rule wins: blank client_id before the bad sets
@@ -281,7 +283,10 @@ def test_clients_table_is_optional_and_unknown_clients_are_fine(data: Path) -> N
     assert list(dataset.clients.columns) == ["client_id", "start_date", "source_row"]
     assert dataset.clients.empty and dataset.catalog.empty
     # without the studio catalog Jefferson curl is unknown, and yoga is mixed again
-    assert dataset.rejected["reason"].tolist() == ["unknown exercise 'Jefferson Curl' - add it to catalog.csv or give a modality"]
+    assert dataset.rejected["reason"].tolist() == [
+        "unknown exercise 'Jefferson Curl' - add it to catalog.csv or give a modality"
+        " (did you mean 'Jefferson Squats', 'Reverse Curl (Barbell)', 'Finger Curls'?)"
+    ]
     assert dataset.sessions.loc[dataset.sessions["exercise"] == "Yoga", "modality"].item() == "mixed"
 
 
@@ -379,3 +384,25 @@ def test_a_rejected_row_does_not_make_a_numeric_extra_column_text(tmp_path) -> N
     sessions = load(tmp_path).sessions
     assert sessions["bmi"].dtype == "float64"
     assert sessions["bmi"].iloc[0] == 22.5
+
+
+def test_a_table_may_be_a_folder_of_parquet_parts(tmp_path: Path) -> None:
+    """CONTRACT section 1: ``sessions/`` of Parquet parts loads as one table; the ledger names each part and its own row."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    sessions = pd.read_csv(sample / "sessions.csv", dtype=str, keep_default_na=False)
+    (tmp_path / "sessions").mkdir()
+    cut = len(sessions) // 2
+    sessions.iloc[:cut].to_parquet(tmp_path / "sessions" / "part-0.parquet", index=False)
+    sessions.iloc[cut:].to_parquet(tmp_path / "sessions" / "part-1.parquet", index=False)
+    for table in ("outcomes", "clients"):
+        (tmp_path / f"{table}.csv").write_bytes((sample / f"{table}.csv").read_bytes())
+    whole, parted = load(sample), load(tmp_path)
+    pd.testing.assert_frame_equal(whole.counts(), parted.counts())
+    pd.testing.assert_frame_equal(weekly_panel(whole), weekly_panel(parted))
+    ledger = parted.rejected.set_index(["table", "reason"])
+    expected = whole.rejected.set_index(["table", "reason"])["row"]
+    in_second = expected > cut + 1
+    assert (ledger.loc[expected.index, "row"].to_numpy() == np.where(in_second, expected - cut, expected)).all()
+    files = ledger.loc[expected.index, "file"].to_numpy()
+    assert set(files[(expected.index.get_level_values("table") == "sessions") & in_second]) == {"sessions/part-1.parquet"}
+    assert set(files[expected.index.get_level_values("table") == "outcomes"]) == {"outcomes.csv"}

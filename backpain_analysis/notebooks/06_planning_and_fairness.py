@@ -45,7 +45,8 @@ panel, outcome = inputs.panel, inputs.primary
 attempt = Attempts()
 scenario = attempt("power scenario", PowerScenario.from_fit, panel, outcome) if outcome else None
 n_clients = int(panel["client_id"].nunique())
-weeks = int(np.clip(panel.groupby("client_id")["week"].max().median() + 1, 4, 26))
+followed = panel.groupby("client_id")["week"].max() + 1
+weeks = int(np.clip(followed.median(), 4, 26)) if len(followed) else 12  # simulated study length
 sizes = sorted({max(10, 10 * round(n_clients * f / 10)) for f in (0.5, 1.0, 2.0)})
 power = attempt("power", power_curve, sizes, weeks, POWER_SIMS, 1, scenario) if scenario is not None else None
 providers = [by for by in PROVIDERS if by in panel.columns and panel[by].dropna().nunique() >= 2]
