@@ -17,7 +17,6 @@ from backpain_analysis.figures.style import (
     CYCLE,
     GREY,
     OKABE_ITO,
-    improvement_sign,
     figure_axes,
     outcome_label,
     outcome_short,
@@ -61,18 +60,18 @@ def plot_program_contrasts(contrasts: pd.DataFrame, outcome: str, level: float =
     ----------
     contrasts:
         ``ProgramComparison.contrasts``: ``week``, ``program``, ``versus``,
-        ``estimate`` (mean of ``program`` minus mean of ``versus``,
-        instrument units), ``conf_low``, ``conf_high``.
+        and ``improvement``, ``improvement_low``, ``improvement_high`` (the
+        difference signed by the instrument so that positive = ``program``'s
+        clients better; the table's own columns, drawn as they are).
     outcome:
         The instrument (axis label, direction).
     level:
         Confidence level (axis label).
     """
-    sign = improvement_sign(outcome)
     rows = contrasts.reset_index(drop=True)
     fig, ax = figure_axes(ax, height=1.6 + 0.32 * len(rows))
     y = np.arange(len(rows))[::-1]
-    values = sign * rows[["estimate", "conf_low", "conf_high"]].to_numpy(float)
+    values = rows[["improvement", "improvement_low", "improvement_high"]].to_numpy(float)
     weeks = sorted(rows["week"].unique())
     colours = {w: CYCLE[i % len(CYCLE)] for i, w in enumerate(weeks)}
     for yi, row, v in zip(y, rows.itertuples(), values, strict=True):

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from backpain_analysis.instruments import instrument
+from backpain_analysis.instruments import instrument, outcome_instrument
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -174,11 +174,8 @@ def outcome_unit(name: str) -> str:
 
 
 def improvement_sign(name: str) -> float:
-    """+1 when higher scores are better, -1 otherwise (a custom outcome is taken as lower-is-better, like pain)."""
-    try:
-        return 1.0 if instrument(name).higher_is_better else -1.0
-    except KeyError:
-        return -1.0
+    """+1 when higher scores are better, -1 otherwise, as the instrument says (:func:`~backpain_analysis.instruments.outcome_instrument`)."""
+    return float(outcome_instrument(name).sign)
 
 
 def evenly_spaced(items: np.ndarray, at_most: int) -> np.ndarray:
