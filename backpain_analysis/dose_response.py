@@ -302,7 +302,6 @@ def fit_dose_response(
     """
     lag = check_lag(lag)
     level = resolve_level(level, conf_level)
-    conf_level = level
     if higher_is_better is not None and not isinstance(outcome, Instrument):
         warnings.warn("higher_is_better is deprecated: pass outcome=instrument(name, higher_is_better=...)", DeprecationWarning, stacklevel=2)
         outcome = instrument(outcome, higher_is_better)
@@ -326,10 +325,10 @@ def fit_dose_response(
         grids[exposure] = np.linspace(0.0, float(dose.quantile(upper_quantile)), grid_points)
     terms.append(INTERACTION)
     formula = f"{outcome} ~ " + " + ".join(terms)
-    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, conf_level=conf_level)
+    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, level=level)
     beta_all = lmm.params.set_index("term")["estimate"]
     cov_all = lmm.cov_params()
-    z = float(norm.ppf(0.5 + conf_level / 2))
+    z = float(norm.ppf(0.5 + level / 2))
     rng = np.random.default_rng(seed)
     curves, flattening, nonlinear = [], [], []
     for exposure in exposures:

@@ -132,7 +132,7 @@ def effect_modification(
                 design[f"{name}_x_{exposure}"] = design[name] * design[f"{exposure}_within"]
                 terms.append((lv, exposure, f"{name}_x_{exposure}"))
         formula = fit.formula + " + " + " + ".join(t[2] for t in terms)
-        lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", engine=engine, conf_level=level)
+        lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", engine=engine, level=level)
         params = lmm.params.set_index("term")
         for lv, exposure, name in terms:
             step, unit = clinical_unit(f"{exposure}_within")

@@ -431,7 +431,7 @@ def compare_programs(
     indicators = [f"_p{j}" for j in range(1, len(programs))]
     slopes = [f"{name}_week" for name in indicators]
     formula = f"{outcome} ~ week + " + " + ".join([*names.values(), "_x0:week", *indicators, *slopes])
-    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, conf_level=level)
+    lmm = fit_lmm(design, formula, groups="client_id", re_formula="~ week", reml=True, engine=engine, level=level)
     labels = {"Intercept": "Intercept", "week": "week", "_x0:week": "baseline_score:week", **{v: k for k, v in names.items()}}
     for j, program in enumerate(programs[1:], start=1):
         labels[f"_p{j}"] = f"program[{program}]"
@@ -462,15 +462,14 @@ def compare_programs(
     pairs = [(a, b) for b, a in combinations(programs, 2)]
     keys = pd.DataFrame([{"week": w, "program": a, "versus": b, "term": f"{a} - {b}"} for w in kept_weeks for a, b in pairs])
     matrix = pd.DataFrame([difference(a, b, w) for w in kept_weeks for a, b in pairs]).fillna(0.0)
-    between_df = len(clients) - (2 + len(names) + len(indicators) + len(slopes))
-    contrasts = pd.concat([keys, lmm_contrast(lmm, matrix, level, df=between_df)], axis=1)
+    contrasts = pd.concat([keys, lmm_contrast(lmm, matrix, level)], axis=1)
     family = f"all {len(contrasts)} pairwise {by} contrasts of {outcome} at week(s) {', '.join(map(str, kept_weeks))}"
     contrasts = spec.with_improvement(_holm(contrasts, family))
     contrasts.attrs.update(family=family, last_week=last_week, weeks_dropped=dropped, level=level)
     grid_weeks = [int(w) for w in np.sort(design["week"].unique()) if w <= last_week]
     grid = pd.DataFrame([{"program": p, "week": w} for p in programs for w in grid_weeks])
     means = pd.DataFrame([mean_row(p, w) for p in programs for w in grid_weeks]).fillna(0.0)
-    trajectories = pd.concat([grid, lmm_contrast(lmm, means, level, df=between_df)], axis=1)
+    trajectories = pd.concat([grid, lmm_contrast(lmm, means, level)], axis=1)
     trajectories = trajectories.drop(columns=["statistic", "df", "p_value"])
 
     program = panel.groupby("client_id")[by].first().reindex(clients)

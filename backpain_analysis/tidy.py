@@ -51,13 +51,12 @@ def tidy(frame: pd.DataFrame, estimate, std_error, *, df=None, level: float = 0.
     )
 
 
-def lmm_contrast(lmm, matrix: pd.DataFrame, level: float = 0.95, df: float | None = None) -> pd.DataFrame:
+def lmm_contrast(lmm, matrix: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Linear combinations ``L beta`` of a mixed model's fixed effects, as tidy rows.
 
-    MERGE NOTE: this is the model layer's ONE place of ``L @ beta`` arithmetic.
-    When ``LMMResult.contrast(L)`` (engine) exists, replace the body by
-    ``lmm.contrast(matrix)`` (it adds Satterthwaite ``df``); until then the
-    intervals are t on the caller's ``df`` (Wald z, ``df`` NaN, without one).
+    The model layer's one way to a contrast: :meth:`LMMResult.contrast
+    <backpain_analysis.mixed.LMMResult.contrast>` with the fit's denominator
+    df (Satterthwaite unless the fit asked otherwise), indexed like ``matrix``.
 
     Parameters
     ----------
@@ -72,15 +71,12 @@ def lmm_contrast(lmm, matrix: pd.DataFrame, level: float = 0.95, df: float | Non
     DataFrame indexed like ``matrix`` with ``estimate``, ``std_error``,
     ``statistic``, ``df``, ``p_value``, ``conf_low``, ``conf_high``.
     """
-    names = list(lmm.params["term"])
-    unknown = sorted(set(matrix.columns) - set(names))
+    unknown = sorted(set(matrix.columns) - set(lmm.params["term"]))
     if unknown:
         raise ValueError(f"contrast names terms the model does not have: {', '.join(unknown)}")
-    weights = matrix.reindex(columns=names, fill_value=0.0).to_numpy(float)
-    beta = lmm.params["estimate"].to_numpy(float)
-    cov = lmm.cov_params().loc[names, names].to_numpy(float)
-    se = np.sqrt(np.einsum("ij,jk,ik->i", weights, cov, weights))
-    return tidy(pd.DataFrame(index=matrix.index), weights @ beta, se, df=df, level=level)
+    out = lmm.contrast(matrix.reset_index(drop=True), level).drop(columns="term")
+    out.index = matrix.index
+    return out
 
 
 def resolve_level(level: float, conf_level: float | None) -> float:

@@ -235,6 +235,7 @@ ANALYSIS_LABELS: dict[str, str] = {
     "lag_3": "lag 3 weeks",
     "detrended": "detrended exposures",
     "complete_followup": "complete follow-up only",
+    "interaction_recentred": "interaction re-centred within client",
 }
 """Reader-facing names of the analyses of :func:`backpain_analysis.sensitivity.sensitivity_table`."""
 
