@@ -17,6 +17,8 @@ import jupytext
 import nbformat
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from html.parser import HTMLParser
 
@@ -416,3 +418,38 @@ def test_raw_warnings_stay_out_of_the_page(tmp_path):
     nbformat.write(nb, path)
     page = _html([path], "data")
     assert "kept" in page and "UserWarning" not in page and "/home/me" not in page
+
+
+HOSTILE_ALPHABET = (
+    "<>&\"'`/\\=$[](){}*_#!|~^%:;.,?+-@ \t\r\n"  # HTML, Markdown, LaTeX, CSV and formula characters
+    "\x07\x1b\x7f"  # control characters
+    "\u202e\u200f\u200b\ufeff"  # right-to-left override and mark, zero width, BOM
+    "aZ9éß字😀"
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    names=st.lists(st.text(alphabet=HOSTILE_ALPHABET, min_size=1, max_size=300), min_size=5, max_size=5),
+)
+def test_any_typed_names_give_a_safe_report(names, tmp_path_factory):
+    """Issue 11: programs, studio, coach, exercise and instrument names drawn from hostile alphabets (very long
+    included) never crash load -> panel -> report, never make live HTML, and keep accepted + rejected = read."""
+    program, studio, coach, exercise, instrument_name = names
+    folder = tmp_path_factory.mktemp("typed") / "data"
+    study = simulate(12, 6, seed=8)
+    study.clients["program"] = study.clients["program"].where(study.clients.index % 2 == 0, program)
+    study.clients["studio"] = studio
+    study.clients["coach"] = coach
+    study.sessions.loc[study.sessions.index[:3], "exercise"] = exercise
+    extra = study.outcomes[study.outcomes["instrument"] == "nprs"].assign(instrument=instrument_name)
+    study.outcomes = pd.concat([study.outcomes, extra], ignore_index=True)
+    write_study(study, folder)
+    from backpain_analysis.loading import load
+
+    counts = load(folder).counts()
+    assert (counts["accepted"] + counts["rejected"] == counts["read"]).all()
+    out = folder.parent / "report"
+    assert main(["report", str(folder), "--out", str(out)]) == 0
+    assert live_html((out / "report.html").read_text()) == []
