@@ -169,22 +169,53 @@ def summary_lines(summary: Mapping[str, object], n_clients: list[int] | None = N
     return "\n".join(lines)
 
 
-def for_whom(findings) -> str:  # noqa: ANN001  (a DataFrame of findings; narrative stays free of pandas)
-    """Two sentences on "for whom": what the program lines show, and what is not estimated."""
+def for_whom(findings, modification=None, trends=None) -> str:  # noqa: ANN001  (DataFrames; narrative stays free of pandas)
+    """Two sentences on "for whom": subgroups (effect modification) and how clients' own changes spread.
+
+    ``findings`` is :attr:`Summary.findings <backpain_analysis.summary.Summary>`;
+    ``modification`` :func:`~backpain_analysis.effect_modification.effect_modification`'s
+    table (None when not estimated); ``trends``
+    :func:`~backpain_analysis.responders.client_trends`'s table (None when not estimated).
+    """
     programs = [f for f in findings.to_dict("records") if f["question"] == "program"] if len(findings) else []
-    answered = [f for f in programs if f["verdict"] != "too_few_data"]
-    if answered:
+    compared = any(f["verdict"] != "too_few_data" for f in programs)
+    if modification is None or not len(modification):
         first = (
-            f"For whom: the program lines above compare {len(answered)} program(s) with the reference for clients "
-            "with the same baseline score"
+            "For whom: the program lines above compare clients with the same baseline score"
+            if compared
+            else "For whom: this dataset cannot compare programs (one program, no program recorded, or too few clients per program)"
+        )
+        first += (
+            "; whether the effects differ by baseline severity, age, sex or studio is not estimated (too few clients, "
+            "or no such columns), so no claim is made about subgroups."
         )
     else:
-        first = "For whom: this dataset cannot compare programs (one program, no program recorded, or too few clients per program)"
-    second = (
-        "whether the effects differ by baseline severity, age, sex or studio is not estimated in this report, "
-        "so no claim is made about subgroups."
-    )
-    return literal(f"{first}; {second}")
+        modifiers = ", ".join(dict.fromkeys(str(m).replace("_", " ") for m in modification["modifier"]))
+        stand_out = modification[modification["p_value_holm"] < 0.05]
+        if len(stand_out):
+            row = stand_out.sort_values("p_value_holm").iloc[0]
+            better = "more" if row["improvement"] > 0 else "less"
+            first = (
+                f"For whom: of {len(modification)} subgroup comparisons ({modifiers}), {len(stand_out)} stood out after "
+                f"allowing for them all (Holm); the clearest: {row['effect']} helped {better} for {row['modifier']} "
+                f"{row['level']} than {row['versus']} ({row['n_clients']} clients). Treat it as a question for the next studio, not as proof."
+            )
+        else:
+            first = (
+                f"For whom: none of {len(modification)} subgroup comparisons ({modifiers}) stood out after allowing "
+                "for them all (Holm), so the effects above are best read as applying to these clients alike."
+            )
+    if trends is None or not len(trends) or not math.isfinite(trends.attrs.get("share_likely_important", math.nan)):
+        second = "How much each client's own score changed is not estimated here."
+    else:
+        share = trends.attrs["share_likely_important"]
+        low, high = trends.attrs.get("share_conf_low", math.nan), trends.attrs.get("share_conf_high", math.nan)
+        interval = f" (95 % interval {100 * low:.0f} to {100 * high:.0f} %)" if math.isfinite(low) and math.isfinite(high) else ""
+        second = (
+            f"Of the {len(trends)} clients, about {100 * share:.0f} %{interval} are likely to have improved by the MCID "
+            f"by week {trends.attrs['endpoint']}, judged from each client's shrunken trend rather than one noisy score."
+        )
+    return literal(f"{first} {second}")
 
 
 def versus_evidence(benchmark) -> str:  # noqa: ANN001  (a one-row-per-group DataFrame or None)

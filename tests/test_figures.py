@@ -16,7 +16,7 @@ from backpain_analysis.loading import load
 from backpain_analysis.panel import weekly_panel
 from backpain_analysis.programs import compare_programs
 from backpain_analysis.pseudonyms import pseudonymize
-from backpain_analysis.responders import client_changes, responder_rates, time_to_improvement
+from backpain_analysis.responders import client_changes, client_trends, responder_rates, time_to_improvement
 from backpain_analysis.sensitivity import sensitivity_table
 from backpain_analysis.simulate import simulate, write_study
 from backpain_analysis.volume_model import fit_volume_model
@@ -73,6 +73,7 @@ def builders(studio, models):
         "program_trajectories": lambda: programs.plot_program_trajectories(comparison.trajectories, "nprs"),
         "program_contrasts": lambda: programs.plot_program_contrasts(comparison.contrasts, "nprs"),
         "benchmark": lambda: programs.plot_benchmark(benchmark, "nprs"),
+        "client_changes": lambda: trajectories.plot_client_changes(client_trends(panel, "nprs", 8), "nprs"),
     }
 
 

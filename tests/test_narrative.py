@@ -135,3 +135,59 @@ def test_followed_sentence_with_and_without_clients():
 
     assert followed_sentence(pd.Series([4, 10, 12])) == "3 clients were followed for a median of 10 weeks (range 4-12)."
     assert "nothing can be analysed" in followed_sentence(pd.Series([], dtype=int))
+
+
+def _findings(verdicts):
+    import pandas as pd
+
+    return pd.DataFrame([finding("program", v, term=f"p{i} vs usual") for i, v in enumerate(verdicts)])
+
+
+def _modification(p_holm, improvement=0.5):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "modifier": ["sex", "age_group"],
+            "level": ["M", "under 40"],
+            "versus": ["F", "40-59"],
+            "effect": ["strength_sets_within", "flexibility_min_within"],
+            "improvement": [improvement, 0.1],
+            "p_value_holm": [p_holm, 0.9],
+            "n_clients": [30, 12],
+        }
+    )
+
+
+def _trends(share, low=0.3, high=0.6):
+    import pandas as pd
+
+    frame = pd.DataFrame({"client_id": [f"C{i}" for i in range(40)]})
+    frame.attrs.update(share_likely_important=share, share_conf_low=low, share_conf_high=high, endpoint=12)
+    return frame
+
+
+def test_for_whom_without_subgroup_estimates_says_no_claim_is_made():
+    from backpain_analysis.narrative import for_whom
+
+    text = for_whom(_findings(["better"])).replace("\\", "")
+    assert "same baseline score" in text and "no claim is made about subgroups" in text
+    assert "not estimated here" in text
+    assert "cannot compare programs" in for_whom(_findings(["too_few_data"]))
+
+
+def test_for_whom_names_a_subgroup_that_stands_out_after_holm_and_cautions():
+    from backpain_analysis.narrative import for_whom
+
+    text = for_whom(_findings(["better"]), _modification(0.01), _trends(0.45)).replace("\\", "")  # unescape Markdown
+    assert "1 stood out" in text and "helped more for sex M than F" in text and "not as proof" in text
+    assert "about 45 % (95 % interval 30 to 60 %)" in text and "week 12" in text
+    assert "helped less" in for_whom(_findings(["better"]), _modification(0.01, improvement=-0.4))
+
+
+def test_for_whom_with_nothing_standing_out_reads_the_effects_as_common():
+    from backpain_analysis.narrative import for_whom
+
+    text = for_whom(_findings(["inconclusive"]), _modification(0.2), _trends(float("nan")))
+    assert "none of 2 subgroup comparisons (sex, age group) stood out" in text.replace("\\", "")
+    assert "not estimated here" in text

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from backpain_analysis.descriptives import mean_trajectory  # noqa: F401  (moved; importable here for one release)
 from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_label, outcome_short, styled, week_axis
-from backpain_analysis.instruments import instrument
+from backpain_analysis.instruments import instrument, outcome_instrument
 
 
 def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.ndarray:
@@ -137,4 +137,35 @@ def plot_time_to_improvement(curves: pd.DataFrame, ends: Mapping[str, float], ti
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left")
+    return fig
+
+
+@styled
+def plot_client_changes(trends: pd.DataFrame, outcome: str, ax: Axes | Sequence[Axes] | None = None) -> Figure:
+    """Each client's shrunken change to the endpoint with its interval, sorted: how response spreads over clients.
+
+    Parameters
+    ----------
+    trends:
+        :func:`backpain_analysis.responders.client_trends`: ``improvement``,
+        ``improvement_low``, ``improvement_high`` (instrument units, positive =
+        better); ``attrs``: ``endpoint`` (week), ``level``,
+        ``share_likely_important``.
+    outcome:
+        The instrument (axis label, MCID line).
+    """
+    rows = trends.sort_values("improvement").reset_index(drop=True)
+    fig, ax = figure_axes(ax)
+    x = np.arange(1, len(rows) + 1)
+    ax.vlines(x, rows["improvement_low"], rows["improvement_high"], color=GREY, linewidth=0.8)
+    ax.plot(x, rows["improvement"], "o", color=OKABE_ITO["blue"], ms=3)
+    ax.axhline(0, color=OKABE_ITO["black"], linewidth=0.8)
+    mcid = outcome_instrument(outcome).mcid_abs
+    if mcid is not None and np.isfinite(mcid):
+        ax.axhline(mcid, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1, label=f"MCID ({mcid:g} points)")
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+    level = trends.attrs.get("level", 0.95)
+    ax.set_xlabel("clients, ordered by their estimated change")
+    ax.set_ylabel(f"improvement by week {trends.attrs.get('endpoint')}\n{outcome_short(outcome)} points ({100 * level:.0f} % interval)")
+    fig.suptitle(f"How each client's {outcome_short(outcome)} changed (shrunken estimates, positive = better)")
     return fig

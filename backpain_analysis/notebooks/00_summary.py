@@ -23,19 +23,26 @@ from IPython.display import Markdown, display
 from backpain_analysis.figures import save_table
 from backpain_analysis.narrative import for_whom, literal, summary_lines, versus_evidence
 from backpain_analysis.notebook import Attempts, notebook_inputs
-from backpain_analysis.summary import pain_benchmark, summarise
+from backpain_analysis.effect_modification import effect_modification
+from backpain_analysis.responders import client_trends
+from backpain_analysis.summary import MIN_CLIENTS_FOR_VERDICT, contrast_weeks, pain_benchmark, summarise
 
 inputs = notebook_inputs(data_path, real_ids)
 attempt = Attempts()
 summary = summarise(inputs.panel, inputs.primary)
 summary.write(out_dir)
 benchmark = attempt("pain change against the published evidence", pain_benchmark, inputs.panel, inputs.outcomes)
+# Subgroups and per-client change only where verdicts are given at all (MIN_CLIENTS_FOR_VERDICT clients).
+enough = inputs.primary is not None and summary.clients >= MIN_CLIENTS_FOR_VERDICT
+modification = attempt("effect modification (for whom)", effect_modification, inputs.panel, inputs.primary) if enough else None
+endpoint = max(contrast_weeks(inputs.panel))
+trends = attempt("each client's change", client_trends, inputs.panel, inputs.primary, endpoint) if enough else None
 
 # %%
 display(Markdown(summary_lines(summary.to_dict(), summary.findings["n_clients"].tolist())))
 
 # %%
-display(Markdown(for_whom(summary.findings) + "\n\n" + versus_evidence(benchmark)))
+display(Markdown(for_whom(summary.findings, modification, trends) + "\n\n" + versus_evidence(benchmark)))
 
 # %%
 if len(summary.findings):

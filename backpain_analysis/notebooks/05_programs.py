@@ -38,10 +38,11 @@ from backpain_analysis.figures import save_figure, save_table, trajectories
 from backpain_analysis.figures.style import outcome_short, outcome_unit
 from backpain_analysis.programs import compare_programs
 from backpain_analysis.notebook import Attempts, notebook_inputs
-from backpain_analysis.responders import client_changes, responder_rates
+from backpain_analysis.responders import client_changes, client_trends, responder_rates
 from backpain_analysis.narrative import in_short, literal, not_shown, responder_sentence, versus_evidence
 from backpain_analysis.volume_model import MIN_CLIENTS
-from backpain_analysis.summary import contrast_weeks, pain_benchmark, reference_program, summarise
+from backpain_analysis.effect_modification import effect_modification
+from backpain_analysis.summary import MIN_CLIENTS_FOR_VERDICT, contrast_weeks, pain_benchmark, reference_program, summarise
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcome = inputs.panel, inputs.primary
@@ -168,6 +169,54 @@ else:
         )
     else:
         display(Markdown(not_shown("Responders by program", f"no group has {MIN_CLIENTS} or more clients with a baseline and a later score (counts in the table).")))
+
+# %% [markdown]
+# ## For whom: subgroups and each client's own change
+#
+# Does the strength effect, the flexibility effect or a program's advantage
+# differ by baseline severity (above or below the median first score), age
+# group, sex or studio? Each row below is the difference in that effect
+# between a subgroup and the reference subgroup, from the volume model (or
+# the program model) with an interaction term, positive = the effect is more
+# beneficial in that subgroup. Many comparisons are made, so some will look
+# different by chance: read the Holm-adjusted p-value, and treat a difference
+# as a question for the next studio rather than a finding.
+#
+# The figure shows how each client's own score changed by the contrast week,
+# estimated from the mixed model of notebook 3 (`y_it = b0 + b1 week + u0_i +
+# u1_i week + e_it`): each client's trend is pulled towards the average in
+# proportion to how little their own scores tell, so a client is not called
+# a responder on one lucky score.
+
+# %%
+subgroups_possible = outcome is not None and panel["client_id"].nunique() >= MIN_CLIENTS_FOR_VERDICT
+modification = attempt("effect modification", effect_modification, panel, outcome) if subgroups_possible else None
+trends = attempt("each client's change", client_trends, panel, outcome, max(weeks)) if subgroups_possible else None
+if modification is None or not len(modification):
+    display(Markdown(not_shown("Subgroups", f"fewer than {MIN_CLIENTS_FOR_VERDICT} clients, or no baseline severity, age, sex or studio with two groups.")))
+else:
+    display(
+        save_table(
+            modification,
+            "effect_modification",
+            f"Difference in each effect on {outcome_short(outcome)} between a subgroup and its reference (positive = more "
+            "beneficial in the subgroup; 95 % CI; p_value_holm adjusted over the whole table).",
+            out_dir,
+        )
+    )
+    display(Markdown(literal(modification.attrs["caution"])))
+if trends is None or not len(trends):
+    display(Markdown(not_shown("Each client's change", f"fewer than {MIN_CLIENTS_FOR_VERDICT} clients with scores, or the model could not be fitted.")))
+else:
+    display(
+        save_figure(
+            trajectories.plot_client_changes(trends, outcome),
+            "client_changes",
+            f"Each client's estimated improvement in {outcome_short(outcome)} by week {trends.attrs['endpoint']} (shrunken "
+            "mixed-model estimate with its 95 % interval), sorted; the dashed line is the MCID.",
+            out_dir,
+        )
+    )
 
 # %% [markdown]
 # ## Our clients and the published evidence
