@@ -37,6 +37,7 @@ from backpain_analysis.importers.sets import parse_number
 _SET_ORDER = re.compile(r"^(?:\d{1,3}|[a-z])$", re.IGNORECASE)
 _LOAD_UNIT = frozenset({"kg", "kgs", "lb", "lbs"})
 _BRACKET_UNIT = re.compile(r"[(\[]\s*(kg|kgs|lb|lbs|km|mi|miles|m|meters|metres)\s*[)\]]", re.IGNORECASE)
+_BARE_UNIT = re.compile(r"^\s*(kg|kgs|lb|lbs|km|mi|miles|meters|metres)\s*$", re.IGNORECASE)  # Strong's oldest layout: ``kg``, ``km``
 _SAMPLE = 2000
 _DISTANCE_UNITS = {"km": "km", "mi": "miles", "miles": "miles", "m": "meters", "meters": "meters", "metres": "meters"}
 
@@ -71,7 +72,7 @@ def _is_set_order(column: pd.Series) -> bool:
     if values.empty or values.str.fullmatch(_SET_ORDER).mean() < 0.8:
         return False
     numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce").dropna()  # W, D, F, rest timers aside
-    steps = numbers.diff().eq(1) | numbers.eq(1)
+    steps = numbers.diff().eq(1) | numbers.le(1)  # Strong's oldest layout counts from 0
     return not numbers.empty and steps.mean() >= 0.8
 
 
@@ -81,7 +82,7 @@ def _is_load_unit(column: pd.Series) -> bool:
 
 
 def _unit_name(header: str, base: str) -> str:
-    found = _BRACKET_UNIT.search(header)
+    found = _BRACKET_UNIT.search(header) or _BARE_UNIT.match(header)
     if not found:
         return base
     unit = found.group(1).lower()
