@@ -52,6 +52,32 @@ def test_translated_strong_header_gives_the_same_sets(tmp_path: Path, name: str)
         read_export(translated, "hevy")
 
 
+def test_translated_rest_timer_rows_are_rests_by_their_shape(tmp_path: Path) -> None:
+    """The German app writes its rest timers as 'Ruhezeit' (header as the German app writes it): a word in the
+    set order with seconds and no reps or weight is a rest, even when every other row is one."""
+    export = tmp_path / "strong_de.csv"
+    export.write_text(
+        "Datum,Workout-Name,Dauer,Name der Übung,Reihenfolge festlegen,Gewicht,Wiederh.,Entfernung,Sekunden,Notizen,Workout-Notizen,RPE\n"
+        '2025-08-23 17:51:23,"Ganzkörper",1h,"Chest Press (Machine)",1,50.0,12.0,0,0.0,"","",\n'
+        '2025-08-23 17:51:23,"Ganzkörper",1h,"Chest Press (Machine)",Ruhezeit,0,0.0,0,120.0,,,\n'
+        '2025-08-23 17:51:23,"Ganzkörper",1h,"Chest Press (Machine)",2,55.0,10.0,0,0.0,,,8\n'
+        '2025-08-23 17:51:23,"Ganzkörper",1h,"Chest Press (Machine)",Ruhezeit,0,0.0,0,90.0,,,\n'
+        '2025-08-23 17:51:23,"Ganzkörper",1h,"Plank",1,0,0.0,0,60.0,"",,\n'
+        '2025-08-23 17:51:23,"Ganzkörper",1h,"Plank",Ruhezeit,0,0.0,0,60.0,,,\n',
+        encoding="utf-8",
+    )
+    result = import_export(export, "c1", tmp_path / "d")
+    assert result.export.built.notes[0].startswith("recognised as a Strong export by its column order and values")
+    sets = _sessions(tmp_path / "d")
+    assert sets[["exercise", "reps", "duration_s"]].values.tolist() == [
+        ["Chest Press (Machine)", "12", ""],
+        ["Chest Press (Machine)", "10", ""],
+        ["Plank", "", "60"],
+    ]
+    reasons = result.export.built.ledger.set_index("row")["reason"].to_dict()
+    assert reasons == {3: "rest timer row, not a set", 5: "rest timer row, not a set", 7: "rest timer row, not a set"}
+
+
 def test_a_file_without_strong_structure_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="is not a Strong, Hevy or Fitbod export.*--columns"):
         read_export(DATA / "unknown_garmin.csv")

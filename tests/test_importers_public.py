@@ -30,11 +30,18 @@ EXPORTS = {
     "hevy_si2aung.csv": ("tuned", None, "Hevy", 0.95),
     "strong_bladeours_semicolon.csv": ("tuned", None, "Strong", 0.95),
     "fitnotes_wmgriffi3.csv": ("tuned", FITNOTES_LBS, "mapped CSV", 0.95),
+    "fitbod_jaredhutchinson.csv": ("tuned", None, "Fitbod", 0.95),
+    "hevy_tonytromp.csv": ("tuned", None, "Hevy", 0.95),
+    "strong_sebastienrdgs_french.csv": ("tuned", None, "Strong", 0.95),
+    "strong_mlahoz_oldlayout.csv": ("tuned", None, "Strong", 0.95),
     "fitbod_joecummings.csv": ("holdout", None, "Fitbod", 0.90),
     "hevy_ajccosta.csv": ("holdout", None, "Hevy", 0.90),
     "strong_jannesantana.csv": ("holdout", None, "Strong", 0.90),
     "strong_shuheilocale_renamed.csv": ("holdout", None, "Strong", 0.85),
     "fitnotes_bilallb.csv": ("holdout", FITNOTES_UNIT, "mapped CSV", 0.90),
+    "fitbod_datojulien.csv": ("holdout", None, "Fitbod", 0.90),
+    "strong_linusjacobsson.csv": ("holdout", None, "Strong", 0.90),
+    "strong_simongomez_french.csv": ("holdout", None, "Strong", 0.90),
 }
 
 
@@ -65,6 +72,29 @@ def test_renamed_strong_header_is_read_by_structure(tmp_path: Path) -> None:
     assert result.export.built.notes[0].startswith("recognised as a Strong export by its column order and values")
     sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
     assert sets.loc[0, ["date", "exercise", "reps", "load"]].tolist() == ["2018-08-31 05:49:00", "V-Bar Pulldown", "12", "45"]
+
+
+def test_real_french_strong_export_is_read_by_structure(tmp_path: Path) -> None:
+    """A real export from a phone set to French (issue 13 item 3): every header word translated."""
+    result = import_export(REAL / "strong_sebastienrdgs_french.csv", "c1", tmp_path)
+    assert result.export.built.notes[0].startswith("recognised as a Strong export by its column order and values")
+    assert "\"nom de l'exercice\" = exercise name, 'ordre de la série' = set order, 'poids' = weight" in result.export.built.notes[0]
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[0, ["date", "exercise", "duration_s", "reps", "modality"]].tolist() == ["2023-08-16 13:10:30", "Aerobics", "600", "", ""]
+    assert sets.loc[1, ["exercise", "reps", "load", "load_unit"]].tolist() == ["Bench Press (Dumbbell)", "8", "20", "kg"]
+    assert sets.loc[sets["exercise"] == "Chest Dip (Assisted)", "assistance"].tolist() == ["14", "18", "18"]
+
+
+def test_strong_oldest_layout_counts_sets_from_zero_with_bare_unit_headers(tmp_path: Path) -> None:
+    """Strong's 2016 layout: ``Date,Workout Name,Exercise Name,Set Order,kg,Reps,km,Seconds,Notes``, sets from 0."""
+    result = import_export(REAL / "strong_mlahoz_oldlayout.csv", "c1", tmp_path)
+    note = result.export.built.notes[0]
+    assert "'kg' = weight (kg)" in note and "'km' = distance (km)" in note and "'set order' = set order" in note
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[0, ["exercise", "reps", "load", "load_unit", "set_type"]].tolist() == ["Squat", "5", "70", "kg", "normal"]
+    plank = sets[sets["exercise"] == "Plank Fitball"]
+    assert plank["duration_s"].tolist() == ["60"] * 4 and (plank["reps"] == "").all()
+    assert result.ledger_rows == 0
 
 
 def test_fitnotes_clock_durations_pounds_and_unquoted_commas(tmp_path: Path) -> None:

@@ -32,16 +32,28 @@ _WEIGHTS = ("weight", "weight (kg)", "weight (kgs)", "weight (lbs)", "weight (lb
 _DISTANCES = ("distance", "distance (km)", "distance (meters)", "distance (m)", "distance (miles)", "distance (mi)")
 _LETTERS = {"w": "warmup", "d": "drop", "f": "failure"}
 _HEADER_UNIT = re.compile(r"\((\w+)\)$")
+_WORD = re.compile(r"[^\W\d_]{2,}(?:[\s-][^\W\d_]+)*")  # letters only, two or more: a word such as "Ruhezeit"
 
 
-def _set_type(marker: str) -> tuple[str, str]:
-    """``(set_type, skip reason)`` of a ``Set Order`` cell."""
+def _blank_or_zero(value: str) -> bool:
+    return value.strip() in ("", "0", "0.0", "0,0")
+
+
+def _set_type(marker: str, reps: str, weight: str, seconds: str) -> tuple[str, str]:
+    """``(set_type, skip reason)`` of a ``Set Order`` cell and its row's reps, weight and seconds.
+
+    A rest timer is recognised by its shape, not its words, since Strong
+    translates them (``Rest Timer``, ``Ruhezeit``): a set order of several
+    letters on a row with seconds and no reps or weight.
+    """
     text = marker.strip().lower()
     if text == "" or text.isdigit():
         return "normal", ""
     if text in _LETTERS:
         return _LETTERS[text], ""
-    if text == "rest timer":
+    if text == "rest timer" or (
+        _WORD.fullmatch(text) and _blank_or_zero(reps) and _blank_or_zero(weight) and not _blank_or_zero(seconds)
+    ):
         return "normal", "rest timer row, not a set"
     return "normal", f"set order {marker!r} is not a set number, W, D or F"
 
@@ -63,7 +75,12 @@ def _to_rows(frame: pd.DataFrame) -> AppRows:
 
     load_unit, stated = header_unit(weight, "weight unit")
     distance_unit, _ = header_unit(distance, "distance unit")
-    kinds = frame["set order"].astype(str).map(_set_type)
+    seconds = column(first_column(columns, ("seconds",)))
+    kinds = pd.Series(
+        [_set_type(*cells) for cells in zip(frame["set order"].astype(str), column("reps"), column(weight), seconds, strict=True)],
+        index=frame.index,
+        dtype=object,
+    )
     raw = pd.DataFrame(
         {
             "start": frame["date"].astype(str),
@@ -74,7 +91,7 @@ def _to_rows(frame: pd.DataFrame) -> AppRows:
             "reps": column("reps"),
             "weight": column(weight),
             "load_unit": load_unit,
-            "seconds": column(first_column(columns, ("seconds",))),
+            "seconds": seconds,
             "distance": column(distance),
             "distance_unit": distance_unit,
             "rpe": column(first_column(columns, ("rpe",))),

@@ -69,6 +69,9 @@ def _is_number(column: pd.Series, comma: bool) -> bool:
 
 def _is_set_order(column: pd.Series) -> bool:
     values = _filled(column)
+    words = values[~values.str.fullmatch(_SET_ORDER)].unique()
+    if len(words) == 1:  # one repeated word among the set numbers: the rest timer ("Rest Timer", "Ruhezeit")
+        values = values[values != words[0]]
     if values.empty or values.str.fullmatch(_SET_ORDER).mean() < 0.8:
         return False
     numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce").dropna()  # W, D, F, rest timers aside
