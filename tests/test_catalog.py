@@ -217,6 +217,17 @@ ISSUE_NAMES = {
     "Pause Squat (Barbell)": "other_strength",
     "Bench Press (Barbell) [paused 2s]": "other_strength",
     "Tempo Romanian Deadlift {3-1-1}": "back",
+    # session 2: names of the new tuned exports that motivated rules (machine brands, fit balls,
+    # one-hand stances, interval protocols, back fly, scaption, kettlebell long cycle)
+    "Hammerstrength Iso Row": "back",
+    "Hammerstrength Incline Chest Press": "other_strength",
+    "Plank Fitball": "core",
+    "Kettlebell Swing One Hand": "back",
+    "Tabata Plank Dynamic": "core",
+    "Plank Mix": "core",
+    "Dumbbell Back Fly": "back",
+    "Superman with Scaption": "back",
+    "KB One Arm Long Cycle 30''": "other_strength",
 }
 
 

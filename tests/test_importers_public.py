@@ -132,4 +132,4 @@ def test_coach_agreement_on_at_least_100_names() -> None:
     assert len(tuned) >= 100
     assert agree >= 0.95, tuned[tuned["placed"] != tuned["modality"]]
     holdout = coach[coach["group"] == "holdout"]
-    assert (holdout["placed"] == holdout["modality"]).mean() >= 0.80  # recorded: 35 of 43; a floor against regressions
+    assert (holdout["placed"] == holdout["modality"]).mean() >= 0.80  # recorded: 40 of 49 (session 2); a floor against regressions

@@ -11,11 +11,15 @@ Known variants, all read by name (lower-cased headers):
 - newer exports with the unit in the header and rest-timer rows:
   ``Workout #,Date,Workout Name,Duration (sec),Exercise Name,Set Order,
   Weight (kg),Reps,RPE,Distance (meters),Seconds,Notes,Workout Notes``
-  (``Weight (lbs)``, ``Distance (miles)``, ``Distance (km)`` likewise).
+  (``Weight (lbs)``, ``Distance (miles)``, ``Distance (km)`` likewise);
+- the oldest (2016) layout, sets counted from 0 and bare units as headers:
+  ``Date,Workout Name,Exercise Name,Set Order,kg,Reps,km,Seconds,Notes``
+  (read through :mod:`.structure`).
 
 ``Date`` is the workout's start (every set of a workout shares it).
 ``Set Order`` is the set's number, or ``W`` (warm-up), ``D`` (drop set),
-``F`` (set to failure); a ``Rest Timer`` row is a rest, not a set.
+``F`` (set to failure); a ``Rest Timer`` row (in any language: a word with
+seconds and no reps or weight) is a rest, not a set.
 ``Seconds`` holds a timed set (plank) or a cardio duration, ``Distance`` the
 cardio distance.
 """

@@ -11,17 +11,21 @@ though, is fixed in every layout it writes:
   Workout Duration``;
 - newer: ``Workout #, Date, Workout Name, Duration (sec), Exercise Name, Set
   Order, Weight (kg), Reps, RPE, Distance (meters), Seconds, Notes, Workout
-  Notes``.
+  Notes``;
+- oldest (2016): ``Date, Workout Name, Exercise Name, Set Order, kg, Reps,
+  km, Seconds, Notes``, set numbers counting from 0.
 
 So the columns are found by what their values look like, in that order
 (:func:`strong_columns`): the date (the first or second column, nearly every
-value a date); the set order (whole numbers that count 1, 2, 3 within an
-exercise, or one letter: W, D, F); the exercise name (the text column just
+value a date); the set order (whole numbers that count 1, 2, 3, or 0, 1, 2,
+within an exercise, or one letter: W, D, F); the exercise name (the text column just
 before it); then, after the set order, the weight, a weight-unit column when
 its values are units (Android), the reps, and the RPE, distance and seconds
 in the order of the layout the first two facts select (a weight-unit column:
 Android; a date in the first column: iOS; else the newer layout). A unit in
-a translated header's brackets (``Gewicht (kg)``) is kept.
+a translated header's brackets (``Gewicht (kg)``), or a header that is a
+bare unit (``kg``, ``km``), is kept. One repeated word among the set numbers
+is the rest timer, whatever its language (``Ruhezeit``).
 """
 
 from __future__ import annotations
