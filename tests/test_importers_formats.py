@@ -191,3 +191,22 @@ def test_columns_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     missing = JEFIT_COLUMNS.replace("Minutes", "Seconds")
     assert main(["import", str(export), "--client-id", "c1", "--out", str(tmp_path / "e"), "--columns", missing]) == 2
     assert "has no column 'Seconds' named in --columns" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1", "2", "3", "1", "2"], True),
+        (["0", "1", "2", "0", "1", "2", "3"], True),  # Strong's 2016 layout counts from 0
+        (["1", "1", "1", "1"], True),  # one set of each exercise
+        (["1", "Rest Timer", "2", "Rest Timer", "3", "Rest Timer"], True),
+        (["1", "Ruhezeit", "2", "Ruhezeit", "W", "Ruhezeit"], True),
+        (["0", "0", "0", "0", "0"], False),  # a column of zeros (an unused distance) is not a set order
+        (["5", "8", "10", "12", "5"], False),  # reps
+        (["35min", "35min", "1h", "1h"], False),  # durations
+    ],
+)
+def test_set_order_column_by_its_values(values: list[str], expected: bool) -> None:
+    from backpain_analysis.importers.structure import _is_set_order
+
+    assert _is_set_order(pd.Series(values, name="column")) is expected

@@ -79,8 +79,8 @@ def _is_set_order(column: pd.Series) -> bool:
     if values.empty or values.str.fullmatch(_SET_ORDER).mean() < 0.8:
         return False
     numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce").dropna()  # W, D, F, rest timers aside
-    steps = numbers.diff().eq(1) | numbers.le(1)  # Strong's oldest layout counts from 0
-    return not numbers.empty and steps.mean() >= 0.8
+    steps = numbers.diff().eq(1) | numbers.isin([0, 1])  # Strong's oldest layout counts from 0
+    return bool(not numbers.empty and (numbers.gt(1).any() or numbers.eq(1).all()) and steps.mean() >= 0.8)
 
 
 def _is_load_unit(column: pd.Series) -> bool:
