@@ -69,10 +69,10 @@ def test_translated_rest_timer_rows_are_rests_by_their_shape(tmp_path: Path) -> 
     result = import_export(export, "c1", tmp_path / "d")
     assert result.export.built.notes[0].startswith("recognised as a Strong export by its column order and values")
     sets = _sessions(tmp_path / "d")
-    assert sets[["exercise", "reps", "duration_s"]].values.tolist() == [
-        ["Chest Press (Machine)", "12", ""],
-        ["Chest Press (Machine)", "10", ""],
-        ["Plank", "", "60"],
+    assert sets[["exercise", "reps", "duration_s", "rpe"]].values.tolist() == [
+        ["Chest Press (Machine)", "12", "", ""],
+        ["Chest Press (Machine)", "10", "", "8"],  # the RPE, last after the notes, is kept
+        ["Plank", "", "60", ""],
     ]
     reasons = result.export.built.ledger.set_index("row")["reason"].to_dict()
     assert reasons == {3: "rest timer row, not a set", 5: "rest timer row, not a set", 7: "rest timer row, not a set"}

@@ -22,7 +22,8 @@ within an exercise, or one letter: W, D, F); the exercise name (the text column 
 before it); then, after the set order, the weight, a weight-unit column when
 its values are units (Android), the reps, and the RPE, distance and seconds
 in the order of the layout the first two facts select (a weight-unit column:
-Android; a date in the first column: iOS; else the newer layout). A unit in
+Android; a date in the first column: iOS, whose last column is the RPE when
+its values are numbers from 0 to 10; else the newer layout). A unit in
 a translated header's brackets (``Gewicht (kg)``), or a header that is a
 bare unit (``kg``, ``km``), is kept. One repeated word among the set numbers
 is the rest timer, whatever its language (``Ruhezeit``).
@@ -81,6 +82,13 @@ def _is_set_order(column: pd.Series) -> bool:
     numbers = pd.to_numeric(column.astype(str).str.strip(), errors="coerce").dropna()  # W, D, F, rest timers aside
     steps = numbers.diff().eq(1) | numbers.isin([0, 1])  # Strong's oldest layout counts from 0
     return bool(not numbers.empty and (numbers.gt(1).any() or numbers.eq(1).all()) and steps.mean() >= 0.8)
+
+
+def _is_rpe(column: pd.Series, comma: bool) -> bool:
+    """Numbers from 0 to 10, or blank."""
+    if not _is_number(column, comma):
+        return False
+    return all(0 <= parse_number(v, comma) <= 10 for v in _filled(column))
 
 
 def _is_load_unit(column: pd.Series) -> bool:
@@ -142,6 +150,8 @@ def strong_columns(frame: pd.DataFrame, comma: bool) -> dict[str, str] | None:
     else:
         order = ("rpe", "distance", "seconds")
     roles.update({column: _unit_name(column, role) if role == "distance" else role for column, role in zip(rest, order, strict=False)})
+    if not android and date_at == 0 and columns[-1] not in roles and _is_rpe(sample[columns[-1]], comma):
+        roles[columns[-1]] = "rpe"  # iOS writes the RPE last, after the notes (or after the seconds)
     numeric = [c for c, role in roles.items() if role.split(" (")[0] in ("weight", "reps", "rpe", "distance", "seconds")]
     if not all(_is_number(sample[c], comma) for c in numeric):
         return None
