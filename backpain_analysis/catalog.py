@@ -357,16 +357,26 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str]] | str | None:
     return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")]
 
 
+def _one_slip(word: str, known: str) -> bool:
+    """Whether ``word`` is ``known`` with one slip: a letter wrong, missing or extra, or two
+    neighbouring letters swapped (Damerau distance 1)."""
+    if len(word) == len(known):
+        diff = [i for i, (a, b) in enumerate(zip(word, known, strict=True)) if a != b]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == known[diff[1]] and word[diff[1]] == known[diff[0]])
+    short, long_ = sorted((word, known), key=len)
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
 def _respell(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Words with a one-letter slip mended: an unknown word of five letters or more that differs by
-    one substituted letter from exactly one known word (``squad`` -> ``squat``); returns the
-    words and the (slip, word) pairs mended."""
+    """Words with a one-letter slip mended: an unknown word of five letters or more that is one
+    slip (:func:`_one_slip`) from exactly one known word of five letters or more (``squad`` ->
+    ``squat``, ``hamme`` -> ``hammer``); returns the words and the (slip, word) pairs mended."""
     vocabulary = _vocabulary()
     mended: list[tuple[str, str]] = []
     out = []
     for word in words:
         if len(word) >= 5 and word not in vocabulary and not _DIGITS.match(word):
-            near = [v for v in vocabulary if len(v) == len(word) and sum(a != b for a, b in zip(v, word, strict=True)) == 1]
+            near = [v for v in vocabulary if len(v) >= 5 and abs(len(v) - len(word)) <= 1 and _one_slip(word, v)]
             if len(near) == 1:
                 mended.append((word, near[0]))
                 word = near[0]

@@ -261,7 +261,7 @@ def test_an_unknown_word_leaves_the_name_unknown_with_suggestions() -> None:
     placed = catalog.explain_exercise("Jefferson curl")
     assert placed.modality is None and placed.placed_by is None
     assert placed.reason.startswith("unknown exercise 'Jefferson curl' - add it to catalog.csv or give a modality")
-    typo = catalog.explain_exercise("Romanain Deadlfit")
+    typo = catalog.explain_exercise("Romainan Daedlfit")  # two slips in each word: too far to mend
     assert typo.modality is None and "did you mean 'romanian deadlift'" in typo.reason
     assert catalog.explain_exercise("Barbell").modality is None  # equipment alone is no exercise
     both = catalog.explain_exercise("Zercher carry walk")  # a carry is core, a walk other: a coach decides
@@ -304,3 +304,23 @@ def test_reference_file_is_what_the_derivation_gives() -> None:
     shipped = catalog._reference()
     pd.testing.assert_frame_equal(derived.reset_index(drop=True), shipped.reset_index(drop=True))
     assert len(shipped) == 873 and shipped["modality"].isin(MODALITIES).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "slip"),
+    [
+        ("Goblet Squad", "other_strength", "read 'squad' as 'squat'"),  # a letter wrong
+        ("Hamme Hip Thrust (Machine)", "core", "read 'hamme' as 'hammer'"),  # a letter missing (a real Hevy name)
+        ("Romanian Deadliftt", "back", "read 'deadliftt' as 'deadlift'"),  # a letter extra
+        ("Bulgarain Split Squat", "other_strength", "read 'bulgarain' as 'bulgarian'"),  # two letters swapped
+    ],
+)
+def test_a_one_letter_slip_is_mended_and_said(name: str, modality: str, slip: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and slip in placed.rule
+
+
+def test_slips_in_short_words_or_two_slips_in_a_word_are_not_mended() -> None:
+    assert catalog.explain_exercise("Jefferson Curl").modality is None  # an unknown word, not a slip
+    assert catalog.explain_exercise("Romainan Daedlfit").modality is None  # two slips per word
+    assert catalog._respell(["plnk"]) == (["plnk"], [])  # four letters: too short to mend
