@@ -12,7 +12,8 @@ export's header (case and surrounding spaces ignored):
     Reps; a duration in seconds or as a clock (``0:09:21``); a distance.
 ``weight``
     The load; its unit is a ``unit`` column's value per row, else a unit in
-    the weight header's brackets (``Weight (lbs)``), else ``--unit``, else kg.
+    the weight header's brackets (``Weight (lbs)``) or at its end
+    (``weight_kg``, ``Weight lbs``), else ``--unit``, else kg.
 ``unit``, ``distance_unit``
     Per-row unit columns (``kgs``/``lbs``; ``km``/``mi``/``m``).
 ``sets``
@@ -56,7 +57,7 @@ _KINDS = {
     **dict.fromkeys(("d", "drop", "dropset", "drop set"), "drop"),
     **dict.fromkeys(("f", "failure"), "failure"),
 }
-_BRACKET_UNIT = re.compile(r"[(\[]\s*(kgs?|lbs?)\s*[)\]]", re.IGNORECASE)
+_HEADER_UNIT = re.compile(r"(?:[(\[]\s*(kgs?|lbs?)\s*[)\]]|[_\s-](kgs?|lbs?)\s*$)", re.IGNORECASE)
 
 
 def parse_columns(spec: str) -> dict[str, str]:
@@ -99,8 +100,8 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
         raw["skip"] = ("set type " + marker.map(repr) + " is not normal, warm-up, drop or failure").where(kinds.isna(), "")
         stated = None
         if "load_unit" not in raw:
-            found = _BRACKET_UNIT.search(mapping.get("weight", ""))
-            raw["load_unit"] = found.group(1) if found else ""
+            found = _HEADER_UNIT.search(mapping.get("weight", ""))
+            raw["load_unit"] = (found.group(1) or found.group(2)) if found else ""
             stated = mapping["weight"] if found else None
         else:
             stated = mapping["unit"]
