@@ -170,7 +170,8 @@ built-in catalog, or a structural rule (:func:`explain_exercise`)."""
 _TIER = {"back-pain rule": 5, "catalog.csv": 4, "catalog_apps.csv": 3, "movement": 2, "reference": 1, "muscle": 0}
 _DEDUP = {**_TIER, "reference": -1}  # a database name never shadows the project's own phrase
 _BRACKETS = re.compile(r"[(\[{][^()\[\]{}]*[)\]}]")
-_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z])$")  # numbers (5s, 45, 1:00 -> 1 00, 3sec) and single letters (V-bar, X crunch)
+_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|v\d+)$")
+"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch) and set notations (3x10, x3, v2)."""
 
 
 @dataclass(frozen=True)

@@ -324,3 +324,13 @@ def test_slips_in_short_words_or_two_slips_in_a_word_are_not_mended() -> None:
     assert catalog.explain_exercise("Jefferson Curl").modality is None  # an unknown word, not a slip
     assert catalog.explain_exercise("Romainan Daedlfit").modality is None  # two slips per word
     assert catalog._respell(["plnk"]) == (["plnk"], [])  # four letters: too short to mend
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [("Bench Press 3x10", "other_strength"), ("Plank x3", "core"), ("Bench Press @ RPE 8", "other_strength"), ("Wall Sit 45 sec", "other_strength")],
+)
+def test_set_notations_in_a_name_are_set_aside(name: str, modality: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule")
+    assert catalog.explain_exercise("Jefferson Curl 3x10").modality is None  # a notation does not make an unknown word known
