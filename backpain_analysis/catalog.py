@@ -170,8 +170,9 @@ built-in catalog, or a structural rule (:func:`explain_exercise`)."""
 _TIER = {"back-pain rule": 5, "catalog.csv": 4, "catalog_apps.csv": 3, "movement": 2, "reference": 1, "muscle": 0}
 _DEDUP = {**_TIER, "reference": -1}  # a database name never shadows the project's own phrase
 _BRACKETS = re.compile(r"[(\[{][^()\[\]{}]*[)\]}]")
-_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|v\d+)$")
-"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch) and set notations (3x10, x3, v2)."""
+_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|[a-z]\d+)$")
+"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch), set notations (3x10, x3) and
+superset labels (A1, B2)."""
 
 
 @dataclass(frozen=True)
@@ -318,15 +319,16 @@ def _core(words: list[str]) -> tuple[list[str], list[str]]:
     return core, found
 
 
-def _best_span(words: list[str]) -> tuple[int, int, _Entry, list[_Entry]] | None:
+def _best_span(words: list[str], skip: frozenset[tuple[str, ...]] = frozenset()) -> tuple[int, int, _Entry, list[_Entry]] | None:
     """The longest run of ``words`` that is a known phrase (ties: the strongest tier, then the first),
-    with the other phrases of that length and tier that would place the name elsewhere (an ambiguous reading)."""
+    with the other phrases of that length and tier that would place the name elsewhere (an ambiguous reading).
+    Runs listed in ``skip`` are not considered."""
     table = _phrases()
     spans = []
     for i in range(len(words)):
         for j in range(i + 1, len(words) + 1):
             entry = table.get("".join(words[i:j]))
-            if entry is not None:
+            if entry is not None and tuple(words[i:j]) not in skip:
                 spans.append(((j - i, _TIER[entry.kind], -i), i, j, entry))
     if not spans:
         return None
@@ -340,9 +342,11 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str]] | str | None:
     and no other movement of the same length places it elsewhere (then a sentence saying so)."""
     core, modifiers = _core(words)
     vocabulary = _vocabulary()
+    # a phrase that is also a modifier (warm up) places a name only when nothing else is left to place it
+    skip = frozenset(_modifiers()) if core else frozenset()
     options = []
     for sequence in (core, words):  # on a tie the reading without modifiers wins
-        span = _best_span(sequence)
+        span = _best_span(sequence, skip)
         if span is None:
             continue
         i, j, entry, rivals = span

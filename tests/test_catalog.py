@@ -334,3 +334,24 @@ def test_set_notations_in_a_name_are_set_aside(name: str, modality: str) -> None
     placed = catalog.explain_exercise(name)
     assert (placed.modality, placed.placed_by) == (modality, "rule")
     assert catalog.explain_exercise("Jefferson Curl 3x10").modality is None  # a notation does not make an unknown word known
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("A1 Bench Press", "other_strength"),  # a superset label
+        ("Warm-up Squat", "other_strength"),  # a warm-up set of a squat is a squat
+        ("Warm Up Walk", "other"),
+        ("Safety Bar Squat", "other_strength"),
+        ("OHP (Barbell)", "other_strength"),
+        ("SLDL", "back"),  # the back-pain rule for hinges, abbreviated
+        ("Back Off Squat", "other_strength"),  # a back-off set, not a back exercise
+    ],
+)
+def test_general_lifter_vocabulary(name: str, modality: str) -> None:
+    assert catalog.explain_exercise(name).modality == modality
+
+
+def test_a_modifier_phrase_places_a_name_only_when_nothing_else_can() -> None:
+    assert catalog.explain_exercise("Warm up 5 min").modality == "other"  # warm up is all there is
+    assert "'squat'" in catalog.explain_exercise("Warm-up Squat").rule
