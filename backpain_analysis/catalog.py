@@ -461,8 +461,9 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     is core, a walk other) leave it unknown for a coach to decide. Every other word of the name must be
     understood (a modifier or a word of the project's own entries), so an
     unknown word (``Jefferson curl``) leaves the name unknown rather than
-    guessed (a one-letter slip in a word of five letters or more, ``squad``
-    for ``squat``, is mended when exactly one known word fits, and the rule
+    guessed (a one-letter slip in a word of five letters or more, a letter
+    wrong, missing, extra or swapped as ``squad`` for ``squat``, is mended
+    when exactly one known word fits, and the rule
     says so); unknown names carry the nearest known names as suggestions.
 
     Parameters
