@@ -4,7 +4,9 @@ accounted for, sets placed, and a coach's placement of their names.
 Expected row counts come from reading each file with the csv module here, not
 from the importer. Tuned files must place at least 95 % of their sets; the
 hold-out files (never tuned on) are a check whose shares are recorded in
-docs/importers.md, with a floor here that only catches a regression.
+docs/importers.md (round 3: every hold-out at 95 % or more except the renamed
+Strong export, 87.1 %), with a floor here just below each recorded share that
+only catches a regression.
 """
 
 from __future__ import annotations
@@ -45,14 +47,16 @@ EXPORTS = {
     "hevy_arthmnz_portuguese.csv": ("tuned", None, "Hevy", 0.95),
     "hevy_ferreiragabrielw.csv": ("tuned", None, "Hevy", 0.95),
     "fitnotes_moferg.csv": ("tuned", FITNOTES_LBS, "mapped CSV", 0.95),
-    "fitbod_joecummings.csv": ("holdout", None, "Fitbod", 0.90),
-    "hevy_ajccosta.csv": ("holdout", None, "Hevy", 0.90),
-    "strong_jannesantana.csv": ("holdout", None, "Strong", 0.90),
+    "fitbod_joecummings.csv": ("holdout", None, "Fitbod", 0.95),
+    "hevy_ajccosta.csv": ("holdout", None, "Hevy", 0.95),
+    "strong_jannesantana.csv": ("holdout", None, "Strong", 0.95),
     "strong_shuheilocale_renamed.csv": ("holdout", None, "Strong", 0.85),
-    "fitnotes_bilallb.csv": ("holdout", FITNOTES_UNIT, "mapped CSV", 0.90),
-    "fitbod_datojulien.csv": ("holdout", None, "Fitbod", 0.90),
-    "strong_linusjacobsson.csv": ("holdout", None, "Strong", 0.90),
-    "strong_simongomez_french.csv": ("holdout", None, "Strong", 0.90),
+    "fitnotes_bilallb.csv": ("holdout", FITNOTES_UNIT, "mapped CSV", 0.95),
+    "fitbod_datojulien.csv": ("holdout", None, "Fitbod", 0.95),
+    "strong_linusjacobsson.csv": ("holdout", None, "Strong", 0.95),
+    "strong_simongomez_french.csv": ("holdout", None, "Strong", 0.95),
+    "fitbod_jakemull13.csv": ("holdout", None, "Fitbod", 0.95),
+    "strong_harrig12.csv": ("holdout", None, "Strong", 0.95),
 }
 
 
@@ -144,7 +148,7 @@ def test_coach_agreement_on_at_least_100_names() -> None:
     assert len(tuned) >= 100
     assert agree >= 0.95, tuned[tuned["placed"] != tuned["modality"]]
     holdout = coach[coach["group"] == "holdout"]
-    assert (holdout["placed"] == holdout["modality"]).mean() >= 0.80  # recorded: 40 of 49 (session 2); a floor against regressions
+    assert (holdout["placed"] == holdout["modality"]).mean() >= 0.85  # recorded: 46 of 53 (session 3); a floor against regressions
 
 
 def test_real_chinese_strong_header_is_read_by_structure(tmp_path: Path) -> None:
