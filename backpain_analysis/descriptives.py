@@ -120,6 +120,23 @@ def adherence_with_assumed_sets(
     return out[columns]
 
 
+def panel_with_assumed_sets(panel: pd.DataFrame, assumed: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` with ``days_20min`` and ``met_20min_most_days`` counting untimed strength sets.
+
+    ``assumed`` is :func:`adherence_with_assumed_sets`'s table; client-weeks
+    absent from it (no training) get 0 days and ``False``. The result feeds
+    :func:`adherence_by_week` and :func:`~backpain_analysis.figures.exposure.plot_adherence`
+    so that the adherence figure and table use the same minutes as the
+    report's headline. ``attrs``: ``seconds_per_set``.
+    """
+    keys = ["client_id", "week"]
+    merged = panel.drop(columns=["days_20min", "met_20min_most_days"], errors="ignore").merge(assumed, on=keys, how="left")
+    merged["days_20min"] = merged.pop("days_20min_assumed").fillna(0).astype(int)
+    merged["met_20min_most_days"] = merged.pop("met_most_days_assumed").astype("boolean").fillna(False).astype(bool)
+    merged.attrs["seconds_per_set"] = assumed.attrs.get("seconds_per_set", SECONDS_PER_UNTIMED_SET)
+    return merged
+
+
 def without_small_intervals(
     table: pd.DataFrame, minimum: int = 5, n_column: str = "n_clients", columns: tuple[str, ...] = ("std_error", "conf_low", "conf_high")
 ) -> pd.DataFrame:
@@ -267,7 +284,9 @@ def adherence_by_week(panel: pd.DataFrame, min_clients: int = 5) -> pd.DataFrame
     """Share of clients meeting "20-30 minutes on most days", week by week.
 
     Uses the panel's ``met_20min_most_days`` (at least 20 logged training
-    minutes on at least 4 of the week's 7 days) and ``days_20min``.
+    minutes on at least 4 of the week's 7 days) and ``days_20min``: pass
+    :func:`panel_with_assumed_sets`'s panel to count untimed strength sets
+    (the report does).
 
     Returns
     -------

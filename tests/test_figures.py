@@ -8,12 +8,13 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
+from backpain_analysis.descriptives import adherence_by_week, adherence_with_assumed_sets, panel_with_assumed_sets
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import data_quality, effects, exposure, programs, save_figure, save_table, trajectories
 from backpain_analysis.figures.export import read_registry, safe_name
 from backpain_analysis.figures.style import evenly_spaced, improvement_sign, outcome_label
 from backpain_analysis.loading import load
-from backpain_analysis.panel import weekly_panel
+from backpain_analysis.panel import client_start_dates, weekly_panel
 from backpain_analysis.programs import compare_programs
 from backpain_analysis.pseudonyms import pseudonymize
 from backpain_analysis.responders import client_changes, client_trends, responder_rates, time_to_improvement
@@ -54,13 +55,15 @@ def builders(studio, models):
     coverage = data_quality.weekly_coverage(panel, ["nprs", "odi"])
     surface = effects.interaction_surface(volume.params, volume.design, "nprs")
     benchmark = programs.improvement_on_100(client_changes(panel, "nprs"), "nprs")
+    assumed = adherence_with_assumed_sets(dataset.sessions, client_start_dates(dataset))  # real keys, as the sessions
+    timed = panel_with_assumed_sets(weekly_panel(dataset), assumed)
     return {
         "row_accounting": lambda: data_quality.plot_row_accounting(dataset.counts()),
         "rejection_reasons": lambda: data_quality.plot_rejection_reasons(reasons),
         "weekly_coverage": lambda: data_quality.plot_weekly_coverage(coverage, ["nprs", "odi"]),
         "coverage_grid": lambda: data_quality.plot_coverage_grid(grid, "nprs", n_clients),
         "weekly_exposure": lambda: exposure.plot_weekly_exposure(exposure.weekly_quantiles(panel, weekly_columns)),
-        "adherence": lambda: exposure.plot_adherence(panel, exposure.adherence_by_week(panel)),
+        "adherence": lambda: exposure.plot_adherence(timed, adherence_by_week(timed)),
         "ramp_up": lambda: exposure.plot_ramp_up(panel),
         "acute_chronic": lambda: exposure.plot_acute_chronic(exposure.weekly_quantiles(panel, loads)),
         "trajectories": lambda: trajectories.plot_trajectories(panel, "nprs", trajectories.mean_trajectory(panel, "nprs"), max_clients=15),

@@ -58,7 +58,7 @@ dose = attempt("dose-response", fit_dose_response, panel, outcome) if model else
 sensitivity = attempt("sensitivity analyses", sensitivity_table, panel, outcome) if model else None
 
 # %%
-answers = summarise(panel, outcome, model=model, programs_too=False)
+answers = summarise(panel, outcome, model=model, programs_too=False, simultaneous=False)
 findings = answers.findings.to_dict("records")
 display(Markdown(in_short(findings, outcome_short(outcome) if outcome else None, answers.clients, attempt.reason("volume model"))))
 if model is not None and not model.converged:
