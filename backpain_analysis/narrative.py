@@ -88,7 +88,7 @@ def finding_sentence(
     estimate, low, high = (float(finding[k]) for k in ("estimate", "conf_low", "conf_high"))  # type: ignore[arg-type]
     size = f"{abs(estimate):.2f} {points} {'better' if estimate >= 0 else 'worse'}"
     adjusted = f" adjusted for the {family_size} questions asked together" if family_size else ""
-    interval = f"95 % CI {low:+.2f} to {high:+.2f}{adjusted}, positive = better; {n_clients} clients"
+    interval = f"95 % CI {signed(low)} to {signed(high)}{adjusted}, positive = better; {n_clients} clients"
     if question in _QUESTION_WORDS:
         lead = _QUESTION_WORDS[question].format(unit=unit) + f", {outcome} was {size} ({interval})"
     else:
@@ -103,6 +103,16 @@ def finding_sentence(
         reached = reaches_mcid(estimate, mcid)
         scale = f", {'reaching' if reached else 'below'} the {mcid:g}-{points.rstrip('s')} change clients notice (MCID)"
     return f"{lead}: {meaning}{scale}."
+
+
+def signed(bound: float) -> str:
+    """An interval bound with its sign and 2 decimals; one significant digit when that would show a nonzero bound as 0.00.
+
+    So a bound of 0.0049 that makes a verdict ``better`` reads ``+0.005``, not ``+0.00``.
+    """
+    if bound != 0 and round(bound, 2) == 0:
+        return f"{bound:+.1g}"
+    return f"{bound:+.2f}"
 
 
 def _subject(finding: Mapping[str, object]) -> str:
@@ -312,8 +322,9 @@ def responder_sentence(row: Mapping[str, object], outcome: str) -> str:
 
 
 def not_shown(what: str, missing: str) -> str:
-    """The sentence that replaces a figure or table with too little data (Markdown, text escaped)."""
-    return f"**{literal(what)} not shown:** {literal(missing)}"
+    """The sentence that replaces a figure or table with too little data (Markdown, text escaped; ends with a full stop)."""
+    missing = missing.rstrip()
+    return f"**{literal(what)} not shown:** {literal(missing if missing.endswith('.') else missing + '.')}"
 
 
 def too_few_per_week(n_clients: int, needed: int = 5) -> str:

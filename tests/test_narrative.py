@@ -62,6 +62,13 @@ def test_in_short_says_its_intervals_are_the_sections_own():
     assert literal(SECTION_INTERVALS) not in in_short([{"sentence": "A.", "verdict": "too_few_data"}], "NPRS", 150)
 
 
+def test_a_bound_near_zero_keeps_its_sign_and_a_digit():
+    from backpain_analysis.narrative import signed
+
+    assert (signed(0.0049), signed(-0.0004), signed(0.0), signed(0.32), signed(-1.254)) == ("+0.005", "-0.0004", "+0.00", "+0.32", "-1.25")
+    assert "+0.005 to +0.32" in finding_sentence(finding(estimate=0.16, low=0.0049, high=0.32), "NPRS", 150, 2.0)
+
+
 def test_worse_sentence_says_harm():
     text = finding_sentence(finding(verdict_="worse", estimate=-2.4, low=-3.0, high=-1.8), "NPRS", 30, 2.0)
     assert "2.40 points worse" in text and "a clear harm" in text and "reaching the 2-point change" in text

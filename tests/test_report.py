@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 
 from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
+from backpain_analysis.narrative import signed
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.report import NOTEBOOK_DIR, ReportError, build_report, notebook_paths
 from backpain_analysis.simulate import simulate, write_study
@@ -302,7 +303,7 @@ def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
         assert table_half < half
         shown = f"{abs(finding['estimate']):.2f} points {'better' if finding['estimate'] >= 0 else 'worse'}"
         assert shown in section, shown
-        assert f"{finding['conf_low']:+.2f} to {finding['conf_high']:+.2f}" in section
+        assert f"{signed(finding['conf_low'])} to {signed(finding['conf_high'])}" in section
 
 
 def test_little_data_is_said_in_words(two_clients):

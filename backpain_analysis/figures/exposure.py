@@ -117,11 +117,11 @@ def plot_adherence(
     right.set_ylabel("% of client-weeks")
     right.set_title("Days with 20+ minutes", fontsize=10)
     minutes = (
-        f"minutes as logged; each strength set logged without a duration counts an assumed {seconds_per_set:.0f} s"
+        f"untimed strength sets: an assumed {seconds_per_set:.0f} s each"
         if seconds_per_set is not None
-        else "minutes logged with a duration only (strength sets without one add nothing: an undercount)"
+        else "logged duration only: untimed strength sets add nothing"
     )
-    fig.suptitle(f'Adherence to "20-30 minutes on most days"\n{minutes}', fontsize=11)
+    fig.suptitle(f'Adherence to "20-30 minutes on most days"\n({minutes})')
     return fig
 
 

@@ -63,7 +63,7 @@ def plot_power_curve(result: PowerResult, target: float = 0.8, ax: Axes | None =
     weeks = int(table["weeks"].iloc[0])
     sims = int(table["sims"].iloc[0])
     ax.set_title(f"Power to detect each effect on {outcome_short(result.scenario.outcome)}: {weeks} weeks, {sims} studies per size")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=1, fontsize=8)  # below: clear of the curves and the level line
     return figure
 
 
@@ -119,7 +119,7 @@ def plot_raw_vs_adjusted(comparison: ProviderComparison, ax: Axes | None = None)
     ax.set_yticks(y, [f"{p} (n={n})" for p, n in zip(table["provider"], table["n_clients"])])
     ax.set_xlabel(f"improvement relative to the chain ({outcome_short(comparison.outcome)} {outcome_unit(comparison.outcome)}; right = better)")
     ax.set_title(f"{_plural(comparison.by).capitalize()}: raw averages vs case-mix-adjusted")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=8)  # below: never over a provider's row
     return figure
 
 
@@ -141,6 +141,6 @@ def plot_tipping_point(tipping: TippingPoint, ax: Axes | None = None) -> Figure:
     unit = outcome_unit(tipping.outcome)
     ax.set_xlabel(f"delta: unreported weeks assumed worse by ({outcome_short(tipping.outcome)} {unit})")
     ax.set_ylabel(f"{TERM_LABELS.get(tipping.term, tipping.term)}\n({outcome_short(tipping.outcome)} {unit})")
-    ax.set_title(f"What dropout could hide: {TERM_LABELS.get(tipping.term, tipping.term)} under delta-adjusted imputation")
+    ax.set_title(f"What dropout could hide: {TERM_LABELS.get(tipping.term, tipping.term)}\nunder delta-adjusted imputation")
     ax.legend(loc="best")
     return figure

@@ -56,8 +56,13 @@ if len(summary.findings):
             summary.findings.drop(columns=["sentence"]),
             "summary_findings",
             "The summary's findings (summary.json): improvement per unit, positive = better, with its standard error, "
-            f"df and simultaneous 95 % interval over the {summary.family_size} findings answered (each at "
-            f"{100 * summary.level:.4g} %), and the clients each rests on.",
+            + (
+                f"df and simultaneous 95 % interval over the {summary.family_size} findings answered (each at "
+                f"{100 * summary.level:.4g} %), "
+                if summary.family_size > 1
+                else "df and 95 % interval, "
+            )
+            + "the clients each rests on, and why a question cannot be answered.",
             out_dir,
         )
     )
