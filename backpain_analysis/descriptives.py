@@ -216,7 +216,9 @@ def weekly_coverage(panel: pd.DataFrame, instruments: Sequence[str]) -> pd.DataF
     return out.reset_index()
 
 
-def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95) -> pd.DataFrame:
+def mean_trajectory(
+    panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95, min_clients_interval: int = 5
+) -> pd.DataFrame:
     """Mean score per week with a t-based confidence interval.
 
     The mean is over the clients measured that week, so who contributes
@@ -233,6 +235,9 @@ def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, lev
         Weeks with fewer measured clients are left out.
     level:
         Confidence level of ``conf_low``/``conf_high``.
+    min_clients_interval:
+        Weeks with fewer measured clients keep their mean but no interval
+        (NaN): an interval from 3 or 4 clients is not shown as if meaningful.
 
     Returns
     -------
@@ -244,7 +249,8 @@ def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, lev
     out = pd.DataFrame({"clients": measured.size(), "mean": measured.mean(), "sd": measured.std(ddof=1)}).reset_index()
     out = out[out["clients"] >= min_clients].reset_index(drop=True)
     half = stats.t.ppf(0.5 + level / 2, out["clients"] - 1) * out["sd"] / np.sqrt(out["clients"])
-    return out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
+    out = out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
+    return without_small_intervals(out, min_clients_interval, "clients", ("conf_low", "conf_high"))
 
 
 def weekly_quantiles(panel: pd.DataFrame, columns: Sequence[str], min_clients: int = 5) -> pd.DataFrame:

@@ -261,9 +261,10 @@ def _program_rows(
         n = int(clients.get(program, 0) + clients.get(reference, 0))
         small = [p for p in (program, reference) if clients.get(p, 0) < MIN_CLIENTS]
         if small or n < MIN_CLIENTS_FOR_VERDICT:
-            why = ", ".join(f"{p} has {int(clients.get(p, 0))}" for p in small) or f"the two have {n}"
+            counts = [(p, int(clients.get(p, 0))) for p in small]
+            why = ", ".join(f"{p} has {k} client{'' if k == 1 else 's'}" for p, k in counts) or f"the two have {n} clients"
             need = f"{MIN_CLIENTS} each and {MIN_CLIENTS_FOR_VERDICT} together are needed"
-            rows.append(_row("program", term, unit, None, n, f"{why} clients with a baseline and a later score; {need}"))
+            rows.append(_row("program", term, unit, None, n, f"{why} with a baseline and a later score; {need}"))
             continue
         c = contrasts[(contrasts["week"] == week) & (contrasts["program"] == program) & (contrasts["versus"] == reference)].iloc[0]
         rows.append(_row("program", term, unit, (c["improvement"], c["std_error"], c["df"]), n))

@@ -175,11 +175,13 @@ def test_weekly_coverage_counts_shares_of_followed_clients():
 
 def test_mean_trajectory_is_a_t_interval_over_measured_clients():
     panel = pd.DataFrame({"client_id": list("abcd"), "week": [0, 0, 0, 1], "nprs": [2.0, 4.0, 9.0, 5.0]})
-    mean = trajectories.mean_trajectory(panel, "nprs", min_clients=3)
+    mean = trajectories.mean_trajectory(panel, "nprs", min_clients=3, min_clients_interval=3)
     assert list(mean["week"]) == [0]
     half = stats.t.ppf(0.975, 2) * np.std([2, 4, 9], ddof=1) / np.sqrt(3)
     assert mean.loc[0, "mean"] == pytest.approx(5.0)
     assert (mean.loc[0, "conf_low"], mean.loc[0, "conf_high"]) == pytest.approx((5 - half, 5 + half))
+    default = trajectories.mean_trajectory(panel, "nprs", min_clients=3)
+    assert default.loc[0, "mean"] == pytest.approx(5.0) and default[["conf_low", "conf_high"]].isna().all(axis=None), "no interval from 3 clients"
 
 
 def test_interaction_surface_is_the_model_formula():
