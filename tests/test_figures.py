@@ -173,6 +173,15 @@ def test_weekly_coverage_counts_shares_of_followed_clients():
     assert coverage.to_dict("list") == {"week": [0, 1], "clients": [2, 1], "with_sessions": [100.0, 0.0], "with_nprs": [50.0, 0.0]}
 
 
+def test_weekly_coverage_of_a_few_clients_is_drawn_as_counts_not_percentages():
+    coverage = pd.DataFrame({"week": [0, 1], "clients": [2, 1], "with_sessions": [100.0, 0.0], "with_nprs": [50.0, 0.0]})
+    bottom = data_quality.plot_weekly_coverage(coverage, ["nprs"]).axes[1]
+    assert bottom.get_ylabel() == "clients (of those followed)"
+    assert list(bottom.get_lines()[1].get_ydata()) == [1.0, 0.0]
+    many = coverage.assign(clients=[20, 10])
+    assert data_quality.plot_weekly_coverage(many, ["nprs"]).axes[1].get_ylabel() == "% of clients followed"
+
+
 def test_mean_trajectory_is_a_t_interval_over_measured_clients():
     panel = pd.DataFrame({"client_id": list("abcd"), "week": [0, 0, 0, 1], "nprs": [2.0, 4.0, 9.0, 5.0]})
     mean = trajectories.mean_trajectory(panel, "nprs", min_clients=3, min_clients_interval=3)

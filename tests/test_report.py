@@ -316,6 +316,8 @@ def test_little_data_is_said_in_words(two_clients):
     assert "nothing general follows" in text
     summary = json.loads((two_clients / "summary.json").read_text())
     assert {f["verdict"] for f in summary["findings"]} == {"too_few_data"}
+    for heading in ("Within- and between-client effects", "Strength x flexibility map", "Dose-response curves", "Sensitivity analyses"):
+        assert f"{heading} not shown:" in text, "a heading whose figure is missing says why"
     for match in re.finditer(r"95 % CI [-+]?\d", text):  # every interval shown in prose names its clients
         context = text[match.start() : match.start() + 160]
         assert re.search(r"\d+ clients?|trials", context), context

@@ -52,7 +52,7 @@ def test_no_effect_gives_no_verdict_in_19_of_20_seeds():
     The summary's intervals are simultaneous over its (here 5) findings, so a
     studio with nothing working gets any better/worse at most 5 % of the
     time; scripts/summary_null_study.py measures the rate on more seeds
-    (docs/analyses.md records it). Before the adjustment, 20 % of null
+    (README.md records it: 23 of 400). Before the adjustment, 20 % of null
     studios had at least one.
     """
     seeds_with_a_verdict = []
