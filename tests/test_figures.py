@@ -182,6 +182,13 @@ def test_weekly_coverage_of_a_few_clients_is_drawn_as_counts_not_percentages():
     assert data_quality.plot_weekly_coverage(many, ["nprs"]).axes[1].get_ylabel() == "% of clients followed"
 
 
+def test_trajectory_without_intervals_claims_no_band():
+    panel = pd.DataFrame({"client_id": list("abcabc"), "week": [0, 0, 0, 4, 4, 4], "nprs": [5.0, 6, 7, 4, 5, 6]})
+    mean = trajectories.mean_trajectory(panel, "nprs")  # 3 clients a week: means, no intervals
+    labels = trajectories.plot_trajectories(panel, "nprs", mean).axes[0].get_legend_handles_labels()[1]
+    assert "95 % CI of the mean" not in labels and "mean of clients measured that week" in labels
+
+
 def test_mean_trajectory_is_a_t_interval_over_measured_clients():
     panel = pd.DataFrame({"client_id": list("abcd"), "week": [0, 0, 0, 1], "nprs": [2.0, 4.0, 9.0, 5.0]})
     mean = trajectories.mean_trajectory(panel, "nprs", min_clients=3, min_clients_interval=3)

@@ -45,8 +45,11 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
     for _, rows in measured.groupby("client_id"):
         ax.plot(rows["week"], rows[outcome], color=GREY, alpha=0.35, linewidth=0.8, marker="o", ms=1.5)
     colour = OKABE_ITO["blue"]
-    if mean[["conf_low", "conf_high"]].notna().all(axis=1).any():  # no band (nor its legend entry) where every week has < 5 clients
+    finite = mean[["conf_low", "conf_high"]].notna().all(axis=1).to_numpy()  # weeks with an interval (5+ clients)
+    if (finite[1:] & finite[:-1]).any():
         ax.fill_between(mean["week"], mean["conf_low"], mean["conf_high"], color=colour, alpha=0.25, linewidth=0, label="95 % CI of the mean")
+    elif finite.any():  # isolated weeks: a band would not show, so draw their intervals as bars
+        ax.vlines(mean["week"][finite], mean["conf_low"][finite], mean["conf_high"][finite], color=colour, alpha=0.5, linewidth=6, label="95 % CI of the mean")
     ax.plot(mean["week"], mean["mean"], color=colour, linewidth=2.5, marker="o", ms=4, label="mean of clients measured that week")
     ax.plot([], [], color=GREY, linewidth=0.8, label=f"individual clients ({len(drawn)} of {panel.loc[panel[outcome].notna(), 'client_id'].nunique()})")
     try:

@@ -156,7 +156,9 @@ else:
     )
     enough = absolute[absolute["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
     labels = ["all clients" if g == "all" else g for g in enough["group"]]
-    if len(enough):
+    if len(programs) < 2:
+        display(Markdown(not_shown("Responders by program", "one program only, so its share is the overall one (figure in section 3, Responders).")))
+    elif len(enough):
         display(
             save_figure(
                 trajectories.plot_responder_rates(enough, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
