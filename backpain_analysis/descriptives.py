@@ -120,6 +120,23 @@ def adherence_with_assumed_sets(
     return out[columns]
 
 
+def panel_with_assumed_sets(panel: pd.DataFrame, assumed: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` with ``days_20min`` and ``met_20min_most_days`` counting untimed strength sets.
+
+    ``assumed`` is :func:`adherence_with_assumed_sets`'s table; client-weeks
+    absent from it (no training) get 0 days and ``False``. The result feeds
+    :func:`adherence_by_week` and :func:`~backpain_analysis.figures.exposure.plot_adherence`
+    so that the adherence figure and table use the same minutes as the
+    report's headline. ``attrs``: ``seconds_per_set``.
+    """
+    keys = ["client_id", "week"]
+    merged = panel.drop(columns=["days_20min", "met_20min_most_days"], errors="ignore").merge(assumed, on=keys, how="left")
+    merged["days_20min"] = merged.pop("days_20min_assumed").fillna(0).astype(int)
+    merged["met_20min_most_days"] = merged.pop("met_most_days_assumed").astype("boolean").fillna(False).astype(bool)
+    merged.attrs["seconds_per_set"] = assumed.attrs.get("seconds_per_set", SECONDS_PER_UNTIMED_SET)
+    return merged
+
+
 def without_small_intervals(
     table: pd.DataFrame, minimum: int = 5, n_column: str = "n_clients", columns: tuple[str, ...] = ("std_error", "conf_low", "conf_high")
 ) -> pd.DataFrame:
@@ -199,7 +216,9 @@ def weekly_coverage(panel: pd.DataFrame, instruments: Sequence[str]) -> pd.DataF
     return out.reset_index()
 
 
-def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95) -> pd.DataFrame:
+def mean_trajectory(
+    panel: pd.DataFrame, outcome: str, min_clients: int = 3, level: float = 0.95, min_clients_interval: int = 5
+) -> pd.DataFrame:
     """Mean score per week with a t-based confidence interval.
 
     The mean is over the clients measured that week, so who contributes
@@ -216,6 +235,9 @@ def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, lev
         Weeks with fewer measured clients are left out.
     level:
         Confidence level of ``conf_low``/``conf_high``.
+    min_clients_interval:
+        Weeks with fewer measured clients keep their mean but no interval
+        (NaN): an interval from 3 or 4 clients is not shown as if meaningful.
 
     Returns
     -------
@@ -227,7 +249,8 @@ def mean_trajectory(panel: pd.DataFrame, outcome: str, min_clients: int = 3, lev
     out = pd.DataFrame({"clients": measured.size(), "mean": measured.mean(), "sd": measured.std(ddof=1)}).reset_index()
     out = out[out["clients"] >= min_clients].reset_index(drop=True)
     half = stats.t.ppf(0.5 + level / 2, out["clients"] - 1) * out["sd"] / np.sqrt(out["clients"])
-    return out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
+    out = out.assign(conf_low=out["mean"] - half, conf_high=out["mean"] + half)
+    return without_small_intervals(out, min_clients_interval, "clients", ("conf_low", "conf_high"))
 
 
 def weekly_quantiles(panel: pd.DataFrame, columns: Sequence[str], min_clients: int = 5) -> pd.DataFrame:
@@ -267,7 +290,9 @@ def adherence_by_week(panel: pd.DataFrame, min_clients: int = 5) -> pd.DataFrame
     """Share of clients meeting "20-30 minutes on most days", week by week.
 
     Uses the panel's ``met_20min_most_days`` (at least 20 logged training
-    minutes on at least 4 of the week's 7 days) and ``days_20min``.
+    minutes on at least 4 of the week's 7 days) and ``days_20min``: pass
+    :func:`panel_with_assumed_sets`'s panel to count untimed strength sets
+    (the report does).
 
     Returns
     -------

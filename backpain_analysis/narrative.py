@@ -63,15 +63,23 @@ _QUESTION_WORDS: dict[str, str] = {
 
 
 def finding_sentence(
-    finding: Mapping[str, object], outcome: str, n_clients: int, mcid: float | None, reason: str = "", points: str = "points"
+    finding: Mapping[str, object],
+    outcome: str,
+    n_clients: int,
+    mcid: float | None,
+    reason: str = "",
+    points: str = "points",
+    family_size: int | None = None,
 ) -> str:
     """The one-sentence answer of a finding (a dict with the summary.json keys), as plain text.
 
     ``outcome`` is the instrument's display name, ``n_clients`` how many
     clients the estimate rests on, ``mcid`` the instrument's MCID (None if it
     has none), ``reason`` why the dataset cannot answer (``too_few_data``),
-    ``points`` the word for one unit of the instrument. Pass the result
-    through :func:`literal` before placing it in Markdown.
+    ``points`` the word for one unit of the instrument, ``family_size`` the
+    number of questions whose intervals hold together (simultaneous 95 %
+    intervals, said in the sentence; None for an interval of its own). Pass
+    the result through :func:`literal` before placing it in Markdown.
     """
     question, unit, verdict_ = str(finding["question"]), str(finding["unit"]), str(finding["verdict"])
     what = _subject(finding)
@@ -79,7 +87,8 @@ def finding_sentence(
         return f"{what}: this dataset cannot tell ({reason or 'too few data'})."
     estimate, low, high = (float(finding[k]) for k in ("estimate", "conf_low", "conf_high"))  # type: ignore[arg-type]
     size = f"{abs(estimate):.2f} {points} {'better' if estimate >= 0 else 'worse'}"
-    interval = f"95 % CI {low:+.2f} to {high:+.2f}, positive = better; {n_clients} clients"
+    adjusted = f" adjusted for the {family_size} questions asked together" if family_size else ""
+    interval = f"95 % CI {signed(low)} to {signed(high)}{adjusted}, positive = better; {n_clients} clients"
     if question in _QUESTION_WORDS:
         lead = _QUESTION_WORDS[question].format(unit=unit) + f", {outcome} was {size} ({interval})"
     else:
@@ -94,6 +103,16 @@ def finding_sentence(
         reached = reaches_mcid(estimate, mcid)
         scale = f", {'reaching' if reached else 'below'} the {mcid:g}-{points.rstrip('s')} change clients notice (MCID)"
     return f"{lead}: {meaning}{scale}."
+
+
+def signed(bound: float) -> str:
+    """An interval bound with its sign and 2 decimals; one significant digit when that would show a nonzero bound as 0.00.
+
+    So a bound of 0.0049 that makes a verdict ``better`` reads ``+0.005``, not ``+0.00``.
+    """
+    if bound != 0 and round(bound, 2) == 0:
+        return f"{bound:+.1g}"
+    return f"{bound:+.2f}"
 
 
 def _subject(finding: Mapping[str, object]) -> str:
@@ -120,8 +139,10 @@ def in_short(findings: list[Mapping[str, object]], outcome: str | None, n_client
     """The "In short" paragraph of a section from its findings (Markdown).
 
     Branches: no instrument measured (``outcome`` None); the model failed
-    (``problem`` given, no findings); otherwise one sentence per finding,
-    then the few-clients caution when it applies.
+    (``problem`` given, no findings); otherwise one sentence per finding
+    (each with its own 95 % interval, as the section's tables: a sentence
+    says where these differ from the Summary's simultaneous intervals), then
+    the few-clients caution when it applies.
     """
     lead = "**In short.**"
     if outcome is None:
@@ -130,8 +151,17 @@ def in_short(findings: list[Mapping[str, object]], outcome: str | None, n_client
         why = problem or "the model could not be fitted"
         return f"{lead} " + literal(f"The model of {outcome} could not be estimated: {why}.")
     sentences = [literal(f["sentence"]) for f in findings]
+    if any(f.get("verdict") != "too_few_data" for f in findings):
+        sentences.append(literal(SECTION_INTERVALS))
     caution = few_clients_caution(n_clients)
     return " ".join([lead, *sentences, *([literal(caution)] if caution else [])])
+
+
+SECTION_INTERVALS = (
+    "These intervals answer each question on its own (95 %, as in the tables below); the Summary at the top "
+    "asks all its questions together with wider, simultaneous intervals, so its verdicts can be more cautious."
+)
+"""Said where a section's own 95 % intervals meet the Summary's simultaneous ones."""
 
 
 _VERDICT_WORDS: dict[str, str] = {
@@ -163,10 +193,26 @@ def summary_lines(summary: Mapping[str, object], n_clients: list[int] | None = N
     for f in findings:
         title = _QUESTION_TITLES.get(str(f["question"]), f"Program {f['term']}")
         lines.append(f"- **{literal(title)}: {_VERDICT_WORDS[str(f['verdict'])]}.** {literal(f['sentence'])}")
+    reading = intervals_note(int(summary.get("family_size", 0)), float(summary.get("level", 0.95)))  # type: ignore[arg-type]
+    if reading:
+        lines += ["", literal(reading)]
     caution = few_clients_caution(clients)
     if caution:
         lines += ["", literal(caution)]
     return "\n".join(lines)
+
+
+def intervals_note(family_size: int, level: float) -> str:
+    """How to read the summary's simultaneous intervals, and why the sections' tables differ ('' for one interval or none)."""
+    if family_size < 2:
+        return ""
+    return (
+        f"Reading the intervals: these {family_size} questions are asked together, so each interval is widened "
+        f"to a {100 * level:.4g} % interval (Bonferroni) and all {family_size} hold at once with 95 % confidence; "
+        "when nothing works, the chance that any line above says better or worse is at most 5 %. The tables and "
+        "\"In short\" paragraphs in the sections below answer each question on its own, with ordinary, narrower "
+        "95 % intervals, so a section can call clear what this summary calls not clear."
+    )
 
 
 def for_whom(findings, modification=None, trends=None) -> str:  # noqa: ANN001  (DataFrames; narrative stays free of pandas)
@@ -276,8 +322,9 @@ def responder_sentence(row: Mapping[str, object], outcome: str) -> str:
 
 
 def not_shown(what: str, missing: str) -> str:
-    """The sentence that replaces a figure or table with too little data (Markdown, text escaped)."""
-    return f"**{literal(what)} not shown:** {literal(missing)}"
+    """The sentence that replaces a figure or table with too little data (Markdown, text escaped; ends with a full stop)."""
+    missing = missing.rstrip()
+    return f"**{literal(what)} not shown:** {literal(missing if missing.endswith('.') else missing + '.')}"
 
 
 def too_few_per_week(n_clients: int, needed: int = 5) -> str:

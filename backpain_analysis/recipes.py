@@ -110,6 +110,19 @@ def _weekly_exposure(inputs: NotebookInputs) -> Figure:
     return exposure.plot_weekly_exposure(weekly)
 
 
+def _adherence(inputs: NotebookInputs) -> Figure:
+    from backpain_analysis import descriptives
+    from backpain_analysis.figures import exposure
+    from backpain_analysis.panel import MOST_DAYS, client_start_dates
+
+    assumed = descriptives.adherence_with_assumed_sets(inputs.dataset.sessions, client_start_dates(inputs.dataset))
+    timed = descriptives.panel_with_assumed_sets(inputs.panel, assumed)
+    by_week = descriptives.adherence_by_week(timed)
+    if by_week.empty:
+        raise DataError("no week has 5 or more clients followed")
+    return exposure.plot_adherence(timed, by_week, MOST_DAYS)
+
+
 RECIPES: dict[str, tuple[str, Callable[[NotebookInputs], Figure]]] = {
     "volume_effects_forest": ("04_volume_effects", _forest),
     "strength_flexibility_surface": ("04_volume_effects", _surface),
@@ -120,6 +133,7 @@ RECIPES: dict[str, tuple[str, Callable[[NotebookInputs], Figure]]] = {
     "benchmark_hayden_2021": ("05_programs", _benchmark),
     "ramp_up": ("02_training_exposure", _ramp_up),
     "weekly_exposure": ("02_training_exposure", _weekly_exposure),
+    "adherence": ("02_training_exposure", _adherence),
 }
 """Figure name (as in the report's ``figures/``) -> (notebook that draws it, recipe)."""
 

@@ -20,8 +20,16 @@ three quarters of clients (:func:`contrast_weeks`), from
 :func:`~backpain_analysis.programs.compare_programs`.
 
 Estimates and intervals are signed so that positive means better for the
-instrument's direction. Verdicts (:func:`~backpain_analysis.narrative.verdict`)
-read the 95 % interval; ``too_few_data`` (estimate and interval null) when the
+instrument's direction. The intervals are *simultaneous* 95 % intervals over
+the family of findings that can be answered (:data:`FAMILY_LEVEL`): with
+``k`` of them, each interval is at level ``1 - 0.05 / k`` (Bonferroni,
+:func:`interval_level`; the same t quantile and Satterthwaite df as the
+model's own intervals, only a different level), so that when nothing works
+the chance that *any* finding says ``better`` or ``worse`` is at most 5 %
+(measured: scripts/summary_null_study.py). The per-analysis tables of the
+report keep their ordinary 95 % intervals, which are narrower.
+Verdicts (:func:`~backpain_analysis.narrative.verdict`) read the
+simultaneous interval; ``too_few_data`` (estimate and interval null) when the
 model cannot be fitted on the data (fewer than
 :data:`~backpain_analysis.volume_model.MIN_CLIENTS` clients with two usable
 weeks), when fewer than :data:`MIN_CLIENTS_FOR_VERDICT` clients enter it, or
@@ -44,7 +52,11 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import Instrument, instrument
 from backpain_analysis.narrative import finding_sentence, reaches_mcid, verdict
 from backpain_analysis.programs import ProgramComparison, compare_programs
+from backpain_analysis.tidy import tidy
 from backpain_analysis.volume_model import MIN_CLIENTS, VolumeModelResult, fit_volume_model
+
+FAMILY_LEVEL = 0.95
+"""Confidence that all of the summary's intervals hold at once (family-wise)."""
 
 MIN_CLIENTS_FOR_VERDICT = 10
 """Fewest clients a verdict may rest on. Below it a finding is ``too_few_data``
@@ -91,13 +103,25 @@ class Summary:
     outcome: the primary instrument (None when the dataset measured none).
     clients: clients in the panel.
     findings: one row per finding: the :data:`FINDING_KEYS` columns plus
-        ``n_clients`` (clients the estimate rests on) and ``reason`` (why the
-        dataset cannot answer, for ``too_few_data``; else '').
+        ``n_clients`` (clients the estimate rests on), ``reason`` (why the
+        dataset cannot answer, for ``too_few_data``; else ''), and
+        ``std_error`` and ``df`` of the estimate (NaN for ``too_few_data``).
+    family_size: findings with an estimate (``k``), judged together.
+    level: the level of each interval, ``1 - (1 - family_level) / k``
+        (``family_level`` when ``k`` <= 1, or when not ``simultaneous``).
+    family_level: the confidence that all ``k`` intervals hold at once
+        (:data:`FAMILY_LEVEL`; for ``simultaneous=False`` the level of each alone).
+
+    ``to_dict`` adds ``level``, ``family_level`` and ``family_size`` after the
+    contract's keys.
     """
 
     outcome: str | None
     clients: int
     findings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    family_size: int = 0
+    level: float = FAMILY_LEVEL
+    family_level: float = FAMILY_LEVEL
 
     def to_dict(self) -> dict[str, object]:
         """The content of ``summary.json``."""
@@ -114,6 +138,9 @@ class Summary:
             "outcome": self.outcome,
             "clients": int(self.clients),
             "findings": [{k: plain(row[k]) for k in FINDING_KEYS} for row in rows],
+            "level": float(self.level),
+            "family_level": float(self.family_level),
+            "family_size": int(self.family_size),
         }
 
     def write(self, out_dir: str | Path) -> Path:
@@ -158,23 +185,43 @@ def outcome_name(outcome: str) -> str:
     return outcome.upper() if _instrument(outcome) is not None and "_" not in outcome else outcome
 
 
-def _row(question: str, term: str, unit: str, improvement: tuple[float, float, float] | None, n_clients: int, reason: str = "") -> dict:
-    estimate, low, high = improvement if improvement is not None else (np.nan, np.nan, np.nan)
+def interval_level(k: int, family_level: float = FAMILY_LEVEL) -> float:
+    """The level of each of ``k`` intervals that hold together with ``family_level`` (Bonferroni).
+
+    ``interval_level(5) == 0.99``; one or no interval: ``family_level`` itself.
+    """
+    return 1.0 - (1.0 - family_level) / max(k, 1)
+
+
+def _row(question: str, term: str, unit: str, effect: tuple[float, float, float] | None, n_clients: int, reason: str = "") -> dict:
+    """One finding; ``effect`` is (improvement, its standard error, df), or None for ``too_few_data``."""
+    estimate, std_error, df = effect if effect is not None else (np.nan, np.nan, np.nan)
     return {
         "question": question,
         "term": term,
-        "verdict": verdict(low, high) if improvement is not None else "too_few_data",
-        "estimate": estimate if improvement is not None else None,
-        "conf_low": low if improvement is not None else None,
-        "conf_high": high if improvement is not None else None,
+        "estimate": estimate,
+        "std_error": std_error,
+        "df": df,
         "unit": unit,
         "n_clients": n_clients,
         "reason": reason,
     }
 
 
+def _judge(findings: pd.DataFrame, level: float) -> pd.DataFrame:
+    """``findings`` with intervals at ``level`` (t on each row's df, normal without) and their verdicts."""
+    answered = findings["estimate"].notna()
+    intervals = tidy(findings[["term"]], findings["estimate"], findings["std_error"], df=findings["df"], level=level)
+    out = findings.assign(
+        conf_low=intervals["conf_low"].where(answered),
+        conf_high=intervals["conf_high"].where(answered),
+    )
+    out["verdict"] = [verdict(lo, hi) if ok else "too_few_data" for lo, hi, ok in zip(out["conf_low"], out["conf_high"], answered)]
+    return out
+
+
 def _volume_rows(model: VolumeModelResult | None, reason: str) -> list[dict]:
-    from backpain_analysis.volume_model import CLINICAL_UNITS, FLEXIBILITY, STRENGTH
+    from backpain_analysis.volume_model import CLINICAL_UNITS, FLEXIBILITY, STRENGTH, clinical_unit
 
     units = {
         "strength": CLINICAL_UNITS[STRENGTH][1],
@@ -187,12 +234,12 @@ def _volume_rows(model: VolumeModelResult | None, reason: str) -> list[dict]:
         why = f"{model.n_clients} clients enter the model, at least {MIN_CLIENTS_FOR_VERDICT} are needed for a verdict"
         return [_row(q, t, units[q], None, model.n_clients, why) for q, t in VOLUME_QUESTIONS.items()]
     effects = model.clinical_effects().set_index("term")
+    params = model.params.set_index("term")
     rows = []
     for question, term in VOLUME_QUESTIONS.items():
-        e = effects.loc[term]
-        rows.append(
-            _row(question, term, str(e["per"]), (e["improvement"], e["improvement_low"], e["improvement_high"]), model.n_clients)
-        )
+        e, p = effects.loc[term], params.loc[term]
+        step, _ = clinical_unit(term)  # type: ignore[misc]
+        rows.append(_row(question, term, str(e["per"]), (e["improvement"], step * p["std_error"], p["df"]), model.n_clients))
     return rows
 
 
@@ -204,8 +251,6 @@ def _program_rows(
     others = [p for p in programs if p != reference]
     if comparison is None:
         return [_row("program", f"{p} vs {reference}", f"{outcome} at the same baseline", None, 0, reason) for p in others]
-    info = _instrument(outcome)
-    sign = -1.0 if info is not None and not info.higher_is_better else 1.0
     contrasts = comparison.contrasts
     week = int(contrasts["week"].max())
     clients = comparison.design.drop_duplicates("client_id")["program"].astype(str).value_counts()
@@ -216,13 +261,13 @@ def _program_rows(
         n = int(clients.get(program, 0) + clients.get(reference, 0))
         small = [p for p in (program, reference) if clients.get(p, 0) < MIN_CLIENTS]
         if small or n < MIN_CLIENTS_FOR_VERDICT:
-            why = ", ".join(f"{p} has {int(clients.get(p, 0))}" for p in small) or f"the two have {n}"
+            counts = [(p, int(clients.get(p, 0))) for p in small]
+            why = ", ".join(f"{p} has {k} client{'' if k == 1 else 's'}" for p, k in counts) or f"the two have {n} clients"
             need = f"{MIN_CLIENTS} each and {MIN_CLIENTS_FOR_VERDICT} together are needed"
-            rows.append(_row("program", term, unit, None, n, f"{why} clients with a baseline and a later score; {need}"))
+            rows.append(_row("program", term, unit, None, n, f"{why} with a baseline and a later score; {need}"))
             continue
         c = contrasts[(contrasts["week"] == week) & (contrasts["program"] == program) & (contrasts["versus"] == reference)].iloc[0]
-        low, high = sorted((sign * c["conf_low"], sign * c["conf_high"]))
-        rows.append(_row("program", term, unit, (sign * c["estimate"], low, high), n))
+        rows.append(_row("program", term, unit, (c["improvement"], c["std_error"], c["df"]), n))
     return rows
 
 
@@ -234,6 +279,7 @@ def summarise(
     comparison: ProgramComparison | None = None,
     programs_too: bool = True,
     volume_too: bool = True,
+    simultaneous: bool = True,
 ) -> Summary:
     """Answer the studio's questions on ``outcome`` (see the module docstring).
 
@@ -242,7 +288,10 @@ def summarise(
     and :func:`contrast_weeks`); otherwise they are fitted here, and a
     :class:`~backpain_analysis.errors.DataError` from either becomes
     ``too_few_data`` with its message as the reason. ``programs_too=False``
-    answers the volume questions only, ``volume_too=False`` the program ones only. Warnings raised by the fits are not
+    answers the volume questions only, ``volume_too=False`` the program ones only
+    (the family is then those findings alone). ``simultaneous=False`` gives
+    each finding its own 95 % interval, as the per-analysis tables do (the
+    sections' "In short" paragraphs). Warnings raised by the fits are not
     shown: a non-converged fit is still reported by its interval.
     """
     clients = int(panel["client_id"].nunique()) if "client_id" in panel else 0
@@ -264,7 +313,11 @@ def summarise(
                 except DataError as error:
                     program_reason = str(error)
     rows = (_volume_rows(model, volume_reason) if volume_too else []) + _program_rows(comparison, programs, reference, outcome or "", program_reason)
-    findings = pd.DataFrame(rows, columns=[*FINDING_KEYS[:-2], "n_clients", "reason"])
+    findings = pd.DataFrame(rows, columns=["question", "term", "estimate", "std_error", "df", "unit", "n_clients", "reason"])
+    k = int(findings["estimate"].notna().sum())
+    level = interval_level(k) if simultaneous else FAMILY_LEVEL
+    findings = _judge(findings, level)
+    family = k if simultaneous and k > 1 else None
     info = _instrument(outcome) if outcome else None
     mcid = info.mcid_abs if info is not None else None
     name = outcome_name(outcome or "")
@@ -273,9 +326,11 @@ def summarise(
         reaches_mcid(e, mcid) if v != "too_few_data" else None for e, v in zip(findings["estimate"], findings["verdict"])
     ]
     findings["sentence"] = [
-        finding_sentence(row, name, int(row["n_clients"]), mcid, row["reason"], points) for row in findings.to_dict("records")
+        finding_sentence(row, name, int(row["n_clients"]), mcid, row["reason"], points, family)
+        for row in findings.to_dict("records")
     ]
-    return Summary(outcome, clients, findings[[*FINDING_KEYS, "n_clients", "reason"]])
+    columns = [*FINDING_KEYS, "n_clients", "reason", "std_error", "df"]
+    return Summary(outcome, clients, findings[columns], family_size=k, level=level, family_level=FAMILY_LEVEL)
 
 
 def pain_benchmark(panel: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:

@@ -38,3 +38,20 @@ def test_the_assumption_names_its_source():
     import backpain_analysis.descriptives as module
 
     assert "Med Sci Sports Exerc 2009" in open(module.__file__).read()
+
+
+def test_the_adherence_figure_counts_the_assumed_minutes_and_says_so():
+    from backpain_analysis.descriptives import adherence_by_week, panel_with_assumed_sets
+    from backpain_analysis.figures.exposure import plot_adherence
+
+    days = [f"2024-01-0{d}" for d in (1, 2, 3, 4)]
+    assumed = adherence_with_assumed_sets(sessions([("a", d, "core", 14, None) for d in days]), START)
+    panel = pd.DataFrame({"client_id": ["a", "a"], "week": [0, 1], "days_20min": [0, 0], "met_20min_most_days": [False, False]})
+    timed = panel_with_assumed_sets(panel, assumed)
+    assert timed["days_20min"].tolist() == [4, 0] and timed["met_20min_most_days"].tolist() == [True, False]
+    assert panel["days_20min"].tolist() == [0, 0], "the panel itself is not changed"
+    by_week = adherence_by_week(timed, min_clients=1)
+    assert by_week["met"].tolist() == [100.0, 0.0]
+    title = plot_adherence(timed, by_week).get_suptitle()
+    assert f"assumed {SECONDS_PER_UNTIMED_SET:.0f} s" in title
+    assert "duration only" in plot_adherence(panel, adherence_by_week(panel, min_clients=1)).get_suptitle()

@@ -8,12 +8,13 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
+from backpain_analysis.descriptives import adherence_by_week, adherence_with_assumed_sets, panel_with_assumed_sets
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import data_quality, effects, exposure, programs, save_figure, save_table, trajectories
 from backpain_analysis.figures.export import read_registry, safe_name
 from backpain_analysis.figures.style import evenly_spaced, improvement_sign, outcome_label
 from backpain_analysis.loading import load
-from backpain_analysis.panel import weekly_panel
+from backpain_analysis.panel import client_start_dates, weekly_panel
 from backpain_analysis.programs import compare_programs
 from backpain_analysis.pseudonyms import pseudonymize
 from backpain_analysis.responders import client_changes, client_trends, responder_rates, time_to_improvement
@@ -54,13 +55,15 @@ def builders(studio, models):
     coverage = data_quality.weekly_coverage(panel, ["nprs", "odi"])
     surface = effects.interaction_surface(volume.params, volume.design, "nprs")
     benchmark = programs.improvement_on_100(client_changes(panel, "nprs"), "nprs")
+    assumed = adherence_with_assumed_sets(dataset.sessions, client_start_dates(dataset))  # real keys, as the sessions
+    timed = panel_with_assumed_sets(weekly_panel(dataset), assumed)
     return {
         "row_accounting": lambda: data_quality.plot_row_accounting(dataset.counts()),
         "rejection_reasons": lambda: data_quality.plot_rejection_reasons(reasons),
         "weekly_coverage": lambda: data_quality.plot_weekly_coverage(coverage, ["nprs", "odi"]),
         "coverage_grid": lambda: data_quality.plot_coverage_grid(grid, "nprs", n_clients),
         "weekly_exposure": lambda: exposure.plot_weekly_exposure(exposure.weekly_quantiles(panel, weekly_columns)),
-        "adherence": lambda: exposure.plot_adherence(panel, exposure.adherence_by_week(panel)),
+        "adherence": lambda: exposure.plot_adherence(timed, adherence_by_week(timed)),
         "ramp_up": lambda: exposure.plot_ramp_up(panel),
         "acute_chronic": lambda: exposure.plot_acute_chronic(exposure.weekly_quantiles(panel, loads)),
         "trajectories": lambda: trajectories.plot_trajectories(panel, "nprs", trajectories.mean_trajectory(panel, "nprs"), max_clients=15),
@@ -170,13 +173,31 @@ def test_weekly_coverage_counts_shares_of_followed_clients():
     assert coverage.to_dict("list") == {"week": [0, 1], "clients": [2, 1], "with_sessions": [100.0, 0.0], "with_nprs": [50.0, 0.0]}
 
 
+def test_weekly_coverage_of_a_few_clients_is_drawn_as_counts_not_percentages():
+    coverage = pd.DataFrame({"week": [0, 1], "clients": [2, 1], "with_sessions": [100.0, 0.0], "with_nprs": [50.0, 0.0]})
+    bottom = data_quality.plot_weekly_coverage(coverage, ["nprs"]).axes[1]
+    assert bottom.get_ylabel() == "clients (of those followed)"
+    assert list(bottom.get_lines()[1].get_ydata()) == [1.0, 0.0]
+    many = coverage.assign(clients=[20, 10])
+    assert data_quality.plot_weekly_coverage(many, ["nprs"]).axes[1].get_ylabel() == "% of clients followed"
+
+
+def test_trajectory_without_intervals_claims_no_band():
+    panel = pd.DataFrame({"client_id": list("abcabc"), "week": [0, 0, 0, 4, 4, 4], "nprs": [5.0, 6, 7, 4, 5, 6]})
+    mean = trajectories.mean_trajectory(panel, "nprs")  # 3 clients a week: means, no intervals
+    labels = trajectories.plot_trajectories(panel, "nprs", mean).axes[0].get_legend_handles_labels()[1]
+    assert "95 % CI of the mean" not in labels and "mean of clients measured that week" in labels
+
+
 def test_mean_trajectory_is_a_t_interval_over_measured_clients():
     panel = pd.DataFrame({"client_id": list("abcd"), "week": [0, 0, 0, 1], "nprs": [2.0, 4.0, 9.0, 5.0]})
-    mean = trajectories.mean_trajectory(panel, "nprs", min_clients=3)
+    mean = trajectories.mean_trajectory(panel, "nprs", min_clients=3, min_clients_interval=3)
     assert list(mean["week"]) == [0]
     half = stats.t.ppf(0.975, 2) * np.std([2, 4, 9], ddof=1) / np.sqrt(3)
     assert mean.loc[0, "mean"] == pytest.approx(5.0)
     assert (mean.loc[0, "conf_low"], mean.loc[0, "conf_high"]) == pytest.approx((5 - half, 5 + half))
+    default = trajectories.mean_trajectory(panel, "nprs", min_clients=3)
+    assert default.loc[0, "mean"] == pytest.approx(5.0) and default[["conf_low", "conf_high"]].isna().all(axis=None), "no interval from 3 clients"
 
 
 def test_interaction_surface_is_the_model_formula():

@@ -39,6 +39,36 @@ def test_better_sentence_gives_size_interval_clients_and_mcid():
     assert "a clear improvement" in text and "below the 2-point change" in text
 
 
+def test_simultaneous_interval_is_said_in_the_sentence_and_explained_below_the_lines():
+    from backpain_analysis.narrative import intervals_note, summary_lines
+
+    text = finding_sentence(finding(), "NPRS", 42, 2.0, family_size=5)
+    assert "95 % CI +0.20 to +0.60 adjusted for the 5 questions asked together" in text
+    assert "adjusted" not in finding_sentence(finding(), "NPRS", 42, 2.0)
+    note = intervals_note(5, 0.99)
+    assert "99 % interval (Bonferroni)" in note and "all 5 hold at once with 95 % confidence" in note
+    assert "ordinary, narrower 95 % intervals" in note
+    assert intervals_note(1, 0.95) == "" and intervals_note(0, 0.95) == ""
+    assert "98.75 %" in intervals_note(4, 0.9875)
+    content = {"outcome": "nprs", "clients": 40, "findings": [dict(finding(), sentence=text)], "level": 0.99, "family_size": 5}
+    assert "Reading the intervals: these 5 questions" in summary_lines(content)
+
+
+def test_in_short_says_its_intervals_are_the_sections_own():
+    from backpain_analysis.narrative import SECTION_INTERVALS
+
+    said = in_short([{"sentence": "A.", "verdict": "better"}], "NPRS", 150)
+    assert literal(SECTION_INTERVALS) in said
+    assert literal(SECTION_INTERVALS) not in in_short([{"sentence": "A.", "verdict": "too_few_data"}], "NPRS", 150)
+
+
+def test_a_bound_near_zero_keeps_its_sign_and_a_digit():
+    from backpain_analysis.narrative import signed
+
+    assert (signed(0.0049), signed(-0.0004), signed(0.0), signed(0.32), signed(-1.254)) == ("+0.005", "-0.0004", "+0.00", "+0.32", "-1.25")
+    assert "+0.005 to +0.32" in finding_sentence(finding(estimate=0.16, low=0.0049, high=0.32), "NPRS", 150, 2.0)
+
+
 def test_worse_sentence_says_harm():
     text = finding_sentence(finding(verdict_="worse", estimate=-2.4, low=-3.0, high=-1.8), "NPRS", 30, 2.0)
     assert "2.40 points worse" in text and "a clear harm" in text and "reaching the 2-point change" in text

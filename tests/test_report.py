@@ -19,11 +19,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from html.parser import HTMLParser
 
 from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
+from backpain_analysis.narrative import signed
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.report import NOTEBOOK_DIR, ReportError, build_report, notebook_paths
 from backpain_analysis.simulate import simulate, write_study
@@ -282,19 +284,26 @@ def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
     params = pd.read_csv(built / "tables" / "volume_model_params.csv").set_index("term")
     contrasts = pd.read_csv(built / "tables" / "program_contrasts.csv")
     week = contrasts["week"].max()
+    k = summary["family_size"]
+    assert k == len(summary["findings"]) == 5 and summary["level"] == pytest.approx(1 - 0.05 / k)
+    assert "Reading the intervals: these 5 questions are asked together" in section
     for finding in summary["findings"]:
         if finding["question"] == "program":
             program, _, reference = finding["term"].partition(" vs ")
             row = contrasts[(contrasts["week"] == week) & (contrasts["program"] == program) & (contrasts["versus"] == reference)].iloc[0]
-            expected = -row["estimate"]  # NPRS: lower is better
+            step = -1  # NPRS: lower is better
         else:
-            step = {"strength": 10, "flexibility": 30, "together": 300}[finding["question"]]
-            expected = -step * params.loc[finding["term"], "estimate"]
-        assert finding["estimate"] == pytest.approx(expected, rel=1e-6), finding["term"]
-        assert finding["conf_low"] <= finding["estimate"] <= finding["conf_high"]
+            row = params.loc[finding["term"]]
+            step = -{"strength": 10, "flexibility": 30, "together": 300}[finding["question"]]
+        assert finding["estimate"] == pytest.approx(step * row["estimate"], rel=1e-6), finding["term"]
+        # the table's interval refitted at the summary's (Bonferroni) level: same estimate, std_error and df
+        half = stats.t.ppf(0.5 + summary["level"] / 2, row["df"]) * abs(step) * row["std_error"]
+        assert (finding["conf_low"], finding["conf_high"]) == pytest.approx((finding["estimate"] - half, finding["estimate"] + half), rel=1e-6)
+        table_half = abs(step) * (row["conf_high"] - row["conf_low"]) / 2  # the table keeps its own, narrower 95 % interval
+        assert table_half < half
         shown = f"{abs(finding['estimate']):.2f} points {'better' if finding['estimate'] >= 0 else 'worse'}"
         assert shown in section, shown
-        assert f"{finding['conf_low']:+.2f} to {finding['conf_high']:+.2f}" in section
+        assert f"{signed(finding['conf_low'])} to {signed(finding['conf_high'])}" in section
 
 
 def test_little_data_is_said_in_words(two_clients):
@@ -307,6 +316,8 @@ def test_little_data_is_said_in_words(two_clients):
     assert "nothing general follows" in text
     summary = json.loads((two_clients / "summary.json").read_text())
     assert {f["verdict"] for f in summary["findings"]} == {"too_few_data"}
+    for heading in ("Within- and between-client effects", "Strength x flexibility map", "Dose-response curves", "Sensitivity analyses"):
+        assert f"{heading} not shown:" in text, "a heading whose figure is missing says why"
     for match in re.finditer(r"95 % CI [-+]?\d", text):  # every interval shown in prose names its clients
         context = text[match.start() : match.start() + 160]
         assert re.search(r"\d+ clients?|trials", context), context

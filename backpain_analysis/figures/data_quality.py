@@ -83,9 +83,17 @@ def plot_rejection_reasons(reasons: pd.DataFrame, top: int = 12, ax: Axes | Sequ
     return fig
 
 
+SHARE_MIN_CLIENTS = 5
+"""Fewest clients followed in some week for the coverage figure to draw percentages; below it, counts."""
+
+
 @styled
 def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str], ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Clients followed per week (top) and how many of them trained and were measured (bottom).
+
+    The bottom panel shows percentages of the clients followed, or counts of
+    clients when no week has :data:`SHARE_MIN_CLIENTS` clients followed (a
+    "100 %" of two clients says less than "2 clients").
 
     Parameters
     ----------
@@ -94,20 +102,30 @@ def plot_weekly_coverage(coverage: pd.DataFrame, instruments: Sequence[str], ax:
     instruments:
         The instruments in ``coverage`` to draw, in order.
     """
+    counts = coverage["clients"].max() < SHARE_MIN_CLIENTS if len(coverage) else False
+
+    def scaled(column: str) -> pd.Series:
+        return (coverage[column] * coverage["clients"] / 100).round() if counts else coverage[column]
+
     fig, (top, bottom) = figure_axes(ax, 2, 1, height=5.2, sharex=True, height_ratios=[1, 2])
     top.bar(coverage["week"], coverage["clients"], color=GREY, width=0.8)
     top.set_ylabel("clients followed")
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
     top.set_title("Who was followed, who trained and who was measured, by week")
-    bottom.plot(coverage["week"], coverage["with_sessions"], color=OKABE_ITO["black"], marker="o", ms=3, label="any session")
+    bottom.plot(coverage["week"], scaled("with_sessions"), color=OKABE_ITO["black"], marker="o", ms=3, label="any session")
     styles = ["-", "--", "-.", ":"]
     for i, name in enumerate(instruments):
         bottom.plot(
-            coverage["week"], coverage[f"with_{name}"], color=CYCLE[i % len(CYCLE)],
+            coverage["week"], scaled(f"with_{name}"), color=CYCLE[i % len(CYCLE)],
             linestyle=styles[i % len(styles)], marker="s", ms=3, label=f"{outcome_short(name)} measured",
         )
-    bottom.set_ylim(0, 105)
-    bottom.set_ylabel("% of clients followed")
+    if counts:
+        bottom.set_ylim(0, coverage["clients"].max() + 0.3)
+        bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
+        bottom.set_ylabel("clients (of those followed)")
+    else:
+        bottom.set_ylim(0, 105)
+        bottom.set_ylabel("% of clients followed")
     week_axis(bottom)
     bottom.legend(ncols=min(4, 1 + len(instruments)), loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return fig

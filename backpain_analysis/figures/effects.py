@@ -281,6 +281,7 @@ def plot_sensitivity(table: pd.DataFrame, outcome: str, ax: Axes | Sequence[Axes
         ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.8)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel(f"improvement, {outcome_unit(outcome)}")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # three narrow panels: fewer ticks, no labels running together
         ax.grid(axis="y", visible=False)
     axes[0].set_yticks(y, [ANALYSIS_LABELS.get(a, a) for a in analyses], fontsize=8)
     fig.suptitle(f"Within-client effects on {outcome_short(outcome)} under other analyses")

@@ -76,18 +76,31 @@ def plot_weekly_exposure(summary: pd.DataFrame, ax: Axes | Sequence[Axes] | None
 
 
 @styled
-def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 4, ax: Axes | Sequence[Axes] | None = None) -> Figure:
+def plot_adherence(
+    panel: pd.DataFrame,
+    by_week: pd.DataFrame,
+    most_days: int = 4,
+    ax: Axes | Sequence[Axes] | None = None,
+    seconds_per_set: float | None = None,
+) -> Figure:
     """Adherence to "20-30 minutes on most days": by week, and days per client-week.
 
     Parameters
     ----------
     panel:
-        The weekly panel (for the distribution of ``days_20min``).
+        The weekly panel (for the distribution of ``days_20min``), best
+        :func:`~backpain_analysis.descriptives.panel_with_assumed_sets`'s.
     by_week:
         From :func:`adherence_by_week`.
     most_days:
         Days per week that count as "most days" (drawn as the threshold).
+    seconds_per_set:
+        The assumed time of an untimed strength set, stated under the title;
+        default ``panel.attrs["seconds_per_set"]``; None there too: the
+        minutes are stated as logged durations only.
     """
+    if seconds_per_set is None:
+        seconds_per_set = panel.attrs.get("seconds_per_set")
     fig, (left, right) = figure_axes(ax, 1, 2, height=3.8, width_ratios=[3, 2])
     left.plot(by_week["week"], by_week["met"], color=OKABE_ITO["blue"], marker="o", ms=3)
     left.set_ylim(0, 100)
@@ -103,7 +116,12 @@ def plot_adherence(panel: pd.DataFrame, by_week: pd.DataFrame, most_days: int = 
     right.set_xlabel("days with 20+ min in the week")
     right.set_ylabel("% of client-weeks")
     right.set_title("Days with 20+ minutes", fontsize=10)
-    fig.suptitle('Adherence to "20-30 minutes on most days"')
+    minutes = (
+        f"untimed strength sets: an assumed {seconds_per_set:.0f} s each"
+        if seconds_per_set is not None
+        else "logged duration only: untimed strength sets add nothing"
+    )
+    fig.suptitle(f'Adherence to "20-30 minutes on most days"\n({minutes})')
     return fig
 
 

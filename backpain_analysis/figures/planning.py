@@ -63,7 +63,7 @@ def plot_power_curve(result: PowerResult, target: float = 0.8, ax: Axes | None =
     weeks = int(table["weeks"].iloc[0])
     sims = int(table["sims"].iloc[0])
     ax.set_title(f"Power to detect each effect on {outcome_short(result.scenario.outcome)}: {weeks} weeks, {sims} studies per size")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=1, fontsize=8)  # below: clear of the curves and the level line
     return figure
 
 
@@ -104,14 +104,26 @@ def plot_funnel(comparison: ProviderComparison, ax: Axes | None = None) -> Figur
 
 @styled
 def plot_raw_vs_adjusted(comparison: ProviderComparison, ax: Axes | None = None) -> Figure:
-    """Raw mean improvement beside the case-mix-adjusted O - E (with intervals) and its shrunken value, per provider."""
+    """Raw mean improvement beside the case-mix-adjusted O - E (with intervals) and its shrunken value, per provider.
+
+    A provider with fewer than ``comparison.min_clients`` clients gets a
+    hollow point and no interval (one from one or two clients would look
+    meaningful and is not).
+    """
     table = comparison.side_by_side()
     figure, ax = _axes(ax, height=max(3.0, 0.45 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
+    enough = (table["n_clients"] >= comparison.min_clients).to_numpy()
     ax.errorbar(
-        table["estimate"], y, xerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
+        table["estimate"][enough], y[enough],
+        xerr=[(table["estimate"] - table["conf_low"])[enough], (table["conf_high"] - table["estimate"])[enough]],
         fmt="o", color=OKABE_ITO["blue"], label="adjusted: observed - expected (95 % CI)",
     )
+    if not enough.all():
+        ax.scatter(
+            table["estimate"][~enough], y[~enough], facecolors="none", edgecolors=OKABE_ITO["blue"], zorder=3,
+            label=f"adjusted, fewer than {comparison.min_clients} clients (no interval)",
+        )
     ax.scatter(table["shrunken"], y - 0.2, marker="D", color=OKABE_ITO["green"], label="adjusted, shrunken", zorder=3)
     raw_centred = table["observed"] - table["observed"].mean()
     ax.scatter(raw_centred, y + 0.2, marker="s", color=OKABE_ITO["orange"], label="raw mean improvement minus chain mean", zorder=3)
@@ -119,7 +131,7 @@ def plot_raw_vs_adjusted(comparison: ProviderComparison, ax: Axes | None = None)
     ax.set_yticks(y, [f"{p} (n={n})" for p, n in zip(table["provider"], table["n_clients"])])
     ax.set_xlabel(f"improvement relative to the chain ({outcome_short(comparison.outcome)} {outcome_unit(comparison.outcome)}; right = better)")
     ax.set_title(f"{_plural(comparison.by).capitalize()}: raw averages vs case-mix-adjusted")
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=8)  # below: never over a provider's row
     return figure
 
 
@@ -141,6 +153,6 @@ def plot_tipping_point(tipping: TippingPoint, ax: Axes | None = None) -> Figure:
     unit = outcome_unit(tipping.outcome)
     ax.set_xlabel(f"delta: unreported weeks assumed worse by ({outcome_short(tipping.outcome)} {unit})")
     ax.set_ylabel(f"{TERM_LABELS.get(tipping.term, tipping.term)}\n({outcome_short(tipping.outcome)} {unit})")
-    ax.set_title(f"What dropout could hide: {TERM_LABELS.get(tipping.term, tipping.term)} under delta-adjusted imputation")
-    ax.legend(loc="best")
+    ax.set_title(f"What dropout could hide: {TERM_LABELS.get(tipping.term, tipping.term)}\nunder delta-adjusted imputation")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3, fontsize=8)  # below: clear of the band and the 0 line
     return figure

@@ -45,7 +45,11 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
     for _, rows in measured.groupby("client_id"):
         ax.plot(rows["week"], rows[outcome], color=GREY, alpha=0.35, linewidth=0.8, marker="o", ms=1.5)
     colour = OKABE_ITO["blue"]
-    ax.fill_between(mean["week"], mean["conf_low"], mean["conf_high"], color=colour, alpha=0.25, linewidth=0, label="95 % CI of the mean")
+    finite = mean[["conf_low", "conf_high"]].notna().all(axis=1).to_numpy()  # weeks with an interval (5+ clients)
+    if (finite[1:] & finite[:-1]).any():
+        ax.fill_between(mean["week"], mean["conf_low"], mean["conf_high"], color=colour, alpha=0.25, linewidth=0, label="95 % CI of the mean")
+    elif finite.any():  # isolated weeks: a band would not show, so draw their intervals as bars
+        ax.vlines(mean["week"][finite], mean["conf_low"][finite], mean["conf_high"][finite], color=colour, alpha=0.5, linewidth=6, label="95 % CI of the mean")
     ax.plot(mean["week"], mean["mean"], color=colour, linewidth=2.5, marker="o", ms=4, label="mean of clients measured that week")
     ax.plot([], [], color=GREY, linewidth=0.8, label=f"individual clients ({len(drawn)} of {panel.loc[panel[outcome].notna(), 'client_id'].nunique()})")
     try:
@@ -163,7 +167,7 @@ def plot_client_changes(trends: pd.DataFrame, outcome: str, ax: Axes | Sequence[
     mcid = outcome_instrument(outcome).mcid_abs
     if mcid is not None and np.isfinite(mcid):
         ax.axhline(mcid, color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1, label=f"MCID ({mcid:g} points)")
-        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        ax.legend(loc="lower right", frameon=True, fontsize=8)  # not on the MCID line, which may sit at the top
     level = trends.attrs.get("level", 0.95)
     ax.set_xlabel("clients, ordered by their estimated change")
     ax.set_ylabel(f"improvement by week {trends.attrs.get('endpoint')}\n{outcome_short(outcome)} points ({100 * level:.0f} % interval)")

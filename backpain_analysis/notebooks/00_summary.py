@@ -4,13 +4,18 @@
 # The studio's questions, answered on the main outcome in one screen. Each
 # line gives the verdict, the estimated effect per clinically sensible unit
 # (10 more core and back sets a week, 30 more flexibility minutes a week) with
-# its 95 % confidence interval, signed so that positive means better, whether
-# it reaches the change clients notice (the MCID), and how many clients it
-# rests on. The sections after this one show the evidence behind each line.
+# its confidence interval, signed so that positive means better, whether it
+# reaches the change clients notice (the MCID), and how many clients it rests
+# on. The sections after this one show the evidence behind each line.
 # A verdict is **better** or **worse** only when the whole interval lies on
 # one side of no effect; **inconclusive** when it includes no effect; **too
-# few data** when this dataset cannot answer. These are associations in
-# observational data, not the results of a trial.
+# few data** when this dataset cannot answer. Because several questions are
+# asked at once, the intervals here are *simultaneous* 95 % intervals: with
+# k questions answered, each is a 1 - 0.05/k interval (Bonferroni), so that
+# when nothing works at least 95 % of studios see no better or worse at all. The
+# sections below answer each question on its own with ordinary 95 %
+# intervals, which are narrower. These are associations in observational
+# data, not the results of a trial.
 
 # %% tags=["parameters"]
 data_path = "../data/sample"  # dataset folder (sessions, outcomes, optional clients and catalog)
@@ -50,7 +55,14 @@ if len(summary.findings):
         save_table(
             summary.findings.drop(columns=["sentence"]),
             "summary_findings",
-            "The summary's findings (summary.json): improvement per unit, positive = better, 95 % CI, and the clients each rests on.",
+            "The summary's findings (summary.json): improvement per unit, positive = better, with its standard error, "
+            + (
+                f"df and simultaneous 95 % interval over the {summary.family_size} findings answered (each at "
+                f"{100 * summary.level:.4g} %), "
+                if summary.family_size > 1
+                else "df and 95 % interval, "
+            )
+            + "the clients each rests on, and why a question cannot be answered.",
             out_dir,
         )
     )

@@ -112,8 +112,9 @@ save_table(
 save_figure(
     data_quality.plot_weekly_coverage(coverage, outcomes),
     "weekly_coverage",
-    "Top: clients still followed in each week since their start. Bottom: % of those clients with at least one "
-    "session and with each outcome measured that week.",
+    "Top: clients still followed in each week since their start. Bottom: "
+    + ("% of" if coverage["clients"].max() >= data_quality.SHARE_MIN_CLIENTS else "how many of (no week has 5 followed: counts, not %)")
+    + " those clients with at least one session and with each outcome measured that week.",
     out_dir,
 )
 

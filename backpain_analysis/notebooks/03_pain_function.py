@@ -77,8 +77,9 @@ save_table(
 #
 # Grey: individual clients (at most 40 drawn, evenly spaced in key order, so
 # the picture stays readable). Colour: the mean of the clients measured in
-# that week with its 95 % confidence interval (t distribution), for weeks with
-# at least 3 clients measured. Because drop-outs and skipped measurements
+# that week, for weeks with at least 3 clients measured, and its 95 %
+# confidence interval (t distribution) for weeks with at least 5 (an interval
+# from 3 or 4 clients would mean little). Because drop-outs and skipped measurements
 # change who is measured, a falling mean can partly reflect who remains.
 
 # %%
@@ -91,7 +92,8 @@ for name in outcomes:
         save_table(
             mean,
             f"mean_{name}",
-            f"Weekly mean {outcome_short(name)} with 95 % confidence interval.",
+            f"Weekly mean {outcome_short(name)} (weeks with 3+ clients measured) with its 95 % confidence interval "
+            "(weeks with 5+).",
             out_dir,
         )
     )
@@ -103,7 +105,7 @@ for name in outcomes:
             trajectories.plot_trajectories(panel, name, mean, max_clients=40),
             f"trajectories_{name}",
             f"{outcome_short(name)} by week since start: individual clients in grey ({sampled}); the mean of the "
-            "clients measured that week with its 95 % confidence band in blue.",
+            "clients measured that week in blue, with its 95 % confidence band where 5 or more were measured.",
             out_dir,
         )
     )

@@ -44,7 +44,7 @@ from IPython.display import Markdown, display
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import effects, save_figure, save_table
 from backpain_analysis.figures.style import outcome_short, outcome_unit
-from backpain_analysis.narrative import in_short, literal
+from backpain_analysis.narrative import in_short, literal, not_shown
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.sensitivity import sensitivity_table
 from backpain_analysis.summary import summarise
@@ -56,9 +56,10 @@ attempt = Attempts()
 model = attempt("volume model", fit_volume_model, panel, outcome) if outcome else None
 dose = attempt("dose-response", fit_dose_response, panel, outcome) if model else None
 sensitivity = attempt("sensitivity analyses", sensitivity_table, panel, outcome) if model else None
+no_model = attempt.reason("volume model") or ("no pain or disability instrument was measured" if outcome is None else "the model could not be fitted")
 
 # %%
-answers = summarise(panel, outcome, model=model, programs_too=False)
+answers = summarise(panel, outcome, model=model, programs_too=False, simultaneous=False)
 findings = answers.findings.to_dict("records")
 display(Markdown(in_short(findings, outcome_short(outcome) if outcome else None, answers.clients, attempt.reason("volume model"))))
 if model is not None and not model.converged:
@@ -93,6 +94,8 @@ if model is not None:
             out_dir,
         )
     )
+else:
+    display(Markdown(not_shown("Within- and between-client effects", no_model)))
 
 # %% [markdown]
 # ## Strength and flexibility together
@@ -116,6 +119,8 @@ if model is not None:
             out_dir,
         )
     )
+else:
+    display(Markdown(not_shown("Strength x flexibility map", no_model)))
 
 # %% [markdown]
 # ## Dose-response: does more keep helping?
@@ -148,6 +153,8 @@ if dose is not None:
             out_dir,
         )
     )
+else:
+    display(Markdown(not_shown("Dose-response curves", attempt.reason("dose-response") or no_model)))
 
 # %% [markdown]
 # ## Sensitivity: does the answer depend on how we ask?
@@ -179,6 +186,8 @@ if sensitivity is not None:
             out_dir,
         )
     )
+else:
+    display(Markdown(not_shown("Sensitivity analyses", attempt.reason("sensitivity analyses") or no_model)))
 
 # %% [markdown]
 # ## Other outcomes

@@ -65,7 +65,7 @@ if len(programs) < 2:
     one = f"one program ({programs[0]})" if programs else "no program recorded for its clients"
     lines = ["**In short.**", literal(f"This dataset has {one}, so there is nothing to compare; the responder rate and the benchmark below describe all clients.")]
 else:
-    answers = summarise(panel, outcome, comparison=comparison, volume_too=False)
+    answers = summarise(panel, outcome, comparison=comparison, volume_too=False, simultaneous=False)
     lines = [in_short(answers.findings.to_dict("records"), outcome_short(outcome) if outcome else None, answers.clients, attempt.reason("program comparison"))]
 if rates is not None:
     overall = rates[(rates["group"] == "all") & (rates["term"] == "mcid_absolute")].iloc[0]
@@ -156,7 +156,9 @@ else:
     )
     enough = absolute[absolute["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
     labels = ["all clients" if g == "all" else g for g in enough["group"]]
-    if len(enough):
+    if len(programs) < 2:
+        display(Markdown(not_shown("Responders by program", "one program only, so its share is the overall one (figure in section 3, Responders).")))
+    elif len(enough):
         display(
             save_figure(
                 trajectories.plot_responder_rates(enough, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),

@@ -156,7 +156,8 @@ for by, comparison in comparisons.items():
             planning_figures.plot_raw_vs_adjusted(comparison),
             f"{by}_raw_vs_adjusted",
             f"Per {by}: raw mean improvement (relative to the chain), case-mix-adjusted observed minus expected with "
-            "95 % CI, and the shrunken estimate.",
+            f"95 % CI (hollow, without an interval, for a {by} with fewer than {comparison.min_clients} clients), and the "
+            "shrunken estimate.",
             out_dir,
         )
     )
