@@ -78,6 +78,20 @@ def test_translated_rest_timer_rows_are_rests_by_their_shape(tmp_path: Path) -> 
     assert reasons == {3: "rest timer row, not a set", 5: "rest timer row, not a set", 7: "rest timer row, not a set"}
 
 
+def test_a_notes_column_blank_in_the_sample_is_not_taken_for_the_rpe(tmp_path: Path) -> None:
+    """Strong's oldest layout ends with Notes, where newer iOS layouts put the RPE: notes left blank in the
+    rows the structure is read from, then written later, must not reject those later sets as a bad RPE."""
+    from backpain_analysis.importers.structure import _SAMPLE
+
+    header = "Date,Workout Name,Exercise Name,Set Order,kg,Reps,km,Seconds,Notes"
+    rows = [f"2016-10-{3 + i // 400:02d} 19:30:55,W1D1,Squat,{i % 5},70.0,5,0.0,0," for i in range(_SAMPLE)]
+    export = tmp_path / "strong_oldest.csv"
+    export.write_text("\n".join([header, *rows, "2016-10-09 19:30:55,W1D1,Squat,0,72.5,5,0.0,0,felt strong today"]) + "\n")
+    built = read_export(export).built
+    assert built.ledger.empty, built.ledger["reason"].tolist()
+    assert len(built.sets) == _SAMPLE + 1
+
+
 def test_a_file_without_strong_structure_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="is not a Strong, Hevy or Fitbod export.*--columns"):
         read_export(DATA / "unknown_garmin.csv")

@@ -85,10 +85,11 @@ def _is_set_order(column: pd.Series) -> bool:
 
 
 def _is_rpe(column: pd.Series, comma: bool) -> bool:
-    """Numbers from 0 to 10, or blank."""
-    if not _is_number(column, comma):
+    """Numbers from 0 to 10, at least one (a column blank in the sample may be notes written later)."""
+    values = _filled(column)
+    if values.empty or not _is_number(column, comma):
         return False
-    return all(0 <= parse_number(v, comma) <= 10 for v in _filled(column))
+    return all(0 <= parse_number(v, comma) <= 10 for v in values)
 
 
 def _is_load_unit(column: pd.Series) -> bool:
