@@ -108,10 +108,13 @@ def finding_sentence(
 def signed(bound: float) -> str:
     """An interval bound with its sign and 2 decimals; one significant digit when that would show a nonzero bound as 0.00.
 
-    So a bound of 0.0049 that makes a verdict ``better`` reads ``+0.005``, not ``+0.00``.
+    So a bound of 0.0049 that makes a verdict ``better`` reads ``+0.005``, not ``+0.00`` (in fixed
+    point: ``+0.00001``, never ``+1e-05``).
     """
     if bound != 0 and round(bound, 2) == 0:
-        return f"{bound:+.1g}"
+        one_digit = float(f"{bound:.1g}")
+        digits = -math.floor(math.log10(abs(one_digit)))  # fixed point, never 1e-05 in a sentence
+        return f"{one_digit:+.{digits}f}"
     return f"{bound:+.2f}"
 
 

@@ -66,6 +66,7 @@ def test_a_bound_near_zero_keeps_its_sign_and_a_digit():
     from backpain_analysis.narrative import signed
 
     assert (signed(0.0049), signed(-0.0004), signed(0.0), signed(0.32), signed(-1.254)) == ("+0.005", "-0.0004", "+0.00", "+0.32", "-1.25")
+    assert (signed(1e-5), signed(-2.3e-6), signed(0.00096)) == ("+0.00001", "-0.000002", "+0.001"), "fixed point, not 1e-05"
     assert "+0.005 to +0.32" in finding_sentence(finding(estimate=0.16, low=0.0049, high=0.32), "NPRS", 150, 2.0)
 
 
