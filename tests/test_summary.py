@@ -117,11 +117,12 @@ def test_too_few_data_below_the_models_minimum():
     assert "too few clients" in summary["findings"][0]["sentence"]
 
 
-def test_summary_json_has_exactly_the_contract_keys(tmp_path):
+def test_summary_json_has_the_contract_keys_then_the_interval_levels(tmp_path):
     study = simulate(30, 8, 5, bad_rows=False)
     path = summarise(study.weekly, "nprs").write(tmp_path)
     content = json.loads(path.read_text())
-    assert list(content)[:3] == ["outcome", "clients", "findings"], "the contract's keys first; level keys may follow"
+    # the contract's keys first, then the three interval keys (README): nothing else may slip in
+    assert list(content) == ["outcome", "clients", "findings", "level", "family_level", "family_size"]
     assert [f["question"] for f in content["findings"]][:3] == ["strength", "flexibility", "together"]
     for f in content["findings"]:
         assert tuple(f) == FINDING_KEYS
