@@ -23,7 +23,7 @@ before it); then, after the set order, the weight, a weight-unit column when
 its values are units (Android), the reps, and the RPE, distance and seconds
 in the order of the layout the first two facts select (a weight-unit column:
 Android; a date in the first column: iOS, whose last column is the RPE when
-its values are numbers from 0 to 10; else the newer layout). A unit in
+its values are numbers from 0 to 10, not all blank; else the newer layout). A unit in
 a translated header's brackets (``Gewicht (kg)``), or a header that is a
 bare unit (``kg``, ``km``), is kept. One repeated word among the set numbers
 is the rest timer, whatever its language (``Ruhezeit``).
