@@ -266,6 +266,9 @@ def test_backpain_figure_regenerates_one_report_figure(studio, tmp_path, capsys)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(out.read_bytes()[16:20], "big")
     assert width >= 2000, "print resolution (300 dpi)"
+    adherence = tmp_path / "adherence.png"  # the recipe counting untimed sets, as the report's figure
+    assert main(["figure", "adherence", str(folder), "--out", str(adherence)]) == 0
+    assert adherence.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["figure", "no_such", str(folder), "--out", str(out)]) == 2
     assert "known:" in capsys.readouterr().err
     assert set(RECIPES) >= {"volume_effects_forest", "program_contrasts", "ramp_up"}
