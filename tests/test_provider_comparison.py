@@ -117,3 +117,13 @@ def test_figures_draw() -> None:
     assert funnel.axes[0].get_xlabel() == "clients per coach"
     side = plot_raw_vs_adjusted(result)
     assert len(side.axes[0].get_yticklabels()) == len(result.table)
+    labels = side.axes[0].get_legend_handles_labels()[1]
+    assert "adjusted: observed - expected (95 % CI)" in labels
+
+
+def test_raw_vs_adjusted_with_only_small_providers_claims_no_interval() -> None:
+    """Every provider below min_clients: hollow points, and no legend entry for an interval drawn nowhere."""
+    result = compare_providers(simulate_chain(seed=1), min_clients=10**6)
+    labels = plot_raw_vs_adjusted(result).axes[0].get_legend_handles_labels()[1]
+    assert "adjusted: observed - expected (95 % CI)" not in labels
+    assert any(label.startswith("adjusted, fewer than") for label in labels)

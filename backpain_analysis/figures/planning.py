@@ -114,11 +114,12 @@ def plot_raw_vs_adjusted(comparison: ProviderComparison, ax: Axes | None = None)
     figure, ax = _axes(ax, height=max(3.0, 0.45 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     enough = (table["n_clients"] >= comparison.min_clients).to_numpy()
-    ax.errorbar(
-        table["estimate"][enough], y[enough],
-        xerr=[(table["estimate"] - table["conf_low"])[enough], (table["conf_high"] - table["estimate"])[enough]],
-        fmt="o", color=OKABE_ITO["blue"], label="adjusted: observed - expected (95 % CI)",
-    )
+    if enough.any():  # no legend entry for an interval that is drawn nowhere
+        ax.errorbar(
+            table["estimate"][enough], y[enough],
+            xerr=[(table["estimate"] - table["conf_low"])[enough], (table["conf_high"] - table["estimate"])[enough]],
+            fmt="o", color=OKABE_ITO["blue"], label="adjusted: observed - expected (95 % CI)",
+        )
     if not enough.all():
         ax.scatter(
             table["estimate"][~enough], y[~enough], facecolors="none", edgecolors=OKABE_ITO["blue"], zorder=3,
