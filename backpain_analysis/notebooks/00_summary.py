@@ -26,7 +26,7 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 from IPython.display import Markdown, display
 
 from backpain_analysis.figures import save_table
-from backpain_analysis.narrative import for_whom, literal, summary_lines, versus_evidence
+from backpain_analysis.narrative import for_whom, summary_lines, versus_evidence
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.effect_modification import effect_modification
 from backpain_analysis.responders import client_trends

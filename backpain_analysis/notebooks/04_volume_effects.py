@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 
 from backpain_analysis.dose_response import fit_dose_response
 from backpain_analysis.figures import effects, save_figure, save_table
-from backpain_analysis.figures.style import outcome_short, outcome_unit
+from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.narrative import in_short, literal, not_shown
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.sensitivity import sensitivity_table

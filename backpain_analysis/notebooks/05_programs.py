@@ -28,14 +28,13 @@ out_dir = "../out"  # where figures/ and tables/ are written
 real_ids = False  # True shows real client keys instead of pseudonyms
 
 # %%
-import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis.descriptives import improvement_on_100, without_small_intervals
-from backpain_analysis.evidence import HAYDEN_2021, PAIN_TO_100
+from backpain_analysis.evidence import PAIN_TO_100
 from backpain_analysis.figures import programs as program_figures
 from backpain_analysis.figures import save_figure, save_table, trajectories
-from backpain_analysis.figures.style import outcome_short, outcome_unit
+from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.programs import compare_programs
 from backpain_analysis.notebook import Attempts, notebook_inputs
 from backpain_analysis.responders import client_changes, client_trends, responder_rates
