@@ -83,6 +83,21 @@ def test_intervals_are_simultaneous_over_the_answered_findings():
     assert (content["level"], content["family_level"], content["family_size"]) == (pytest.approx(0.99), 0.95, 5)
     assert "adjusted for the 5 questions asked together" in content["findings"][0]["sentence"]
     assert "adjusted" not in alone.findings["sentence"].iloc[0]
+    assert alone.family_size == 1
+
+
+def test_an_estimate_without_standard_error_is_too_few_data_with_null_numbers():
+    """CONTRACT: for too_few_data, estimate and interval are null; the estimate does not count in k."""
+    from backpain_analysis.summary import _judge, _without_unanswerable
+
+    findings = pd.DataFrame(
+        {"term": ["a", "b"], "estimate": [0.5, 0.4], "std_error": [0.1, np.nan], "df": [20.0, 20.0], "reason": ["", ""]}
+    )
+    judged = _judge(_without_unanswerable(findings), 0.95)
+    assert judged["verdict"].tolist() == ["better", "too_few_data"]
+    assert judged.loc[1, ["estimate", "conf_low", "conf_high"]].isna().all()
+    assert judged.loc[1, "reason"] == "no standard error could be computed for this estimate"
+    assert findings.loc[1, "estimate"] == 0.4  # the input is not modified
 
 
 def test_six_clients_give_too_few_data_or_inconclusive_everywhere():

@@ -12,7 +12,7 @@
 # few data** when this dataset cannot answer. Because several questions are
 # asked at once, the intervals here are *simultaneous* 95 % intervals: with
 # k questions answered, each is a 1 - 0.05/k interval (Bonferroni), so that
-# when nothing works at least 95 % of studios see no better or worse at all. The
+# when nothing works about 95 % of studios see no better or worse at all. The
 # sections below answer each question on its own with ordinary 95 %
 # intervals, which are narrower. These are associations in observational
 # data, not the results of a trial.
