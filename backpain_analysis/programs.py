@@ -54,7 +54,11 @@ Views, all on one instrument:
 4. **Observed against expected** (risk adjustment over each client's own
    follow-up): the mixed model without program terms predicts each
    client's mean score over the weeks the client was actually measured from
-   their case mix alone (``X beta``, no random effects); a program's
+   their case mix alone (``X beta``, no random effects), calibrated so that
+   over all clients observed = expected (indirect standardisation against
+   the whole studio: outcome-related dropout, which makes every client's
+   observed weeks a little worse than the model's mean course, then shifts
+   no program); a program's
    estimate is the mean over its clients of (observed - expected) mean
    score, signed so that positive = better than expected, with a
    model-based standard error that counts the expectation's own estimation
@@ -544,19 +548,21 @@ def compare_programs(
 
 
 def _observed_expected_variances(rows: pd.DataFrame, fit: LMMResult, formula: str, program: pd.Series) -> dict[str, float]:
-    """Model-based variance of each program's observed - expected, the expectation fitted on the same clients.
+    """Model-based variance of each program's calibrated observed - expected, the expectation fitted on the same clients.
 
-    With ``V_j`` client j's marginal covariance under the case-mix model
-    (random intercept and slope plus residual), ``m_j`` its number of scores
-    and ``z_p`` the mean over program p's clients of their mean design row,
-    the GLS expectation is the projection of the observed scores, so
+    A program's estimate is ``sum_j w_j r_j`` with ``r_j`` client j's mean
+    residual ``mean(y_j - X_j beta_hat)`` and ``w_j = 1{j in p} / n_p - 1 / n``
+    (the program's mean residual minus all clients' mean: calibrated so that
+    over all clients observed = expected). The GLS expectation is a
+    projection of the observed scores, so with ``V_j`` client j's marginal
+    covariance under the case-mix model (random intercept and slope plus
+    residual), ``m_j`` its number of scores and ``z_p = sum_j w_j mean(X_j)``,
 
-        Var(O - E)_p = (1 / n_p^2) sum_{j in p} 1'V_j 1 / m_j^2  -  z_p' Cov(beta) z_p:
+        Var(O - E)_p = sum_j w_j^2 1'V_j 1 / m_j^2  -  z_p' Cov(beta) z_p.
 
-    the variance of the observed mean minus that of its expectation. The
-    between-client spread of (observed - expected) alone ignores that the
-    expectation was fitted to these very clients and overstates the SE (by
-    about ``1 / sqrt(1 - n_p / n)``: 99 % coverage of 95 % intervals).
+    The between-client spread of (observed - expected) alone ignores that
+    the expectation was fitted to these very clients and overstates the SE
+    (by about ``1 / sqrt(1 - n_p / n)``: 99 % coverage of 95 % intervals).
     """
     cov_re = fit.cov_re().to_numpy(float)
     names = list(fit.cov_params().index)
@@ -578,9 +584,9 @@ def _observed_expected_variances(rows: pd.DataFrame, fit: LMMResult, formula: st
     member_of = program.reindex(clients).to_numpy()
     out = {}
     for name in np.unique(member_of):
-        members = member_of == name
-        z_p = mean_row[members].mean(axis=0)
-        out[str(name)] = max(float(own[members].sum() / members.sum() ** 2 - z_p @ cov_beta @ z_p), 0.0)
+        weights = (member_of == name) / np.sum(member_of == name) - 1.0 / len(clients)
+        z_p = weights @ mean_row
+        out[str(name)] = max(float(weights**2 @ own - z_p @ cov_beta @ z_p), 0.0)
     return out
 
 
@@ -602,7 +608,9 @@ def observed_vs_expected(
     DataFrame, one row per program: ``program``, ``n_clients``,
     ``observed`` (mean over clients of their mean score after baseline,
     instrument units), ``expected`` (mean of the case-mix model's
-    prediction for the same client-weeks), ``estimate`` (``observed -
+    prediction for the same client-weeks, calibrated: shifted by all
+    clients' mean of observed - predicted, so that over the whole studio
+    observed = expected), ``estimate`` (``observed -
     expected`` signed so that positive = better than expected),
     ``std_error`` (model-based, counting that the expectation is fitted to
     these same clients: :func:`_observed_expected_variances`),
@@ -624,6 +632,8 @@ def observed_vs_expected(
     rows["_expected"] = fit.predict(rows, include_random=False).to_numpy(float)
     per_client = rows.groupby("client_id", sort=False).agg(program=(by, "first"), observed=(outcome, "mean"), expected=("_expected", "mean"))
     per_client["program"] = per_client["program"].astype(str)
+    # calibrated (indirect standardisation against the whole studio): over all clients observed = expected
+    per_client["expected"] += float((per_client["observed"] - per_client["expected"]).mean())
     per_client["signed"] = spec.sign * (per_client["observed"] - per_client["expected"])
     variances = _observed_expected_variances(rows, fit, formula, per_client["program"])
     n_clients = len(per_client)

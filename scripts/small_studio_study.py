@@ -1,10 +1,14 @@
 """Coverage and bias of every analysis in small studios with confounding by indication and informative dropout.
 
-Cells: 15, 25 and 40 clients x 12 weeks (scripts/studio_twists.py): more
-severe clients are sent to ``intensive`` (confounding by indication, severity
-measured through the baseline score), clients who are not improving leave
-early (informative dropout, missing at random given their scores), no true
-program effect, a true within-client strength effect of -0.03 NPRS per set.
+Cells: 15, 25 and 40 clients x 12 weeks (scripts/studio_twists.py), in one
+of three scenarios (``--scenario``, :data:`SCENARIOS`): ``main`` (clients
+with a higher baseline score are sent to ``intensive``: confounding by
+indication with the indication measured; severe clients improve faster),
+``latent_severity`` (the choice follows a latent severity the data see only
+through one noisy baseline score) and ``null`` (nobody truly changes).
+Always: clients who are not improving leave early (informative dropout,
+missing at random given their scores), no true program effect; a true
+within-client strength effect of -0.03 NPRS per set (0 in ``null``).
 Per simulated studio:
 
 - volume model (``fit_volume_model``): the 95 % interval of every exposure
@@ -12,18 +16,23 @@ Per simulated studio:
   the others);
 - programs (``compare_programs``, ``doubly_robust=True``): the
   ``intensive - usual`` contrast at the last week every program reaches
-  (mixed model and AIPW; truth 0), bias in units of the SE, and the
-  observed - expected rows (truth 0);
-- sensitivity (``fit_gee`` on the volume design): bias-reduced sandwich with
-  t(G - 1) intervals, exchangeable and AR(1)-over-weeks working correlations;
-- responders (``responder_rates`` with the endpoint window weeks 10-11):
-  whether the Wilson interval covers the true share of clients whose
-  noise-free improvement at week 11 reaches the MCID, and the mean shrunken
-  expected share (``client_trends``).
+  (mixed model; AIPW where the library reports it, and AIPW at every size
+  binned by the smallest program's clients, to measure the cut-off), and
+  the observed - expected rows (truth 0);
+- sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
+  2, 3, re-centred interaction, detrended, complete follow-up) x the three
+  within terms; ``gee``: the two GEE rows alone;
+- responders: the Wilson interval of the observed-score rate (endpoint
+  window weeks 10-11) and the shrunken share (``client_trends``) against
+  the true share of clients whose noise-free change to week 11 reaches the
+  MCID; every client's interval for their own change; in ``null`` also
+  whether the rate's and the time-to-improvement curve's lower limits stay
+  at or below what measurement noise alone gives.
 
 Usage (results pasted into docs/analyses.md)::
 
-    nice -n 10 python scripts/small_studio_study.py --studies 200 --out studio_study.csv
+    nice -n 10 python scripts/small_studio_study.py --studies 500 --analyses programs --scenario main --out main.csv
+    python scripts/small_studio_study.py --summarise main.csv other.csv
 """
 
 from __future__ import annotations
@@ -172,6 +181,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     rows = []
     if "scenario" not in results.columns:
         results = results.assign(scenario="main")
+    results = results.assign(scenario=results["scenario"].fillna("main"))
     keys = ["scenario", "analysis", "n_clients"]
     for (scenario, analysis, n_clients), group in results.assign(term=results["term"].str.replace(r", week \d+", "", regex=True)).groupby(keys, sort=False):
         for term, rows_of_term in group.groupby("term", sort=False):

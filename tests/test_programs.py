@@ -124,6 +124,9 @@ def test_observed_vs_expected_is_not_fooled_by_early_leavers(studio_twists) -> N
         assert table.loc[program, "conf_low"] < 0 < table.loc[program, "conf_high"]
     # t on the between-client residual df of the case-mix model (all clients minus its fixed terms)
     assert table["df"].nunique() == 1 and table["n_clients"].sum() - 12 < table["df"].iloc[0] < table["n_clients"].sum() - 2
+    # calibrated: over all clients observed = expected (indirect standardisation against the studio)
+    assert (table["estimate"] * table["n_clients"]).sum() == pytest.approx(0.0, abs=1e-9)
+    assert (table["observed"] * table["n_clients"]).sum() == pytest.approx((table["expected"] * table["n_clients"]).sum())
     # the estimate is the mean per-client (observed - expected) signed so that positive = better
     assert (table["improvement"] == table["estimate"]).all()
 
@@ -145,7 +148,8 @@ def test_doubly_robust_contrast_is_refused_below_its_measured_minimum(studio_twi
 
 
 def test_observed_expected_variance_is_that_of_the_linear_estimator(studio_twists) -> None:
-    """O - E is linear in the scores (GLS expectation fitted to the same clients): its variance
+    """O - E (calibrated: the program's mean residual minus all clients') is linear in the scores
+    (GLS expectation fitted to the same clients): its variance
     under the case-mix model, c' V c computed densely, equals the closed form used (to 1e-8)."""
     panel, _ = studio_twists.program_studio(30, 12, seed=11)
     rows, mix, _ = _after_baseline(panel, "nprs", "program", "auto", 1, "test")
@@ -163,6 +167,6 @@ def test_observed_expected_variance_is_that_of_the_linear_estimator(studio_twist
     size = rows.groupby("client_id")["week"].transform("size").to_numpy(float)
     for name, variance in closed.items():
         clients = program[program == name].index
-        a = rows["client_id"].isin(clients).to_numpy() / size / len(clients)  # mean over clients of their mean score
+        a = (rows["client_id"].isin(clients).to_numpy() / len(clients) - 1 / len(program)) / size  # program's mean minus all clients' mean
         c = a - hat.T @ (a @ x)
         assert variance == pytest.approx(float(c @ v @ c), rel=1e-8)
