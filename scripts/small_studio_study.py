@@ -18,7 +18,7 @@ Per simulated studio:
   ``intensive - usual`` contrast at the last week every program reaches
   (mixed model; AIPW where the library reports it, and AIPW at every size
   binned by the smallest program's clients, to measure the cut-off), and
-  the observed - expected rows (truth 0);
+  the observed - expected rows (truth 0; ``observed_expected`` alone: only these);
 - sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
   2, 3, re-centred interaction, detrended, complete follow-up) x the three
   within terms; ``gee``: the two GEE rows alone;
@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from studio_twists import program_studio  # noqa: E402
 
 import backpain_analysis.programs as programs_module  # noqa: E402
-from backpain_analysis.programs import compare_programs  # noqa: E402
+from backpain_analysis.programs import compare_programs, observed_vs_expected  # noqa: E402
 from backpain_analysis.responders import client_trends, responder_rates, time_to_improvement  # noqa: E402
 from backpain_analysis.sensitivity import fit_gee, sensitivity_table  # noqa: E402
 from backpain_analysis.volume_model import fit_volume_model, volume_design  # noqa: E402
@@ -75,7 +75,7 @@ def _record(records: list, analysis: str, term: str, truth: float, estimate: flo
     )
 
 
-ANALYSES = ("volume_model", "programs", "gee", "sensitivity", "responders")
+ANALYSES = ("volume_model", "programs", "observed_expected", "gee", "sensitivity", "responders")
 
 
 def sensitivity_truth(analysis: str, term: str) -> float:
@@ -141,7 +141,9 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
                 _record(records, "programs_aipw_by_size", f"smallest program {size_bin}", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
             else:
                 records.append({"analysis": "programs_aipw_refused", "term": "no result (separation)", "truth": 0.0, "estimate": np.nan, "std_error": np.nan, "covered": False})
-            for row in comparison.observed_expected.itertuples():
+        if "programs" in analyses or "observed_expected" in analyses:
+            table = comparison.observed_expected if "programs" in analyses else observed_vs_expected(panel, "nprs")
+            for row in table.itertuples():
                 _record(records, "observed_expected", row.program, 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
         design = volume_design(panel, "nprs", 1)
         for correlation in ("exchangeable", "ar1") if "gee" in analyses else ():

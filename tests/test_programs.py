@@ -139,7 +139,7 @@ def test_one_program_is_a_clear_error() -> None:
 
 def test_doubly_robust_contrast_is_refused_below_its_measured_minimum(studio_twists) -> None:
     """Too few clients per program for honest AIPW intervals (standard 3): no estimate, a sentence instead."""
-    panel, _ = studio_twists.program_studio(24, 12, seed=3, confounding=1.0)
+    panel, _ = studio_twists.program_studio(16, 12, seed=3, confounding=1.0)
     result = compare_programs(panel, "nprs", doubly_robust=True, with_responders=False)
     assert result.doubly_robust is None
     note = next(note for note in result.notes if note.startswith("no doubly robust contrast"))
