@@ -18,7 +18,8 @@ Per simulated studio:
   ``intensive - usual`` contrast at the last week every program reaches
   (mixed model; AIPW where the library reports it, and AIPW at every size
   binned by the smallest program's clients, to measure the cut-off), and
-  the observed - expected rows (truth 0; ``observed_expected`` alone: only these);
+  the observed - expected rows (truth 0; ``observed_expected`` alone: only
+  these; ``contrast``: only the mixed-model contrast);
 - sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
   2, 3, re-centred interaction, detrended, complete follow-up) x the three
   within terms; ``gee``: the two GEE rows alone;
@@ -75,7 +76,7 @@ def _record(records: list, analysis: str, term: str, truth: float, estimate: flo
     )
 
 
-ANALYSES = ("volume_model", "programs", "observed_expected", "gee", "sensitivity", "responders")
+ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders")
 
 
 def sensitivity_truth(analysis: str, term: str) -> float:
@@ -141,6 +142,9 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
                 _record(records, "programs_aipw_by_size", f"smallest program {size_bin}", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
             else:
                 records.append({"analysis": "programs_aipw_refused", "term": "no result (separation)", "truth": 0.0, "estimate": np.nan, "std_error": np.nan, "covered": False})
+        if "contrast" in analyses and "programs" not in analyses:  # the mixed-model contrast alone (no AIPW jackknife)
+            row = compare_programs(panel, "nprs", reference="usual", with_responders=False).contrasts.iloc[-1]
+            _record(records, "programs_lmm", "intensive - usual", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
         if "programs" in analyses or "observed_expected" in analyses:
             table = comparison.observed_expected if "programs" in analyses else observed_vs_expected(panel, "nprs")
             for row in table.itertuples():
