@@ -170,3 +170,22 @@ def test_observed_expected_variance_is_that_of_the_linear_estimator(studio_twist
         a = (rows["client_id"].isin(clients).to_numpy() / len(clients) - 1 / len(program)) / size  # program's mean minus all clients' mean
         c = a - hat.T @ (a @ x)
         assert variance == pytest.approx(float(c @ v @ c), rel=1e-8)
+
+
+def test_doubly_robust_contrast_without_a_standard_error_is_not_reported(studio_twists, monkeypatch) -> None:
+    """A leave-one-out propensity fit that separates gives no finite jackknife SE: no contrast, a sentence."""
+    import backpain_analysis.programs as programs
+
+    panel, _ = studio_twists.program_studio(40, 12, seed=2)
+    real = programs._aipw_estimates
+    calls = []
+
+    def failing_refit(y, program, case_mix, names, pairs, strict=True):
+        calls.append(strict)
+        return real(y, program, case_mix, names, pairs, strict) * (np.nan if len(calls) == 3 else 1.0)
+
+    monkeypatch.setattr(programs, "_aipw_estimates", failing_refit)
+    monkeypatch.setattr(programs, "DOUBLY_ROBUST_MIN_CLIENTS", 1)
+    result = compare_programs(panel, "nprs", doubly_robust=True, with_responders=False)
+    assert result.doubly_robust is None
+    assert any(note.startswith("no doubly robust contrast: the propensity model refitted") for note in result.notes)
