@@ -63,7 +63,7 @@ Views, all on one instrument:
    score, signed so that positive = better than expected, with a
    model-based standard error that counts the expectation's own estimation
    on the same clients (the between-client spread alone overstates it:
-   99 % coverage) and a t interval on the between-client residual df.
+   99 % coverage) and a normal interval.
    Clients who
    leave early are compared with what the case mix predicts for the weeks
    they stayed, not with end-of-program expectations.
@@ -622,8 +622,7 @@ def observed_vs_expected(
     expected`` signed so that positive = better than expected),
     ``std_error`` (model-based, counting that the expectation is fitted to
     these same clients: :func:`_observed_expected_variances`),
-    ``statistic``, ``df`` (all clients minus the case-mix model's fixed
-    terms), ``p_value``,
+    ``statistic`` (z), ``df`` (NaN: normal intervals), ``p_value``,
     ``conf_low``, ``conf_high``, ``improvement``, ``improvement_low``,
     ``improvement_high`` (equal to ``estimate`` and its interval: already
     signed). ``attrs``: ``level``, ``outcome``, ``model``, ``direction``.
@@ -644,14 +643,14 @@ def observed_vs_expected(
     per_client["expected"] += float((per_client["observed"] - per_client["expected"]).mean())
     per_client["signed"] = spec.sign * (per_client["observed"] - per_client["expected"])
     variances = _observed_expected_variances(rows, fit, formula, per_client["program"])
-    n_clients = len(per_client)
-    residual_df = n_clients - len(fit.params)
     out_rows, estimates, ses = [], [], []
     for program, members in per_client.groupby("program", sort=True):
         out_rows.append({"program": program, "n_clients": len(members), "observed": members["observed"].mean(), "expected": members["expected"].mean()})
         estimates.append(members["signed"].mean())
         ses.append(float(np.sqrt(variances[program])))
-    out = tidy(pd.DataFrame(out_rows), estimates, ses, df=float(residual_df) if residual_df > 0 else np.nan, level=level)
+    # normal intervals: the SE is model-based, from REML variance components that pool every score (t on the
+    # between-client residual df covered 97-98 % at 15-25 clients in the simulated studios, normal 95-96 %)
+    out = tidy(pd.DataFrame(out_rows), estimates, ses, df=None, level=level)
     out = out.assign(improvement=out["estimate"], improvement_low=out["conf_low"], improvement_high=out["conf_high"])
     out.attrs.update(
         level=level,
