@@ -227,7 +227,8 @@ def main() -> None:
     parser.add_argument("--summarise", type=Path, nargs="+", default=None, help="only summarise these CSVs of per-studio records")
     args = parser.parse_args()
     if args.summarise:
-        print(markdown(summarise(pd.concat([pd.read_csv(path) for path in args.summarise], ignore_index=True))))
+        records = [pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"]) for path in args.summarise]  # "null" is a scenario
+        print(markdown(summarise(pd.concat(records, ignore_index=True))))
         return
     records, failures = [], 0
     start = time.perf_counter()
