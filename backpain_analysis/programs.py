@@ -42,7 +42,10 @@ Views, all on one instrument:
    and a multinomial-logit propensity model (statsmodels) of program on the
    case mix. Consistent when either model is right; jackknife standard
    errors over clients (both models refitted without each client) with t
-   intervals on ``n - 1`` df. Clients not measured
+   intervals on ``n - 1`` df. Refused, with a sentence in ``notes``, when
+   the smaller program has fewer than :data:`DOUBLY_ROBUST_MIN_CLIENTS`
+   clients measured near that week or a propensity fit (or a leave-one-out
+   refit) separates the programs, leaving no finite standard error. Clients not measured
    near that week are left out (their dropout is assumed ignorable given
    the case mix).
 3. **Overlap** (always, when the propensity model can be fitted): each
