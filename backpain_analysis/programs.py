@@ -159,7 +159,8 @@ class ProgramComparison(FittedCounts):
         ``attrs["warning"]`` (``""`` when programs overlap). Empty when the
         propensity model could not be fitted (``notes`` says why).
     doubly_robust:
-        AIPW contrasts (same columns as ``contrasts``) when asked, else ``None``.
+        AIPW contrasts (same columns as ``contrasts``) when asked, else ``None``;
+        also ``None`` when refused (``notes`` says why). ``attrs["smallest_program_clients"]``.
     case_mix:
         The case-mix columns used, in order.
     level:
