@@ -21,17 +21,22 @@ import pytest
 SCRIPTS = Path(__file__).parents[1] / "scripts"
 
 
-@pytest.fixture(scope="module")
-def results() -> pd.DataFrame:
+def _study(first_seed: int, analyses: tuple[str, ...], scenario: str) -> pd.DataFrame:
+    """The study's summary over 10 studios of 20 clients (seeds ``first_seed`` onwards)."""
     sys.path.insert(0, str(SCRIPTS))
     try:
         spec = importlib.util.spec_from_file_location("small_studio_study", SCRIPTS / "small_studio_study.py")
         study = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(study)
-        records = [r for seed in range(10) for r in study.one_studio(20, 1000 + seed, ("volume_model", "programs", "gee", "responders"))]
+        records = [r for seed in range(10) for r in study.one_studio(20, first_seed + seed, analyses, scenario)]
     finally:
         sys.path.remove(str(SCRIPTS))
     return study.summarise(pd.DataFrame(records)).set_index(["analysis", "term"])
+
+
+@pytest.fixture(scope="module")
+def results() -> pd.DataFrame:
+    return _study(1000, ("volume_model", "programs", "gee", "responders"), "main")
 
 
 @pytest.mark.parametrize(
@@ -59,15 +64,7 @@ def test_program_contrast_is_unbiased_under_confounding_by_indication(results) -
 
 @pytest.fixture(scope="module")
 def null_results() -> pd.DataFrame:
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        spec = importlib.util.spec_from_file_location("small_studio_study", SCRIPTS / "small_studio_study.py")
-        study = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(study)
-        records = [r for seed in range(10) for r in study.one_studio(20, 2000 + seed, ("observed_expected", "responders"), "null")]
-    finally:
-        sys.path.remove(str(SCRIPTS))
-    return study.summarise(pd.DataFrame(records)).set_index(["analysis", "term"])
+    return _study(2000, ("observed_expected", "responders"), "null")
 
 
 def test_with_no_true_effect_observed_expected_and_the_shrunken_share_say_so(null_results) -> None:
