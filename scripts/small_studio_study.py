@@ -1,10 +1,14 @@
 """Coverage and bias of every analysis in small studios with confounding by indication and informative dropout.
 
-Cells: 15, 25 and 40 clients x 12 weeks (scripts/studio_twists.py): more
-severe clients are sent to ``intensive`` (confounding by indication, severity
-measured through the baseline score), clients who are not improving leave
-early (informative dropout, missing at random given their scores), no true
-program effect, a true within-client strength effect of -0.03 NPRS per set.
+Cells: 15, 25 and 40 clients x 12 weeks (scripts/studio_twists.py), in one
+of three scenarios (``--scenario``, :data:`SCENARIOS`): ``main`` (clients
+with a higher baseline score are sent to ``intensive``: confounding by
+indication with the indication measured; severe clients improve faster),
+``latent_severity`` (the choice follows a latent severity the data see only
+through one noisy baseline score) and ``null`` (nobody truly changes).
+Always: clients who are not improving leave early (informative dropout,
+missing at random given their scores), no true program effect; a true
+within-client strength effect of -0.03 NPRS per set (0 in ``null``).
 Per simulated studio:
 
 - volume model (``fit_volume_model``): the 95 % interval of every exposure
@@ -12,18 +16,24 @@ Per simulated studio:
   the others);
 - programs (``compare_programs``, ``doubly_robust=True``): the
   ``intensive - usual`` contrast at the last week every program reaches
-  (mixed model and AIPW; truth 0), bias in units of the SE, and the
-  observed - expected rows (truth 0);
-- sensitivity (``fit_gee`` on the volume design): bias-reduced sandwich with
-  t(G - 1) intervals, exchangeable and AR(1)-over-weeks working correlations;
-- responders (``responder_rates`` with the endpoint window weeks 10-11):
-  whether the Wilson interval covers the true share of clients whose
-  noise-free improvement at week 11 reaches the MCID, and the mean shrunken
-  expected share (``client_trends``).
+  (mixed model; AIPW where the library reports it, and AIPW at every size
+  binned by the smallest program's clients, to measure the cut-off), and
+  the observed - expected rows (truth 0; ``observed_expected`` alone: only
+  these; ``contrast``: only the mixed-model contrast);
+- sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
+  2, 3, re-centred interaction, detrended, complete follow-up) x the three
+  within terms; ``gee``: the two GEE rows alone;
+- responders: the Wilson interval of the observed-score rate (endpoint
+  window weeks 10-11) and the shrunken share (``client_trends``) against
+  the true share of clients whose noise-free change to week 11 reaches the
+  MCID; every client's interval for their own change; in ``null`` also
+  whether the rate's and the time-to-improvement curve's lower limits stay
+  at or below what measurement noise alone gives.
 
 Usage (results pasted into docs/analyses.md)::
 
-    nice -n 10 python scripts/small_studio_study.py --studies 200 --out studio_study.csv
+    nice -n 10 python scripts/small_studio_study.py --studies 500 --analyses programs --scenario main --out main.csv
+    python scripts/small_studio_study.py --summarise main.csv other.csv
 """
 
 from __future__ import annotations
@@ -42,9 +52,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from studio_twists import program_studio  # noqa: E402
 
-from backpain_analysis.programs import compare_programs  # noqa: E402
-from backpain_analysis.responders import client_trends, responder_rates  # noqa: E402
-from backpain_analysis.sensitivity import fit_gee  # noqa: E402
+import backpain_analysis.programs as programs_module  # noqa: E402
+from backpain_analysis.programs import compare_programs, observed_vs_expected  # noqa: E402
+from backpain_analysis.responders import client_trends, responder_rates, time_to_improvement  # noqa: E402
+from backpain_analysis.sensitivity import fit_gee, sensitivity_table  # noqa: E402
 from backpain_analysis.volume_model import fit_volume_model, volume_design  # noqa: E402
 
 CELLS = (15, 25, 40)
@@ -65,67 +76,139 @@ def _record(records: list, analysis: str, term: str, truth: float, estimate: flo
     )
 
 
-ANALYSES = ("volume_model", "programs", "gee", "responders")
+ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders")
 
 
-def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES) -> list[dict]:
+def sensitivity_truth(analysis: str, term: str) -> float:
+    """The simulated truth of a sensitivity row: the lag-1 strength effect for lag-1 analyses, else 0.
+
+    Lag-K rows (K != 1) estimate a different quantity (a delayed effect, none
+    simulated); their truth is taken as 0, although a client's within
+    deviations in two different weeks are slightly negatively correlated, so
+    a lag-K strength row picks up a sliver (about -1/(n_weeks - 1)) of the
+    lag-1 effect with the opposite sign.
+    """
+    return STRENGTH if term == "strength_sets_within" and not analysis.startswith("lag_") else 0.0
+
+
+SCENARIOS: dict[str, dict] = {
+    "main": {"indication": "baseline_score", "strength_within": STRENGTH},
+    "latent_severity": {"indication": "severity", "strength_within": STRENGTH},
+    "null": {"indication": "baseline_score", "strength_within": 0.0, "course": 0.0, "severity_course": 0.0, "slope_sd": 0.0},
+}
+"""Twists of every studio: confounding by indication (``confounding=1.5``) and informative dropout, plus
+
+- ``main``: programs chosen on the measured baseline score (confounding by
+  indication, the indication measured), severe clients improve faster;
+- ``latent_severity``: programs chosen on the latent severity, which the
+  data see only through one noisy baseline score (some confounding
+  unmeasured: residual confounding is expected);
+- ``null``: nobody truly changes (no course, no program effect, no exposure
+  effect): responder shares, time to improvement and observed - expected
+  must say so.
+"""
+
+AIPW_BINS = (0, 10, 15, 20, 25, 1000)
+"""Bins of the smallest program's size (clients measured near the last week) for the doubly robust contrast."""
+
+
+def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, scenario: str = "main") -> list[dict]:
     """Every interval of one simulated studio (of the ``analyses`` asked), with its truth."""
-    panel, truth = program_studio(n_clients, N_WEEKS, seed, confounding=1.5, informative_dropout=True, strength_within=STRENGTH)
+    panel, truth = program_studio(n_clients, N_WEEKS, seed, confounding=1.5, informative_dropout=True, **SCENARIOS[scenario])
+    strength = truth["strength_sets_within"]
     records: list[dict] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # counted below, not printed per studio
         volume = fit_volume_model(panel, "nprs").params.set_index("term") if "volume_model" in analyses else pd.DataFrame()
         for term in VOLUME_TERMS if "volume_model" in analyses else ():
             row = volume.loc[term]
-            _record(records, "volume_model", term, STRENGTH if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
-        comparison = compare_programs(panel, "nprs", reference="usual", doubly_robust=True, with_responders=False) if "programs" in analyses else None
-        tables = (("programs_lmm", comparison.contrasts), ("programs_aipw", comparison.doubly_robust)) if comparison else ()
-        for name, table in tables:
-            if table is None or table.empty:
-                continue
-            row = table.iloc[-1]
-            _record(records, name, f"intensive - usual, week {int(row.week)}", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
-        for row in comparison.observed_expected.itertuples() if comparison else ():
-            _record(records, "observed_expected", row.program, 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            _record(records, "volume_model", term, strength if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+        if "programs" in analyses:
+            cut_off = programs_module.DOUBLY_ROBUST_MIN_CLIENTS
+            try:  # the doubly robust contrast is measured at every size; the library refuses it below its cut-off
+                programs_module.DOUBLY_ROBUST_MIN_CLIENTS = 0
+                comparison = compare_programs(panel, "nprs", reference="usual", doubly_robust=True, with_responders=False)
+            finally:
+                programs_module.DOUBLY_ROBUST_MIN_CLIENTS = cut_off
+            row = comparison.contrasts.iloc[-1]
+            _record(records, "programs_lmm", "intensive - usual", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            robust = comparison.doubly_robust
+            if robust is not None and not robust.empty:
+                row = robust.iloc[-1]
+                smallest = int(robust.attrs["smallest_program_clients"])
+                if smallest >= cut_off:
+                    _record(records, "programs_aipw", "intensive - usual", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+                size_bin = pd.cut([smallest], AIPW_BINS, right=False).astype(str)[0]
+                _record(records, "programs_aipw_by_size", f"smallest program {size_bin}", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            else:
+                records.append({"analysis": "programs_aipw_refused", "term": "no result (separation)", "truth": 0.0, "estimate": np.nan, "std_error": np.nan, "covered": False})
+        if "contrast" in analyses and "programs" not in analyses:  # the mixed-model contrast alone (no AIPW jackknife)
+            row = compare_programs(panel, "nprs", reference="usual", with_responders=False).contrasts.iloc[-1]
+            _record(records, "programs_lmm", "intensive - usual", 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+        if "programs" in analyses or "observed_expected" in analyses:
+            table = comparison.observed_expected if "programs" in analyses else observed_vs_expected(panel, "nprs")
+            for row in table.itertuples():
+                _record(records, "observed_expected", row.program, 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
         design = volume_design(panel, "nprs", 1)
         for correlation in ("exchangeable", "ar1") if "gee" in analyses else ():
             row = fit_gee(design, "nprs", correlation).set_index("term").loc["strength_sets_within"]
-            _record(records, f"gee_{correlation}", "strength_sets_within", STRENGTH, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            _record(records, f"gee_{correlation}", "strength_sets_within", strength, row.estimate, row.std_error, row.conf_low, row.conf_high)
+        if "sensitivity" in analyses:
+            for row in sensitivity_table(panel, "nprs").itertuples():
+                truth_of_row = sensitivity_truth(row.analysis, row.term) if strength else 0.0
+                _record(records, f"sensitivity_{row.analysis}", row.term, truth_of_row, row.estimate, row.std_error, row.conf_low, row.conf_high)
         if "responders" in analyses:
             rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
             row = rates[rates["term"] == "mcid_absolute"].iloc[0]
             _record(records, "responder_share", "mcid_absolute", truth["true_responder_share"], row.estimate, row.std_error, row.conf_low, row.conf_high)
+            if scenario == "null":  # nobody changes: the rate should be what measurement noise alone gives
+                _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
             trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
+            true_change = pd.Series(truth["true_change"]).reindex(trends["client_id"]).to_numpy(float)
+            for client, change in zip(trends.itertuples(), true_change, strict=True):
+                _record(records, "client_change", "per-client change to week 11", change, client.estimate, client.std_error, client.conf_low, client.conf_high)
             share = trends.attrs["share_likely_important"]
             _record(
                 records, "responder_share_blup", "expected share", truth["true_responder_share"], share, np.nan,
                 trends.attrs["share_conf_low"], trends.attrs["share_conf_high"],
             )
+            if scenario == "null":
+                tti = time_to_improvement(panel, "nprs", by=None)
+                last = tti.curves.iloc[-1]
+                noise = tti.notes["noise_event_share"]
+                _record(records, "time_to_improvement_vs_noise", "lower limit at the end <= noise share", noise, last.estimate, last.std_error, last.conf_low, np.inf)
     for record in records:
-        record.update(n_clients=n_clients, seed=seed, dropout_share=truth["dropout_share"])
+        record.update(n_clients=n_clients, seed=seed, scenario=scenario, dropout_share=truth["dropout_share"])
     return records
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
     """Coverage (with its Wilson 95 % interval), bias and bias in SE units per cell, analysis and term."""
     rows = []
-    keys = ["analysis", "n_clients"]
-    for (analysis, n_clients), group in results.assign(term=results["term"].str.replace(r", week \d+", "", regex=True)).groupby(keys, sort=False):
+    if "scenario" not in results.columns:
+        results = results.assign(scenario="main")
+    results = results.assign(scenario=results["scenario"].fillna("main"))
+    keys = ["scenario", "analysis", "n_clients"]
+    for (scenario, analysis, n_clients), group in results.assign(term=results["term"].str.replace(r", week \d+", "", regex=True)).groupby(keys, sort=False):
         for term, rows_of_term in group.groupby("term", sort=False):
             k, n = int(rows_of_term["covered"].sum()), len(rows_of_term)
             low, high = proportion_confint(k, n, method="wilson")
-            bias = float((rows_of_term["estimate"] - rows_of_term["truth"]).mean())
+            errors = rows_of_term["estimate"] - rows_of_term["truth"]
+            bias, mean_se = float(errors.mean()), float(rows_of_term["std_error"].mean())
             rows.append(
                 {
+                    "scenario": scenario,
                     "analysis": analysis,
                     "term": term,
                     "clients": n_clients,
-                    "studies": n,
+                    "studies": int(rows_of_term["seed"].nunique()) if "seed" in rows_of_term else n,
+                    "intervals": n,
                     "coverage": k / n,
                     "coverage_low": low,
                     "coverage_high": high,
                     "bias": bias,
-                    "bias_in_se": bias / float(rows_of_term["std_error"].mean()) if rows_of_term["std_error"].notna().any() else np.nan,
+                    "bias_in_se": bias / mean_se if mean_se > 0 else np.nan,
+                    "bias_in_se_mcse": float(errors.std(ddof=1)) / np.sqrt(n) / mean_se if n > 1 and mean_se > 0 else np.nan,
                     "mean_truth": float(rows_of_term["truth"].mean()),
                 }
             )
@@ -137,17 +220,24 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=200, help="simulated studios per cell (at most)")
     parser.add_argument("--cells", type=int, nargs="+", default=list(CELLS))
     parser.add_argument("--analyses", nargs="+", default=list(ANALYSES), choices=list(ANALYSES))
+    parser.add_argument("--scenario", default="main", choices=list(SCENARIOS))
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--minutes", type=float, default=None, help="stop starting new studios after this many minutes")
     parser.add_argument("--out", type=Path, default=None, help="CSV of every per-studio record, appended as studios finish")
+    parser.add_argument("--summarise", type=Path, nargs="+", default=None, help="only summarise these CSVs of per-studio records")
     args = parser.parse_args()
+    if args.summarise:
+        records = [pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"]) for path in args.summarise]  # "null" is a scenario
+        print(markdown(summarise(pd.concat(records, ignore_index=True))))
+        return
     records, failures = [], 0
     start = time.perf_counter()
-    for seed in range(args.studies):  # seed-major: every cell has the same number of studios when stopped
+    for seed in range(args.first_seed, args.first_seed + args.studies):  # seed-major: every cell has the same number of studios when stopped
         if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
             break
         for n_clients in args.cells:
             try:
-                new = one_studio(n_clients, seed, tuple(args.analyses))
+                new = one_studio(n_clients, seed, tuple(args.analyses), args.scenario)
             except Exception as error:  # noqa: BLE001 - counted and reported, the study goes on
                 failures += 1
                 print(f"studio {n_clients} clients seed {seed}: {type(error).__name__}: {error}", file=sys.stderr)

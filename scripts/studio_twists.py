@@ -52,12 +52,18 @@ def program_studio(
     severity_course: float = SEVERITY_SLOPE,
     slope_sd: float = SD_U1,
     female_extra: float = 0.0,
+    indication: str = "severity",
 ) -> tuple[pd.DataFrame, dict]:
     """A weekly panel (client_id, week, program, age, sex, studio, nprs, strength_sets, flexibility_min) and its truth.
 
     ``course``, ``severity_course`` and ``slope_sd`` set the natural course
     (0, 0, 0: nobody truly changes); ``female_extra`` is added to the
-    within-client strength effect of female clients (effect modification by sex). ``truth``: ``contrast`` (intensive - usual, NPRS, at any week w it is
+    within-client strength effect of female clients (effect modification by sex).
+    ``indication``: what the program choice depends on, ``"severity"`` (the
+    latent ``s``, seen in the data only through one noisy baseline score, so
+    some confounding stays unmeasured) or ``"baseline_score"`` (the measured
+    week-0 score, standardised: ``P(intensive) = expit(confounding (y_i0 - 6)
+    / sd(y_0))``, confounding by indication with the indication measured). ``truth``: ``contrast`` (intensive - usual, NPRS, at any week w it is
     ``effect * w``), ``true_change`` per client (noise-free change from week 0
     to the last week, NPRS), ``true_responder_share`` (share of clients whose
     noise-free improvement at the last week reaches the MCID of 2 points).
@@ -65,10 +71,11 @@ def program_studio(
     rng = np.random.default_rng(seed)
     n, weeks = int(n_clients), np.arange(n_weeks)
     severity = rng.standard_normal(n)
-    intensive = rng.random(n) < _expit(confounding * severity)
+    assignment = rng.random(n)
+    intensive = assignment < _expit(confounding * severity)
     u0 = SD_U0 * rng.standard_normal(n)
     u1 = slope_sd * rng.standard_normal(n)
-    slope = course + severity_course * severity + u1 + effect * intensive
+    slope = course + severity_course * severity + u1
     level = 6.0 + severity + u0
     z = rng.standard_normal(n)
     female = rng.random(n) < 0.6
@@ -78,6 +85,12 @@ def program_studio(
     mean_sets = lagged.mean(axis=1, keepdims=True)
     within_effect = strength_within + female_extra * female
     y = level[:, None] + slope[:, None] * weeks[None, :] + within_effect[:, None] * (lagged - mean_sets) + SD_E * rng.standard_normal((n, n_weeks))
+    if indication == "baseline_score":
+        intensive = assignment < _expit(confounding * (y[:, 0] - 6.0) / np.sqrt(1.0 + SD_U0**2 + SD_E**2))
+    elif indication != "severity":
+        raise ValueError(f"indication must be 'severity' or 'baseline_score', not {indication!r}")
+    slope = slope + effect * intensive
+    y = y + effect * intensive[:, None] * weeks[None, :]
     last = np.full(n, n_weeks - 1)
     for i in range(n):
         if early_leavers is not None and (("intensive" if intensive[i] else "usual") == early_leavers):

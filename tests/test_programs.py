@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import patsy
 import pytest
 from statsmodels.stats.multitest import multipletests
 
 from backpain_analysis.errors import DataError
 from backpain_analysis.figures.programs import plot_program_contrasts
-from backpain_analysis.programs import compare_programs, observed_vs_expected
+from backpain_analysis.mixed import fit_lmm
+from backpain_analysis.programs import (
+    DOUBLY_ROBUST_MIN_CLIENTS,
+    _after_baseline,
+    _observed_expected_variances,
+    compare_programs,
+    observed_vs_expected,
+)
 from backpain_analysis.simulate import simulate
 
 ADVANTAGE = -0.1
@@ -114,7 +122,11 @@ def test_observed_vs_expected_is_not_fooled_by_early_leavers(studio_twists) -> N
     table = observed_vs_expected(panel, "nprs").set_index("program")
     for program in ("intensive", "usual"):
         assert table.loc[program, "conf_low"] < 0 < table.loc[program, "conf_high"]
-    assert table["df"].tolist() == (table["n_clients"] - 1).tolist()
+    # normal intervals (model-based SE from the REML variance components)
+    assert table["df"].isna().all()
+    # calibrated: over all clients observed = expected (indirect standardisation against the studio)
+    assert (table["estimate"] * table["n_clients"]).sum() == pytest.approx(0.0, abs=1e-9)
+    assert (table["observed"] * table["n_clients"]).sum() == pytest.approx((table["expected"] * table["n_clients"]).sum())
     # the estimate is the mean per-client (observed - expected) signed so that positive = better
     assert (table["improvement"] == table["estimate"]).all()
 
@@ -123,3 +135,57 @@ def test_one_program_is_a_clear_error() -> None:
     panel = pd.DataFrame({"client_id": ["a", "a"], "week": [0, 3], "nprs": [6.0, 4.0], "program": ["x", "x"]})
     with pytest.raises(DataError, match="at least 2 are needed"):
         compare_programs(panel, "nprs")
+
+
+def test_doubly_robust_contrast_is_refused_below_its_measured_minimum(studio_twists) -> None:
+    """Too few clients per program for honest AIPW intervals (standard 3): no estimate, a sentence instead."""
+    panel, _ = studio_twists.program_studio(16, 12, seed=3, confounding=1.0)
+    result = compare_programs(panel, "nprs", doubly_robust=True, with_responders=False)
+    assert result.doubly_robust is None
+    note = next(note for note in result.notes if note.startswith("no doubly robust contrast"))
+    assert f"fewer than {DOUBLY_ROBUST_MIN_CLIENTS} clients per program" in note
+    assert not result.contrasts.empty  # the mixed-model contrast is still given
+
+
+def test_observed_expected_variance_is_that_of_the_linear_estimator(studio_twists) -> None:
+    """O - E (calibrated: the program's mean residual minus all clients') is linear in the scores
+    (GLS expectation fitted to the same clients): its variance
+    under the case-mix model, c' V c computed densely, equals the closed form used (to 1e-8)."""
+    panel, _ = studio_twists.program_studio(30, 12, seed=11)
+    rows, mix, _ = _after_baseline(panel, "nprs", "program", "auto", 1, "test")
+    formula = "nprs ~ week + _x0:week + " + " + ".join(f"_x{i}" for i in range(len(mix.columns)))
+    fit = fit_lmm(rows, formula, groups="client_id", re_formula="~ week")
+    program = rows.groupby("client_id", sort=False)["program"].first()
+    closed = _observed_expected_variances(rows, fit, formula, program)
+    names = list(fit.cov_params().index)
+    x = patsy.dmatrix(formula.split("~")[1], rows, return_type="dataframe")[names].to_numpy()
+    z = np.column_stack([np.ones(len(rows)), rows["week"].to_numpy(float)])
+    same = (rows["client_id"].to_numpy()[:, None] == rows["client_id"].to_numpy()[None, :])
+    v = same * (z @ fit.cov_re().to_numpy() @ z.T) + fit.scale * np.eye(len(rows))
+    v_inv_x = np.linalg.solve(v, x)
+    hat = np.linalg.solve(x.T @ v_inv_x, v_inv_x.T)  # beta_hat = hat @ y
+    size = rows.groupby("client_id")["week"].transform("size").to_numpy(float)
+    for name, variance in closed.items():
+        clients = program[program == name].index
+        a = (rows["client_id"].isin(clients).to_numpy() / len(clients) - 1 / len(program)) / size  # program's mean minus all clients' mean
+        c = a - hat.T @ (a @ x)
+        assert variance == pytest.approx(float(c @ v @ c), rel=1e-8)
+
+
+def test_doubly_robust_contrast_without_a_standard_error_is_not_reported(studio_twists, monkeypatch) -> None:
+    """A leave-one-out propensity fit that separates gives no finite jackknife SE: no contrast, a sentence."""
+    import backpain_analysis.programs as programs
+
+    panel, _ = studio_twists.program_studio(40, 12, seed=2)
+    real = programs._aipw_estimates
+    calls = []
+
+    def failing_refit(y, program, case_mix, names, pairs, strict=True):
+        calls.append(strict)
+        return real(y, program, case_mix, names, pairs, strict) * (np.nan if len(calls) == 3 else 1.0)
+
+    monkeypatch.setattr(programs, "_aipw_estimates", failing_refit)
+    monkeypatch.setattr(programs, "DOUBLY_ROBUST_MIN_CLIENTS", 1)
+    result = compare_programs(panel, "nprs", doubly_robust=True, with_responders=False)
+    assert result.doubly_robust is None
+    assert any(note.startswith("no doubly robust contrast: the propensity model refitted") for note in result.notes)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from backpain_analysis.errors import DataError
+from backpain_analysis.mixed import fit_lmm
 from backpain_analysis.responders import client_changes, client_trends, responder_rates, time_to_improvement, wilson_interval
 from backpain_analysis.simulate import simulate
 
@@ -195,3 +196,26 @@ def test_with_no_true_change_responders_time_to_improvement_and_trends_say_so(st
     raw = panel[panel["week"] == 11].set_index("client_id")["nprs"] - panel[panel["week"] == 0].set_index("client_id")["nprs"]
     assert trends["estimate"].std() < 0.5 * raw.std()  # shrunken towards the average change
     assert {"improvement", "improvement_low", "improvement_high", "prob_important"} <= set(trends.columns)
+
+
+def test_client_trends_prediction_errors_match_hendersons_equations(studio_twists) -> None:
+    """Each client's SE is the prediction-error SD of (b1 + u1_i) from the inverse of Henderson's
+    mixed-model equations (dense, here) times the endpoint (to 1e-8), not sqrt(Var(b1) + condVar)."""
+    panel, _ = studio_twists.program_studio(20, 10, seed=5, slope_sd=0.15)
+    trends = client_trends(panel, "nprs", endpoint=9)
+    fit = fit_lmm(panel, "nprs ~ week", groups="client_id", re_formula="~ week")
+    clients = pd.Index(trends["client_id"])
+    codes = clients.get_indexer(panel["client_id"])
+    x = np.column_stack([np.ones(len(panel)), panel["week"].to_numpy(float)])
+    z = np.zeros((len(panel), 2 * len(clients)))
+    z[np.arange(len(panel)), 2 * codes] = 1.0
+    z[np.arange(len(panel)), 2 * codes + 1] = panel["week"].to_numpy(float)
+    g_inv = np.kron(np.eye(len(clients)), np.linalg.inv(fit.cov_re().loc[["Intercept", "week"], ["Intercept", "week"]].to_numpy()))
+    mme = np.block([[x.T @ x, x.T @ z], [z.T @ x, z.T @ z + fit.scale * g_inv]]) / fit.scale
+    errors = np.linalg.inv(mme)
+    for j in range(len(clients)):
+        pick = np.zeros(len(mme))
+        pick[1] = pick[2 + 2 * j + 1] = 1.0
+        assert trends["std_error"].iloc[j] == pytest.approx(9 * np.sqrt(pick @ errors @ pick), rel=1e-8)
+    naive = 9 * np.sqrt(fit.params.set_index("term").loc["week", "std_error"] ** 2 + fit.random_effects.query("term == 'week'")["std_error"].to_numpy() ** 2)
+    assert (trends["std_error"].to_numpy() < naive).all()
