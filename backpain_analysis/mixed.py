@@ -853,8 +853,8 @@ def _random_effects(design: _Design, sol: me.ProfiledSolution) -> pd.DataFrame:
     g, q = sol.random_effects.shape
     return pd.DataFrame(
         {
-            "level": np.repeat(np.asarray(design.levels, dtype=object), q),
-            "term": np.tile(design.random_names, g),
+            "level": design.levels.repeat(q),  # the grouping column's own dtype, built without a per-value conversion
+            "term": pd.Index(design.random_names).take(np.tile(np.arange(q), g)),
             "estimate": sol.random_effects.ravel(),
             "std_error": sol.random_effects_se.ravel(),
         }

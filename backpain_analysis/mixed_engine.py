@@ -96,21 +96,19 @@ def sufficient_statistics(
     n_groups:
         Number of groups ``G``; every code must occur at least once.
     """
-    z = np.asarray(z, dtype=float)
-    w = np.column_stack([x, y]).astype(float)
-    n, q, k = len(w), z.shape[1], w.shape[1]
+    n, q, p = len(y), np.shape(z)[1], np.shape(x)[1]
+    columns = np.empty((n, q + p + 1))  # [Z X y], one row per observation
+    columns[:, :q], columns[:, q:-1], columns[:, -1] = z, x, y
     codes = np.asarray(group_codes)
     order = np.argsort(codes, kind="stable")
     indptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
-    columns = np.column_stack([z, w])
     ztz = np.empty((q, q, n_groups))
-    ztw = np.empty((q, k, n_groups))
+    ztw = np.empty((q, p + 1, n_groups))
     for a in range(q):
-        sums = (sparse.csr_array((z[order, a], order, indptr), shape=(n_groups, n)) @ columns).T
+        sums = (sparse.csr_array((columns[order, a], order, indptr), shape=(n_groups, n)) @ columns).T
         ztz[a], ztw[a] = sums[:q], sums[q:]
-    return SufficientStatistics(
-        ztz=ztz, ztw=ztw, wtw=w.T @ w, n_obs=n, n_fixed=w.shape[1] - 1, n_random=q, n_groups=n_groups
-    )
+    wtw = columns[:, q:].T @ columns[:, q:]
+    return SufficientStatistics(ztz=ztz, ztw=ztw, wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups)
 
 
 @functools.lru_cache(maxsize=None)
@@ -514,7 +512,7 @@ def newton_polish(
     as it is.
     """
     theta = np.asarray(theta, dtype=float)
-    value, grad = deviance.value_and_gradient(theta)
+    value, grad = deviance.value_and_gradient(theta) if check is None else (deviance(theta), check.gradient)
     check = check or check_optimum(deviance, theta, grad)
     for _ in range(max_steps):
         step = check.newton_step
@@ -582,27 +580,28 @@ def moment_theta(stats: SufficientStatistics) -> np.ndarray:
     these moments do not exist. A start only: :func:`minimize_deviance` keeps
     whichever of this and ``Lambda = I`` has the lower deviance.
     """
-    q, p, g = stats.n_random, stats.n_fixed, stats.n_groups
+    q, p = stats.n_random, stats.n_fixed
     fallback = identity_theta(q)
     try:
         beta0 = np.linalg.solve(stats.wtw[:p, :p], stats.wtw[:p, p])
     except np.linalg.LinAlgError:
         return fallback
     v = np.append(-beta0, 1.0)
-    resid = np.tensordot(v, stats.ztw, axes=(0, 1))  # (q, G): Z_i'(y_i - X_i beta0)
-    n = np.ascontiguousarray(stats.ztz.transpose(2, 0, 1))
-    diag = np.einsum("gii->gi", n)
-    usable = np.all(diag > 0, axis=1)
-    usable[usable] = np.linalg.det(n[usable] / np.sqrt(diag[usable, :, None] * diag[usable, None, :])) > 1e-8
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chol = _batched_cholesky(stats.ztz)
+        pivots = np.diagonal(chol, axis1=0, axis2=1).T ** 2  # (q, G)
+        usable = np.all(pivots > 1e-8 * np.diagonal(stats.ztz, axis1=0, axis2=1).T, axis=0)
     if usable.sum() < q + 2:
         return fallback
-    n_inv = np.linalg.inv(n[usable])
-    b = np.einsum("gij,jg->gi", n_inv, resid[:, usable])
+    chol = chol[:, :, usable]
+    resid = np.tensordot(v, stats.ztw[:, :, usable], axes=(0, 1))  # (q, G): Z_i'(y_i - X_i beta0)
+    b = _batched_backward_solve(chol, _batched_forward_solve(chol, resid))
+    mean_inverse = _gram(_batched_forward_solve(chol, np.broadcast_to(np.eye(q)[:, :, None], chol.shape))).mean(axis=2)
     dof = stats.n_obs - p - q * int(usable.sum())
-    sigma2 = (v @ stats.wtw @ v - np.einsum("gi,ig->", b, resid[:, usable])) / dof if dof > 0 else np.nan
+    sigma2 = (v @ stats.wtw @ v - np.sum(b * resid)) / dof if dof > 0 else np.nan
     if not (np.isfinite(sigma2) and sigma2 > 0):
         return fallback
-    d = (np.cov(b.T).reshape(q, q) - sigma2 * n_inv.mean(axis=0)) / sigma2
+    d = (np.cov(b).reshape(q, q) - sigma2 * mean_inverse) / sigma2
     eigval, eigvec = np.linalg.eigh((d + d.T) / 2.0)
     if not np.all(np.isfinite(eigval)) or eigval.max() <= 0:
         return fallback
@@ -646,7 +645,7 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
         x0 = min((identity_theta(q), moment_theta(deviance.stats)), key=deviance)
     bfgs = {"jac": True, "options": {"gtol": 1e-5 * deviance.stats.n_obs, "maxiter": 1000}}
     best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **bfgs)
-    theta, check = newton_polish(deviance, best.x)
+    theta, check = newton_polish(deviance, best.x, check_optimum(deviance, best.x, best.jac))
     value = deviance(theta)
     used = ["BFGS", "Newton"]
     if not _final_check(check):
@@ -764,15 +763,24 @@ class _GroupBlocks:
     rho: np.ndarray
 
 
-def _group_blocks(stats: SufficientStatistics, lam: np.ndarray, beta: np.ndarray) -> _GroupBlocks:
-    q, p = stats.n_random, stats.n_fixed
-    n = np.ascontiguousarray(stats.ztz.transpose(2, 0, 1))
-    zw = np.ascontiguousarray(stats.ztw.transpose(2, 0, 1))
-    m = np.eye(q) + lam.T @ n @ lam
-    k = lam @ np.linalg.solve(m, np.broadcast_to(lam.T, m.shape))
-    r = np.eye(q) - n @ k
-    rw = r @ zw
-    return _GroupBlocks(n=n, k=k, r=r, zx=zw[:, :, :p], b=rw[:, :, :p], rho=rw @ np.append(-beta, 1.0))
+def _group_blocks(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndarray) -> _GroupBlocks:
+    """The blocks at ``theta`` and ``beta``, from the deviance's own factorisation (group axis moved first)."""
+    p = stats.n_fixed
+    deviance = ProfiledDeviance(stats)
+    f = deviance._factor(theta)
+    residual_maker, projected = deviance._projected(f)
+
+    def first(batch: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(batch, -1, 0))
+
+    return _GroupBlocks(
+        n=first(stats.ztz),
+        k=first(_gram(f.chol_inv_lam_t)),
+        r=first(residual_maker),
+        zx=first(stats.ztw[:, :p]),
+        b=first(projected[:, :p]),
+        rho=np.tensordot(np.append(-beta, 1.0), projected, axes=(0, 1)).T,
+    )
 
 
 def _cross(left: np.ndarray, middle: np.ndarray | None, right: np.ndarray) -> np.ndarray:
@@ -797,7 +805,7 @@ def pwrss_gradient(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndar
     = Z_i'V_i^{-1}(y_i - X_i beta)`` and ``u_i = Lambda' rho_i``.
     """
     lam = lambda_from_theta(np.asarray(theta, dtype=float), stats.n_random)
-    return _pwrss_gradient(_group_blocks(stats, lam, beta).rho, lam)
+    return _pwrss_gradient(_group_blocks(stats, theta, beta).rho, lam)
 
 
 def _pwrss_gradient(rho: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -828,7 +836,7 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     sigma = np.sqrt(sol.sigma2)
     dof = deviance._dof()
     lam = lambda_from_theta(theta, q)
-    blocks = _group_blocks(s, lam, sol.beta)
+    blocks = _group_blocks(s, theta, sol.beta)
     d_ts = -2.0 * _pwrss_gradient(blocks.rho, lam) / sigma**3
     d_ss = 4.0 * dof / sol.sigma2
     k = len(theta) + 1
@@ -875,7 +883,7 @@ def kenward_roger_basis(deviance: ProfiledDeviance, theta: np.ndarray) -> Contra
     theta = np.asarray(theta, dtype=float)
     sol = deviance.solution(theta)
     s2 = sol.sigma2
-    blocks = _group_blocks(s, lambda_from_theta(theta, q), sol.beta)
+    blocks = _group_blocks(s, theta, sol.beta)
     n, k, r, b = blocks.n, blocks.k, blocks.r, blocks.b
     f = r @ n
     a = s.wtw[:p, :p] - _cross(blocks.zx, k, blocks.zx)
