@@ -157,7 +157,8 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
     missing = frame.isna()
     complete = ~missing.any(axis=1).to_numpy()
     dropped_by_column = {c: int(n) for c, n in missing.sum().items() if n}
-    frame = frame.loc[complete]
+    if not complete.all():
+        frame = frame.loc[complete]
     if frame.empty:
         raise DataError(f"no complete rows: every row misses a value in one of {', '.join(used)}")
     env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
@@ -230,12 +231,12 @@ def _plain_numeric_design(
     for info in infos:
         matrix = np.empty((len(frame), len(info.column_names)), order="F")
         for term, columns in info.term_slices.items():
-            product: np.ndarray | float = 1.0
+            column = matrix[:, columns.start]  # contiguous (Fortran order): the product is formed in place
+            column[:] = 1.0
             for factor in term.factors:
                 if factor.code not in values:
                     values[factor.code] = frame[factor.code].to_numpy(dtype=float)
-                product = product * values[factor.code]
-            matrix[:, columns.start] = product
+                column *= values[factor.code]
         matrices.append(patsy.DesignMatrix(matrix, info))
     return tuple(matrices)
 

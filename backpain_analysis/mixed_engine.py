@@ -29,12 +29,13 @@ This module knows nothing of the data's meaning: it takes numeric arrays.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize, sparse
-from threadpoolctl import threadpool_limits
+from scipy import linalg, optimize
+from threadpoolctl import ThreadpoolController
 
 SINGULAR_TOL = 1e-4
 """A diagonal ``theta`` below this is a singular fit (lme4's ``isSingular`` default)."""
@@ -80,12 +81,12 @@ class SufficientStatistics:
 def sufficient_statistics(
     x: np.ndarray, z: np.ndarray, y: np.ndarray, group_codes: np.ndarray, n_groups: int
 ) -> SufficientStatistics:
-    """Per-group cross-products of ``Z`` with ``[Z X y]`` in one pass over the rows.
+    """Per-group cross-products of ``Z`` with ``[Z X y]``, one pass over the rows per product of two columns.
 
-    For each random-effects column ``a``, a sparse ``G x n`` matrix holding
-    ``z_a`` at (group, row) times the dense ``[Z X y]`` gives row ``a`` of
-    every ``Z_i'Z_i`` and ``Z_i'[X_i y_i]`` (scipy's CSR product: one C loop
-    over the rows).
+    Each product of a random-effects column with a column of ``[Z X y]`` is
+    summed per group: by ``np.add.reduceat`` over the group boundaries when
+    the rows are sorted by group (the usual panel order), else by a weighted
+    ``np.bincount``. Only one row-length buffer is allocated.
 
     Parameters
     ----------
@@ -96,19 +97,28 @@ def sufficient_statistics(
     n_groups:
         Number of groups ``G``; every code must occur at least once.
     """
-    n, q, p = len(y), np.shape(z)[1], np.shape(x)[1]
-    columns = np.empty((n, q + p + 1))  # [Z X y], one row per observation
-    columns[:, :q], columns[:, q:-1], columns[:, -1] = z, x, y
+    x, z, y = np.asarray(x, dtype=float), np.asarray(z, dtype=float), np.asarray(y, dtype=float)
+    n, q, p = len(y), z.shape[1], x.shape[1]
     codes = np.asarray(group_codes)
-    order = np.argsort(codes, kind="stable")
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
-    ztz = np.empty((q, q, n_groups))
-    ztw = np.empty((q, p + 1, n_groups))
+    counts = np.bincount(codes, minlength=n_groups)
+    ordered = bool(np.all(codes[1:] >= codes[:-1]))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    columns = [z[:, j] for j in range(q)] + [x[:, j] for j in range(p)] + [y]
+    sums = np.empty((q, q + p + 1, n_groups))
+    product = np.empty(n)
     for a in range(q):
-        sums = (sparse.csr_array((columns[order, a], order, indptr), shape=(n_groups, n)) @ columns).T
-        ztz[a], ztw[a] = sums[:q], sums[q:]
-    wtw = columns[:, q:].T @ columns[:, q:]
-    return SufficientStatistics(ztz=ztz, ztw=ztw, wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups)
+        for c in range(a, q + p + 1):
+            np.multiply(columns[a], columns[c], out=product)
+            sums[a, c] = np.add.reduceat(product, starts) if ordered else np.bincount(codes, weights=product, minlength=n_groups)
+            if c < q:
+                sums[c, a] = sums[a, c]
+    wtw = np.empty((p + 1, p + 1))
+    wtw[:p, :p] = x.T @ x
+    wtw[:p, p] = wtw[p, :p] = x.T @ y
+    wtw[p, p] = y @ y
+    return SufficientStatistics(
+        ztz=sums[:, :q].copy(), ztw=sums[:, q:].copy(), wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -558,14 +568,20 @@ class Optimum:
     n_evaluations: int
 
 
-def one_blas_thread() -> threadpool_limits:
+@functools.cache
+def _blas_pools() -> ThreadpoolController:
+    """The BLAS libraries loaded (numpy's and scipy's OpenBLAS), found once per process."""
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
     """A context in which BLAS runs on one thread (threadpoolctl).
 
     The engine's matrix products are small (``(p + 1) x G`` at most): a BLAS
     thread pool costs more than it saves, and on a busy machine its waiting
     threads (numpy's and scipy's are two pools) made a fit several times slower.
     """
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_pools().limit(limits=1, user_api="blas")
 
 
 def moment_theta(stats: SufficientStatistics) -> np.ndarray:
