@@ -515,7 +515,7 @@ def newton_polish(
     Hessian), halved until it lowers the deviance (or, within the
     deviance's rounding of ``1e-11`` relative, shrinks the gradient), until
     the Newton decrement is below :data:`POLISH_TOL` deviance units. A
-    Hessian is recomputed only after a step larger than ``1e-7 max(1, |theta|)``
+    Hessian is recomputed only after a step larger than ``1e-6 max(1, |theta|)``
     (a smaller one cannot change it beyond its own differencing error).
     Quadratic convergence: from the quasi-Newton optimiser's end point one
     or two steps. A saddle point or a point where no step helps is returned
@@ -539,7 +539,7 @@ def newton_polish(
             step = step / 2.0
         else:
             break
-        small = np.all(np.abs(step) <= 1e-7 * np.maximum(1.0, np.abs(theta)))
+        small = np.all(np.abs(step) <= 1e-6 * np.maximum(1.0, np.abs(theta)))
         theta, value = trial, trial_value
         check = check_optimum(deviance, theta, trial_grad, check.hessian if small else None)
     return theta, check
@@ -631,7 +631,7 @@ def minimize_deviance(deviance: ProfiledDeviance, start: np.ndarray | None = Non
     1. Start: ``start``, else whichever of ``Lambda = I`` (lme4's start) and
        :func:`moment_theta` has the lower deviance.
     2. Quasi-Newton BFGS with the exact gradient, stopped at an absolute
-       gradient ``1e-5 n`` (``n`` rows: the deviance and its gradient grow
+       gradient ``1e-6 n`` (``n`` rows: the deviance and its gradient grow
        with ``n``; beyond this a line search on the deviance meets its
        rounding and wastes evaluations).
     3. :func:`newton_polish` to a Newton decrement below :data:`POLISH_TOL`
@@ -646,8 +646,10 @@ def minimize_deviance(deviance: ProfiledDeviance, start: np.ndarray | None = Non
     sign of each column of ``Lambda``; this avoids the false stationary
     point a bounded search meets when a step lands a diagonal entry on zero.
     The answer is made canonical (diagonal >= 0) and diagonal entries below
-    ``1e-6`` are set to exactly 0 when that does not raise the deviance by
-    more than ``1e-8``. BLAS runs on one thread throughout (:func:`one_blas_thread`).
+    :data:`SINGULAR_TOL` are set to exactly 0 when that does not raise the
+    deviance by more than ``1e-8`` (near a zero diagonal the deviance is flat
+    in it, so neither BFGS nor the Newton polish lands on the boundary
+    itself). BLAS runs on one thread throughout (:func:`one_blas_thread`).
     """
     with one_blas_thread():
         return _minimize(deviance, start)
@@ -659,7 +661,7 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
         x0 = np.asarray(start, dtype=float)
     else:
         x0 = min((identity_theta(q), moment_theta(deviance.stats)), key=deviance)
-    bfgs = {"jac": True, "options": {"gtol": 1e-5 * deviance.stats.n_obs, "maxiter": 1000}}
+    bfgs = {"jac": True, "options": {"gtol": 1e-6 * deviance.stats.n_obs, "maxiter": 1000}}
     best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **bfgs)
     theta, check = newton_polish(deviance, best.x, check_optimum(deviance, best.x, best.jac))
     value = deviance(theta)
@@ -682,7 +684,7 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
                          check.hessian * np.outer(sign, sign))
     diag = np.flatnonzero(identity_theta(q))
     snapped = canonical.copy()
-    for j in diag[np.abs(canonical[diag]) < 1e-6]:
+    for j in diag[np.abs(canonical[diag]) < SINGULAR_TOL]:
         trial = snapped.copy()
         trial[j] = 0.0
         trial_value = deviance(trial)
