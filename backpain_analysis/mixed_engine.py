@@ -854,8 +854,9 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     sigma = np.sqrt(sol.sigma2)
     dof = deviance._dof()
     lam = lambda_from_theta(theta, q)
-    blocks = _group_blocks(s, theta, sol.beta)
-    d_ts = -2.0 * _pwrss_gradient(blocks.rho, lam) / sigma**3
+    _, projected = deviance._projected(deviance._factor(theta))  # R_i Z_i'[X_i y_i], group axis last
+    rho = np.tensordot(np.append(-sol.beta, 1.0), projected, axes=(0, 1)).T
+    d_ts = -2.0 * _pwrss_gradient(rho, lam) / sigma**3
     d_ss = 4.0 * dof / sol.sigma2
     k = len(theta) + 1
     full = np.empty((k, k))
@@ -865,9 +866,8 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     eigval, eigvec = np.linalg.eigh(full)
     keep = eigval > 1e-8
     vcov_varpar = 2.0 * (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
-    b = blocks.b
-    g = b.shape[0]
-    btb = (b.reshape(g, q * p).T @ b.reshape(g, q * p)).reshape(q, p, q, p)
+    b = projected[:, :p].reshape(q * p, -1)  # B_i = Z_i'V_i^{-1}X_i, row (a, k), one column per group
+    btb = (b @ b.T).reshape(q, p, q, p)
     cov = sol.cov_beta
     jacobian = np.empty((k, p, p))
     for j, (r, c) in enumerate(_theta_positions(q)):
