@@ -101,7 +101,7 @@ def sufficient_statistics(
     n, q, p = len(y), z.shape[1], x.shape[1]
     codes = np.asarray(group_codes)
     counts = np.bincount(codes, minlength=n_groups)
-    ordered = bool(np.all(codes[1:] >= codes[:-1]))
+    ordered = bool(np.all(codes[1:] >= codes[:-1]) and counts.all())  # reduceat needs every group non-empty
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     columns = [z[:, j] for j in range(q)] + [x[:, j] for j in range(p)] + [y]
     sums = np.empty((q, q + p + 1, n_groups))
