@@ -218,17 +218,10 @@ def _left_multiply(small: np.ndarray, batch: np.ndarray) -> np.ndarray:
 def _group_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """``left_i @ right_i`` for every group: ``left (a, b, G)``, ``right (b, k, G)`` or ``(b, G)`` -> ``(a, k, G)`` or ``(a, G)``.
 
-    ``a b`` vector updates over the contiguous group axis (fastest for small
-    ``a, b``: stacked ``matmul`` calls BLAS once per group).
+    One ``einsum`` over the contiguous group axis (stacked ``matmul`` would
+    call BLAS once per group).
     """
-    out = np.empty((left.shape[0],) + right.shape[1:])
-    term = np.empty(right.shape[1:])
-    for i in range(left.shape[0]):
-        np.multiply(left[i, 0], right[0], out=out[i])
-        for j in range(1, left.shape[1]):
-            np.multiply(left[i, j], right[j], out=term)
-            out[i] += term
-    return out
+    return np.einsum("ijg,jkg->ikg" if right.ndim == 3 else "ijg,jg->ig", left, right)
 
 
 def _gram(batch: np.ndarray) -> np.ndarray:
