@@ -157,15 +157,15 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
     missing = frame.isna()
     complete = ~missing.any(axis=1).to_numpy()
     dropped_by_column = {c: int(n) for c, n in missing.sum().items() if n}
-    frame = frame.loc[complete]
+    if not complete.all():
+        frame = frame.loc[complete]
     if frame.empty:
         raise DataError(f"no complete rows: every row misses a value in one of {', '.join(used)}")
     env = patsy.EvalEnvironment([_FORMULA_FUNCTIONS])
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
             # Rows are complete already; values a transformation makes missing are caught by _check_estimable.
-            y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
-            z = patsy.dmatrix(re_formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
+            y, x, z = _plain_numeric_design(frame, formula, re_formula, env) or _patsy_design(frame, formula, re_formula, env)
     except patsy.PatsyError as error:
         raise DataError(f"cannot build the model from {formula!r} / {re_formula!r}: {str(error).splitlines()[0]}") from None
     if y.shape[1] != 1:
@@ -190,6 +190,55 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
     )
     _check_estimable(design, groups)
     return design
+
+
+def _patsy_design(frame: pd.DataFrame, formula: str, re_formula: str, env: patsy.EvalEnvironment) -> tuple[patsy.DesignMatrix, ...]:
+    """Outcome, fixed- and random-effects matrices built by patsy (any formula)."""
+    y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
+    return y, x, patsy.dmatrix(re_formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
+
+
+def _plain_numeric_design(
+    frame: pd.DataFrame, formula: str, re_formula: str, env: patsy.EvalEnvironment
+) -> tuple[patsy.DesignMatrix, ...] | None:
+    """The same matrices as :func:`_patsy_design` without patsy's per-row work, or None.
+
+    Applies when every factor of both formulas is a numeric (not boolean)
+    column named as it is (``y ~ a + b + a:b``, no ``C()``, ``np.log()``,
+    ``I()``, ``Q()``): patsy then only multiplies columns. patsy builds the
+    designs (column names, order, the ``DesignInfo`` that ``predict``
+    reuses) from the first rows; the columns are filled from the whole frame.
+    """
+    try:  # A formula the first rows cannot build (a reference level they lack) goes the whole way through patsy.
+        head = patsy.dmatrices(formula, frame.iloc[:2], eval_env=env, NA_action=_NO_NA_CHECK)
+        head += (patsy.dmatrix(re_formula, frame.iloc[:2], eval_env=env, NA_action=_NO_NA_CHECK),)
+    except patsy.PatsyError:
+        return None
+    infos = [matrix.design_info for matrix in head]
+    for info in infos:
+        for factor, factor_info in info.factor_infos.items():
+            column = getattr(factor, "code", None)
+            if not (
+                factor_info.type == "numerical"
+                and factor_info.num_columns == 1
+                and column in frame.columns
+                and pd.api.types.is_numeric_dtype(frame[column])
+                and not pd.api.types.is_bool_dtype(frame[column])
+            ):
+                return None
+    values: dict[str, np.ndarray] = {}
+    matrices = []
+    for info in infos:
+        matrix = np.empty((len(frame), len(info.column_names)), order="F")
+        for term, columns in info.term_slices.items():
+            column = matrix[:, columns.start]  # contiguous (Fortran order): the product is formed in place
+            column[:] = 1.0
+            for factor in term.factors:
+                if factor.code not in values:
+                    values[factor.code] = frame[factor.code].to_numpy(dtype=float)
+                column *= values[factor.code]
+        matrices.append(patsy.DesignMatrix(matrix, info))
+    return tuple(matrices)
 
 
 def _check_estimable(design: _Design, groups: str) -> None:
@@ -332,22 +381,23 @@ def fit_lmm(
         level = conf_level
     _check_level(level)
     _check_ddf(ddf, reml)
-    design = _build_design(data, formula, groups, re_formula)
-    sufficient = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
-    deviance = me.ProfiledDeviance(sufficient, reml=reml)
-    if engine == "statsmodels":
-        theta, optimizer, messages, check = _statsmodels_theta(design, deviance, reml)
-    else:
-        theta, optimizer, messages, check = _fast_theta(deviance)
-    return LMMResult._from_theta(
-        design=design,
-        deviance=deviance,
-        theta=theta,
-        spec=_Spec(formula, groups, re_formula if re_formula is not None else "~ 1", reml, engine, ddf, level),
-        optimizer=optimizer,
-        engine_messages=messages,
-        check=check,
-    )
+    with me.one_blas_thread():
+        design = _build_design(data, formula, groups, re_formula)
+        sufficient = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
+        deviance = me.ProfiledDeviance(sufficient, reml=reml)
+        if engine == "statsmodels":
+            theta, optimizer, messages, check = _statsmodels_theta(design, deviance, reml)
+        else:
+            theta, optimizer, messages, check = _fast_theta(deviance)
+        return LMMResult._from_theta(
+            design=design,
+            deviance=deviance,
+            theta=theta,
+            spec=_Spec(formula, groups, re_formula if re_formula is not None else "~ 1", reml, engine, ddf, level),
+            optimizer=optimizer,
+            engine_messages=messages,
+            check=check,
+        )
 
 
 def _check_level(level: float) -> None:
@@ -804,8 +854,8 @@ def _random_effects(design: _Design, sol: me.ProfiledSolution) -> pd.DataFrame:
     g, q = sol.random_effects.shape
     return pd.DataFrame(
         {
-            "level": np.repeat(np.asarray(design.levels, dtype=object), q),
-            "term": np.tile(design.random_names, g),
+            "level": design.levels.repeat(q),  # the grouping column's own dtype, built without a per-value conversion
+            "term": pd.Index(design.random_names).take(np.tile(np.arange(q), g)),
             "estimate": sol.random_effects.ravel(),
             "std_error": sol.random_effects_se.ravel(),
         }

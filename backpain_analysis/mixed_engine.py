@@ -12,9 +12,10 @@ exactly, so the optimiser only sees ``theta`` (Bates et al. 2015, J Stat Softw
 
 Per-group sufficient statistics ``Z_i'Z_i`` and ``Z_i'[X_i y_i]`` plus the
 total ``[X y]'[X y]`` are computed once. One evaluation of the profiled
-deviance then costs ``O(G q^2 (p + 1))`` with the small per-group Cholesky
-factors computed for all ``G`` groups at once (numpy loops over the ``q``
-dimension only, the group axis is vectorised). With ``L_i L_i' = Lambda' Z_i'Z_i
+deviance and its exact gradient then costs ``O(G q^2 (p + 1))`` with the
+small per-group Cholesky factors computed for all ``G`` groups at once
+(numpy loops over the ``q`` dimension only, the group axis is vectorised and
+contiguous; sums over groups are BLAS products). With ``L_i L_i' = Lambda' Z_i'Z_i
 Lambda + I`` and ``S = [X y]'[X y] - sum_i A_i' (L_i L_i')^{-1} A_i``,
 ``A_i = Lambda' Z_i'[X_i y_i]``, the Cholesky factor of ``S`` holds ``R_X``
 (its leading ``p x p`` block) and the penalised residual sum of squares ``r^2``
@@ -28,17 +29,28 @@ This module knows nothing of the data's meaning: it takes numeric arrays.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import linalg, optimize
+from threadpoolctl import ThreadpoolController
 
 SINGULAR_TOL = 1e-4
 """A diagonal ``theta`` below this is a singular fit (lme4's ``isSingular`` default)."""
 
 NEWTON_STEP_TOL = 2e-3
 """Converged when every component of the Newton step ``H^{-1} g`` in ``theta`` is below this (lme4's check)."""
+
+DECREMENT_TOL = 1e-6
+"""The fast engine's absolute tolerance: a full Newton step would lower the deviance by less than this (deviance units)."""
+
+POLISH_TOL = 1e-10
+""":func:`newton_polish` stops once a Newton step would lower the deviance by less than this (deviance units)."""
+
+NEWTON_STEPS = 20
+"""Most Newton steps :func:`newton_polish` takes."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,12 @@ class SufficientStatistics:
 def sufficient_statistics(
     x: np.ndarray, z: np.ndarray, y: np.ndarray, group_codes: np.ndarray, n_groups: int
 ) -> SufficientStatistics:
-    """Per-group cross-products of ``Z`` with ``[X y]``, one weighted ``bincount`` per entry.
+    """Per-group cross-products of ``Z`` with ``[Z X y]``, one pass over the rows per product of two columns.
+
+    Each product of a random-effects column with a column of ``[Z X y]`` is
+    summed per group: by ``np.add.reduceat`` over the group boundaries when
+    the rows are sorted by group (the usual panel order), else by a weighted
+    ``np.bincount``. Only one row-length buffer is allocated.
 
     Parameters
     ----------
@@ -80,18 +97,27 @@ def sufficient_statistics(
     n_groups:
         Number of groups ``G``; every code must occur at least once.
     """
-    w = np.column_stack([x, y]).astype(float)
-    z = np.asarray(z, dtype=float)
-    q, k = z.shape[1], w.shape[1]
-    ztz = np.empty((q, q, n_groups))
-    ztw = np.empty((q, k, n_groups))
+    x, z, y = np.asarray(x, dtype=float), np.asarray(z, dtype=float), np.asarray(y, dtype=float)
+    n, q, p = len(y), z.shape[1], x.shape[1]
+    codes = np.asarray(group_codes)
+    counts = np.bincount(codes, minlength=n_groups)
+    ordered = bool(np.all(codes[1:] >= codes[:-1]) and counts.all())  # reduceat needs every group non-empty
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    columns = [z[:, j] for j in range(q)] + [x[:, j] for j in range(p)] + [y]
+    sums = np.empty((q, q + p + 1, n_groups))
+    product = np.empty(n)
     for a in range(q):
-        for b in range(a, q):
-            ztz[a, b] = ztz[b, a] = np.bincount(group_codes, weights=z[:, a] * z[:, b], minlength=n_groups)
-        for c in range(k):
-            ztw[a, c] = np.bincount(group_codes, weights=z[:, a] * w[:, c], minlength=n_groups)
+        for c in range(a, q + p + 1):
+            np.multiply(columns[a], columns[c], out=product)
+            sums[a, c] = np.add.reduceat(product, starts) if ordered else np.bincount(codes, weights=product, minlength=n_groups)
+            if c < q:
+                sums[c, a] = sums[a, c]
+    wtw = np.empty((p + 1, p + 1))
+    wtw[:p, :p] = x.T @ x
+    wtw[:p, p] = wtw[p, :p] = x.T @ y
+    wtw[p, p] = y @ y
     return SufficientStatistics(
-        ztz=ztz, ztw=ztw, wtw=w.T @ w, n_obs=len(y), n_fixed=x.shape[1], n_random=q, n_groups=n_groups
+        ztz=sums[:, :q].copy(), ztw=sums[:, q:].copy(), wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups
     )
 
 
@@ -141,25 +167,38 @@ def _batched_cholesky(m: np.ndarray) -> np.ndarray:
     q = m.shape[0]
     chol = np.zeros_like(m)
     for j in range(q):
-        chol[j, j] = np.sqrt(m[j, j] - np.einsum("kg,kg->g", chol[j, :j], chol[j, :j]))
+        pivot = m[j, j].copy()
+        for k in range(j):
+            pivot -= chol[j, k] * chol[j, k]
+        chol[j, j] = np.sqrt(pivot)
         for i in range(j + 1, q):
-            chol[i, j] = (m[i, j] - np.einsum("kg,kg->g", chol[i, :j], chol[j, :j])) / chol[j, j]
+            entry = m[i, j].copy()
+            for k in range(j):
+                entry -= chol[i, k] * chol[j, k]
+            chol[i, j] = entry / chol[j, j]
     return chol
 
 
 def _batched_forward_solve(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve ``L_i B_i = A_i`` for all groups; ``chol (q, q, G)``, ``rhs (q, k, G)``."""
-    out = np.empty_like(rhs)
+    """Solve ``L_i B_i = A_i`` for all groups; ``chol (q, q, G)``, ``rhs (q, k, G)`` or ``(q, G)``."""
+    out = np.empty(rhs.shape)
     for i in range(chol.shape[0]):
-        out[i] = (rhs[i] - np.einsum("jg,jkg->kg", chol[i, :i], out[:i])) / chol[i, i]
+        acc = np.array(rhs[i])
+        for j in range(i):
+            acc -= chol[i, j] * out[j]
+        np.divide(acc, chol[i, i], out=out[i])
     return out
 
 
 def _batched_backward_solve(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve ``L_i' B_i = A_i`` for all groups; ``chol (q, q, G)``, ``rhs (q, k, G)``."""
-    out = np.empty_like(rhs)
-    for i in range(chol.shape[0] - 1, -1, -1):
-        out[i] = (rhs[i] - np.einsum("jg,jkg->kg", chol[i + 1 :, i], out[i + 1 :])) / chol[i, i]
+    """Solve ``L_i' B_i = A_i`` for all groups; ``chol (q, q, G)``, ``rhs (q, k, G)`` or ``(q, G)``."""
+    q = chol.shape[0]
+    out = np.empty(rhs.shape)
+    for i in range(q - 1, -1, -1):
+        acc = np.array(rhs[i])
+        for j in range(i + 1, q):
+            acc -= chol[j, i] * out[j]
+        np.divide(acc, chol[i, i], out=out[i])
     return out
 
 
@@ -176,12 +215,36 @@ def _left_multiply(small: np.ndarray, batch: np.ndarray) -> np.ndarray:
     return out
 
 
+def _group_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left_i @ right_i`` for every group: ``left (a, b, G)``, ``right (b, k, G)`` or ``(b, G)`` -> ``(a, k, G)`` or ``(a, G)``.
+
+    One ``einsum`` over the contiguous group axis (stacked ``matmul`` would
+    call BLAS once per group).
+    """
+    return np.einsum("ijg,jkg->ikg" if right.ndim == 3 else "ijg,jg->ig", left, right)
+
+
+def _gram(batch: np.ndarray) -> np.ndarray:
+    """``batch_i' batch_i`` for every group: ``batch (a, b, G)`` -> ``(b, b, G)``."""
+    b = batch.shape[1]
+    out = np.empty((b, b, batch.shape[2]))
+    for i in range(b):
+        for j in range(i, b):
+            out[i, j] = out[j, i] = np.einsum("ag,ag->g", batch[:, i], batch[:, j])
+    return out
+
+
 @dataclass(frozen=True)
 class _Factorisation:
-    """Everything one evaluation computes at ``theta`` (see the module docstring)."""
+    """Everything one evaluation computes at ``theta`` (see the module docstring); group axis last.
+
+    ``chol`` ``(q, q, G)``: ``L_i``; ``chol_inv_lam_t`` ``(q, q, G)``: ``P_i = L_i^{-1} Lambda'``;
+    ``solved`` ``(q, p + 1, G)``: ``P_i Z_i'[X_i y_i]``.
+    """
 
     lam: np.ndarray
     chol: np.ndarray
+    chol_inv_lam_t: np.ndarray
     solved: np.ndarray
     schur_chol: np.ndarray
     log_det_l: float
@@ -229,14 +292,25 @@ class ProfiledDeviance:
 
     Calling the object with ``theta`` returns the deviance (``inf`` where the
     fixed-effects system is not positive definite); :meth:`value_and_gradient`
-    adds the exact gradient; :meth:`solution` returns everything else.
+    adds the exact gradient; :meth:`solution` returns everything else. Each
+    evaluation works on the per-group statistics only: ``O(G q^2 (p + 1))``
+    vector operations over the group axis plus a few ``(p + 1) x G`` BLAS
+    products, nothing of size ``n``.
 
-    The gradient: with ``T_i = M_i^{-1} Lambda'``, ``M_i = L_i L_i'``,
-    ``U_i = T_i Z_i'Z_i``, ``Q_i = Z_i'W_i K W_i'Z_i`` and ``V_i = T_i Q_i``,
-    where ``K`` is ``(R_X'R_X)^{-1}`` (REML only, zero-padded) plus
-    ``dof / r^2 v v'``, ``v = [-beta; 1]``, ``dof = n - p`` (REML) or ``n``
-    (ML), the derivative with respect to the ``theta`` at ``Lambda[r, c]`` is
-    ``2 sum_i (U_i - V_i + V_i Lambda U_i)[c, r]``.
+    The gradient. The deviance depends on ``theta`` through ``D = Lambda Lambda'``;
+    with ``V_i = I + Z_i D Z_i'`` (group ``i``'s relative marginal covariance),
+    ``F_i = Z_i'V_i^{-1}Z_i``, ``B_i = Z_i'V_i^{-1}X_i``, ``rho_i = Z_i'V_i^{-1}(y_i - X_i beta)``
+    and ``A = X'V^{-1}X = R_X'R_X``, its derivative with respect to the symmetric ``D`` is::
+
+        G_D = sum_i F_i - sum_i B_i A^{-1} B_i' [REML only] - dof / r^2 sum_i rho_i rho_i'
+
+    (``d log|V_i| = tr(F_i dD)``, ``d log|A| = -tr(sum_i B_i A^{-1} B_i' dD)``,
+    ``d r^2 = -sum_i rho_i' dD rho_i`` by the envelope theorem), so
+    ``d/d Lambda = 2 G_D Lambda``, read at ``theta``'s positions.
+    Per group, ``Z_i'V_i^{-1} = R_i Z_i'`` with ``R_i = I - N_i K_i``,
+    ``K_i = Lambda M_i^{-1} Lambda' = P_i'P_i``, ``N_i = Z_i'Z_i``, so
+    ``[B_i rho_i]`` = ``R_i Z_i'[X_i y_i] [I -beta; 0 1]`` and ``F_i = R_i N_i``;
+    both sums over groups are ``(p + 1) x (p + 1)`` BLAS products.
     """
 
     def __init__(self, stats: SufficientStatistics, reml: bool = True) -> None:
@@ -249,16 +323,20 @@ class ProfiledDeviance:
         q, p = s.n_random, s.n_fixed
         lam = lambda_from_theta(np.asarray(theta, dtype=float), q)
         lam_t_ztz = _left_multiply(lam.T, s.ztz)
-        m = np.einsum("ibg,bj->ijg", lam_t_ztz, lam)
+        m = _left_multiply(lam.T, lam_t_ztz.transpose(1, 0, 2))  # Lambda' N_i Lambda (symmetric)
         m[np.arange(q), np.arange(q)] += 1.0
         chol = _batched_cholesky(m)
-        solved = _batched_forward_solve(chol, _left_multiply(lam.T, s.ztw))
-        schur = s.wtw - np.einsum("ikg,ilg->kl", solved, solved)
+        chol_inv_lam_t = _batched_forward_solve(chol, np.broadcast_to(lam.T[:, :, None], (q, q, s.n_groups)))
+        solved = _group_matmul(chol_inv_lam_t, s.ztw)
+        schur = s.wtw.copy()
+        for block in solved:
+            schur -= block @ block.T
         schur_chol = np.linalg.cholesky(schur)
-        r_x_inv = np.linalg.inv(schur_chol[:p, :p])
+        r_x_inv = linalg.solve_triangular(schur_chol[:p, :p], np.eye(p), lower=True)
         return _Factorisation(
             lam=lam,
             chol=chol,
+            chol_inv_lam_t=chol_inv_lam_t,
             solved=solved,
             schur_chol=schur_chol,
             log_det_l=2.0 * float(np.log(np.diagonal(chol, axis1=0, axis2=1)).sum()),
@@ -284,6 +362,14 @@ class ProfiledDeviance:
         except np.linalg.LinAlgError:
             return np.inf
 
+    def _projected(self, f: _Factorisation) -> tuple[np.ndarray, np.ndarray]:
+        """``R_i = I - N_i K_i`` ``(q, q, G)`` and ``R_i Z_i'[X_i y_i]`` ``(q, p + 1, G)`` at a factorisation."""
+        s = self.stats
+        q = s.n_random
+        residual_maker = -_group_matmul(s.ztz, _gram(f.chol_inv_lam_t))
+        residual_maker[np.arange(q), np.arange(q)] += 1.0
+        return residual_maker, _group_matmul(residual_maker, s.ztw)
+
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """The deviance and its exact gradient with respect to ``theta``."""
         self.n_evaluations += 1
@@ -297,26 +383,23 @@ class ProfiledDeviance:
         weight = (self._dof() / f.pwrss) * np.outer(v, v)
         if self.reml:
             weight[:p, :p] += f.r_x_inv.T @ f.r_x_inv
-        t = _batched_backward_solve(f.chol, _batched_forward_solve(f.chol, np.repeat(f.lam.T[:, :, None], s.n_groups, 2)))
-        u = np.einsum("abg,bcg->acg", t, s.ztz)
-        ztw_weight = np.einsum("akg,kl->alg", s.ztw, weight)
-        v_mat = np.einsum("abg,bcg->acg", t, np.einsum("alg,blg->abg", ztw_weight, s.ztw))
-        gamma = 2.0 * (u.sum(axis=2) - v_mat.sum(axis=2) + np.einsum("abg,bc,cdg->ad", v_mat, f.lam, u))
+        residual_maker, projected = self._projected(f)
+        weighted = [weight @ block for block in projected]
+        grad_d = np.einsum("acg,cbg->ab", residual_maker, s.ztz)
+        for a in range(q):
+            for b in range(a, q):
+                grad_d[a, b] -= np.vdot(projected[a], weighted[b])
+                grad_d[b, a] = grad_d[a, b]
         rows, cols = lower_positions(q)
-        return self._deviance(f), gamma[cols, rows]
+        return self._deviance(f), (2.0 * grad_d @ f.lam)[rows, cols]
 
     def solution(self, theta: np.ndarray) -> ProfiledSolution:
         """Fixed effects, their covariance, the scale and the conditional modes at ``theta``."""
-        s = self.stats
-        p = s.n_fixed
         theta = np.asarray(theta, dtype=float)
         f = self._factor(theta)
         sigma2 = f.pwrss / self._dof()
         # Spherical modes: L_i' u_i = L_i^{-1} A_i [-beta; 1]; then b_i = Lambda u_i.
-        rhs = np.einsum("ikg,k->ig", f.solved, np.append(-f.beta, 1.0))
-        modes = _batched_backward_solve(f.chol, rhs[:, None, :])[:, 0, :]
-        # Var(b_i | y) = sigma^2 Lambda (L_i L_i')^{-1} Lambda'; its diagonal via L_i^{-1} Lambda'.
-        chol_inv_lam_t = _batched_forward_solve(f.chol, np.repeat(f.lam.T[:, :, None], s.n_groups, axis=2))
+        modes = _batched_backward_solve(f.chol, np.einsum("ikg,k->ig", f.solved, np.append(-f.beta, 1.0)))
         return ProfiledSolution(
             theta=theta,
             deviance=self._deviance(f),
@@ -325,7 +408,8 @@ class ProfiledDeviance:
             sigma2=float(sigma2),
             relative_cov=f.lam @ f.lam.T,
             random_effects=(f.lam @ modes).T,
-            random_effects_se=np.sqrt(sigma2 * np.einsum("ikg,ikg->gk", chol_inv_lam_t, chol_inv_lam_t)),
+            # Var(b_i | y) = sigma^2 Lambda M_i^{-1} Lambda' = sigma^2 P_i'P_i.
+            random_effects_se=np.sqrt(sigma2 * np.einsum("ikg,ikg->gk", f.chol_inv_lam_t, f.chol_inv_lam_t)),
         )
 
 
@@ -336,41 +420,57 @@ class OptimumCheck:
     Attributes
     ----------
     gradient:
-        Central-difference gradient of the deviance.
+        Exact gradient of the deviance.
     newton_step:
-        ``H^+ g``, the Newton step with a central-difference Hessian ``H``
-        (pseudo-inverse: directions along which the deviance is flat, as on a
-        singular fit, contribute nothing); NaN when ``H`` has a clearly
-        negative eigenvalue (a saddle point).
+        ``H^+ g``, the Newton step with a central-difference Hessian ``H`` of
+        the exact gradient (pseudo-inverse: directions along which the
+        deviance is flat, as on a singular fit, contribute nothing); NaN when
+        ``H`` has a clearly negative eigenvalue (a saddle point).
+    decrement:
+        ``g' H^+ g / 2``: how much a full Newton step would lower the
+        deviance, in deviance units (an absolute measure of the distance to
+        the minimum; NaN at a saddle).
     converged:
         Every ``|newton_step|`` below :data:`NEWTON_STEP_TOL` (lme4's relative
-        gradient check).
+        gradient check). The fast engine also asks ``decrement`` to be below
+        :data:`DECREMENT_TOL` (:func:`minimize_deviance`).
     hessian:
         The symmetrised central-difference Hessian ``H`` of the deviance in ``theta``.
     """
 
     gradient: np.ndarray
     newton_step: np.ndarray
+    decrement: float
     converged: bool
     hessian: np.ndarray
 
 
-def check_optimum(deviance: ProfiledDeviance, theta: np.ndarray) -> OptimumCheck:
-    """Exact gradient, central-difference Hessian (of the exact gradient) and Newton step at ``theta``.
-
-    No bounds are needed: the deviance depends on ``Lambda Lambda'`` only, so
-    a boundary estimate (a zero diagonal ``theta``) is an interior point of
-    the unconstrained problem. Hessian steps are ``1e-4 max(1, |theta|)``.
-    """
+def deviance_hessian(deviance: ProfiledDeviance, theta: np.ndarray) -> np.ndarray:
+    """Symmetrised central differences of the exact gradient, steps ``1e-4 max(1, |theta|)`` (``2 len(theta)`` evaluations)."""
     theta = np.asarray(theta, dtype=float)
-    grad = deviance.value_and_gradient(theta)[1]
     h = 1e-4 * np.maximum(1.0, np.abs(theta))
     hess = np.empty((len(theta), len(theta)))
     for j in range(len(theta)):
         e = np.zeros_like(theta)
         e[j] = h[j]
         hess[:, j] = (deviance.value_and_gradient(theta + e)[1] - deviance.value_and_gradient(theta - e)[1]) / (2 * h[j])
-    hess = (hess + hess.T) / 2.0
+    return (hess + hess.T) / 2.0
+
+
+def check_optimum(
+    deviance: ProfiledDeviance, theta: np.ndarray, gradient: np.ndarray | None = None, hessian: np.ndarray | None = None
+) -> OptimumCheck:
+    """Exact gradient, central-difference Hessian (of the exact gradient) and Newton step at ``theta``.
+
+    No bounds are needed: the deviance depends on ``Lambda Lambda'`` only, so
+    a boundary estimate (a zero diagonal ``theta``) is an interior point of
+    the unconstrained problem. ``gradient`` (the exact one at ``theta``) and
+    ``hessian`` may be passed when already known (:func:`newton_polish`
+    reuses a Hessian across steps too small to change it).
+    """
+    theta = np.asarray(theta, dtype=float)
+    grad = deviance.value_and_gradient(theta)[1] if gradient is None else np.asarray(gradient, dtype=float)
+    hess = deviance_hessian(deviance, theta) if hessian is None else hessian
     eigval, eigvec = np.linalg.eigh(hess)
     scale = max(float(np.abs(eigval).max()), 1e-300)
     if eigval.min() < -1e-6 * scale:
@@ -379,7 +479,11 @@ def check_optimum(deviance: ProfiledDeviance, theta: np.ndarray) -> OptimumCheck
         keep = eigval > 1e-9 * scale
         step = eigvec[:, keep] @ ((eigvec[:, keep].T @ grad) / eigval[keep])
     return OptimumCheck(
-        gradient=grad, newton_step=step, converged=bool(np.all(np.abs(step) < NEWTON_STEP_TOL)), hessian=hess
+        gradient=grad,
+        newton_step=step,
+        decrement=float(grad @ step) / 2.0,
+        converged=bool(np.all(np.abs(step) < NEWTON_STEP_TOL)),
+        hessian=hess,
     )
 
 
@@ -395,6 +499,45 @@ def canonical_theta(theta: np.ndarray, q: int) -> np.ndarray:
     return lam[rows, cols]
 
 
+def newton_polish(
+    deviance: ProfiledDeviance, theta: np.ndarray, check: OptimumCheck | None = None, max_steps: int = NEWTON_STEPS
+) -> tuple[np.ndarray, OptimumCheck]:
+    """``theta`` moved to the deviance's minimum by Newton steps; the point and its :class:`OptimumCheck`.
+
+    Each step is the check's ``H^+ g`` (exact gradient, central-difference
+    Hessian), halved until it lowers the deviance (or, within the
+    deviance's rounding of ``1e-11`` relative, shrinks the gradient), until
+    the Newton decrement is below :data:`POLISH_TOL` deviance units. A
+    Hessian is recomputed only after a step larger than ``1e-6 max(1, |theta|)``
+    (a smaller one cannot change it beyond its own differencing error).
+    Quadratic convergence: from the quasi-Newton optimiser's end point one
+    or two steps. A saddle point or a point where no step helps is returned
+    as it is.
+    """
+    theta = np.asarray(theta, dtype=float)
+    value, grad = deviance.value_and_gradient(theta) if check is None else (deviance(theta), check.gradient)
+    check = check or check_optimum(deviance, theta, grad)
+    for _ in range(max_steps):
+        step = check.newton_step
+        if not (np.all(np.isfinite(step)) and check.decrement > POLISH_TOL):
+            break
+        noise = 1e-11 * max(1.0, abs(value))
+        for _ in range(12):
+            trial = theta - step
+            trial_value, trial_grad = deviance.value_and_gradient(trial)
+            if trial_value < value - noise or (
+                trial_value <= value + noise and np.abs(trial_grad).max() < np.abs(check.gradient).max()
+            ):
+                break
+            step = step / 2.0
+        else:
+            break
+        small = np.all(np.abs(step) <= 1e-6 * np.maximum(1.0, np.abs(theta)))
+        theta, value = trial, trial_value
+        check = check_optimum(deviance, theta, trial_grad, check.hessian if small else None)
+    return theta, check
+
+
 @dataclass(frozen=True)
 class Optimum:
     """Result of :func:`minimize_deviance`.
@@ -404,7 +547,7 @@ class Optimum:
     theta, deviance:
         The best point found (canonical: diagonal of ``Lambda`` >= 0) and its deviance.
     optimizer:
-        The optimisers run, in order, e.g. ``"BFGS"`` or ``"BFGS, Nelder-Mead, BFGS"``.
+        The optimisers run, in order, e.g. ``"BFGS, Newton"`` or ``"BFGS, Newton, Nelder-Mead, BFGS, Newton"``.
     check:
         :class:`OptimumCheck` at ``theta``.
     n_evaluations:
@@ -418,49 +561,136 @@ class Optimum:
     n_evaluations: int
 
 
+@functools.cache
+def _blas_pools() -> ThreadpoolController:
+    """The BLAS libraries loaded (numpy's and scipy's OpenBLAS), found once per process."""
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """A context in which BLAS runs on one thread (threadpoolctl).
+
+    The engine's matrix products are small (``(p + 1) x G`` at most): a BLAS
+    thread pool costs more than it saves, and on a busy machine its waiting
+    threads (numpy's and scipy's are two pools) made a fit several times slower.
+    """
+    return _blas_pools().limit(limits=1, user_api="blas")
+
+
+def moment_theta(stats: SufficientStatistics) -> np.ndarray:
+    """A starting ``theta`` from moments: per-group least-squares random effects around the pooled fit.
+
+    With ``beta_0`` the pooled least-squares fit, per group
+    ``b_i = N_i^{-1} Z_i'(y_i - X_i beta_0)`` (groups with a singular
+    ``N_i = Z_i'Z_i`` left out); ``sigma^2`` from the within-group residual
+    sum of squares, and ``D = cov(b_i) - sigma^2 mean(N_i^{-1})`` with its
+    eigenvalues raised to at least 1 % of the largest (a start on a zero
+    diagonal is a stationary point). Returns ``Lambda = I``'s ``theta`` when
+    these moments do not exist. A start only: :func:`minimize_deviance` keeps
+    whichever of this and ``Lambda = I`` has the lower deviance.
+    """
+    q, p = stats.n_random, stats.n_fixed
+    fallback = identity_theta(q)
+    try:
+        beta0 = np.linalg.solve(stats.wtw[:p, :p], stats.wtw[:p, p])
+    except np.linalg.LinAlgError:
+        return fallback
+    v = np.append(-beta0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chol = _batched_cholesky(stats.ztz)
+        pivots = np.diagonal(chol, axis1=0, axis2=1).T ** 2  # (q, G)
+        usable = np.all(pivots > 1e-8 * np.diagonal(stats.ztz, axis1=0, axis2=1).T, axis=0)
+    if usable.sum() < q + 2:
+        return fallback
+    chol = chol[:, :, usable]
+    resid = np.tensordot(v, stats.ztw[:, :, usable], axes=(0, 1))  # (q, G): Z_i'(y_i - X_i beta0)
+    b = _batched_backward_solve(chol, _batched_forward_solve(chol, resid))
+    mean_inverse = _gram(_batched_forward_solve(chol, np.broadcast_to(np.eye(q)[:, :, None], chol.shape))).mean(axis=2)
+    dof = stats.n_obs - p - q * int(usable.sum())
+    sigma2 = (v @ stats.wtw @ v - np.sum(b * resid)) / dof if dof > 0 else np.nan
+    if not (np.isfinite(sigma2) and sigma2 > 0):
+        return fallback
+    d = (np.cov(b).reshape(q, q) - sigma2 * mean_inverse) / sigma2
+    eigval, eigvec = np.linalg.eigh((d + d.T) / 2.0)
+    if not np.all(np.isfinite(eigval)) or eigval.max() <= 0:
+        return fallback
+    eigval = np.maximum(eigval, 1e-2 * eigval.max())
+    return theta_from_covariance((eigvec * eigval) @ eigvec.T)
+
+
 def minimize_deviance(deviance: ProfiledDeviance, start: np.ndarray | None = None) -> Optimum:
     """Minimise the profiled deviance over ``theta``.
 
-    Quasi-Newton BFGS with the exact gradient from ``start`` (default
-    ``Lambda = I``, lme4's start). The search runs unconstrained because the
-    deviance is invariant to the sign of each column of ``Lambda``; this
-    avoids the false stationary point a bounded search meets when a step
-    lands a diagonal entry on zero. (scipy's BFGS, unlike its L-BFGS-B, runs
-    on numpy alone, which matters on a busy machine: two BLAS thread pools
-    interleaved slow each other down.) When the result fails
-    :func:`check_optimum`, Nelder-Mead restarts from it, then BFGS once more,
-    keeping the lowest deviance. The answer is made canonical
-    (diagonal >= 0) and diagonal entries below ``1e-6`` are set to exactly 0
-    when that does not raise the deviance by more than ``1e-8``.
+    1. Start: ``start``, else whichever of ``Lambda = I`` (lme4's start) and
+       :func:`moment_theta` has the lower deviance.
+    2. Quasi-Newton BFGS with the exact gradient, stopped at an absolute
+       gradient ``1e-6 n`` (``n`` rows: the deviance and its gradient grow
+       with ``n``; beyond this a line search on the deviance meets its
+       rounding and wastes evaluations).
+    3. :func:`newton_polish` to a Newton decrement below :data:`POLISH_TOL`
+       deviance units.
+    4. The final check (:func:`check_optimum`): lme4's Newton-step rule and
+       a decrement below :data:`DECREMENT_TOL` (absolute: a relative
+       tolerance stopped 1.45 deviance units short at a million clients).
+       When it fails, Nelder-Mead restarts from the point, then BFGS and
+       Newton once more, keeping the lowest deviance.
+
+    The search runs unconstrained because the deviance is invariant to the
+    sign of each column of ``Lambda``; this avoids the false stationary
+    point a bounded search meets when a step lands a diagonal entry on zero.
+    The answer is made canonical (diagonal >= 0) and diagonal entries below
+    :data:`SINGULAR_TOL` are set to exactly 0 when that does not raise the
+    deviance by more than ``1e-8`` (near a zero diagonal the deviance is flat
+    in it, so neither BFGS nor the Newton polish lands on the boundary
+    itself). BLAS runs on one thread throughout (:func:`one_blas_thread`).
     """
+    with one_blas_thread():
+        return _minimize(deviance, start)
+
+
+def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
     q = deviance.stats.n_random
-    x0 = np.asarray(start, dtype=float) if start is not None else identity_theta(q)
-    runs = {
-        "BFGS": {"jac": True, "options": {"gtol": 1e-6, "maxiter": 1000}},
-        "Nelder-Mead": {"options": {"xatol": 1e-7, "fatol": 1e-9, "maxiter": 2000 * len(x0), "adaptive": True}},
-    }
-    objective = {"BFGS": deviance.value_and_gradient, "Nelder-Mead": deviance}
-    best = optimize.minimize(objective["BFGS"], x0, method="BFGS", **runs["BFGS"])
-    used = ["BFGS"]
-    check = check_optimum(deviance, best.x)
-    if not check.converged:
-        for method in ("Nelder-Mead", "BFGS"):
-            trial = optimize.minimize(objective[method], best.x, method=method, **runs[method])
-            used.append(method)
-            if trial.fun <= best.fun:
-                best = trial
-    theta = canonical_theta(best.x, q)
-    value = float(best.fun)
+    if start is not None:
+        x0 = np.asarray(start, dtype=float)
+    else:
+        x0 = min((identity_theta(q), moment_theta(deviance.stats)), key=deviance)
+    bfgs = {"jac": True, "options": {"gtol": 1e-6 * deviance.stats.n_obs, "maxiter": 1000}}
+    best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **bfgs)
+    theta, check = newton_polish(deviance, best.x, check_optimum(deviance, best.x, best.jac))
+    value = deviance(theta)
+    used = ["BFGS", "Newton"]
+    if not _final_check(check):
+        trial = optimize.minimize(
+            deviance, theta, method="Nelder-Mead",
+            options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 2000 * len(x0), "adaptive": True},
+        )
+        trial = optimize.minimize(deviance.value_and_gradient, trial.x, method="BFGS", **bfgs)
+        trial_theta, trial_check = newton_polish(deviance, trial.x)
+        used += ["Nelder-Mead", "BFGS", "Newton"]
+        trial_value = deviance(trial_theta)
+        if trial_value <= value:
+            theta, check, value = trial_theta, trial_check, trial_value
+    canonical = canonical_theta(theta, q)
+    # A column's sign flip negates its theta entries: gradient, step and Hessian follow exactly.
+    sign = np.where(canonical == theta, 1.0, -1.0)
+    check = OptimumCheck(check.gradient * sign, check.newton_step * sign, check.decrement, check.converged,
+                         check.hessian * np.outer(sign, sign))
     diag = np.flatnonzero(identity_theta(q))
-    for j in diag[np.abs(theta[diag]) < 1e-6]:
-        snapped = theta.copy()
-        snapped[j] = 0.0
-        snapped_value = deviance(snapped)
-        if snapped_value <= value + 1e-8:
-            theta, value = snapped, min(value, snapped_value)
-    if len(used) > 1 or not np.array_equal(theta, best.x):
-        check = check_optimum(deviance, theta)
-    return Optimum(theta=theta, deviance=value, optimizer=", ".join(used), check=check, n_evaluations=deviance.n_evaluations)
+    snapped = canonical.copy()
+    for j in diag[np.abs(canonical[diag]) < SINGULAR_TOL]:
+        trial = snapped.copy()
+        trial[j] = 0.0
+        trial_value = deviance(trial)
+        if trial_value <= value + 1e-8:
+            snapped, value = trial, min(value, trial_value)
+    if not np.array_equal(snapped, canonical):
+        check = check_optimum(deviance, snapped)
+    return Optimum(theta=snapped, deviance=value, optimizer=", ".join(used), check=check, n_evaluations=deviance.n_evaluations)
+
+
+def _final_check(check: OptimumCheck) -> bool:
+    """lme4's Newton-step rule and an absolute Newton decrement below :data:`DECREMENT_TOL`."""
+    return check.converged and check.decrement <= DECREMENT_TOL
 
 
 def identity_theta(q: int) -> np.ndarray:
@@ -544,15 +774,24 @@ class _GroupBlocks:
     rho: np.ndarray
 
 
-def _group_blocks(stats: SufficientStatistics, lam: np.ndarray, beta: np.ndarray) -> _GroupBlocks:
-    q, p = stats.n_random, stats.n_fixed
-    n = np.ascontiguousarray(stats.ztz.transpose(2, 0, 1))
-    zw = np.ascontiguousarray(stats.ztw.transpose(2, 0, 1))
-    m = np.eye(q) + lam.T @ n @ lam
-    k = lam @ np.linalg.solve(m, np.broadcast_to(lam.T, m.shape))
-    r = np.eye(q) - n @ k
-    rw = r @ zw
-    return _GroupBlocks(n=n, k=k, r=r, zx=zw[:, :, :p], b=rw[:, :, :p], rho=rw @ np.append(-beta, 1.0))
+def _group_blocks(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndarray) -> _GroupBlocks:
+    """The blocks at ``theta`` and ``beta``, from the deviance's own factorisation (group axis moved first)."""
+    p = stats.n_fixed
+    deviance = ProfiledDeviance(stats)
+    f = deviance._factor(theta)
+    residual_maker, projected = deviance._projected(f)
+
+    def first(batch: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(batch, -1, 0))
+
+    return _GroupBlocks(
+        n=first(stats.ztz),
+        k=first(_gram(f.chol_inv_lam_t)),
+        r=first(residual_maker),
+        zx=first(stats.ztw[:, :p]),
+        b=first(projected[:, :p]),
+        rho=np.tensordot(np.append(-beta, 1.0), projected, axes=(0, 1)).T,
+    )
 
 
 def _cross(left: np.ndarray, middle: np.ndarray | None, right: np.ndarray) -> np.ndarray:
@@ -577,7 +816,7 @@ def pwrss_gradient(stats: SufficientStatistics, theta: np.ndarray, beta: np.ndar
     = Z_i'V_i^{-1}(y_i - X_i beta)`` and ``u_i = Lambda' rho_i``.
     """
     lam = lambda_from_theta(np.asarray(theta, dtype=float), stats.n_random)
-    return _pwrss_gradient(_group_blocks(stats, lam, beta).rho, lam)
+    return _pwrss_gradient(_group_blocks(stats, theta, beta).rho, lam)
 
 
 def _pwrss_gradient(rho: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -608,8 +847,9 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     sigma = np.sqrt(sol.sigma2)
     dof = deviance._dof()
     lam = lambda_from_theta(theta, q)
-    blocks = _group_blocks(s, lam, sol.beta)
-    d_ts = -2.0 * _pwrss_gradient(blocks.rho, lam) / sigma**3
+    _, projected = deviance._projected(deviance._factor(theta))  # R_i Z_i'[X_i y_i], group axis last
+    rho = np.tensordot(np.append(-sol.beta, 1.0), projected, axes=(0, 1)).T
+    d_ts = -2.0 * _pwrss_gradient(rho, lam) / sigma**3
     d_ss = 4.0 * dof / sol.sigma2
     k = len(theta) + 1
     full = np.empty((k, k))
@@ -619,9 +859,8 @@ def satterthwaite_basis(deviance: ProfiledDeviance, theta: np.ndarray, hessian: 
     eigval, eigvec = np.linalg.eigh(full)
     keep = eigval > 1e-8
     vcov_varpar = 2.0 * (eigvec[:, keep] / eigval[keep]) @ eigvec[:, keep].T
-    b = blocks.b
-    g = b.shape[0]
-    btb = (b.reshape(g, q * p).T @ b.reshape(g, q * p)).reshape(q, p, q, p)
+    b = projected[:, :p].reshape(q * p, -1)  # B_i = Z_i'V_i^{-1}X_i, row (a, k), one column per group
+    btb = (b @ b.T).reshape(q, p, q, p)
     cov = sol.cov_beta
     jacobian = np.empty((k, p, p))
     for j, (r, c) in enumerate(_theta_positions(q)):
@@ -655,7 +894,7 @@ def kenward_roger_basis(deviance: ProfiledDeviance, theta: np.ndarray) -> Contra
     theta = np.asarray(theta, dtype=float)
     sol = deviance.solution(theta)
     s2 = sol.sigma2
-    blocks = _group_blocks(s, lambda_from_theta(theta, q), sol.beta)
+    blocks = _group_blocks(s, theta, sol.beta)
     n, k, r, b = blocks.n, blocks.k, blocks.r, blocks.b
     f = r @ n
     a = s.wtw[:p, :p] - _cross(blocks.zx, k, blocks.zx)

@@ -350,3 +350,39 @@ def test_too_few_groups_for_the_random_effects_is_a_data_error(sleepstudy):
     with pytest.raises(DataError, match="2 groups"):
         fit_lmm(two, "Reaction ~ Days", "Subject", "~ Days")
     assert fit_lmm(two, "Reaction ~ Days", "Subject").ngroups == 2
+
+
+@pytest.mark.parametrize(
+    "formula, re_formula",
+    [
+        ("Reaction ~ Days", "~ Days"),
+        ("Reaction ~ Days * dose + whole", "~ 0 + Days"),
+        ("Reaction ~ 0 + Days + Days:dose:whole", "~ 1"),
+    ],
+)
+def test_plain_numeric_formulas_skip_patsy_with_the_same_matrices(sleepstudy, formula, re_formula):
+    """Formulas of plain numeric columns are filled without patsy's per-row work: same names, same numbers."""
+    import patsy
+
+    from backpain_analysis import mixed
+
+    frame = sleepstudy.assign(dose=np.linspace(0.0, 3.0, len(sleepstudy)), whole=np.arange(len(sleepstudy), dtype="int32"))
+    env = patsy.EvalEnvironment([mixed._FORMULA_FUNCTIONS])
+    fast = mixed._plain_numeric_design(frame, formula, re_formula, env)
+    assert fast is not None
+    for built, reference in zip(fast, mixed._patsy_design(frame, formula, re_formula, env), strict=True):
+        assert built.design_info.column_names == reference.design_info.column_names
+        np.testing.assert_array_equal(np.asarray(built), np.asarray(reference))
+
+
+@pytest.mark.parametrize(
+    "formula", ["Reaction ~ C(Days)", "Reaction ~ np.log1p(Days)", "Reaction ~ flag + Days", 'Reaction ~ Q("Days")']
+)
+def test_formulas_patsy_must_evaluate_take_the_patsy_path(sleepstudy, formula):
+    import patsy
+
+    from backpain_analysis import mixed
+
+    frame = sleepstudy.assign(flag=sleepstudy["Days"] > 4)
+    assert mixed._plain_numeric_design(frame, formula, "~ 1", patsy.EvalEnvironment([mixed._FORMULA_FUNCTIONS])) is None
+    assert fit_lmm(frame, formula, "Subject").converged

@@ -290,3 +290,76 @@ def test_kenward_roger_equals_pbkrtest_algorithm_on_dense_matrices(q):
     se, df = basis.std_error_and_df(contrast)
     assert df[0] == pytest.approx(2.0 / (traces @ w @ traces), rel=1e-9)
     assert se[0] == pytest.approx(np.sqrt(contrast @ basis.cov_beta @ contrast), rel=1e-12)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_exact_gradient_matches_central_differences_near_the_optimum(q):
+    """Near the minimum the gradient is a small difference of large sums: still equal to a numerical one.
+
+    400 groups of 1-8 rows (for q = 2, 3 many ``Z_i'Z_i`` are singular), rows sorted by group.
+    """
+    rng = np.random.default_rng(400 + q)
+    x, z, y, codes = _random_problem(rng, groups=400, q=q, p=5, unsorted=False)
+    deviance = me.ProfiledDeviance(me.sufficient_statistics(x, z, y, codes, 400))
+    optimum = me.minimize_deviance(deviance)
+    for theta in (optimum.theta + 1e-3 * rng.normal(size=len(optimum.theta)), optimum.theta + 0.1):
+        grad = deviance.value_and_gradient(theta)[1]
+        h = 1e-5
+        numeric = [(deviance(theta + h * e) - deviance(theta - h * e)) / (2 * h) for e in np.eye(len(theta))]
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_optimum_meets_the_absolute_tolerances_and_the_polish_returns_to_it(q):
+    """The check's Newton decrement (deviance units) is below DECREMENT_TOL; a point moved off the
+    minimum, or a start far from it, comes back to the same theta. (A point 1e-3 off can pass lme4's
+    relative step rule while lying 1e-4 to 1e-3 deviance units above the minimum: the absolute tolerance
+    is what catches it.)"""
+    rng, _, deviance = _problem_deviance(300 + q, groups=300, q=q)
+    optimum = me.minimize_deviance(deviance)
+    check = optimum.check
+    assert check.converged and 0.0 <= check.decrement <= me.DECREMENT_TOL
+    assert check.decrement == pytest.approx(check.gradient @ check.newton_step / 2.0, rel=1e-12, abs=1e-300)
+    shifted = optimum.theta + 1e-3 * np.abs(rng.normal(size=len(optimum.theta)))
+    assert me.check_optimum(deviance, shifted).decrement > 100 * me.DECREMENT_TOL
+    polished, polished_check = me.newton_polish(deviance, shifted)
+    assert polished_check.decrement <= me.POLISH_TOL
+    np.testing.assert_allclose(polished, optimum.theta, atol=1e-7)
+    far = me.minimize_deviance(deviance, start=5.0 * me.identity_theta(q))
+    np.testing.assert_allclose(far.theta, optimum.theta, atol=1e-6)
+    assert far.deviance == pytest.approx(optimum.deviance, abs=1e-8)
+
+
+def test_moment_start_is_near_the_truth_and_falls_back_without_moments():
+    rng = np.random.default_rng(9)
+    groups, per = 500, 10
+    codes = np.repeat(np.arange(groups), per)
+    time_ = np.tile(np.arange(per, dtype=float), groups)
+    x = np.column_stack([np.ones(codes.size), time_, rng.normal(size=codes.size)])
+    z = x[:, :2]
+    lam = np.array([[1.2, 0.0], [0.05, 0.15]])
+    b = rng.normal(size=(groups, 2)) @ lam.T
+    y = x @ [2.0, -0.1, 0.5] + np.einsum("ij,ij->i", z, b[codes]) + rng.normal(size=codes.size)
+    stats = me.sufficient_statistics(x, z, y, codes, groups)
+    start = me.lambda_from_theta(me.moment_theta(stats), 2)
+    np.testing.assert_allclose(start @ start.T, lam @ lam.T, atol=0.2 * np.abs(lam @ lam.T).max())
+    one_row = me.sufficient_statistics(x[::per], z[::per], y[::per], np.arange(groups), groups)
+    np.testing.assert_array_equal(me.moment_theta(one_row), me.identity_theta(2))
+
+
+def test_statistics_summed_in_client_ranges_reach_the_single_machine_estimates():
+    """scale/fit.py's path (per-client statistics of client ranges, stacked) and fit_volume_model stop at the
+    same minimum of the criterion: estimates equal to 1e-8 (both end with the engine's Newton polish)."""
+    from pathlib import Path
+
+    import backpain_analysis as bp
+    from backpain_analysis.scale.fit import ClientStatistics, range_statistics
+
+    panel = bp.weekly_panel(bp.load(Path(__file__).resolve().parents[1] / "data" / "sample"))
+    reference = bp.fit_volume_model(panel, "nprs", 1)
+    ids = np.sort(panel["client_id"].unique())
+    parts = [range_statistics(panel[panel["client_id"].isin(part)], "nprs", 1) for part in np.array_split(ids, 3)]
+    deviance = me.ProfiledDeviance(ClientStatistics.stack(parts).engine_statistics())
+    optimum = me.minimize_deviance(deviance)
+    np.testing.assert_allclose(deviance.solution(optimum.theta).beta, reference.params["estimate"], rtol=0, atol=1e-8)
+    assert optimum.check.decrement <= me.DECREMENT_TOL

@@ -12,8 +12,9 @@ between terms use only that client's weeks) and returns those statistics
 p = 7 fixed and q = 2 random effects, plus one ``8 x 8`` matrix per range). The calling process stacks them
 in client order, adds the cross-products and maximises the same REML
 criterion with the same optimiser as :func:`~backpain_analysis.volume_model.fit_volume_model`
-(:func:`~backpain_analysis.mixed_engine.minimize_deviance`): the estimates
-agree to rounding (tests: 1e-8).
+(:func:`~backpain_analysis.mixed_engine.minimize_deviance`, which ends with
+Newton steps to an absolute tolerance): the estimates agree to rounding
+(tests: 1e-8).
 
 Model and terms: CONTRACT section 4 (``week``, the three within terms, the
 two between terms; random intercept and week slope per client; REML).
@@ -201,16 +202,18 @@ def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1,
     stats = combined.engine_statistics()
     _check_estimable(stats)
     deviance = me.ProfiledDeviance(stats, reml=True)
-    theta = refined(deviance, me.minimize_deviance(deviance))
-    sol = deviance.solution(theta)
-    check = me.check_optimum(deviance, theta)
+    with me.one_blas_thread():
+        optimum = me.minimize_deviance(deviance)
+        theta, check = optimum.theta, optimum.check
+        sol = deviance.solution(theta)
+        params = _tidy_params(deviance, theta, check, ddf)
     diag_theta = np.abs(theta[me.identity_theta(len(RANDOM)) == 1.0])
     shape = _Shape(list(RANDOM))
     return ClusterFit(
         outcome=outcome,
         lag=lag,
         formula=f"{outcome} ~ " + " + ".join(FIT_TERMS),
-        params=_tidy_params(deviance, theta, check, ddf),
+        params=params,
         variance_components=mixed._variance_components(list(RANDOM), "client_id", sol.sigma2 * sol.relative_cov, sol.sigma2),
         theta=theta,
         reml_criterion=sol.deviance,
@@ -223,39 +226,18 @@ def fit_on_cluster(dataset: ClusterDataset, outcome: str = "nprs", lag: int = 1,
     )
 
 
-NEWTON_STEPS: int = 5
-"""Most Newton steps :func:`refined` takes."""
-
-
 def refined(deviance: me.ProfiledDeviance, optimum: me.Optimum) -> np.ndarray:
-    """``optimum.theta`` moved to the criterion's minimum by Newton steps.
+    """``optimum.theta`` after the engine's Newton polish (:func:`~backpain_analysis.mixed_engine.newton_polish`).
 
-    The engine's BFGS stops on a relative gradient tolerance, up to about
-    1e-7 in ``theta`` short of the minimum (gradient ~1e-3); there,
-    statistics that differ by rounding (cross-products summed per range, not
-    over all rows at once) stop it at points 1e-8 apart in the estimates. A
-    few Newton steps (:func:`~backpain_analysis.mixed_engine.check_optimum`'s
-    ``H^+ g``) reach the minimum itself, which that rounding moves by about
-    1e-13. A step is kept while it shrinks the exact gradient (the deviance's
-    own rounding, ~1e-11, is too coarse to judge steps this small) and does
-    not raise the deviance by more than 1e-8. Boundary fits (a zero diagonal
-    ``theta``) and unconverged ones are left as they are. (Once the engine
-    converges to an absolute tolerance, issue 15 item 2, this is a no-op.)
+    :func:`~backpain_analysis.mixed_engine.minimize_deviance` now ends with
+    those Newton steps itself (to an absolute Newton decrement of 1e-10
+    deviance units), so both this path and the single-machine fit stop at
+    the criterion's minimum, which rounding differences in the statistics
+    move by about 1e-13; this returns that point (boundary fits as they are).
     """
-    theta = optimum.theta
-    if not optimum.check.converged or np.any(theta[me.identity_theta(deviance.stats.n_random) == 1.0] == 0.0):
-        return theta
-    check, value = optimum.check, optimum.deviance
-    for _ in range(NEWTON_STEPS):
-        step = check.newton_step
-        if not np.all(np.isfinite(step)) or np.abs(step).max() < 1e-12:
-            break
-        trial = me.canonical_theta(theta - step, deviance.stats.n_random)
-        trial_check = me.check_optimum(deviance, trial)
-        if not (np.abs(trial_check.gradient).max() < np.abs(check.gradient).max() and deviance(trial) <= value + 1e-8):
-            break
-        theta, check = trial, trial_check
-    return theta
+    if np.any(optimum.theta[me.identity_theta(deviance.stats.n_random) == 1.0] == 0.0):
+        return optimum.theta
+    return me.newton_polish(deviance, optimum.theta, optimum.check)[0]
 
 
 def _tidy_params(deviance: me.ProfiledDeviance, theta: np.ndarray, check: me.OptimumCheck, ddf: str, level: float = CONF_LEVEL) -> pd.DataFrame:
