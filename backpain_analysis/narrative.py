@@ -318,7 +318,7 @@ def responder_sentence(row: Mapping[str, object], outcome: str) -> str:
     n, k = int(row["n_clients"]), int(row["n_responders"])  # type: ignore[arg-type]
     rule = f"by at least the minimal clinically important change ({row['threshold']})"
     if n < 5:
-        return f"{k} of {n} clients improved {outcome} {rule}; too few clients for a percentage to mean anything."
+        return f"{k} of {n} client{'s' if n != 1 else ''} improved {outcome} {rule}; too few clients for a percentage to mean anything."
     share, low, high = (100 * float(row[k_]) for k_ in ("estimate", "conf_low", "conf_high"))  # type: ignore[arg-type]
     return (
         f"{share:.0f} % of clients ({k} of {n}; 95 % CI {low:.0f} to {high:.0f} %) improved {outcome} {rule} "

@@ -306,23 +306,73 @@ def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
         assert f"{signed(finding['conf_low'])} to {signed(finding['conf_high'])}" in section
 
 
-def test_little_data_is_said_in_words(two_clients):
-    page = (two_clients / "report.html").read_text()
+def assert_honest_about_little_data(report: Path) -> str:
+    """Issue 14's checks of a small studio's report.html; returns the visible text."""
+    page = (report / "report.html").read_text()
     text = visible_text(page)
     assert live_html(page) == []
     assert "Warning" not in text and "Traceback" not in text, "no raw warning"
     assert not re.search(r"(/tmp/|/home/|/work/|[A-Z]:\\)", text), "no absolute path"
     assert "100 %" not in text
     assert "nothing general follows" in text
-    summary = json.loads((two_clients / "summary.json").read_text())
+    summary = json.loads((report / "summary.json").read_text())
     assert {f["verdict"] for f in summary["findings"]} == {"too_few_data"}
+    for match in re.finditer(r"95 % CI [-+]?\d", text):  # every interval shown in prose names its clients
+        context = text[max(match.start() - 40, 0) : match.start() + 160]
+        assert re.search(r"\d+ clients?|\d+ of \d+|trials", context), context
+    for png in (report / "figures").glob("*.png"):
+        assert png.stat().st_size > 5_000, f"{png.name} looks empty"
+    return text
+
+
+def test_little_data_is_said_in_words(two_clients):
+    text = assert_honest_about_little_data(two_clients)
     for heading in ("Within- and between-client effects", "Strength x flexibility map", "Dose-response curves", "Sensitivity analyses"):
         assert f"{heading} not shown:" in text, "a heading whose figure is missing says why"
-    for match in re.finditer(r"95 % CI [-+]?\d", text):  # every interval shown in prose names its clients
-        context = text[match.start() : match.start() + 160]
-        assert re.search(r"\d+ clients?|trials", context), context
-    for png in (two_clients / "figures").glob("*.png"):
-        assert png.stat().st_size > 5_000, f"{png.name} looks empty"
+
+
+def two_real_exports(folder: Path) -> Path:
+    """Two clients from real public exports (tests/data/imports/real) plus a weekly NPRS/ODI visit sheet."""
+    from backpain_analysis.importers import import_export
+
+    data = folder / "data"
+    exports = {"A": "strong_jannesantana.csv", "B": "hevy_si2aung.csv"}
+    for client, name in exports.items():
+        import_export(Path(__file__).parent / "data" / "imports" / "real" / name, client, data)
+    sessions = pd.read_csv(data / "sessions.csv", dtype=str)
+    dates = pd.to_datetime(sessions["date"].str[:10]).groupby(sessions["client_id"])
+    first, last = dates.min(), dates.max()
+    pd.DataFrame(
+        {"client_id": list(exports), "program": ["core_plus", "core_plus"], "start_date": first.dt.strftime("%Y-%m-%d").tolist()}
+    ).to_csv(data / "clients.csv", index=False)
+    rows = []
+    for client in exports:
+        for i, day in enumerate(pd.date_range(first[client], last[client] + pd.Timedelta(weeks=2), freq="7D")):
+            rows += [(client, day.strftime("%Y-%m-%d"), "nprs", max(6 - i // 2, 1)), (client, day.strftime("%Y-%m-%d"), "odi", max(40 - 2 * i, 10))]
+    pd.DataFrame(rows, columns=["client_id", "date", "instrument", "score"]).to_csv(data / "outcomes.csv", index=False)
+    return data
+
+
+def eight_clients_one_program_without_odi(folder: Path) -> Path:
+    """A simulated studio of 8 clients, all in one program, that never measured the ODI."""
+    data = folder / "data"
+    write_study(simulate(8, 12, seed=6, bad_rows=False), data)
+    clients = pd.read_csv(data / "clients.csv")
+    clients.assign(program="core_plus").to_csv(data / "clients.csv", index=False)
+    outcomes = pd.read_csv(data / "outcomes.csv")
+    outcomes[~outcomes["instrument"].str.startswith("odi")].to_csv(data / "outcomes.csv", index=False)  # the score and its items
+    return data
+
+
+@pytest.mark.parametrize("make", [two_real_exports, eight_clients_one_program_without_odi])
+def test_small_studios_reports_are_honest(make, tmp_path):
+    """Issue 14 item 7's small datasets: no raw warning, no path, no 100 %, no interval without clients, no empty figure."""
+    data = make(tmp_path)
+    out = tmp_path / "report"
+    assert main(["report", str(data), "--out", str(out)]) == 0
+    text = assert_honest_about_little_data(out)
+    if make is eight_clients_one_program_without_odi:
+        assert "ODI" not in text and "nothing to compare" in text
 
 
 def test_header_only_tables_still_give_a_report(tmp_path):
