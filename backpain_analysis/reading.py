@@ -71,6 +71,9 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 PARQUET_THREADS: int = 2
 """Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
 
+CSV_BLOCK_BYTES: int = 4 * 2**20
+"""Bytes of CSV text read and parsed at a time (a large file is streamed, never held whole)."""
+
 MAX_COLUMNS: int = 1000
 """Most columns a table may have (a header wider than this is refused before its rows are read)."""
 MAX_XLSX_CELLS: int = 20_000_000
@@ -87,6 +90,8 @@ _HINTS = {".xls": "save it as .xlsx or .csv", ".tsv": "rename it to .csv", ".txt
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _BLANK_FILE = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf\xff\xfe]*\Z")
+_NOT_PLAIN_TEXT = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"PK\x03\x04", b"PAR1")
+"""How files start that :func:`decode_choice` must judge whole (UTF-16, a workbook, Parquet)."""
 
 
 class EncodingWarning(UserWarning):
@@ -220,37 +225,85 @@ def _delimiter(first_line: str) -> str:
     return "\t" if "\t" in first_line else ","
 
 
-def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int) -> pd.DataFrame | None:
-    """Fast path: every record with pyarrow's multi-threaded reader, as Categorical columns of strings.
+def _inspect_csv(path: Path) -> tuple[str, bytes]:
+    """A CSV file's encoding (:func:`decode_choice`'s verdict) and its first :data:`CSV_BLOCK_BYTES`.
 
-    Returns ``None`` (use :func:`_grid_with_pandas`) when the file could hold
-    empty lines (pyarrow skips them, which would shift row numbers), is
-    UTF-16, or is anything pyarrow refuses (ragged rows, ...).
+    Clean UTF-8 (no NUL byte, no magic number of another format) is
+    recognised a block at a time, so a large file is never held whole; any
+    other file is judged on its whole bytes by :func:`decode_choice` (which
+    raises or warns).
     """
-    if encoding == "utf-16" or data.startswith((b"\n", b"\r")) or b"\n\n" in data or b"\n\r\n" in data:
-        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        first = block = file.read(CSV_BLOCK_BYTES)
+        clean = not first.startswith(_NOT_PLAIN_TEXT) and not _BLANK_FILE.match(first)
+        try:
+            while clean and block:
+                decoder.decode(block)
+                clean = b"\x00" not in block
+                block = file.read(CSV_BLOCK_BYTES)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            clean = False
+    if clean:
+        return "utf-8-sig", first
+    data = path.read_bytes()
+    return decode_choice(path, data), data[:CSV_BLOCK_BYTES]
+
+
+def _grid_with_pyarrow(source: Path | bytes, encoding: str, delimiter: str, n_fields: int) -> pd.DataFrame | None:
+    """Fast path: every record with pyarrow's streaming reader, as Categorical columns of strings.
+
+    The text is parsed :data:`CSV_BLOCK_BYTES` at a time; each block's
+    columns are kept only as small codes into that block's distinct strings,
+    which are united into one set per column at the end, so memory holds the
+    codes (1-4 bytes a cell), never the file. An empty line is a row of
+    blank cells, as in :func:`_grid_with_pandas`. Returns ``None`` (use
+    :func:`_grid_with_pandas`) for anything pyarrow refuses (ragged rows,
+    ...). UTF-16 text and files starting with an empty line (pandas refuses
+    those) must not come here.
+    """
     names = [f"f{i}" for i in range(n_fields)]
+    pieces: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in names]
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        reader = pacsv.open_csv(
+            pa.BufferReader(source) if isinstance(source, bytes) else str(source),
+            read_options=pacsv.ReadOptions(
+                column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding, block_size=CSV_BLOCK_BYTES
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
+        for batch in reader:  # pyarrow has dropped a UTF-8 byte-order mark
+            for piece, column in zip(pieces, batch.columns, strict=True):
+                piece.append((smallest_codes(column.indices.to_numpy(), len(column.dictionary)), column.dictionary))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
+    rows = sum(len(codes) for codes, _ in pieces[0]) if pieces else 0
     columns = {}
-    for i, name in enumerate(names):  # pyarrow has dropped a UTF-8 byte-order mark
-        column = table.column(name).unify_dictionaries()
-        table = table.drop_columns([name])  # each column's Arrow buffers go as soon as it is converted
-        dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], type=pa.string())
-        codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks]) if column.num_chunks else np.array([], np.int32)
-        columns[i] = pd.Categorical.from_codes(smallest_codes(codes, len(dictionary)), categories=pd.Index(dictionary.to_pylist(), dtype=object))
-    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    for i, piece in enumerate(pieces):
+        columns[i] = _united(piece, rows)
+        pieces[i] = []  # each column's blocks go as soon as it is united
+    pa.default_memory_pool().release_unused()
+    return pd.DataFrame(columns, index=pd.RangeIndex(rows))
+
+
+def _united(blocks: list[tuple[np.ndarray, pa.Array]], rows: int) -> pd.Categorical:
+    """One column from its blocks, each codes into the block's own distinct strings: codes into all of them."""
+    if not blocks:
+        return pd.Categorical.from_codes(np.array([], dtype=np.int8), categories=pd.Index([], dtype=object))
+    encoded = pc.dictionary_encode(pa.concat_arrays([dictionary for _, dictionary in blocks]))
+    mapping, distinct = encoded.indices.to_numpy(), encoded.dictionary
+    codes = np.empty(rows, dtype=smallest_codes(np.empty(0, dtype=np.int32), len(distinct)).dtype)
+    row = offset = 0
+    for local, dictionary in blocks:
+        codes[row : row + len(local)] = mapping[offset : offset + len(dictionary)][local]
+        row, offset = row + len(local), offset + len(dictionary)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(distinct.to_pylist(), dtype=object))
 
 
 def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) -> pd.DataFrame:
@@ -279,16 +332,16 @@ def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) ->
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    data = path.read_bytes()
-    encoding = decode_choice(path, data)
-    head = data[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
+    encoding, first = _inspect_csv(path)
+    head = first[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
     first_line = head.splitlines()[0] if head.strip() else ""
     delimiter = _delimiter(first_line)
     n_fields = len(next(csv.reader([first_line], delimiter=delimiter), [""]))
     if n_fields > MAX_COLUMNS:
         raise DataError(f"{path.name} has {n_fields:,} columns; a table may have at most {MAX_COLUMNS:,}: keep the columns the analysis needs")
-    grid = _grid_with_pyarrow(data, encoding, delimiter, n_fields)
-    return (grid if grid is not None else _grid_with_pandas(path, data, encoding, delimiter)), encoding
+    exact_only = encoding == "utf-16" or first.startswith((b"\n", b"\r"))
+    grid = None if exact_only else _grid_with_pyarrow(path, encoding, delimiter, n_fields)
+    return (grid if grid is not None else _grid_with_pandas(path, path.read_bytes(), encoding, delimiter)), encoding
 
 
 def _texts(values: pd.Series) -> np.ndarray:
