@@ -47,6 +47,9 @@ EXPOSURE_COLUMNS: tuple[str, ...] = (
 )
 """Exposure columns of the panel, in order (units: sets/week, kg/week, min/week, counts)."""
 
+SESSION_COLUMNS: tuple[str, ...] = ("client_id", "date", "session_start", "modality", "sets", "reps", "load_kg", "duration_s")
+"""The session columns the panel reads (of ``Dataset.session_table``); a process that only builds panels may keep just these."""
+
 ADHERENCE_COLUMNS: tuple[str, ...] = ("days_20min", "met_20min_most_days")
 LOAD_COLUMNS: tuple[str, ...] = (
     "strength_acute",
@@ -67,7 +70,6 @@ _UNKNOWN = len(MODALITIES)
 _STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
 _NS_PER_DAY = 86_400_000_000_000
 _CHUNK_ROWS = 1_000_000
-_SESSION_COLUMNS = ("client_id", "date", "session_start", "modality", "sets", "reps", "load_kg", "duration_s")
 
 
 def _days(values: np.ndarray) -> np.ndarray:
@@ -99,7 +101,7 @@ class _Rows:
 def _sessions(dataset: Dataset) -> _Rows:
     """The dataset's session rows, as the codes it holds (only the accepted rows counting)."""
     table = dataset.session_table
-    return _Rows({name: table.columns[name] for name in _SESSION_COLUMNS}, None if table.accepted.all() else table.accepted)
+    return _Rows({name: table.columns[name] for name in SESSION_COLUMNS}, None if table.accepted.all() else table.accepted)
 
 
 @dataclass
@@ -229,7 +231,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
     keys, span = [], int(session.max(initial=0)) + 1
     base, start = grid.day_cells(position)
-    for chunk in rows.chunks(*_SESSION_COLUMNS):
+    for chunk in rows.chunks(*SESSION_COLUMNS):
         when, client = day[chunk["date"]], chunk["client_id"]
         kept = _Kept(when >= start[client] if grid.early_records else None)
         cell = kept(base[client] + when)

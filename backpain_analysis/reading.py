@@ -135,11 +135,15 @@ def normalize_header(name: object) -> str:
     return str(name).replace("\ufeff", "").strip().lower()
 
 
-def find_tables(folder: str | Path) -> dict[str, Path]:
+def find_tables(folder: str | Path, *, folders: bool = False) -> dict[str, Path]:
     """The file of each contract table present in ``folder``.
 
+    With ``folders=True`` a table may instead be a subfolder ``NAME/`` (of
+    Parquet parts, CONTRACT section 1; :mod:`backpain_analysis.partitions`
+    reads them), returned as that folder.
+
     Raises :class:`DataError` when the folder does not exist, a table has two
-    files, or a required table has none.
+    files (or a file and a folder), or a required table has none.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -147,21 +151,26 @@ def find_tables(folder: str | Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder: give the folder that holds sessions.csv and outcomes.csv")
     try:
-        entries = [p for p in folder.iterdir() if p.is_file()]
+        entries = list(folder.iterdir())
+        files = [p for p in entries if p.is_file()]
+        subfolders = {p.name.lower(): p for p in entries if folders and p.is_dir() and p.name.lower() in TABLES}
     except OSError as error:
         raise DataError(f"cannot read folder {folder}: {error.strerror}") from None
     found: dict[str, Path] = {}
     for table, required in TABLES.items():
-        files = sorted(p for p in entries if p.stem.lower() == table and p.suffix.lower() in SUFFIXES)
-        if len(files) > 1:
-            raise DataError(f"table {table} has {len(files)} files, keep one: {', '.join(p.name for p in files)}")
-        if files:
-            found[table] = files[0]
+        matched = sorted(p for p in files if p.stem.lower() == table and p.suffix.lower() in SUFFIXES)
+        if len(matched) > 1:
+            raise DataError(f"table {table} has {len(matched)} files, keep one: {', '.join(p.name for p in matched)}")
+        if matched and table in subfolders:
+            raise DataError(f"table {table} is both a file ({matched[0].name}) and a folder ({subfolders[table].name}/): keep one")
+        if matched or table in subfolders:
+            found[table] = matched[0] if matched else subfolders[table]
             continue
         if required:
-            other = [p for p in entries if p.stem.lower() == table and p.suffix.lower() in _HINTS]
+            other = [p for p in files if p.stem.lower() == table and p.suffix.lower() in _HINTS]
             hint = f"; found {other[0].name}: {_HINTS[other[0].suffix.lower()]}" if other else ""
-            raise DataError(f"{folder} has no {table} table (expected {table}.csv, {table}.parquet or {table}.xlsx){hint}")
+            forms = [f"{table}.csv", f"{table}.parquet", f"{table}.xlsx", *([f"a folder {table}/ of Parquet files"] if folders else [])]
+            raise DataError(f"{folder} has no {table} table (expected {', '.join(forms[:-1])} or {forms[-1]}){hint}")
     return found
 
 
@@ -520,11 +529,14 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return grid
 
 
-def read_table(name: str, path: str | Path, *, categorical: bool = False) -> RawTable:
+def read_table(name: str, path: str | Path, *, categorical: bool = False, required: bool = True) -> RawTable:
     """Read one table file into strings (rules in the module docstring).
 
     With ``categorical=True`` every column is a pandas ``Categorical`` of the
     same strings (codes into the distinct values: compact for long tables).
+    With ``required=False`` the required columns are not checked (a part of
+    a partitioned table whose folder names hold some of them,
+    :func:`~backpain_analysis.partitions.read_part`).
 
     Raises :class:`DataError` when the file cannot be read, has no header,
     has duplicate column names after normalisation, or lacks a column that
@@ -564,7 +576,7 @@ def read_table(name: str, path: str | Path, *, categorical: bool = False) -> Raw
         if column in seen:
             raise DataError(f"{path.name} has two columns named {column!r} (columns {seen[column] + 1} and {position + 1})")
         seen[column] = position
-    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in seen]
+    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in seen] if required else []
     if missing:
         listed = ", ".join(repr(c) for c in missing)
         raise DataError(f"{path.name} lacks required column {listed} (its columns: {', '.join(frame.columns)})")

@@ -79,6 +79,30 @@ def test_missing_folder_and_file_instead_of_folder(tmp_path: Path) -> None:
         find_tables(write(tmp_path, "sessions.csv", SESSIONS))
 
 
+def test_find_tables_may_find_table_folders(folder: Path) -> None:
+    (folder / "sessions.csv").unlink()
+    (folder / "sessions").mkdir()
+    with pytest.raises(DataError, match=r"no sessions table \(expected sessions.csv, sessions.parquet or sessions.xlsx\)"):
+        find_tables(folder)
+    assert find_tables(folder, folders=True) == {"sessions": folder / "sessions", "outcomes": folder / "outcomes.csv"}
+    write(folder, "sessions.csv", SESSIONS)
+    with pytest.raises(DataError, match=r"table sessions is both a file \(sessions.csv\) and a folder \(sessions/\)"):
+        find_tables(folder, folders=True)
+    assert find_tables(folder)["sessions"] == folder / "sessions.csv"  # without folders=True a folder is not a table
+    (folder / "sessions.csv").unlink()
+    (folder / "sessions").rmdir()
+    with pytest.raises(DataError, match=r"expected sessions.csv, sessions.parquet, sessions.xlsx or a folder sessions/ of Parquet files"):
+        find_tables(folder, folders=True)
+
+
+def test_required_columns_may_be_left_unchecked(folder: Path) -> None:
+    write(folder, "sessions.csv", "date,exercise,e-mail\n2024-03-05,Plank,a@example.org\n")
+    with pytest.raises(DataError, match="lacks required column 'client_id'"):
+        read_table("sessions", folder / "sessions.csv")
+    raw = read_table("sessions", folder / "sessions.csv", required=False)
+    assert list(raw.frame.columns) == ["date", "exercise"] and raw.dropped == ("e-mail",)
+
+
 def test_values_arrive_verbatim_as_strings(folder: Path) -> None:
     write(folder, "sessions.csv", "client_id,date,exercise,sets,load\n007,2024-03-05, Plank ,3.50,1e2\n")
     frame = read_table("sessions", folder / "sessions.csv").frame
