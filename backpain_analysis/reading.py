@@ -71,8 +71,8 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 PARQUET_THREADS: int = 2
 """Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
 
-CSV_BLOCK_BYTES: int = 4 * 2**20
-"""Bytes of CSV text read and parsed at a time (a large file is streamed, never held whole)."""
+CSV_BLOCK_BYTES: int = 2**20
+"""Bytes of CSV text read and parsed at a time (a large file is streamed, never held whole; pyarrow reads a few blocks ahead)."""
 
 MAX_COLUMNS: int = 1000
 """Most columns a table may have (a header wider than this is refused before its rows are read)."""
