@@ -30,9 +30,12 @@ Rules
   warning; anything else is refused with a one-line message naming the file.
 - CSV delimiter: a comma, unless the header line has none and has semicolons
   (European Excel) or tabs.
-- Speed: CSV text is parsed by pyarrow's multi-threaded reader; files it
-  cannot read exactly as above (empty lines, ragged rows, UTF-16) go through
-  pandas' parser, which keeps empty lines and names the line of a ragged row.
+- Speed and memory: CSV text is streamed through pyarrow's reader
+  :data:`CSV_BLOCK_BYTES` at a time, each block's columns kept as codes into
+  the block's distinct strings (the file is never held whole; an empty line
+  is a row of blank cells, as in pandas); files it cannot read exactly as
+  above (ragged rows, UTF-16, a first line that is empty) go through pandas'
+  parser, which names the line of a ragged row.
   Parquet is read column by column (:data:`PARQUET_THREADS` at once) and each
   column dictionary-encoded by Arrow, so only its distinct values are turned into text (as pandas prints
   them; integers stay integers even in a column with blanks). Columns are held as
