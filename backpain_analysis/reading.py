@@ -33,7 +33,9 @@ Rules
 - Speed and memory: CSV text is streamed through pyarrow's reader
   :data:`CSV_BLOCK_BYTES` at a time, each block's columns kept as codes into
   the block's distinct strings (the file is never held whole; an empty line
-  is a row of blank cells, as in pandas); files it cannot read exactly as
+  is a row of blank cells, as in pandas); a file without quote characters is
+  cut at line ends into :data:`CSV_THREADS` parts streamed at once (the
+  streaming reader itself is single-threaded); files it cannot read exactly as
   above (ragged rows, UTF-16, a first line that is empty) go through pandas'
   parser, which names the line of a ragged row.
   Parquet is read column by column (:data:`PARQUET_THREADS` at once) and each
@@ -50,6 +52,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import warnings
 import zipfile
@@ -74,6 +77,8 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 PARQUET_THREADS: int = 2
 """Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
 
+CSV_THREADS: int = 2
+"""Parts of a CSV file without quote characters parsed at once (pyarrow's streaming reader uses one thread)."""
 CSV_BLOCK_BYTES: int = 2**20
 """Bytes of CSV text read and parsed at a time (a large file is streamed, never held whole; pyarrow reads a few blocks ahead)."""
 
@@ -237,8 +242,8 @@ def _delimiter(first_line: str) -> str:
     return "\t" if "\t" in first_line else ","
 
 
-def _inspect_csv(path: Path) -> tuple[str, bytes]:
-    """A CSV file's encoding (:func:`decode_choice`'s verdict) and its first :data:`CSV_BLOCK_BYTES`.
+def _inspect_csv(path: Path) -> tuple[str, bytes, bool]:
+    """A CSV file's encoding (:func:`decode_choice`'s verdict), its first :data:`CSV_BLOCK_BYTES`, and whether it holds a quote character.
 
     Clean UTF-8 (no NUL byte, no magic number of another format) is
     recognised a block at a time, so a large file is never held whole; any
@@ -249,52 +254,61 @@ def _inspect_csv(path: Path) -> tuple[str, bytes]:
     with path.open("rb") as file:
         first = block = file.read(CSV_BLOCK_BYTES)
         clean = not first.startswith(_NOT_PLAIN_TEXT) and not _BLANK_FILE.match(first)
+        quoted = False
         try:
             while clean and block:
                 decoder.decode(block)
                 clean = b"\x00" not in block
+                quoted = quoted or b'"' in block
                 block = file.read(CSV_BLOCK_BYTES)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             clean = False
     if clean:
-        return "utf-8-sig", first
+        return "utf-8-sig", first, quoted
     data = path.read_bytes()
-    return decode_choice(path, data), data[:CSV_BLOCK_BYTES]
+    return decode_choice(path, data), data[:CSV_BLOCK_BYTES], b'"' in data
 
 
-def _grid_with_pyarrow(source: Path | bytes, encoding: str, delimiter: str, n_fields: int) -> pd.DataFrame | None:
+def _grid_with_pyarrow(source: Path | bytes, encoding: str, delimiter: str, n_fields: int, parts: int = 1) -> pd.DataFrame | None:
     """Fast path: every record with pyarrow's streaming reader, as Categorical columns of strings.
 
     The text is parsed :data:`CSV_BLOCK_BYTES` at a time; each block's
     columns are kept only as small codes into that block's distinct strings,
     which are united into one set per column at the end, so memory holds the
     codes (1-4 bytes a cell), never the file. An empty line is a row of
-    blank cells, as in :func:`_grid_with_pandas`. Returns ``None`` (use
+    blank cells, as in :func:`_grid_with_pandas`. With ``parts`` > 1 the
+    text is cut at line ends into that many byte ranges, parsed at once (the
+    streaming reader is single-threaded): only for text without quote
+    characters, where every line end ends a record. Returns ``None`` (use
     :func:`_grid_with_pandas`) for anything pyarrow refuses (ragged rows,
     ...). UTF-16 text and files starting with an empty line (pandas refuses
     those) must not come here.
     """
     names = [f"f{i}" for i in range(n_fields)]
-    pieces: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in names]
+    options = {
+        "read_options": pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding, block_size=CSV_BLOCK_BYTES),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    }
+    cuts = _cuts(source, parts)
+    whole = pa.py_buffer(source) if isinstance(source, bytes) else pa.OSFile(str(source))
+    streams = [
+        pa.BufferReader(whole.slice(a, b - a)) if isinstance(whole, pa.Buffer) else whole.get_stream(a, b - a)
+        for a, b in itertools.pairwise(cuts)
+    ]
     try:
-        reader = pacsv.open_csv(
-            pa.BufferReader(source) if isinstance(source, bytes) else str(source),
-            read_options=pacsv.ReadOptions(
-                column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding, block_size=CSV_BLOCK_BYTES
-            ),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        for batch in reader:  # pyarrow has dropped a UTF-8 byte-order mark
-            for piece, column in zip(pieces, batch.columns, strict=True):
-                piece.append((smallest_codes(column.indices.to_numpy(), len(column.dictionary)), column.dictionary))
+        with ThreadPoolExecutor(max(len(streams), 1)) as pool:
+            per_part = list(pool.map(partial(_blocks, options=options), streams))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
+    finally:
+        if not isinstance(whole, pa.Buffer):
+            whole.close()
+    pieces = [[block for part in per_part for block in part[i]] for i in range(n_fields)]
+    del per_part
     rows = sum(len(codes) for codes, _ in pieces[0]) if pieces else 0
     columns = {}
     for i, piece in enumerate(pieces):
@@ -302,6 +316,31 @@ def _grid_with_pyarrow(source: Path | bytes, encoding: str, delimiter: str, n_fi
         pieces[i] = []  # each column's blocks go as soon as it is united
     pa.default_memory_pool().release_unused()
     return pd.DataFrame(columns, index=pd.RangeIndex(rows))
+
+
+def _cuts(source: Path | bytes, parts: int) -> list[int]:
+    """Byte offsets ``0 < ... < size`` cutting ``source`` into up to ``parts`` ranges, each cut just after a line feed."""
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    cuts = [0]
+    with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as file:
+        for i in range(1, parts):
+            file.seek(max(size * i // parts, cuts[-1]))
+            window = file.read(CSV_BLOCK_BYTES)
+            found = window.find(b"\n")
+            if found >= 0 and file.tell() - len(window) + found + 1 < size:
+                cuts.append(file.tell() - len(window) + found + 1)
+    return [*cuts, size]
+
+
+def _blocks(stream: pa.NativeFile, options: dict[str, object]) -> list[list[tuple[np.ndarray, pa.Array]]]:
+    """Per column, each block's codes (smallest integer type) and distinct strings, as pyarrow streams ``stream``."""
+    with stream:
+        reader = pacsv.open_csv(stream, **options)
+        pieces: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in reader.schema.names]
+        for batch in reader:  # pyarrow has dropped a UTF-8 byte-order mark
+            for piece, column in zip(pieces, batch.columns, strict=True):
+                piece.append((smallest_codes(column.indices.to_numpy(), len(column.dictionary)), column.dictionary))
+    return pieces
 
 
 def _united(blocks: list[tuple[np.ndarray, pa.Array]], rows: int) -> pd.Categorical:
@@ -344,7 +383,7 @@ def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) ->
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    encoding, first = _inspect_csv(path)
+    encoding, first, quoted = _inspect_csv(path)
     head = first[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
     first_line = head.splitlines()[0] if head.strip() else ""
     delimiter = _delimiter(first_line)
@@ -352,7 +391,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     if n_fields > MAX_COLUMNS:
         raise DataError(f"{path.name} has {n_fields:,} columns; a table may have at most {MAX_COLUMNS:,}: keep the columns the analysis needs")
     exact_only = encoding == "utf-16" or first.startswith((b"\n", b"\r"))
-    grid = None if exact_only else _grid_with_pyarrow(path, encoding, delimiter, n_fields)
+    grid = None if exact_only else _grid_with_pyarrow(path, encoding, delimiter, n_fields, 1 if quoted else CSV_THREADS)
     return (grid if grid is not None else _grid_with_pandas(path, path.read_bytes(), encoding, delimiter)), encoding
 
 

@@ -322,8 +322,10 @@ BAD_SESSIONS = [  # one per row rule, and a quoted value holding the delimiter a
 ]
 
 
-def test_streamed_csv_gives_the_same_ledger_and_panel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny blocks (rows, rejected ones too, straddle their boundaries) = one block = pandas' whole-file parser."""
+@pytest.mark.parametrize("quoted", [True, False])
+def test_streamed_csv_gives_the_same_ledger_and_panel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoted: bool) -> None:
+    """Tiny blocks (rows, rejected ones too, straddle their boundaries), and a text without quotes cut into
+    parts parsed at once, give what one block and pandas' whole-file parser give."""
     from backpain_analysis.loading import load
     from backpain_analysis.panel import weekly_panel
 
@@ -332,40 +334,40 @@ def test_streamed_csv_gives_the_same_ledger_and_panel(tmp_path: Path, monkeypatc
     for table in ("clients", "outcomes"):
         (folder / f"{table}.csv").write_bytes((SAMPLE / f"{table}.csv").read_bytes())
     lines = (SAMPLE / "sessions.csv").read_text(encoding="utf-8").splitlines()[:3001]
-    for i, bad in enumerate(BAD_SESSIONS):  # spread through the file, and an empty line
+    bad_rows = BAD_SESSIONS if quoted else [line.replace('"dead bug, slow\nversion"', "dead bug") for line in BAD_SESSIONS]
+    for i, bad in enumerate(bad_rows):  # spread through the file, and an empty line
         lines.insert(150 + 350 * i, bad)
     lines.insert(1000, "")
     text = "\n".join(lines) + "\n"
+    assert ('"' in text) == quoted
     (folder / "sessions.csv").write_text(text, encoding="utf-8")
-    block = 256
-    starts = [text.index(bad) for bad in BAD_SESSIONS]
-    assert any(start // block != (start + len(bad)) // block for start, bad in zip(starts, BAD_SESSIONS, strict=True))
+    spans = [(text.index(bad), text.index(bad) + len(bad)) for bad in bad_rows]
+    block = next(size for size in range(200, 400) if any(start // size != end // size for start, end in spans))  # a bad row straddles
     assert len(text) > 100 * block
 
-    def loaded() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        dataset = load(folder)
+    def loaded(**settings: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        with monkeypatch.context() as patch:
+            for name, value in settings.items():
+                patch.setattr(reading, name, value)
+            dataset = load(folder)
         return dataset.rejected, dataset.sessions, weekly_panel(dataset)
 
-    one_block = loaded()
-    streamed = reading._grid_with_pyarrow
-    batches = []
-
-    def counting(source, *args):  # noqa: ANN001, ANN202
-        grid = streamed(source, *args)
-        batches.append(grid is not None)
-        return grid
-
-    monkeypatch.setattr(reading, "_grid_with_pyarrow", counting)
-    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", block)
-    in_blocks = loaded()
-    assert all(batches)  # pyarrow streamed every table: no fallback
+    parts, grids = [], []
+    cuts, streamed = reading._cuts, reading._grid_with_pyarrow
+    monkeypatch.setattr(reading, "_cuts", lambda *args: parts.append(len(cuts(*args)) - 1) or cuts(*args))
+    monkeypatch.setattr(reading, "_grid_with_pyarrow", lambda *args: grids.append(streamed(*args)) or grids[-1])
+    one_block = loaded(CSV_THREADS=1)
+    in_blocks = loaded(CSV_BLOCK_BYTES=block, CSV_THREADS=3)
+    assert all(grid is not None for grid in grids)  # pyarrow streamed every table: no fallback
+    assert parts[:3] == [1, 1, 1] and parts[3] == (1 if quoted else 3)  # sessions is read first
     monkeypatch.setattr(reading, "_grid_with_pyarrow", lambda *args: None)
     whole = loaded()
     ledger = one_block[0]
     reasons = ledger.loc[ledger["table"] == "sessions", "reason"].tolist()
     expected = ["sets 0", "rpe 12", "client_id is blank", "is not a date", "'unicycling'", "'stone'", "before client C007"]
     assert len(reasons) == len(expected) and all(e in r for e, r in zip(expected, reasons, strict=True))
-    assert "dead bug, slow\nversion" in set(one_block[1]["exercise"])  # a known name, its line break kept
+    if quoted:
+        assert "dead bug, slow\nversion" in set(one_block[1]["exercise"])  # a known name, its line break kept
     for other in (in_blocks, whole):
         for mine, theirs in zip(one_block, other, strict=True):
             pd.testing.assert_frame_equal(mine, theirs)
