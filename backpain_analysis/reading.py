@@ -257,7 +257,8 @@ def _inspect_csv(path: Path) -> tuple[str, bytes, bool]:
         quoted = False
         try:
             while clean and block:
-                decoder.decode(block)
+                if not block.isascii() or decoder.getstate()[0]:  # ASCII with no character pending is UTF-8
+                    decoder.decode(block)
                 clean = b"\x00" not in block
                 quoted = quoted or b'"' in block
                 block = file.read(CSV_BLOCK_BYTES)
