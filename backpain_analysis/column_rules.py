@@ -151,7 +151,7 @@ def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
 
     text = column.distinct.to_numpy(dtype=object)
     iso = _fullmatch(text, DATE_PATTERN)
-    year = np.array([int(value[:4]) if ok else 0 for value, ok in zip(text, iso, strict=True)], dtype=np.int64)
+    year = _years(text, iso)
     in_years = iso & (year >= YEARS[0]) & (year <= YEARS[1])
     parsed = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     parsed[in_years] = pd.to_datetime(pd.Series(text[in_years], dtype=object), format="ISO8601", errors="coerce").to_numpy(dtype="datetime64[ns]")
@@ -164,6 +164,16 @@ def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
         ]
     )
     return when, reasons
+
+
+def _years(text: np.ndarray, iso: np.ndarray) -> np.ndarray:
+    """The year (first four digits) of each ISO date text in ``iso`` (0 elsewhere): Arrow for ASCII digits, ``int`` for other digits."""
+    year = np.zeros(len(text), dtype=np.int64)
+    heads = pc.utf8_slice_codeunits(pa.array(text, type=pa.string()), 0, 4)
+    plain = iso & np.array(pc.string_is_ascii(heads), dtype=bool)
+    year[plain] = np.asarray(pc.cast(heads.filter(pa.array(plain)), pa.int64()))
+    year[iso & ~plain] = [int(value[:4]) for value in text[iso & ~plain]]
+    return year
 
 
 def _fullmatch(text: np.ndarray, pattern: str) -> np.ndarray:

@@ -13,7 +13,8 @@ Speed and memory: columns are read as codes into their distinct values, so
 each distinct value is converted once; every dataset holds its sessions in
 that form (``Dataset.session_table``, a
 :class:`~backpain_analysis.coded.CodedTable`) and they never become a
-DataFrame here. Rows are then taken a million at a time: a first pass finds
+DataFrame here. Rows are then taken 100,000 at a time (each chunk's
+temporaries stay small and in cache): a first pass finds
 each client's first and last day, a second adds every row into dense
 client-day and client-week arrays (``numpy.add.at``). No row is sorted, and
 besides the codes memory grows with the number of client-weeks, not of rows.
@@ -47,6 +48,9 @@ EXPOSURE_COLUMNS: tuple[str, ...] = (
 )
 """Exposure columns of the panel, in order (units: sets/week, kg/week, min/week, counts)."""
 
+SESSION_COLUMNS: tuple[str, ...] = ("client_id", "date", "session_start", "modality", "sets", "reps", "load_kg", "duration_s")
+"""The session columns the panel reads (of ``Dataset.session_table``); a process that only builds panels may keep just these."""
+
 ADHERENCE_COLUMNS: tuple[str, ...] = ("days_20min", "met_20min_most_days")
 LOAD_COLUMNS: tuple[str, ...] = (
     "strength_acute",
@@ -66,8 +70,8 @@ _MODALITY = {name: i for i, name in enumerate(MODALITIES)}
 _UNKNOWN = len(MODALITIES)
 _STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
 _NS_PER_DAY = 86_400_000_000_000
-_CHUNK_ROWS = 1_000_000
-_SESSION_COLUMNS = ("client_id", "date", "session_start", "modality", "sets", "reps", "load_kg", "duration_s")
+_CHUNK_ROWS = 100_000
+"""Rows per pass of the sums: a million made the temporaries the process's peak (~100 MB) and ran slower."""
 
 
 def _days(values: np.ndarray) -> np.ndarray:
@@ -88,7 +92,7 @@ class _Rows:
         return cls({name: Coded.of(frame[name]) for name in columns})
 
     def chunks(self, *names: str) -> Iterator[dict[str, np.ndarray]]:
-        """The accepted rows' codes of ``names``, a million rows at a time."""
+        """The accepted rows' codes of ``names``, :data:`_CHUNK_ROWS` rows at a time."""
         n = len(self.coded[names[0]].codes)
         for first in range(0, n, _CHUNK_ROWS):
             part = slice(first, first + _CHUNK_ROWS)
@@ -99,7 +103,7 @@ class _Rows:
 def _sessions(dataset: Dataset) -> _Rows:
     """The dataset's session rows, as the codes it holds (only the accepted rows counting)."""
     table = dataset.session_table
-    return _Rows({name: table.columns[name] for name in _SESSION_COLUMNS}, None if table.accepted.all() else table.accepted)
+    return _Rows({name: table.columns[name] for name in SESSION_COLUMNS}, None if table.accepted.all() else table.accepted)
 
 
 @dataclass
@@ -229,7 +233,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
     keys, span = [], int(session.max(initial=0)) + 1
     base, start = grid.day_cells(position)
-    for chunk in rows.chunks(*_SESSION_COLUMNS):
+    for chunk in rows.chunks(*SESSION_COLUMNS):
         when, client = day[chunk["date"]], chunk["client_id"]
         kept = _Kept(when >= start[client] if grid.early_records else None)
         cell = kept(base[client] + when)

@@ -36,9 +36,9 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
-from backpain_analysis.contract import REQUIRED_COLUMNS, TABLES, is_free_text, is_identifying
+from backpain_analysis.contract import REQUIRED_COLUMNS, is_free_text, is_identifying
 from backpain_analysis.errors import DataError
-from backpain_analysis.reading import SUFFIXES, RawTable, find_tables, normalize_header, read_table
+from backpain_analysis.reading import RawTable, find_tables, normalize_header, read_table
 
 HIVE_DEFAULT = "__HIVE_DEFAULT_PARTITION__"
 """The folder value Spark and Hive write for a missing partition key."""
@@ -93,40 +93,13 @@ def dataset_parts(folder: str | Path) -> dict[str, list[Part]]:
     """The parts of every contract table present in ``folder`` (a file is one part).
 
     Raises :class:`DataError` as :func:`~backpain_analysis.reading.find_tables`
-    does, and when a table is both a file and a folder or a folder has no parts.
+    (``folders=True``) does, and when a folder has no parts.
     """
     root = Path(folder)
-    if not root.is_dir():
-        return {name: [Part(path, path.name)] for name, path in find_tables(root).items()}  # find_tables says what is wrong
-    folders = {p.name.lower(): p for p in root.iterdir() if p.is_dir() and p.name.lower() in TABLES}
-    files = {
-        p.stem.lower(): p for p in root.iterdir() if p.is_file() and p.stem.lower() in TABLES and p.suffix.lower() in SUFFIXES
+    return {
+        name: folder_parts(path, root) if path.is_dir() else [Part(path, path.name)]
+        for name, path in find_tables(root, folders=True).items()
     }
-    for name in folders.keys() & files.keys():
-        raise DataError(f"table {name} is both a file ({files[name].name}) and a folder ({folders[name].name}/): keep one")
-    single = {name: [Part(path, path.name)] for name, path in _files_without(root, set(folders)).items()}
-    return {name: single[name] if name in single else folder_parts(folders[name], root) for name in TABLES if name in single or name in folders}
-
-
-def _files_without(root: Path, partitioned: set[str]) -> dict[str, Path]:
-    """:func:`find_tables` for the tables that are not folders (a required one that is a folder is not missing)."""
-    try:
-        return find_tables(root)
-    except DataError:
-        if not partitioned:
-            raise
-    present = {}
-    for name, required in TABLES.items():
-        if name in partitioned:
-            continue
-        files = sorted(p for p in root.iterdir() if p.is_file() and p.stem.lower() == name and p.suffix.lower() in SUFFIXES)
-        if len(files) > 1:
-            raise DataError(f"table {name} has {len(files)} files, keep one: {', '.join(p.name for p in files)}")
-        if files:
-            present[name] = files[0]
-        elif required:
-            raise DataError(f"{root} has no {name} table (expected {name}.csv, {name}.parquet, {name}.xlsx or a folder {name}/ of Parquet files)")
-    return present
 
 
 def read_part(name: str, part: Part) -> RawTable:
@@ -136,12 +109,8 @@ def read_part(name: str, part: Part) -> RawTable:
     checked after they are added (a table partitioned by ``client_id`` holds
     no such column in its files).
     """
-    raw = read_table(f"{name} part" if part.keys else name, part.path, categorical=True)
+    raw = read_table(name, part.path, categorical=True, required=not part.keys)
     frame = raw.frame
-    dropped = raw.dropped
-    if part.keys and name == "clients":  # read under another name: drop the clients' free text here
-        free = [c for c in frame.columns if c not in REQUIRED_COLUMNS[name] and is_free_text(c)]
-        frame, dropped = frame.drop(columns=free), dropped + tuple(free)
     added = {key: value for key, value in part.keys if key not in frame.columns and not is_identifying(key) and not (name == "clients" and is_free_text(key))}
     if added:
         constant = {key: pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[value]) for key, value in added.items()}
@@ -149,7 +118,7 @@ def read_part(name: str, part: Part) -> RawTable:
     missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in frame.columns]
     if missing:
         raise DataError(f"{part.label} lacks required column {', '.join(repr(c) for c in missing)} (its columns: {', '.join(frame.columns)})")
-    return RawTable(name=name, path=part.path, frame=frame, encoding=raw.encoding, dropped=dropped)
+    return RawTable(name=name, path=part.path, frame=frame, encoding=raw.encoding, dropped=raw.dropped)
 
 
 @dataclass(frozen=True)

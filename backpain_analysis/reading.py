@@ -30,9 +30,14 @@ Rules
   warning; anything else is refused with a one-line message naming the file.
 - CSV delimiter: a comma, unless the header line has none and has semicolons
   (European Excel) or tabs.
-- Speed: CSV text is parsed by pyarrow's multi-threaded reader; files it
-  cannot read exactly as above (empty lines, ragged rows, UTF-16) go through
-  pandas' parser, which keeps empty lines and names the line of a ragged row.
+- Speed and memory: CSV text is streamed through pyarrow's reader
+  :data:`CSV_BLOCK_BYTES` at a time, each block's columns kept as codes into
+  the block's distinct strings (the file is never held whole; an empty line
+  is a row of blank cells, as in pandas); a file without quote characters is
+  cut at line ends into :data:`CSV_THREADS` parts streamed at once (the
+  streaming reader itself is single-threaded); files it cannot read exactly as
+  above (ragged rows, UTF-16, a first line that is empty) go through pandas'
+  parser, which names the line of a ragged row.
   Parquet is read column by column (:data:`PARQUET_THREADS` at once) and each
   column dictionary-encoded by Arrow, so only its distinct values are turned into text (as pandas prints
   them; integers stay integers even in a column with blanks). Columns are held as
@@ -47,6 +52,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import warnings
 import zipfile
@@ -71,6 +77,11 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 PARQUET_THREADS: int = 2
 """Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
 
+CSV_THREADS: int = 2
+"""Parts of a CSV file without quote characters parsed at once (pyarrow's streaming reader uses one thread)."""
+CSV_BLOCK_BYTES: int = 2**20
+"""Bytes of CSV text read and parsed at a time (a large file is streamed, never held whole; pyarrow reads a few blocks ahead)."""
+
 MAX_COLUMNS: int = 1000
 """Most columns a table may have (a header wider than this is refused before its rows are read)."""
 MAX_XLSX_CELLS: int = 20_000_000
@@ -87,6 +98,8 @@ _HINTS = {".xls": "save it as .xlsx or .csv", ".tsv": "rename it to .csv", ".txt
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _BLANK_FILE = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf\xff\xfe]*\Z")
+_NOT_PLAIN_TEXT = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"PK\x03\x04", b"PAR1")
+"""How files start that :func:`decode_choice` must judge whole (UTF-16, a workbook, Parquet)."""
 
 
 class EncodingWarning(UserWarning):
@@ -130,11 +143,15 @@ def normalize_header(name: object) -> str:
     return str(name).replace("\ufeff", "").strip().lower()
 
 
-def find_tables(folder: str | Path) -> dict[str, Path]:
+def find_tables(folder: str | Path, *, folders: bool = False) -> dict[str, Path]:
     """The file of each contract table present in ``folder``.
 
+    With ``folders=True`` a table may instead be a subfolder ``NAME/`` (of
+    Parquet parts, CONTRACT section 1; :mod:`backpain_analysis.partitions`
+    reads them), returned as that folder.
+
     Raises :class:`DataError` when the folder does not exist, a table has two
-    files, or a required table has none.
+    files (or a file and a folder), or a required table has none.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -142,21 +159,26 @@ def find_tables(folder: str | Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder: give the folder that holds sessions.csv and outcomes.csv")
     try:
-        entries = [p for p in folder.iterdir() if p.is_file()]
+        entries = list(folder.iterdir())
+        files = [p for p in entries if p.is_file()]
+        subfolders = {p.name.lower(): p for p in entries if folders and p.is_dir() and p.name.lower() in TABLES}
     except OSError as error:
         raise DataError(f"cannot read folder {folder}: {error.strerror}") from None
     found: dict[str, Path] = {}
     for table, required in TABLES.items():
-        files = sorted(p for p in entries if p.stem.lower() == table and p.suffix.lower() in SUFFIXES)
-        if len(files) > 1:
-            raise DataError(f"table {table} has {len(files)} files, keep one: {', '.join(p.name for p in files)}")
-        if files:
-            found[table] = files[0]
+        matched = sorted(p for p in files if p.stem.lower() == table and p.suffix.lower() in SUFFIXES)
+        if len(matched) > 1:
+            raise DataError(f"table {table} has {len(matched)} files, keep one: {', '.join(p.name for p in matched)}")
+        if matched and table in subfolders:
+            raise DataError(f"table {table} is both a file ({matched[0].name}) and a folder ({subfolders[table].name}/): keep one")
+        if matched or table in subfolders:
+            found[table] = matched[0] if matched else subfolders[table]
             continue
         if required:
-            other = [p for p in entries if p.stem.lower() == table and p.suffix.lower() in _HINTS]
+            other = [p for p in files if p.stem.lower() == table and p.suffix.lower() in _HINTS]
             hint = f"; found {other[0].name}: {_HINTS[other[0].suffix.lower()]}" if other else ""
-            raise DataError(f"{folder} has no {table} table (expected {table}.csv, {table}.parquet or {table}.xlsx){hint}")
+            forms = [f"{table}.csv", f"{table}.parquet", f"{table}.xlsx", *([f"a folder {table}/ of Parquet files"] if folders else [])]
+            raise DataError(f"{folder} has no {table} table (expected {', '.join(forms[:-1])} or {forms[-1]}){hint}")
     return found
 
 
@@ -220,37 +242,120 @@ def _delimiter(first_line: str) -> str:
     return "\t" if "\t" in first_line else ","
 
 
-def _grid_with_pyarrow(data: bytes, encoding: str, delimiter: str, n_fields: int) -> pd.DataFrame | None:
-    """Fast path: every record with pyarrow's multi-threaded reader, as Categorical columns of strings.
+def _inspect_csv(path: Path) -> tuple[str, bytes, bool]:
+    """A CSV file's encoding (:func:`decode_choice`'s verdict), its first :data:`CSV_BLOCK_BYTES`, and whether it holds a quote character.
 
-    Returns ``None`` (use :func:`_grid_with_pandas`) when the file could hold
-    empty lines (pyarrow skips them, which would shift row numbers), is
-    UTF-16, or is anything pyarrow refuses (ragged rows, ...).
+    Clean UTF-8 (no NUL byte, no magic number of another format) is
+    recognised a block at a time, so a large file is never held whole; any
+    other file is judged on its whole bytes by :func:`decode_choice` (which
+    raises or warns).
     """
-    if encoding == "utf-16" or data.startswith((b"\n", b"\r")) or b"\n\n" in data or b"\n\r\n" in data:
-        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        first = block = file.read(CSV_BLOCK_BYTES)
+        clean = not first.startswith(_NOT_PLAIN_TEXT) and not _BLANK_FILE.match(first)
+        quoted = False
+        try:
+            while clean and block:
+                if not block.isascii() or decoder.getstate()[0]:  # ASCII with no character pending is UTF-8
+                    decoder.decode(block)
+                clean = b"\x00" not in block
+                quoted = quoted or b'"' in block
+                block = file.read(CSV_BLOCK_BYTES)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            clean = False
+    if clean:
+        return "utf-8-sig", first, quoted
+    data = path.read_bytes()
+    return decode_choice(path, data), data[:CSV_BLOCK_BYTES], b'"' in data
+
+
+def _grid_with_pyarrow(source: Path | bytes, encoding: str, delimiter: str, n_fields: int, parts: int = 1) -> pd.DataFrame | None:
+    """Fast path: every record with pyarrow's streaming reader, as Categorical columns of strings.
+
+    The text is parsed :data:`CSV_BLOCK_BYTES` at a time; each block's
+    columns are kept only as small codes into that block's distinct strings,
+    which are united into one set per column at the end, so memory holds the
+    codes (1-4 bytes a cell), never the file. An empty line is a row of
+    blank cells, as in :func:`_grid_with_pandas`. With ``parts`` > 1 the
+    text is cut at line ends into that many byte ranges, parsed at once (the
+    streaming reader is single-threaded): only for text without quote
+    characters, where every line end ends a record. Returns ``None`` (use
+    :func:`_grid_with_pandas`) for anything pyarrow refuses (ragged rows,
+    ...). UTF-16 text and files starting with an empty line (pandas refuses
+    those) must not come here.
+    """
     names = [f"f{i}" for i in range(n_fields)]
+    options = {
+        "read_options": pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding, block_size=CSV_BLOCK_BYTES),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    }
+    cuts = _cuts(source, parts)
+    whole = pa.py_buffer(source) if isinstance(source, bytes) else pa.OSFile(str(source))
+    streams = [
+        pa.BufferReader(whole.slice(a, b - a)) if isinstance(whole, pa.Buffer) else whole.get_stream(a, b - a)
+        for a, b in itertools.pairwise(cuts)
+    ]
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=names, encoding="utf8" if encoding == "utf-8-sig" else encoding),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.dictionary(pa.int32(), pa.string())),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        with ThreadPoolExecutor(max(len(streams), 1)) as pool:
+            per_part = list(pool.map(partial(_blocks, options=options), streams))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
+    finally:
+        if not isinstance(whole, pa.Buffer):
+            whole.close()
+    pieces = [[block for part in per_part for block in part[i]] for i in range(n_fields)]
+    del per_part
+    rows = sum(len(codes) for codes, _ in pieces[0]) if pieces else 0
     columns = {}
-    for i, name in enumerate(names):  # pyarrow has dropped a UTF-8 byte-order mark
-        column = table.column(name).unify_dictionaries()
-        table = table.drop_columns([name])  # each column's Arrow buffers go as soon as it is converted
-        dictionary = column.chunk(0).dictionary if column.num_chunks else pa.array([], type=pa.string())
-        codes = np.concatenate([chunk.indices.to_numpy() for chunk in column.chunks]) if column.num_chunks else np.array([], np.int32)
-        columns[i] = pd.Categorical.from_codes(smallest_codes(codes, len(dictionary)), categories=pd.Index(dictionary.to_pylist(), dtype=object))
-    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    for i, piece in enumerate(pieces):
+        columns[i] = _united(piece, rows)
+        pieces[i] = []  # each column's blocks go as soon as it is united
+    pa.default_memory_pool().release_unused()
+    return pd.DataFrame(columns, index=pd.RangeIndex(rows))
+
+
+def _cuts(source: Path | bytes, parts: int) -> list[int]:
+    """Byte offsets ``0 < ... < size`` cutting ``source`` into up to ``parts`` ranges, each cut just after a line feed."""
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    cuts = [0]
+    with io.BytesIO(source) if isinstance(source, bytes) else source.open("rb") as file:
+        for i in range(1, parts):
+            file.seek(max(size * i // parts, cuts[-1]))
+            window = file.read(CSV_BLOCK_BYTES)
+            found = window.find(b"\n")
+            if found >= 0 and file.tell() - len(window) + found + 1 < size:
+                cuts.append(file.tell() - len(window) + found + 1)
+    return [*cuts, size]
+
+
+def _blocks(stream: pa.NativeFile, options: dict[str, object]) -> list[list[tuple[np.ndarray, pa.Array]]]:
+    """Per column, each block's codes (smallest integer type) and distinct strings, as pyarrow streams ``stream``."""
+    with stream:
+        reader = pacsv.open_csv(stream, **options)
+        pieces: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in reader.schema.names]
+        for batch in reader:  # pyarrow has dropped a UTF-8 byte-order mark
+            for piece, column in zip(pieces, batch.columns, strict=True):
+                piece.append((smallest_codes(column.indices.to_numpy(), len(column.dictionary)), column.dictionary))
+    return pieces
+
+
+def _united(blocks: list[tuple[np.ndarray, pa.Array]], rows: int) -> pd.Categorical:
+    """One column from its blocks, each codes into the block's own distinct strings: codes into all of them."""
+    if not blocks:
+        return pd.Categorical.from_codes(np.array([], dtype=np.int8), categories=pd.Index([], dtype=object))
+    encoded = pc.dictionary_encode(pa.concat_arrays([dictionary for _, dictionary in blocks]))
+    mapping, distinct = encoded.indices.to_numpy(), encoded.dictionary
+    codes = np.empty(rows, dtype=smallest_codes(np.empty(0, dtype=np.int32), len(distinct)).dtype)
+    row = offset = 0
+    for local, dictionary in blocks:
+        codes[row : row + len(local)] = mapping[offset : offset + len(dictionary)][local]
+        row, offset = row + len(local), offset + len(dictionary)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(distinct.to_pylist(), dtype=object))
 
 
 def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) -> pd.DataFrame:
@@ -279,16 +384,16 @@ def _grid_with_pandas(path: Path, data: bytes, encoding: str, delimiter: str) ->
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    data = path.read_bytes()
-    encoding = decode_choice(path, data)
-    head = data[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
+    encoding, first, quoted = _inspect_csv(path)
+    head = first[:65536].decode(encoding, errors="ignore").lstrip("\ufeff")
     first_line = head.splitlines()[0] if head.strip() else ""
     delimiter = _delimiter(first_line)
     n_fields = len(next(csv.reader([first_line], delimiter=delimiter), [""]))
     if n_fields > MAX_COLUMNS:
         raise DataError(f"{path.name} has {n_fields:,} columns; a table may have at most {MAX_COLUMNS:,}: keep the columns the analysis needs")
-    grid = _grid_with_pyarrow(data, encoding, delimiter, n_fields)
-    return (grid if grid is not None else _grid_with_pandas(path, data, encoding, delimiter)), encoding
+    exact_only = encoding == "utf-16" or first.startswith((b"\n", b"\r"))
+    grid = None if exact_only else _grid_with_pyarrow(path, encoding, delimiter, n_fields, 1 if quoted else CSV_THREADS)
+    return (grid if grid is not None else _grid_with_pandas(path, path.read_bytes(), encoding, delimiter)), encoding
 
 
 def _texts(values: pd.Series) -> np.ndarray:
@@ -467,11 +572,14 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return grid
 
 
-def read_table(name: str, path: str | Path, *, categorical: bool = False) -> RawTable:
+def read_table(name: str, path: str | Path, *, categorical: bool = False, required: bool = True) -> RawTable:
     """Read one table file into strings (rules in the module docstring).
 
     With ``categorical=True`` every column is a pandas ``Categorical`` of the
     same strings (codes into the distinct values: compact for long tables).
+    With ``required=False`` the required columns are not checked (a part of
+    a partitioned table whose folder names hold some of them,
+    :func:`~backpain_analysis.partitions.read_part`).
 
     Raises :class:`DataError` when the file cannot be read, has no header,
     has duplicate column names after normalisation, or lacks a column that
@@ -511,7 +619,7 @@ def read_table(name: str, path: str | Path, *, categorical: bool = False) -> Raw
         if column in seen:
             raise DataError(f"{path.name} has two columns named {column!r} (columns {seen[column] + 1} and {position + 1})")
         seen[column] = position
-    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in seen]
+    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in seen] if required else []
     if missing:
         listed = ", ".join(repr(c) for c in missing)
         raise DataError(f"{path.name} lacks required column {listed} (its columns: {', '.join(frame.columns)})")

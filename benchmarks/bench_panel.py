@@ -1,8 +1,8 @@
-"""``backpain panel`` against a plain DuckDB aggregation of the same rows: time and peak memory.
+"""``backpain panel`` against DuckDB aggregations of the same rows: time and peak memory.
 
 For each size, a dataset made by :mod:`make_large` (Parquet; generated once
 under ``--data-root`` and reused), then, alternately and ``--repeat`` times,
-two whole processes:
+three whole processes:
 
 - ours: ``backpain panel DATA --out panel.parquet`` (reading, validation,
   the rejected ledger, the full panel of CONTRACT section 3 with adherence,
@@ -15,12 +15,15 @@ two whole processes:
   spaces ignored), computes the week from the client's start date and writes
   per client-week the sets per modality, volume load, flexibility and mixed
   minutes, sessions and active days to Parquet. No ledger, no empty weeks,
-  no outcomes.
+  no outcomes;
+- plain DuckDB: the query a user writes first (:data:`DUCKDB_PLAIN_SQL`,
+  issue 15's reference): the same rules and catalog join in one statement,
+  exposures only (no sessions or active days, which need distinct counts).
 
 Each process's wall time and peak resident memory (``ru_maxrss`` of that
 child, from ``os.wait4``) are recorded; the table shows the minimum over the
-repeats and the ratios ours / DuckDB. The exposures of the two outputs are
-then compared on the client-weeks DuckDB writes (they must agree).
+repeats and the ratios ours / each DuckDB query. The exposures of the
+outputs are then compared on the client-weeks DuckDB writes (they must agree).
 
 Usage::
 
@@ -109,18 +112,51 @@ days are counted by grouping by session, then by day, then by week, which
 DuckDB runs several times faster than ``count(DISTINCT ...)`` here."""
 
 
+DUCKDB_PLAIN_SQL = """
+SET enable_progress_bar = false;
+COPY (
+    WITH catalog AS (
+        SELECT lower(trim(exercise)) AS key, arg_min(modality, position) AS modality
+        FROM (SELECT *, row_number() OVER () AS position FROM read_csv('{catalog}', all_varchar = true))
+        GROUP BY key
+    )
+    SELECT s.client_id,
+           CAST(floor(datediff('day', c.start_date, CAST(s.date AS DATE)) / 7) AS BIGINT) AS week,
+           coalesce(sum(s.sets) FILTER (k.modality = 'core'), 0) AS core_sets,
+           coalesce(sum(s.sets) FILTER (k.modality = 'back'), 0) AS back_sets,
+           coalesce(sum(s.sets) FILTER (k.modality = 'other_strength'), 0) AS other_strength_sets,
+           coalesce(sum(s.sets * s.reps * coalesce(s.load, 0)
+                        * CASE WHEN lower(s.load_unit) = 'lb' THEN 0.45359237 ELSE 1 END) FILTER (k.modality IN ('core', 'back')), 0) AS volume_load_kg,
+           coalesce(sum(s.sets * s.duration_s) FILTER (k.modality = 'flexibility') / 60, 0) AS flexibility_min,
+           coalesce(sum(s.sets * s.duration_s) FILTER (k.modality = 'mixed') / 60, 0) AS mixed_min
+    FROM {reader}('{data}/sessions.{suffix}'{options}) s
+    JOIN catalog k ON lower(trim(s.exercise)) = k.key
+    JOIN {reader}('{data}/clients.{suffix}'{options}) c ON s.client_id = c.client_id
+    WHERE s.date >= c.start_date AND coalesce(s.sets, 1) >= 1
+      AND (s.rpe IS NULL OR s.rpe BETWEEN 0 AND 10) AND coalesce(s.load, 0) >= 0
+      AND coalesce(lower(s.load_unit), 'kg') IN ('kg', 'lb')
+    GROUP BY ALL
+) TO '{out}' (FORMAT parquet);
+"""
+"""The plain DuckDB side: what a user writes first. One query: the catalog
+joined on the normalised name, the client's ``start_date`` joined from
+``clients``, the simple row rules, exposures summed per client-week (no
+sessions or active days, which need distinct counts; no ledger, no empty
+weeks, no outcomes)."""
+
+
 CSV_OPTIONS = ", header = true, timestampformat = '%Y-%m-%d %H:%M:%S', dateformat = '%Y-%m-%d'"
 """How DuckDB reads the CSV copies (typed columns, as the Parquet files have them)."""
 
 
-def duckdb_command(data: Path, out: Path, file_format: str = "parquet") -> list[str]:
-    """A process that runs the plain DuckDB aggregation (module docstring) of ``data`` into ``out``.
+def duckdb_command(data: Path, out: Path, file_format: str = "parquet", query: str = DUCKDB_SQL) -> list[str]:
+    """A process that runs a DuckDB aggregation (``query``: :data:`DUCKDB_SQL` or :data:`DUCKDB_PLAIN_SQL`) of ``data`` into ``out``.
 
     It imports DuckDB only, so its time and memory are DuckDB's.
     """
     catalog = Path(catalog_module.__file__).parent / "data" / BUILTIN_FILES[0]
     reader, options = ("read_csv", CSV_OPTIONS) if file_format == "csv" else ("read_parquet", "")
-    sql = DUCKDB_SQL.format(catalog=catalog, data=data, out=out, reader=reader, suffix=file_format, options=options)
+    sql = query.format(catalog=catalog, data=data, out=out, reader=reader, suffix=file_format, options=options)
     return [sys.executable, "-c", "import sys, duckdb; duckdb.connect().execute(sys.argv[1])", sql]
 
 
@@ -144,14 +180,15 @@ def backpain_command() -> list[str]:
 
 
 def compare(ours: Path, theirs: Path) -> float:
-    """Largest absolute difference of the compared exposures over DuckDB's client-weeks."""
-    a = pd.read_parquet(ours, columns=["client_id", "week", *COMPARED])
+    """Largest absolute difference of the exposures both wrote, over DuckDB's client-weeks (every one must be in ours)."""
     b = pd.read_parquet(theirs)
+    compared = [c for c in COMPARED if c in b.columns]
+    a = pd.read_parquet(ours, columns=["client_id", "week", *compared])
     b["client_id"] = b["client_id"].astype(str)
     joined = b.merge(a, on=["client_id", "week"], how="left", suffixes=("_duckdb", ""), indicator=True)
     if (joined["_merge"] != "both").any():
         return float("inf")
-    return max(float(np.max(np.abs(joined[c].to_numpy(float) - joined[f"{c}_duckdb"].to_numpy(float)), initial=0.0)) for c in COMPARED)
+    return max(float(np.max(np.abs(joined[c].to_numpy(float) - joined[f"{c}_duckdb"].to_numpy(float)), initial=0.0)) for c in compared)
 
 
 def csv_copy(data: Path) -> Path:
@@ -181,20 +218,24 @@ def bench(rows: int, root: Path, repeat: int, file_format: str = "parquet") -> d
         subprocess.run([sys.executable, str(make_large), "--rows", str(rows), "--out", str(data)], check=True, stdout=subprocess.DEVNULL)
     if file_format == "csv":
         data = csv_copy(data)
-    ours_out, duck_out = root / f"panel_{rows}_{file_format}.parquet", root / f"duckdb_{rows}_{file_format}.parquet"
-    ours_cmd = [*backpain_command(), "panel", str(data), "--out", str(ours_out)]
-    duck_cmd = duckdb_command(data, duck_out, file_format)
-    times: dict[str, list[tuple[float, float]]] = {"ours": [], "duckdb": []}
+    outputs = {name: root / f"{name}_{rows}_{file_format}.parquet" for name in ("ours", "duckdb", "plain")}
+    commands = {
+        "ours": [*backpain_command(), "panel", str(data), "--out", str(outputs["ours"])],
+        "duckdb": duckdb_command(data, outputs["duckdb"], file_format),
+        "plain": duckdb_command(data, outputs["plain"], file_format, DUCKDB_PLAIN_SQL),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(repeat):
-        times["ours"].append(run(ours_cmd))
-        times["duckdb"].append(run(duck_cmd))
+        for name, command in commands.items():
+            times[name].append(run(command))
     result = {"rows": rows, "format": file_format, "load_average": os.getloadavg()[0]}
     for name, runs in times.items():
         result[f"{name}_s"] = min(s for s, _ in runs)
         result[f"{name}_mb"] = min(m for _, m in runs)
-    result["time_ratio"] = result["ours_s"] / result["duckdb_s"]
-    result["memory_ratio"] = result["ours_mb"] / result["duckdb_mb"]
-    result["max_abs_difference"] = compare(ours_out, duck_out)
+    for name in ("duckdb", "plain"):
+        result[f"time_ratio_{name}"] = result["ours_s"] / result[f"{name}_s"]
+        result[f"memory_ratio_{name}"] = result["ours_mb"] / result[f"{name}_mb"]
+        result[f"max_abs_difference_{name}"] = compare(outputs["ours"], outputs[name])
     return result
 
 
@@ -207,16 +248,22 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", choices=("parquet", "csv"), default=["parquet"], help="file formats to time (CSV: copies made once)")
     args = parser.parse_args()
     args.data_root.mkdir(parents=True, exist_ok=True)
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"{time.strftime('%H:%M', time.gmtime())} UTC, load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print("DuckDB = the query with sessions and active days (DUCKDB_SQL); plain = exposures only (DUCKDB_PLAIN_SQL); x = ours / theirs")
     results = []
-    header = f"{'rows':>12} {'format':>7} {'ours s':>8} {'ours MB':>8} {'DuckDB s':>9} {'DuckDB MB':>10} {'time x':>7} {'memory x':>9} {'max diff':>9} {'load':>5}"
+    header = (
+        f"{'rows':>12} {'format':>7} {'ours s':>7} {'ours MB':>7} {'DuckDB s':>8} {'MB':>5} {'plain s':>7} {'MB':>5} "
+        f"{'time x':>6} {'plain x':>7} {'mem x':>5} {'plain mem x':>11} {'max diff':>8} {'load':>5}"
+    )
     print(header)
     for rows, file_format in ((rows, file_format) for rows in args.rows for file_format in args.formats):
         r = bench(rows, args.data_root, args.repeat, file_format)
         results.append(r)
+        difference = max(r["max_abs_difference_duckdb"], r["max_abs_difference_plain"])
         print(
-            f"{rows:>12,} {file_format:>7} {r['ours_s']:>8.2f} {r['ours_mb']:>8.0f} {r['duckdb_s']:>9.2f} {r['duckdb_mb']:>10.0f} "
-            f"{r['time_ratio']:>7.2f} {r['memory_ratio']:>9.2f} {r['max_abs_difference']:>9.2g} {r['load_average']:>5.2f}",
+            f"{rows:>12,} {file_format:>7} {r['ours_s']:>7.2f} {r['ours_mb']:>7.0f} {r['duckdb_s']:>8.2f} {r['duckdb_mb']:>5.0f} "
+            f"{r['plain_s']:>7.2f} {r['plain_mb']:>5.0f} {r['time_ratio_duckdb']:>6.2f} {r['time_ratio_plain']:>7.2f} "
+            f"{r['memory_ratio_duckdb']:>5.2f} {r['memory_ratio_plain']:>11.2f} {difference:>8.2g} {r['load_average']:>5.2f}",
             flush=True,
         )
     if args.json:

@@ -220,10 +220,11 @@ def test_absurdly_wide_csv_and_parquet_are_refused(tmp_path: Path) -> None:
 
 
 def test_unreadable_input_is_one_line_and_status_2(data: Path, capsys, monkeypatch) -> None:
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args, **kwargs) -> bytes:
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)  # large CSV files are read a block at a time
     status, _, err = _run(capsys, "validate", str(data))
     assert status == 2 and err.strip() == "backpain validate: cannot read sessions.csv: Permission denied"
 

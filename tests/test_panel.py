@@ -248,6 +248,17 @@ def test_loaded_codes_and_dataframes_give_the_same_panel() -> None:
     assert from_codes["sessions"].sum() > 0 and from_codes["strength_acute"].max() > 0
 
 
+def test_rows_taken_in_small_chunks_give_the_same_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    # sessions, days and clients straddle chunk boundaries: distinct counts and day sums must not split
+    import backpain_analysis.panel as panel_module
+
+    loaded = load(Path(__file__).resolve().parents[1] / "data" / "sample")
+    whole = weekly_panel(loaded)
+    assert len(loaded.session_table.accepted) < panel_module._CHUNK_ROWS
+    monkeypatch.setattr(panel_module, "_CHUNK_ROWS", 7)
+    pd.testing.assert_frame_equal(weekly_panel(loaded), whole)
+
+
 def test_no_accepted_records_give_an_empty_panel(tmp_path: Path) -> None:
     (tmp_path / "sessions.csv").write_text("client_id,date,exercise\nc1,2024-01-01,Jefferson curl\n", encoding="utf-8")
     (tmp_path / "outcomes.csv").write_text("client_id,date,instrument,score\nc1,2024-01-01,nprs,14\n", encoding="utf-8")

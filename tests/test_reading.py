@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -76,6 +77,30 @@ def test_missing_folder_and_file_instead_of_folder(tmp_path: Path) -> None:
     one_line(error)
     with pytest.raises(DataError, match="is not a folder"):
         find_tables(write(tmp_path, "sessions.csv", SESSIONS))
+
+
+def test_find_tables_may_find_table_folders(folder: Path) -> None:
+    (folder / "sessions.csv").unlink()
+    (folder / "sessions").mkdir()
+    with pytest.raises(DataError, match=r"no sessions table \(expected sessions.csv, sessions.parquet or sessions.xlsx\)"):
+        find_tables(folder)
+    assert find_tables(folder, folders=True) == {"sessions": folder / "sessions", "outcomes": folder / "outcomes.csv"}
+    write(folder, "sessions.csv", SESSIONS)
+    with pytest.raises(DataError, match=r"table sessions is both a file \(sessions.csv\) and a folder \(sessions/\)"):
+        find_tables(folder, folders=True)
+    assert find_tables(folder)["sessions"] == folder / "sessions.csv"  # without folders=True a folder is not a table
+    (folder / "sessions.csv").unlink()
+    (folder / "sessions").rmdir()
+    with pytest.raises(DataError, match=r"expected sessions.csv, sessions.parquet, sessions.xlsx or a folder sessions/ of Parquet files"):
+        find_tables(folder, folders=True)
+
+
+def test_required_columns_may_be_left_unchecked(folder: Path) -> None:
+    write(folder, "sessions.csv", "date,exercise,e-mail\n2024-03-05,Plank,a@example.org\n")
+    with pytest.raises(DataError, match="lacks required column 'client_id'"):
+        read_table("sessions", folder / "sessions.csv")
+    raw = read_table("sessions", folder / "sessions.csv", required=False)
+    assert list(raw.frame.columns) == ["date", "exercise"] and raw.dropped == ("e-mail",)
 
 
 def test_values_arrive_verbatim_as_strings(folder: Path) -> None:
@@ -228,10 +253,46 @@ def test_fast_and_exact_csv_parsers_agree(tmp_path: Path, encoding: str) -> None
     assert exact.iloc[1].tolist() == ["c1", "2024-03-05", "Row, seated", 'said "ok"\r\nthen left']
 
 
-def test_fast_parser_leaves_empty_lines_and_ragged_rows_to_pandas() -> None:
-    assert reading._grid_with_pyarrow(b"a,b\n\n1,2\n", "utf-8-sig", ",", 2) is None
+@pytest.mark.parametrize("data", [b"a,b\n\n1,2\n", b"a,b\r\n\r\n1,2\r\n", b"a,b\n1,2\n\n\n", b"a,b\r\r1,2"])
+def test_fast_parser_keeps_empty_lines_as_rows_like_pandas(tmp_path: Path, data: bytes) -> None:
+    fast = reading._grid_with_pyarrow(data, "utf-8-sig", ",", 2)
+    exact = reading._grid_with_pandas(tmp_path / "sessions.csv", data, "utf-8-sig", ",")
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast.astype(str), exact.astype(str))
+
+
+def test_fast_parser_leaves_ragged_rows_to_pandas() -> None:
     assert reading._grid_with_pyarrow(b"a,b\n1,2,3\n", "utf-8-sig", ",", 2) is None
     assert reading._grid_with_pyarrow(b"a,b\n1\n", "utf-8-sig", ",", 2) is None
+
+
+def test_blank_lines_keep_the_row_numbers_of_later_rows(folder: Path) -> None:
+    write(folder, "sessions.csv", "client_id,date,exercise\nc1,2024-03-05,Plank\n\n,,\nc2,2024-03-06,Bird dog\n\n")
+    frame = read_table("sessions", folder / "sessions.csv").frame
+    assert frame.index.tolist() == [2, 5] and frame.loc[5, "client_id"] == "c2"
+
+
+@pytest.mark.parametrize("block", [1, 8, 64])
+def test_large_files_are_streamed_block_by_block_with_the_same_result(folder: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    text = 'client_id,date,exercise,note\r\nc1,2024-03-05,"Row, seated","said ""ok""\r\nthen left"\r\n é ,2024-03-06 , Plank ,  \r\n\r\nc3,,,Céline\n'
+    write(folder, "sessions.csv", "\ufeff" + text)
+    whole = read_table("sessions", folder / "sessions.csv").frame
+    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", block)  # a row longer than a block goes to pandas' parser
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a character split between blocks is still UTF-8
+        streamed = read_table("sessions", folder / "sessions.csv").frame
+    pd.testing.assert_frame_equal(streamed, whole)
+    assert whole.loc[5].tolist() == ["c3", "", "", "Céline"]
+
+
+def test_streamed_encoding_checks_match_the_whole_file_ones(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", 8)
+    test_cp1252_is_decoded_with_a_warning(folder)
+    test_undecodable_text_is_refused(folder)
+    for content, message in [(b"client_id,date,exercise\nc1,2024\x00", "not a text file"), (b"PAR1" + b"x" * 20, "rename it to sessions.parquet")]:
+        write(folder, "sessions.csv", content)
+        with pytest.raises(DataError, match=message):
+            read_table("sessions", folder / "sessions.csv")
 
 
 def test_a_row_holding_only_an_identifying_value_is_still_a_row(folder: Path) -> None:
@@ -246,3 +307,67 @@ def test_parquet_with_nested_values_is_refused(folder: Path) -> None:
     with pytest.raises(DataError, match="column of lists or records") as error:
         read_table("sessions", folder / "s.parquet")
     one_line(error)
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+BAD_SESSIONS = [  # one per row rule, and a quoted value holding the delimiter and a line break
+    "C001,2024-03-01,plank,0,,,,30,",
+    "C002,2024-03-01,bird dog,2,10,,,,12",
+    ",2024-03-01,plank,2,,,,30,",
+    "C003,not a date,plank,2,,,,30,",
+    "C004,2024-03-01,unicycling,2,,,,30,",
+    'C005,2024-03-01,"dead bug, slow\nversion",2,8,,,,',
+    "C006,2024-03-01,goblet squat,3,8,5,stone,,",
+    "C007,2023-01-01,plank,2,,,,30,",
+]
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+def test_streamed_csv_gives_the_same_ledger_and_panel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoted: bool) -> None:
+    """Tiny blocks (rows, rejected ones too, straddle their boundaries), and a text without quotes cut into
+    parts parsed at once, give what one block and pandas' whole-file parser give."""
+    from backpain_analysis.loading import load
+    from backpain_analysis.panel import weekly_panel
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for table in ("clients", "outcomes"):
+        (folder / f"{table}.csv").write_bytes((SAMPLE / f"{table}.csv").read_bytes())
+    lines = (SAMPLE / "sessions.csv").read_text(encoding="utf-8").splitlines()[:3001]
+    bad_rows = BAD_SESSIONS if quoted else [line.replace('"dead bug, slow\nversion"', "dead bug") for line in BAD_SESSIONS]
+    for i, bad in enumerate(bad_rows):  # spread through the file, and an empty line
+        lines.insert(150 + 350 * i, bad)
+    lines.insert(1000, "")
+    text = "\n".join(lines) + "\n"
+    assert ('"' in text) == quoted
+    (folder / "sessions.csv").write_text(text, encoding="utf-8")
+    spans = [(text.index(bad), text.index(bad) + len(bad)) for bad in bad_rows]
+    block = next(size for size in range(200, 400) if any(start // size != end // size for start, end in spans))  # a bad row straddles
+    assert len(text) > 100 * block
+
+    def loaded(**settings: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        with monkeypatch.context() as patch:
+            for name, value in settings.items():
+                patch.setattr(reading, name, value)
+            dataset = load(folder)
+        return dataset.rejected, dataset.sessions, weekly_panel(dataset)
+
+    parts, grids = [], []
+    cuts, streamed = reading._cuts, reading._grid_with_pyarrow
+    monkeypatch.setattr(reading, "_cuts", lambda *args: parts.append(len(cuts(*args)) - 1) or cuts(*args))
+    monkeypatch.setattr(reading, "_grid_with_pyarrow", lambda *args: grids.append(streamed(*args)) or grids[-1])
+    one_block = loaded(CSV_THREADS=1)
+    in_blocks = loaded(CSV_BLOCK_BYTES=block, CSV_THREADS=3)
+    assert all(grid is not None for grid in grids)  # pyarrow streamed every table: no fallback
+    assert parts[:3] == [1, 1, 1] and parts[3] == (1 if quoted else 3)  # sessions is read first
+    monkeypatch.setattr(reading, "_grid_with_pyarrow", lambda *args: None)
+    whole = loaded()
+    ledger = one_block[0]
+    reasons = ledger.loc[ledger["table"] == "sessions", "reason"].tolist()
+    expected = ["sets 0", "rpe 12", "client_id is blank", "is not a date", "'unicycling'", "'stone'", "before client C007"]
+    assert len(reasons) == len(expected) and all(e in r for e, r in zip(expected, reasons, strict=True))
+    if quoted:
+        assert "dead bug, slow\nversion" in set(one_block[1]["exercise"])  # a known name, its line break kept
+    for other in (in_blocks, whole):
+        for mine, theirs in zip(one_block, other, strict=True):
+            pd.testing.assert_frame_equal(mine, theirs)

@@ -27,11 +27,9 @@ from backpain_analysis.coded import Coded, smallest_codes
 from backpain_analysis.contract import LEDGER_COLUMNS
 from backpain_analysis.dataset import empty_ledger
 from backpain_analysis.loading import load_catalog, load_clients, load_outcomes, load_sessions
-from backpain_analysis.panel import _SESSION_COLUMNS
+from backpain_analysis.panel import SESSION_COLUMNS
 from backpain_analysis.partitions import Part, WholeTable, read_part, read_whole
 
-SESSION_COLUMNS: tuple[str, ...] = _SESSION_COLUMNS
-"""The session columns the weekly panel reads (the only ones kept on the workers)."""
 LEDGER_WITH_FILE: tuple[str, ...] = (*LEDGER_COLUMNS, "file")
 """Columns of a cluster ledger: the contract's, plus the part each row is in."""
 
@@ -44,7 +42,7 @@ def _compact(codes: np.ndarray, values: np.ndarray) -> Coded:
 
 @dataclass
 class Rows:
-    """Accepted session rows as coded columns (:data:`SESSION_COLUMNS`), in file order."""
+    """Accepted session rows as coded columns (:data:`~backpain_analysis.panel.SESSION_COLUMNS`, the only ones kept on the workers), in file order."""
 
     columns: dict[str, Coded]
 
