@@ -153,7 +153,11 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
         pd.api.types.is_numeric_dtype(data[outcome]) and not pd.api.types.is_bool_dtype(data[outcome])
     ):
         raise DataError(f"outcome {outcome!r} is not numeric (dtype {data[outcome].dtype}); convert it with pd.to_numeric")
-    frame = data[used]
+    # Columns by name share the caller's memory (copy-on-write); data[used] would copy every column.
+    frame = (
+        pd.DataFrame({c: data[c] for c in used}, copy=False) if data.columns.is_unique and not isinstance(data.columns, pd.MultiIndex)
+        else data[used]
+    )
     missing = frame.isna()
     complete = ~missing.any(axis=1).to_numpy()
     dropped_by_column = {c: int(n) for c, n in missing.sum().items() if n}

@@ -386,3 +386,17 @@ def test_formulas_patsy_must_evaluate_take_the_patsy_path(sleepstudy, formula):
     frame = sleepstudy.assign(flag=sleepstudy["Days"] > 4)
     assert mixed._plain_numeric_design(frame, formula, "~ 1", patsy.EvalEnvironment([mixed._FORMULA_FUNCTIONS])) is None
     assert fit_lmm(frame, formula, "Subject").converged
+
+
+def test_columns_outside_the_model_neither_drop_rows_nor_change_the_fit(sleepstudy):
+    """The design reads the model's columns in place: other columns (even unnamed twins or gaps) play no part."""
+    plain = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days")
+    extra = sleepstudy.assign(note=np.where(np.arange(len(sleepstudy)) % 3 == 0, np.nan, 1.0))
+    extra.index = np.repeat(np.arange(len(extra) // 2 + 1), 2)[: len(extra)]  # duplicate row labels
+    twin = pd.concat([extra, extra[["note"]]], axis=1)  # a duplicated column name outside the model
+    before = twin.copy()
+    for frame in (extra, twin):
+        fit = fit_lmm(frame, "Reaction ~ Days", "Subject", "~ Days")
+        assert fit.nobs == len(sleepstudy) and fit.n_dropped == 0
+        np.testing.assert_allclose(fit.params["estimate"], plain.params["estimate"], rtol=1e-10)
+    pd.testing.assert_frame_equal(twin, before)
