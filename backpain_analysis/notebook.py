@@ -1,4 +1,4 @@
-"""What the notebooks import: their inputs and a way to turn data problems into sentences.
+"""What the notebooks import: their inputs, a way to turn data problems into sentences, and figures shown or excused.
 
 The notebook side of the report. It imports no notebook machinery (no zmq,
 jupyter_client, papermill or nbconvert), so a kernel running a notebook
@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
+from IPython.display import Markdown
+from matplotlib.figure import Figure
 
 from backpain_analysis.dataset import Dataset
 from backpain_analysis.errors import DataError
+from backpain_analysis.figures.export import SavedFigure, save_figure
 from backpain_analysis.instruments import builtin_instruments
 from backpain_analysis.loading import load
-from backpain_analysis.narrative import literal
+from backpain_analysis.narrative import literal, not_shown
 from backpain_analysis.panel import weekly_panel
 from backpain_analysis.pseudonyms import pseudonym_map, pseudonymize, pseudonymize_ledger
 
@@ -127,3 +130,26 @@ class Attempts:
         lines = [f"Not estimated — {literal(what)}: {literal(why)}." for what, why in self.problems]
         lines += [f"Caution — {literal(what)}: {literal(why)}." for what, why in self.warnings]
         return "\n\n".join(lines)
+
+
+def show_figure(
+    figure_or_reason: Figure | str, name: str, caption: str, out_dir: str | Path, what: str = "Figure"
+) -> SavedFigure | Markdown:
+    """A figure saved for the report, or the sentence that replaces it when there is too little data.
+
+    ``figure_or_reason`` is either a ``Figure`` from a
+    ``backpain_analysis.figures`` function, saved by
+    :func:`~backpain_analysis.figures.export.save_figure` as ``name`` with
+    ``caption`` under ``out_dir``, or the plain-words reason the dataset
+    cannot support it (too few clients, no model), which gives
+    ``"**WHAT not shown:** REASON."`` with both texts escaped
+    (:func:`~backpain_analysis.narrative.not_shown`) and writes nothing.
+    Decide before drawing, so that nothing is drawn from too little data::
+
+        display(show_figure(plot_x(table) if len(table) else "no week has 5 clients", "x", "...", out_dir, "Weekly x"))
+
+    Returns what the notebook displays (the image with its caption, or the sentence).
+    """
+    if isinstance(figure_or_reason, Figure):
+        return save_figure(figure_or_reason, name, caption, out_dir)
+    return Markdown(not_shown(what, str(figure_or_reason)))

@@ -16,10 +16,10 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 from IPython.display import Markdown, display
 
 from backpain_analysis import descriptives
-from backpain_analysis.figures import data_quality, save_figure, save_table
+from backpain_analysis.figures import data_quality, save_table
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.narrative import followed_sentence, literal, share_of_weeks
-from backpain_analysis.notebook import notebook_inputs
+from backpain_analysis.notebook import notebook_inputs, show_figure
 
 inputs = notebook_inputs(data_path, real_ids)
 dataset, panel, outcomes = inputs.dataset, inputs.panel, inputs.outcomes
@@ -56,7 +56,7 @@ Markdown(" ".join(lines))
 save_table(counts.reset_index(), "row_accounting", "Rows read, accepted and rejected per input table.", out_dir)
 
 # %%
-save_figure(
+show_figure(
     data_quality.plot_row_accounting(counts),
     "row_accounting",
     "Input rows per table: accepted (blue) and rejected (vermillion), with the share rejected.",
@@ -84,7 +84,7 @@ else:
         )
     )
     display(
-        save_figure(
+        show_figure(
             data_quality.plot_rejection_reasons(reasons),
             "rejection_reasons",
             "Rejected rows by reason (most frequent first); the value that broke the rule is shown as '…'.",
@@ -109,7 +109,7 @@ save_table(
 )
 
 # %%
-save_figure(
+show_figure(
     data_quality.plot_weekly_coverage(coverage, outcomes),
     "weekly_coverage",
     "Top: clients still followed in each week since their start. Bottom: "
@@ -125,7 +125,7 @@ else:
     grid, n_clients = data_quality.coverage_grid(panel, inputs.primary, max_clients=60)
     sampled = "every client" if len(grid) == n_clients else f"{len(grid)} of {n_clients} clients, evenly spaced in key order"
     display(
-        save_figure(
+        show_figure(
             data_quality.plot_coverage_grid(grid, inputs.primary, n_clients),
             "coverage_grid",
             f"One row per client ({sampled}), one column per week: sessions logged, {outcome_short(inputs.primary)} measured, both, "

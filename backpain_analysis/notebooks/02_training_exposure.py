@@ -27,11 +27,11 @@ real_ids = False  # True shows real client keys instead of pseudonyms
 from IPython.display import Markdown, display
 
 from backpain_analysis import descriptives
-from backpain_analysis.figures import exposure, save_figure, save_table
+from backpain_analysis.figures import exposure, save_table
 from backpain_analysis.descriptives import SECONDS_PER_UNTIMED_SET, adherence_with_assumed_sets
 from backpain_analysis.panel import MOST_DAYS, client_start_dates
-from backpain_analysis.narrative import not_shown, share_of_weeks, too_few_per_week
-from backpain_analysis.notebook import notebook_inputs
+from backpain_analysis.narrative import share_of_weeks, too_few_per_week
+from backpain_analysis.notebook import notebook_inputs, show_figure
 
 inputs = notebook_inputs(data_path, real_ids)
 panel = inputs.panel
@@ -96,18 +96,14 @@ if len(weekly):
     )
 
 # %%
-if len(weekly):
-    display(
-        save_figure(
-            exposure.plot_weekly_exposure(weekly),
-            "weekly_exposure",
-            "Weekly training per client by modality: median (line) and interquartile range (band) over the clients "
-            "followed that week (weeks with 5+ clients).",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Weekly training by modality", too_few_per_week(n_clients))))
+show_figure(
+    exposure.plot_weekly_exposure(weekly) if len(weekly) else too_few_per_week(n_clients),
+    "weekly_exposure",
+    "Weekly training per client by modality: median (line) and interquartile range (band) over the clients "
+    "followed that week (weeks with 5+ clients).",
+    out_dir,
+    "Weekly training by modality",
+)
 
 # %% [markdown]
 # ## Adherence to "20-30 minutes on most days"
@@ -134,19 +130,15 @@ if len(adherence):
     )
 
 # %%
-if len(adherence):
-    display(
-        save_figure(
-            exposure.plot_adherence(timed, adherence, MOST_DAYS),
-            "adherence",
-            f"Left: % of followed clients with 20+ training minutes on {MOST_DAYS} or more days, per week. Right: days "
-            "with 20+ minutes per client-week (all weeks pooled); blue bars meet the target. Each strength set logged "
-            f"without a duration counts an assumed {seconds_per_set:.0f} seconds.",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Adherence by week", too_few_per_week(n_clients))))
+show_figure(
+    exposure.plot_adherence(timed, adherence, MOST_DAYS) if len(adherence) else too_few_per_week(n_clients),
+    "adherence",
+    f"Left: % of followed clients with 20+ training minutes on {MOST_DAYS} or more days, per week. Right: days "
+    "with 20+ minutes per client-week (all weeks pooled); blue bars meet the target. Each strength set logged "
+    f"without a duration counts an assumed {seconds_per_set:.0f} seconds.",
+    out_dir,
+    "Adherence by week",
+)
 
 # %% [markdown]
 # ## Ramp-up over the first weeks
@@ -154,18 +146,16 @@ else:
 # "Start slowly" shows as low volumes in week 0 that rise over the next weeks.
 
 # %%
-if n_clients >= 5:
-    display(
-        save_figure(
-            exposure.plot_ramp_up(panel, weeks=8),
-            "ramp_up",
-            "Weekly training minutes (left) and core + back sets (right) in the first weeks: boxes span the "
-            "interquartile range with the median; whiskers reach 1.5 times the IQR (outliers not drawn).",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Ramp-up box plots", f"a box plot needs at least 5 clients per week; this dataset has {n_clients}.")))
+show_figure(
+    exposure.plot_ramp_up(panel, weeks=8)
+    if n_clients >= 5
+    else f"a box plot needs at least 5 clients per week; this dataset has {n_clients}",
+    "ramp_up",
+    "Weekly training minutes (left) and core + back sets (right) in the first weeks: boxes span the "
+    "interquartile range with the median; whiskers reach 1.5 times the IQR (outliers not drawn).",
+    out_dir,
+    "Ramp-up box plots",
+)
 
 # %% [markdown]
 # ## Acute and chronic load
@@ -186,18 +176,14 @@ else:
 # is not a validated threshold for back pain.
 
 # %%
-if len(load_summary):
-    display(
-        save_figure(
-            exposure.plot_acute_chronic(load_summary),
-            "acute_chronic_load",
-            "Acute (7-day) and chronic (28-day) exponentially weighted daily load: median (line) and interquartile "
-            "range (band) over clients, for core + back sets per day and flexibility minutes per day.",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Acute and chronic load", too_few_per_week(n_clients))))
+show_figure(
+    exposure.plot_acute_chronic(load_summary) if len(load_summary) else too_few_per_week(n_clients),
+    "acute_chronic_load",
+    "Acute (7-day) and chronic (28-day) exponentially weighted daily load: median (line) and interquartile "
+    "range (band) over clients, for core + back sets per day and flexibility minutes per day.",
+    out_dir,
+    "Acute and chronic load",
+)
 
 # %%
 if ratio.notna().any():

@@ -23,12 +23,12 @@ from IPython.display import Markdown, display
 from backpain_analysis import responders
 from backpain_analysis import descriptives
 from backpain_analysis.descriptives import without_small_intervals
-from backpain_analysis.figures import save_figure, save_table, trajectories
+from backpain_analysis.figures import save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.instruments import builtin_instruments, instrument
 from backpain_analysis.narrative import literal, not_shown, responder_sentence, trajectory_sentence
 from backpain_analysis.volume_model import MIN_CLIENTS
-from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.notebook import Attempts, notebook_inputs, show_figure
 
 inputs = notebook_inputs(data_path, real_ids)
 panel, outcomes = inputs.panel, inputs.outcomes
@@ -101,7 +101,7 @@ for name in outcomes:
     drawn = min(40, n_measured)
     sampled = f"all {n_measured} clients" if drawn == n_measured else f"{drawn} of {n_measured} clients, evenly spaced in key order"
     display(
-        save_figure(
+        show_figure(
             trajectories.plot_trajectories(panel, name, mean, max_clients=40),
             f"trajectories_{name}",
             f"{outcome_short(name)} by week since start: individual clients in grey ({sampled}); the mean of the "
@@ -137,18 +137,19 @@ else:
     )
     enough = rates[rates["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
     labels = [f"{outcome_short(o)}: {t}" for o, t in zip(enough["outcome"], enough["threshold"], strict=True)]
-    if len(enough):
-        display(
-            save_figure(
-                trajectories.plot_responder_rates(enough, labels, "Clients with a clinically important improvement"),
-                "responder_rates",
-                "Share of clients meeting each responder criterion from baseline (week 0 or 1) to their last "
-                f"measurement, with Wilson 95 % confidence intervals and counts (criteria with {MIN_CLIENTS}+ clients).",
-                out_dir,
-            )
+    display(
+        show_figure(
+            trajectories.plot_responder_rates(enough, labels, "Clients with a clinically important improvement")
+            if len(enough)
+            else f"{int(rates['n_clients'].max())} client(s) have a baseline and a later score; a share needs at least "
+            f"{MIN_CLIENTS} to mean anything (the counts are in the table)",
+            "responder_rates",
+            "Share of clients meeting each responder criterion from baseline (week 0 or 1) to their last "
+            f"measurement, with Wilson 95 % confidence intervals and counts (criteria with {MIN_CLIENTS}+ clients).",
+            out_dir,
+            "Responder shares",
         )
-    else:
-        display(Markdown(not_shown("Responder shares", f"{int(rates['n_clients'].max())} client(s) have a baseline and a later score; a share needs at least {MIN_CLIENTS} to mean anything (the counts are in the table).")))
+    )
 if attempt.problems:
     display(Markdown(attempt.notes()))
 
@@ -183,7 +184,7 @@ else:
         )
     )
     display(
-        save_figure(
+        show_figure(
             trajectories.plot_time_to_improvement(curves, ends, "Time to the first clinically important improvement"),
             "time_to_improvement",
             "Cumulative % of clients with a first improvement of at least the absolute MCID, by weeks since "

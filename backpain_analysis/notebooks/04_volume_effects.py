@@ -42,10 +42,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from backpain_analysis.dose_response import fit_dose_response
-from backpain_analysis.figures import effects, save_figure, save_table
+from backpain_analysis.figures import effects, save_table
 from backpain_analysis.figures.style import outcome_short
-from backpain_analysis.narrative import in_short, literal, not_shown
-from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.narrative import in_short, literal
+from backpain_analysis.notebook import Attempts, notebook_inputs, show_figure
 from backpain_analysis.sensitivity import sensitivity_table
 from backpain_analysis.summary import summarise
 from backpain_analysis.volume_model import fit_volume_model
@@ -84,18 +84,15 @@ if model is not None:
             out_dir,
         )
     )
-    display(
-        save_figure(
-            effects.plot_forest(model.clinical_effects(), outcome),
-            "volume_effects_forest",
-            f"Improvement in {outcome_short(outcome)} per 10 core + back sets and per 30 flexibility minutes a week, "
-            "within clients (a week above the client's usual) and between clients (clients who train more), "
-            "with 95 % confidence intervals; dashed: the minimal clinically important change.",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Within- and between-client effects", no_model)))
+show_figure(
+    effects.plot_forest(model.clinical_effects(), outcome) if model is not None else no_model,
+    "volume_effects_forest",
+    f"Improvement in {outcome_short(outcome)} per 10 core + back sets and per 30 flexibility minutes a week, "
+    "within clients (a week above the client's usual) and between clients (clients who train more), "
+    "with 95 % confidence intervals; dashed: the minimal clinically important change.",
+    out_dir,
+    "Within- and between-client effects",
+)
 
 # %% [markdown]
 # ## Strength and flexibility together
@@ -107,20 +104,17 @@ else:
 # to 95th percentile); each dot is one observed client-week.
 
 # %%
-if model is not None:
-    surface = effects.interaction_surface(model.params, model.design, outcome)
-    display(
-        save_figure(
-            effects.plot_interaction_surface(surface, model.design, outcome),
-            "strength_flexibility_surface",
-            f"Predicted improvement in {outcome_short(outcome)} the week after, against a usual week, by how many core "
-            "+ back sets and flexibility minutes above the client's own average were done (positive = better; bold "
-            "line: no change). Dots: observed client-weeks (at most 1,500 drawn, evenly spaced).",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Strength x flexibility map", no_model)))
+show_figure(
+    effects.plot_interaction_surface(effects.interaction_surface(model.params, model.design, outcome), model.design, outcome)
+    if model is not None
+    else no_model,
+    "strength_flexibility_surface",
+    f"Predicted improvement in {outcome_short(outcome)} the week after, against a usual week, by how many core "
+    "+ back sets and flexibility minutes above the client's own average were done (positive = better; bold "
+    "line: no change). Dots: observed client-weeks (at most 1,500 drawn, evenly spaced).",
+    out_dir,
+    "Strength x flexibility map",
+)
 
 # %% [markdown]
 # ## Dose-response: does more keep helping?
@@ -143,18 +137,15 @@ if dose is not None:
             out_dir,
         )
     )
-    display(
-        save_figure(
-            effects.plot_dose_response(dose.curves, dose.flattening, outcome),
-            "dose_response",
-            f"Improvement in {outcome_short(outcome)} after a week of the given core + back sets (left) or flexibility "
-            "minutes (right) compared with a week of none, same client (restricted cubic spline, 4 knots, pointwise "
-            "95 % bands, doses up to the 95th percentile observed).",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Dose-response curves", attempt.reason("dose-response") or no_model)))
+show_figure(
+    effects.plot_dose_response(dose.curves, dose.flattening, outcome) if dose is not None else attempt.reason("dose-response") or no_model,
+    "dose_response",
+    f"Improvement in {outcome_short(outcome)} after a week of the given core + back sets (left) or flexibility "
+    "minutes (right) compared with a week of none, same client (restricted cubic spline, 4 knots, pointwise "
+    "95 % bands, doses up to the 95th percentile observed).",
+    out_dir,
+    "Dose-response curves",
+)
 
 # %% [markdown]
 # ## Sensitivity: does the answer depend on how we ask?
@@ -177,17 +168,14 @@ if sensitivity is not None:
             out_dir,
         )
     )
-    display(
-        save_figure(
-            effects.plot_sensitivity(sensitivity, outcome),
-            "sensitivity",
-            f"Within-client effects on {outcome_short(outcome)} (improvement per 10 sets/week, per 30 min/week, and "
-            "for the interaction) under each analysis, with 95 % confidence intervals; the main model in red.",
-            out_dir,
-        )
-    )
-else:
-    display(Markdown(not_shown("Sensitivity analyses", attempt.reason("sensitivity analyses") or no_model)))
+show_figure(
+    effects.plot_sensitivity(sensitivity, outcome) if sensitivity is not None else attempt.reason("sensitivity analyses") or no_model,
+    "sensitivity",
+    f"Within-client effects on {outcome_short(outcome)} (improvement per 10 sets/week, per 30 min/week, and "
+    "for the interaction) under each analysis, with 95 % confidence intervals; the main model in red.",
+    out_dir,
+    "Sensitivity analyses",
+)
 
 # %% [markdown]
 # ## Other outcomes

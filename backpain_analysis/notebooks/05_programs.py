@@ -33,10 +33,10 @@ from IPython.display import Markdown, display
 from backpain_analysis.descriptives import improvement_on_100, without_small_intervals
 from backpain_analysis.evidence import PAIN_TO_100
 from backpain_analysis.figures import programs as program_figures
-from backpain_analysis.figures import save_figure, save_table, trajectories
+from backpain_analysis.figures import save_table, trajectories
 from backpain_analysis.figures.style import outcome_short
 from backpain_analysis.programs import compare_programs
-from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.notebook import Attempts, notebook_inputs, show_figure
 from backpain_analysis.responders import client_changes, client_trends, responder_rates
 from backpain_analysis.narrative import in_short, literal, not_shown, responder_sentence, versus_evidence
 from backpain_analysis.volume_model import MIN_CLIENTS
@@ -99,7 +99,7 @@ else:
         )
     )
     display(
-        save_figure(
+        show_figure(
             program_figures.plot_program_trajectories(comparison.trajectories, outcome),
             "program_trajectories",
             f"Model-based mean {outcome_short(outcome)} per program and week for clients with the average baseline score, "
@@ -116,7 +116,7 @@ else:
         )
     )
     display(
-        save_figure(
+        show_figure(
             program_figures.plot_program_contrasts(comparison.contrasts, outcome),
             "program_contrasts",
             f"Difference between programs in mean {outcome_short(outcome)} at weeks {', '.join(map(str, weeks))} for clients "
@@ -155,21 +155,24 @@ else:
     )
     enough = absolute[absolute["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
     labels = ["all clients" if g == "all" else g for g in enough["group"]]
-    if len(programs) < 2:
-        display(Markdown(not_shown("Responders by program", "one program only, so its share is the overall one (figure in section 3, Responders).")))
-    elif len(enough):
-        display(
-            save_figure(
-                trajectories.plot_responder_rates(enough, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program"),
-                "responders_by_program",
-                f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
-                "from baseline to their last measurement, overall and per program (groups of "
-                f"{MIN_CLIENTS}+ clients), with Wilson 95 % confidence intervals.",
-                out_dir,
-            )
+    too_few = (
+        "one program only, so its share is the overall one (figure in section 3, Responders)"
+        if len(programs) < 2
+        else f"no group has {MIN_CLIENTS} or more clients with a baseline and a later score (counts in the table)"
+    )
+    display(
+        show_figure(
+            trajectories.plot_responder_rates(enough, labels, f"Clinically important improvement in {outcome_short(outcome)}, by program")
+            if len(programs) >= 2 and len(enough)
+            else too_few,
+            "responders_by_program",
+            f"Share of clients whose {outcome_short(outcome)} improved by at least the MCID ({absolute['threshold'].iloc[0]}) "
+            "from baseline to their last measurement, overall and per program (groups of "
+            f"{MIN_CLIENTS}+ clients), with Wilson 95 % confidence intervals.",
+            out_dir,
+            "Responders by program",
         )
-    else:
-        display(Markdown(not_shown("Responders by program", f"no group has {MIN_CLIENTS} or more clients with a baseline and a later score (counts in the table).")))
+    )
 
 # %% [markdown]
 # ## For whom: subgroups and each client's own change
@@ -206,18 +209,18 @@ else:
         )
     )
     display(Markdown(literal(modification.attrs["caution"])))
-if trends is None or not len(trends):
-    display(Markdown(not_shown("Each client's change", f"fewer than {MIN_CLIENTS_FOR_VERDICT} clients with scores, or the model could not be fitted.")))
-else:
-    display(
-        save_figure(
-            trajectories.plot_client_changes(trends, outcome),
-            "client_changes",
-            f"Each client's estimated improvement in {outcome_short(outcome)} by week {trends.attrs['endpoint']} (shrunken "
-            "mixed-model estimate with its 95 % interval), sorted; the dashed line is the MCID.",
-            out_dir,
-        )
+display(
+    show_figure(
+        trajectories.plot_client_changes(trends, outcome)
+        if trends is not None and len(trends)
+        else f"fewer than {MIN_CLIENTS_FOR_VERDICT} clients with scores, or the model could not be fitted",
+        "client_changes",
+        f"Each client's estimated improvement in {outcome_short(outcome)} by week {max(weeks)} (shrunken "
+        "mixed-model estimate with its 95 % interval), sorted; the dashed line is the MCID.",
+        out_dir,
+        "Each client's change",
     )
+)
 
 # %% [markdown]
 # ## Our clients and the published evidence
@@ -253,17 +256,18 @@ else:
     ours_enough = ours[ours["n_clients"] >= MIN_CLIENTS].reset_index(drop=True)
     if len(ours) == 2:  # one program: its row repeats "all"
         ours_enough = ours_enough[ours_enough["group"] == "all"].reset_index(drop=True)
-if ours is not None and ours_enough.empty:
-    display(Markdown(not_shown("Comparison with the published effect", f"{int(ours['n_clients'].iloc[0])} client(s) have a pain score at baseline and later; a mean with an interval needs at least {MIN_CLIENTS}.")))
-elif ours is not None:
     display(
-        save_figure(
-            program_figures.plot_benchmark(ours_enough, pain),
+        show_figure(
+            program_figures.plot_benchmark(ours_enough, pain)
+            if len(ours_enough)
+            else f"{int(ours['n_clients'].iloc[0])} client(s) have a pain score at baseline and later; a mean with an "
+            f"interval needs at least {MIN_CLIENTS}",
             "benchmark_hayden_2021",
             f"Mean pain improvement from baseline to last measurement ({outcome_short(pain)} rescaled to 0-100; overall in "
             "red, per program in blue; t 95 % CI) beside the effect of exercise over no treatment, usual care or placebo "
             "in Hayden et al. 2021 (grey, band: its 95 % CI). Ours is an uncontrolled before-after change.",
             out_dir,
+            "Comparison with the published effect",
         )
     )
 if attempt.problems:

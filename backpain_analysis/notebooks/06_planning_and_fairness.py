@@ -29,12 +29,12 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from backpain_analysis.dropout_sensitivity import tipping_point
-from backpain_analysis.figures import save_figure, save_table
+from backpain_analysis.figures import save_table
 from backpain_analysis.figures import planning as planning_figures
 from backpain_analysis.figures.style import outcome_short, outcome_unit
 from backpain_analysis.power import PowerScenario, power_curve
 from backpain_analysis.provider_comparison import PROVIDERS, compare_providers
-from backpain_analysis.notebook import Attempts, notebook_inputs
+from backpain_analysis.notebook import Attempts, notebook_inputs, show_figure
 
 POWER_SIMS = 20  # studies per size here; `backpain power --sims 1000` for precise numbers
 IMPUTATIONS = 4
@@ -105,7 +105,7 @@ else:
         )
     )
     display(
-        save_figure(
+        show_figure(
             planning_figures.plot_power_curve(power),
             "power_curve",
             f"Share of {POWER_SIMS} simulated {weeks}-week studies per size in which each within-client effect on "
@@ -143,7 +143,7 @@ for by, comparison in comparisons.items():
         )
     )
     display(
-        save_figure(
+        show_figure(
             planning_figures.plot_funnel(comparison),
             f"{by}_funnel",
             f"Observed minus case-mix-expected improvement in {outcome_short(outcome)} ({outcome_unit(outcome)}, positive = "
@@ -152,7 +152,7 @@ for by, comparison in comparisons.items():
         )
     )
     display(
-        save_figure(
+        show_figure(
             planning_figures.plot_raw_vs_adjusted(comparison),
             f"{by}_raw_vs_adjusted",
             f"Per {by}: raw mean improvement (relative to the chain), case-mix-adjusted observed minus expected with "
@@ -189,7 +189,7 @@ else:
         )
     )
     display(
-        save_figure(
+        show_figure(
             planning_figures.plot_tipping_point(tipping),
             "tipping_point",
             f"Pooled within-client strength effect on {outcome_short(outcome)} (per set/week) with its 95 % interval when "
