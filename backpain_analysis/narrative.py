@@ -181,11 +181,13 @@ _QUESTION_TITLES: dict[str, str] = {
 }
 
 
-def summary_lines(summary: Mapping[str, object], n_clients: list[int] | None = None) -> str:
+def summary_lines(summary: Mapping[str, object], family_size: int = 0, level: float = 0.95) -> str:
     """The summary section's Markdown from the content of ``summary.json``: one bullet per finding.
 
-    ``n_clients`` (one per finding) is used only for the heading's range;
-    each sentence already names its clients.
+    ``family_size`` and ``level`` (:meth:`Summary.intervals
+    <backpain_analysis.summary.Summary.intervals>`) add the note on
+    simultaneous intervals (:func:`intervals_note`) when ``family_size`` > 1.
+    Each sentence already names its clients.
     """
     outcome, clients = summary.get("outcome"), int(summary.get("clients", 0))  # type: ignore[arg-type]
     findings = list(summary.get("findings", []))  # type: ignore[arg-type]
@@ -197,7 +199,7 @@ def summary_lines(summary: Mapping[str, object], n_clients: list[int] | None = N
     for f in findings:
         title = _QUESTION_TITLES.get(str(f["question"]), f"Program {f['term']}")
         lines.append(f"- **{literal(title)}: {_VERDICT_WORDS[str(f['verdict'])]}.** {literal(f['sentence'])}")
-    reading = intervals_note(int(summary.get("family_size", 0)), float(summary.get("level", 0.95)))  # type: ignore[arg-type]
+    reading = intervals_note(family_size, level)
     if reading:
         lines += ["", literal(reading)]
     caution = few_clients_caution(clients)

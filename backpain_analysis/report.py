@@ -12,7 +12,9 @@ papermill, in a kernel running this very interpreter, and writes into ``out``::
                          written by the first notebook (:mod:`backpain_analysis.summary`)
     manifest.json        dataset files, notebooks, figures (name, caption,
                          notebook and library function) and tables, each file
-                         with its sha256
+                         with its sha256; the summary's entry also gives how
+                         its intervals were made (``level``, ``family_level``,
+                         ``family_size``: :meth:`~backpain_analysis.summary.Summary.intervals`)
 
 The same input gives the same bytes in every file. The report is built in a
 hidden sibling folder and moved into place only when every notebook ran, so a
@@ -51,7 +53,7 @@ from traitlets import default
 from backpain_analysis.errors import DataError
 from backpain_analysis.figures.export import REGISTRY, read_registry
 from backpain_analysis.narrative import literal
-from backpain_analysis.summary import SUMMARY_FILE
+from backpain_analysis.summary import INTERVAL_KEYS, SUMMARY_FILE
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -341,12 +343,15 @@ def _manifest(build: Path, data: Path, executed: list[tuple[Path, int]]) -> dict
             listed.append(item)
         return listed
 
-    summary = [_file_entry(build, SUMMARY_FILE)] if (build / SUMMARY_FILE).exists() else []
+    summary = None
+    if (build / SUMMARY_FILE).exists():
+        levels = next((r for r in records if r["kind"] == "summary"), {})
+        summary = {**_file_entry(build, SUMMARY_FILE), **{key: levels.get(key) for key in INTERVAL_KEYS}}
     return {
         "title": TITLE,
         "dataset": [{"path": p.name, "sha256": _sha256(p)} for p in data_files],
         "report": _file_entry(build, "report.html"),
-        "summary": summary[0] if summary else None,
+        "summary": summary,
         "notebooks": [_file_entry(build, str(p.relative_to(build))) for p, _ in executed],
         "figures": items("figure"),
         "tables": items("table"),

@@ -2,7 +2,7 @@
 
 :func:`summarise` fits the volume model and the program comparison on the
 primary outcome and returns a :class:`Summary`; ``Summary.to_dict()`` is the
-content of ``summary.json``::
+content of ``summary.json``, the contract's keys and nothing else::
 
     {"outcome": "nprs", "clients": 150, "findings": [
         {"question": "strength", "term": "strength_sets_within", "verdict": "better",
@@ -28,7 +28,12 @@ model's own intervals, only a different level), so that when nothing works
 the chance that *any* finding says ``better`` or ``worse`` is nominally at
 most 5 % (measured 5.8 % over 400 small simulated studios, whose
 Satterthwaite intervals are slightly narrow: scripts/summary_null_study.py). The per-analysis tables of the
-report keep their ordinary 95 % intervals, which are narrower.
+report keep their ordinary 95 % intervals, which are narrower. How the
+intervals were made (``level``, ``family_level``, ``family_size``:
+:meth:`Summary.intervals`) is not a key of ``summary.json``, whose keys the
+contract lists: each finding's sentence says it in words, and
+:meth:`Summary.write` records it for the report's ``manifest.json``, whose
+``summary`` entry carries it beside the file's checksum.
 Verdicts (:func:`~backpain_analysis.narrative.verdict`) read the
 simultaneous interval; ``too_few_data`` (estimate and interval null) when the
 model cannot be fitted on the data (fewer than
@@ -50,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from backpain_analysis.errors import DataError
+from backpain_analysis.figures.export import register
 from backpain_analysis.instruments import Instrument, instrument
 from backpain_analysis.narrative import finding_sentence, reaches_mcid, verdict
 from backpain_analysis.programs import ProgramComparison, compare_programs
@@ -94,6 +100,9 @@ FINDING_KEYS: tuple[str, ...] = (
 
 SUMMARY_FILE = "summary.json"
 
+INTERVAL_KEYS: tuple[str, ...] = ("level", "family_level", "family_size")
+"""What :meth:`Summary.intervals` returns, in order (the manifest's ``summary`` entry carries them)."""
+
 
 @dataclass
 class Summary:
@@ -114,8 +123,7 @@ class Summary:
     family_level: the confidence that all ``k`` intervals hold at once
         (:data:`FAMILY_LEVEL`; for ``simultaneous=False`` the level of each alone).
 
-    ``to_dict`` adds ``level``, ``family_level`` and ``family_size`` after the
-    contract's keys.
+    ``to_dict`` holds the contract's keys only; ``intervals`` the last three.
     """
 
     outcome: str | None
@@ -140,16 +148,24 @@ class Summary:
             "outcome": self.outcome,
             "clients": int(self.clients),
             "findings": [{k: plain(row[k]) for k in FINDING_KEYS} for row in rows],
-            "level": float(self.level),
-            "family_level": float(self.family_level),
-            "family_size": int(self.family_size),
         }
 
+    def intervals(self) -> dict[str, float | int]:
+        """How the findings' intervals were made: ``{"level", "family_level", "family_size"}`` (see the attributes)."""
+        return {"level": float(self.level), "family_level": float(self.family_level), "family_size": int(self.family_size)}
+
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``out_dir/summary.json`` (sorted keys, 2-space indent) and return its path."""
+        """Write ``out_dir/summary.json`` (2-space indent) and return its path.
+
+        Also registers the file with its :meth:`intervals` in
+        ``out_dir/registry.jsonl`` (:func:`~backpain_analysis.figures.export.register`),
+        from which the report's ``manifest.json`` takes them.
+        """
         path = Path(out_dir) / SUMMARY_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        caption = "The studio's questions answered (CONTRACT section 4)."
+        register(path.parent, "summary", "summary", caption, [SUMMARY_FILE], **self.intervals())
         return path
 
 

@@ -50,8 +50,9 @@ def test_simultaneous_interval_is_said_in_the_sentence_and_explained_below_the_l
     assert "ordinary, narrower 95 % intervals" in note
     assert intervals_note(1, 0.95) == "" and intervals_note(0, 0.95) == ""
     assert "98.75 %" in intervals_note(4, 0.9875)
-    content = {"outcome": "nprs", "clients": 40, "findings": [dict(finding(), sentence=text)], "level": 0.99, "family_size": 5}
-    assert "Reading the intervals: these 5 questions" in summary_lines(content)
+    content = {"outcome": "nprs", "clients": 40, "findings": [dict(finding(), sentence=text)]}
+    assert "Reading the intervals: these 5 questions" in summary_lines(content, family_size=5, level=0.99)
+    assert "Reading the intervals" not in summary_lines(content)
 
 
 def test_in_short_says_its_intervals_are_the_sections_own():

@@ -284,8 +284,11 @@ def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
     params = pd.read_csv(built / "tables" / "volume_model_params.csv").set_index("term")
     contrasts = pd.read_csv(built / "tables" / "program_contrasts.csv")
     week = contrasts["week"].max()
-    k = summary["family_size"]
-    assert k == len(summary["findings"]) == 5 and summary["level"] == pytest.approx(1 - 0.05 / k)
+    assert list(summary) == ["outcome", "clients", "findings"], "CONTRACT section 4 lists the keys"
+    intervals = json.loads((built / "manifest.json").read_text())["summary"]  # how the intervals were made
+    k = intervals["family_size"]
+    assert k == len(summary["findings"]) == 5 and intervals["level"] == pytest.approx(1 - 0.05 / k)
+    assert intervals["family_level"] == 0.95 and intervals["sha256"] == sha256(built / "summary.json")
     assert "Reading the intervals: these 5 questions are asked together" in section
     for finding in summary["findings"]:
         if finding["question"] == "program":
@@ -297,7 +300,7 @@ def test_summary_is_the_first_section_and_its_numbers_are_the_tables(built):
             step = -{"strength": 10, "flexibility": 30, "together": 300}[finding["question"]]
         assert finding["estimate"] == pytest.approx(step * row["estimate"], rel=1e-6), finding["term"]
         # the table's interval refitted at the summary's (Bonferroni) level: same estimate, std_error and df
-        half = stats.t.ppf(0.5 + summary["level"] / 2, row["df"]) * abs(step) * row["std_error"]
+        half = stats.t.ppf(0.5 + intervals["level"] / 2, row["df"]) * abs(step) * row["std_error"]
         assert (finding["conf_low"], finding["conf_high"]) == pytest.approx((finding["estimate"] - half, finding["estimate"] + half), rel=1e-6)
         table_half = abs(step) * (row["conf_high"] - row["conf_low"]) / 2  # the table keeps its own, narrower 95 % interval
         assert table_half < half

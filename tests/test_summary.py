@@ -58,9 +58,9 @@ def test_no_effect_gives_no_verdict_in_19_of_20_seeds():
     seeds_with_a_verdict = []
     for seed in range(20):
         study = simulate(30, 8, 100 + seed, bad_rows=False, outcome_models=NO_EFFECT)
-        summary = summarise(study.weekly, "nprs").to_dict()
-        assert summary["family_size"] == len(summary["findings"]) == 5
-        if any(f["verdict"] in ("better", "worse") for f in summary["findings"]):
+        summary = summarise(study.weekly, "nprs")
+        assert summary.family_size == len(summary.findings) == 5
+        if summary.findings["verdict"].isin(["better", "worse"]).any():
             seeds_with_a_verdict.append(seed)
     assert len(seeds_with_a_verdict) <= 1, seeds_with_a_verdict
 
@@ -79,8 +79,8 @@ def test_intervals_are_simultaneous_over_the_answered_findings():
     widen = t.ppf(1 - 0.05 / (2 * k), both["df"]) / t.ppf(0.975, both["df"])
     assert np.allclose(both["conf_high"] - both["estimate"], widen * (both["conf_high_alone"] - both["estimate_alone"]))
     assert (both["conf_low"] < both["conf_low_alone"]).all()
+    assert together.intervals() == {"level": pytest.approx(0.99), "family_level": 0.95, "family_size": 5}
     content = together.to_dict()
-    assert (content["level"], content["family_level"], content["family_size"]) == (pytest.approx(0.99), 0.95, 5)
     assert "adjusted for the 5 questions asked together" in content["findings"][0]["sentence"]
     assert "adjusted" not in alone.findings["sentence"].iloc[0]
     assert alone.family_size == 1
@@ -132,12 +132,19 @@ def test_too_few_data_below_the_models_minimum():
     assert "too few clients" in summary["findings"][0]["sentence"]
 
 
-def test_summary_json_has_the_contract_keys_then_the_interval_levels(tmp_path):
+def test_summary_json_has_only_the_contract_keys_and_registers_its_interval_levels(tmp_path):
+    from backpain_analysis.figures.export import read_registry
+    from backpain_analysis.summary import INTERVAL_KEYS
+
     study = simulate(30, 8, 5, bad_rows=False)
-    path = summarise(study.weekly, "nprs").write(tmp_path)
+    summary = summarise(study.weekly, "nprs")
+    path = summary.write(tmp_path)
     content = json.loads(path.read_text())
-    # the contract's keys first, then the three interval keys (README): nothing else may slip in
-    assert list(content) == ["outcome", "clients", "findings", "level", "family_level", "family_size"]
+    # CONTRACT section 4 lists the object's keys; how the intervals were made goes to the manifest instead
+    assert list(content) == ["outcome", "clients", "findings"]
+    [record] = read_registry(tmp_path)
+    assert (record["kind"], record["files"]) == ("summary", ["summary.json"])
+    assert {key: record[key] for key in INTERVAL_KEYS} == summary.intervals() == {"level": pytest.approx(0.99), "family_level": 0.95, "family_size": 5}
     assert [f["question"] for f in content["findings"]][:3] == ["strength", "flexibility", "together"]
     for f in content["findings"]:
         assert tuple(f) == FINDING_KEYS

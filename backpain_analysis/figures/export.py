@@ -3,8 +3,8 @@
 A notebook calls :func:`save_figure` / :func:`save_table` with the report's
 output folder. Each call writes the files (``figures/NAME.png`` and
 ``figures/NAME.svg``, or ``tables/NAME.csv``), adds one line to
-``registry.jsonl`` in that folder (kind, name, caption, files and, for a
-figure, the library function that drew it), and returns an
+``registry.jsonl`` in that folder (:func:`register`: kind, name, caption,
+files and, for a figure, the library function that drew it), and returns an
 object that displays itself in the notebook with its caption.
 
 Reproducibility: the same figure gives the same bytes. PNG files carry no
@@ -50,16 +50,24 @@ def safe_name(name: str) -> str:
     return f"{stem}_{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _register(out_dir: Path, record: dict[str, object]) -> None:
-    with open(out_dir / REGISTRY, "a", encoding="utf-8") as handle:
+def register(out_dir: str | Path, kind: str, name: str, caption: str, files: list[str], **details: object) -> None:
+    """Add one line to ``out_dir/registry.jsonl``: what was written (``files``, relative to ``out_dir``) and why.
+
+    ``kind`` is ``figure``, ``table`` or ``summary``; ``details`` are further
+    JSON-serialisable fields the report's ``manifest.json`` carries over
+    (a figure's drawing ``function``, the summary's interval levels).
+    """
+    record = {"kind": kind, "name": name, "caption": caption, "files": files, **details}
+    with open(Path(out_dir) / REGISTRY, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 def read_registry(out_dir: str | Path) -> list[dict[str, object]]:
     """Every record of ``out_dir/registry.jsonl`` in order of saving (empty if none).
 
-    Each record has ``kind`` (``figure`` or ``table``), ``name``, ``caption``
-    and ``files`` (paths relative to ``out_dir``).
+    Each record has ``kind`` (``figure``, ``table`` or ``summary``), ``name``,
+    ``caption`` and ``files`` (paths relative to ``out_dir``), and the
+    ``details`` given to :func:`register`.
     """
     path = Path(out_dir) / REGISTRY
     if not path.exists():
@@ -148,7 +156,7 @@ def save_figure(fig: Figure, name: str, caption: str, out_dir: str | Path) -> Sa
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": _CREATOR})
     files = [str(p.relative_to(out_dir)) for p in (png, svg)]
     function = fig.get_label() or None
-    _register(out_dir, {"kind": "figure", "name": name, "caption": caption, "files": files, "function": function})
+    register(out_dir, "figure", name, caption, files, function=function)
     return SavedFigure(name, caption, png, svg)
 
 
@@ -167,5 +175,5 @@ def save_table(frame: pd.DataFrame, name: str, caption: str, out_dir: str | Path
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / f"{name}.csv"
     frame.to_csv(csv, index=False, lineterminator="\n", float_format="%.10g")
-    _register(out_dir, {"kind": "table", "name": name, "caption": caption, "files": [str(csv.relative_to(out_dir))]})
+    register(out_dir, "table", name, caption, [str(csv.relative_to(out_dir))])
     return SavedTable(name, caption, csv, frame)

@@ -44,7 +44,7 @@ endpoint = max(contrast_weeks(inputs.panel))
 trends = attempt("each client's change", client_trends, inputs.panel, inputs.primary, endpoint) if enough else None
 
 # %%
-display(Markdown(summary_lines(summary.to_dict(), summary.findings["n_clients"].tolist())))
+display(Markdown(summary_lines(summary.to_dict(), summary.family_size, summary.level)))
 
 # %%
 display(Markdown(for_whom(summary.findings, modification, trends) + "\n\n" + versus_evidence(benchmark)))
