@@ -56,7 +56,7 @@ import pandas as pd
 
 from backpain_analysis.errors import DataError
 from backpain_analysis.figures.export import register
-from backpain_analysis.instruments import Instrument, instrument
+from backpain_analysis.figures.style import known_instrument
 from backpain_analysis.narrative import finding_sentence, reaches_mcid, verdict
 from backpain_analysis.programs import ProgramComparison, compare_programs
 from backpain_analysis.tidy import tidy
@@ -191,16 +191,9 @@ def contrast_weeks(panel: pd.DataFrame) -> list[int]:
     return [w for w in (4, 8, 12) if w <= last.quantile(0.75)] or [int(last.median())]
 
 
-def _instrument(name: str) -> Instrument | None:
-    try:
-        return instrument(name)
-    except KeyError:
-        return None
-
-
 def outcome_name(outcome: str) -> str:
     """How sentences name an instrument: a built-in one in capitals (``NPRS``), a custom one as given."""
-    return outcome.upper() if _instrument(outcome) is not None and "_" not in outcome else outcome
+    return outcome.upper() if known_instrument(outcome) is not None and "_" not in outcome else outcome
 
 
 def interval_level(k: int, family_level: float = FAMILY_LEVEL) -> float:
@@ -346,7 +339,7 @@ def summarise(
     level = interval_level(k) if simultaneous else FAMILY_LEVEL
     findings = _judge(findings, level)
     family = k if simultaneous and k > 1 else None
-    info = _instrument(outcome) if outcome else None
+    info = known_instrument(outcome)
     mcid = info.mcid_abs if info is not None else None
     name = outcome_name(outcome or "")
     points = "points" if info is None or info.unit in ("%", "points") else info.unit

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from backpain_analysis.instruments import instrument, outcome_instrument
+from backpain_analysis.instruments import Instrument, instrument, outcome_instrument
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -140,6 +140,14 @@ def figure_axes(ax=None, nrows: int = 1, ncols: int = 1, height: float = 4.2, **
     return fig, axes.reshape((nrows, ncols) if nrows > 1 and ncols > 1 else (count,))
 
 
+def known_instrument(name: str | None) -> Instrument | None:
+    """The built-in definition of outcome ``name``, or None for a custom outcome (or none)."""
+    try:
+        return instrument(name) if name is not None else None
+    except KeyError:
+        return None
+
+
 def outcome_label(name: str) -> str:
     """Axis label for an outcome: full name, unit, range and direction.
 
@@ -147,9 +155,8 @@ def outcome_label(name: str) -> str:
     better)"`` (two lines, to fit a y axis); a custom outcome without a
     built-in definition keeps its name.
     """
-    try:
-        spec = instrument(name)
-    except KeyError:
+    spec = known_instrument(name)
+    if spec is None:
         return name
     bounds = f", {spec.min:g}-{spec.max:g}" if spec.min is not None and spec.max is not None else ""
     better = "higher" if spec.higher_is_better else "lower"
@@ -158,19 +165,16 @@ def outcome_label(name: str) -> str:
 
 def outcome_short(name: str) -> str:
     """Short name for titles and legends: ``NPRS``, ``ODI``, ``Sit-and-reach``; custom names as given."""
-    try:
-        spec = instrument(name)
-    except KeyError:
+    spec = known_instrument(name)
+    if spec is None:
         return name
     return spec.name.upper() if spec.name.isalpha() else spec.label
 
 
 def outcome_unit(name: str) -> str:
     """The outcome's unit (``points``, ``%``, ``mm``, ``cm``), ``score units`` for a custom outcome."""
-    try:
-        return instrument(name).unit
-    except KeyError:
-        return "score units"
+    spec = known_instrument(name)
+    return spec.unit if spec is not None else "score units"
 
 
 def improvement_sign(name: str) -> float:

@@ -10,8 +10,19 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from backpain_analysis.descriptives import mean_trajectory  # noqa: F401  (moved; importable here for one release)
-from backpain_analysis.figures.style import CYCLE, GREY, OKABE_ITO, evenly_spaced, figure_axes, outcome_label, outcome_short, styled, week_axis
-from backpain_analysis.instruments import instrument, outcome_instrument
+from backpain_analysis.figures.style import (
+    CYCLE,
+    GREY,
+    OKABE_ITO,
+    evenly_spaced,
+    figure_axes,
+    known_instrument,
+    outcome_label,
+    outcome_short,
+    styled,
+    week_axis,
+)
+from backpain_analysis.instruments import outcome_instrument
 
 
 def drawn_clients(panel: pd.DataFrame, outcome: str, max_clients: int) -> np.ndarray:
@@ -52,13 +63,10 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
         ax.vlines(mean["week"][finite], mean["conf_low"][finite], mean["conf_high"][finite], color=colour, alpha=0.5, linewidth=6, label="95 % CI of the mean")
     ax.plot(mean["week"], mean["mean"], color=colour, linewidth=2.5, marker="o", ms=4, label="mean of clients measured that week")
     ax.plot([], [], color=GREY, linewidth=0.8, label=f"individual clients ({len(drawn)} of {panel.loc[panel[outcome].notna(), 'client_id'].nunique()})")
-    try:
-        spec = instrument(outcome)
-        if spec.min is not None and spec.max is not None:
-            pad = 0.03 * (spec.max - spec.min)
-            ax.set_ylim(spec.min - pad, spec.max + pad)
-    except KeyError:
-        pass
+    spec = known_instrument(outcome)
+    if spec is not None and spec.min is not None and spec.max is not None:
+        pad = 0.03 * (spec.max - spec.min)
+        ax.set_ylim(spec.min - pad, spec.max + pad)
     week_axis(ax)
     ax.set_ylabel(outcome_label(outcome))
     ax.set_title(f"{outcome_short(outcome)} over time: each client and the mean")
