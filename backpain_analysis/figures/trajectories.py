@@ -41,11 +41,11 @@ def plot_trajectories(panel: pd.DataFrame, outcome: str, mean: pd.DataFrame, max
     Parameters
     ----------
     panel:
-        The weekly panel.
+        The weekly panel: each client's measured weeks become one grey line.
     outcome:
-        Instrument column.
+        Instrument column, on the y axis (over its full range for a built-in instrument).
     mean:
-        From :func:`mean_trajectory`.
+        From :func:`backpain_analysis.descriptives.mean_trajectory`.
     max_clients:
         At most this many individual lines (:func:`drawn_clients`); the mean
         uses every client.
