@@ -64,6 +64,7 @@ _PUBLIC: dict[str, str] = {
     "score_odi": "backpain_analysis.instruments",
     "score_rmdq": "backpain_analysis.instruments",
     "sensitivity_table": "backpain_analysis.sensitivity",
+    "show_figure": "backpain_analysis.notebook",
     "simulate": "backpain_analysis.simulate",
     "summarise": "backpain_analysis.summary",
     "summarise_replicates": "backpain_analysis.simulation_study",
