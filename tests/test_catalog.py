@@ -355,3 +355,51 @@ def test_general_lifter_vocabulary(name: str, modality: str) -> None:
 def test_a_modifier_phrase_places_a_name_only_when_nothing_else_can() -> None:
     assert catalog.explain_exercise("Warm up 5 min").modality == "other"  # warm up is all there is
     assert "'squat'" in catalog.explain_exercise("Warm-up Squat").rule
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "why"),
+    [
+        ("Squat Stretch", "flexibility", "the last phrase of a compound name is its head"),  # was a squat
+        ("Lunge Stretch", "flexibility", "the last phrase of a compound name is its head"),
+        ("Downward Dog Push Up", "other_strength", "the last phrase of a compound name is its head"),  # was ambiguous
+        ("Push Up to Downward Dog", "other_strength", "a flow between a pose and a movement is the movement"),
+        ("Plank to Downward Dog", "core", "a flow between a pose and a movement is the movement"),
+        ("Clean From The Hang Position", "other_strength", "what follows 'from' is the starting position"),
+    ],
+)
+def test_a_stretch_or_pose_and_a_strength_movement_in_one_name_is_read_by_its_head(name: str, modality: str, why: str) -> None:
+    """Session 4: a flexibility phrase beside a strength movement is not a tie for a coach but a compound."""
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and why in placed.rule
+
+
+def test_head_rule_leaves_other_ties_to_a_coach() -> None:
+    assert catalog.explain_exercise("Zercher carry walk").modality is None  # core against other: no stretch involved
+    assert catalog.explain_exercise("Kettlebell Hang Clean").modality == "other_strength"
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "rule"),
+    [
+        ("Topside Deadlift", "back", "read 'topside' as 'top side'"),  # two known words written as one
+        ("Undergrip Chinning", "back", "movement rule 'chinning'"),
+        ("Walkout", "core", "movement rule 'walkout'"),
+        ("Straight-Arm Cable Pushdown", "back", "movement rule 'straight arm pushdown'"),
+        ("Loop Band Leg Extension", "other_strength", "'leg extension'"),
+        ("Incline Dumbbell Squeeze Press", "other_strength", "'press'"),
+        ("Deep Squat Stretch", "flexibility", "'stretch'"),
+        ("Cable Low To High", "other_strength", "'low to high'"),  # a direction alone is the cable fly
+        ("Cable Woodchop High to Low", "core", "woodchop'"),  # beside a movement it is only a modifier
+    ],
+)
+def test_session_4_rules(name: str, modality: str, rule: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule, placed.reason
+
+
+def test_a_word_is_split_only_into_two_known_words_of_three_letters_or_more() -> None:
+    vocabulary = catalog._vocabulary()
+    assert catalog._split("topside", vocabulary) == ["top", "side"]
+    assert catalog._split("jefferson", vocabulary) is None
+    assert catalog.explain_exercise("Jefferson Curl").modality is None

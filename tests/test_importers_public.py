@@ -2,11 +2,12 @@
 accounted for, sets placed, and a coach's placement of their names.
 
 Expected row counts come from reading each file with the csv module here, not
-from the importer. Tuned files must place at least 95 % of their sets; the
-hold-out files (never tuned on) are a check whose shares are recorded in
-docs/importers.md (round 3: every hold-out at 95 % or more except the renamed
-Strong export, 87.1 %), with a floor here just below each recorded share that
-only catches a regression.
+from the importer. Every file here is now tuned on and must place at least 95 %
+of its sets. The hold-outs of rounds 1-3 were measured blind once (recorded in
+docs/importers.md: every one at 95 % or more except the renamed Strong export,
+87.1 %) and became tuned files in session 4 (``tuned-s4``); the new blind
+hold-out set (tests/data/imports/holdout4) is measured by the coordinator, not
+here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ FITNOTES_UNIT = (
     "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
 )
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
-# file -> (tuned or holdout, --columns mapping or None, format label, smallest share of sets placed)
+# file -> (tuned, or tuned-s4: a hold-out of rounds 1-3 tuned on since session 4; --columns mapping or None,
+# format label, smallest share of sets placed)
 EXPORTS = {
     "fitbod_chrsilvi.csv": ("tuned", None, "Fitbod", 0.95),
     "hevy_si2aung.csv": ("tuned", None, "Hevy", 0.95),
@@ -47,16 +49,16 @@ EXPORTS = {
     "hevy_arthmnz_portuguese.csv": ("tuned", None, "Hevy", 0.95),
     "hevy_ferreiragabrielw.csv": ("tuned", None, "Hevy", 0.95),
     "fitnotes_moferg.csv": ("tuned", FITNOTES_LBS, "mapped CSV", 0.95),
-    "fitbod_joecummings.csv": ("holdout", None, "Fitbod", 0.95),
-    "hevy_ajccosta.csv": ("holdout", None, "Hevy", 0.95),
-    "strong_jannesantana.csv": ("holdout", None, "Strong", 0.95),
-    "strong_shuheilocale_renamed.csv": ("holdout", None, "Strong", 0.85),
-    "fitnotes_bilallb.csv": ("holdout", FITNOTES_UNIT, "mapped CSV", 0.95),
-    "fitbod_datojulien.csv": ("holdout", None, "Fitbod", 0.95),
-    "strong_linusjacobsson.csv": ("holdout", None, "Strong", 0.95),
-    "strong_simongomez_french.csv": ("holdout", None, "Strong", 0.95),
-    "fitbod_jakemull13.csv": ("holdout", None, "Fitbod", 0.95),
-    "strong_harrig12.csv": ("holdout", None, "Strong", 0.95),
+    "fitbod_joecummings.csv": ("tuned-s4", None, "Fitbod", 0.95),
+    "hevy_ajccosta.csv": ("tuned-s4", None, "Hevy", 0.95),
+    "strong_jannesantana.csv": ("tuned-s4", None, "Strong", 0.95),
+    "strong_shuheilocale_renamed.csv": ("tuned-s4", None, "Strong", 0.95),
+    "fitnotes_bilallb.csv": ("tuned-s4", FITNOTES_UNIT, "mapped CSV", 0.95),
+    "fitbod_datojulien.csv": ("tuned-s4", None, "Fitbod", 0.95),
+    "strong_linusjacobsson.csv": ("tuned-s4", None, "Strong", 0.95),
+    "strong_simongomez_french.csv": ("tuned-s4", None, "Strong", 0.95),
+    "fitbod_jakemull13.csv": ("tuned-s4", None, "Fitbod", 0.95),
+    "strong_harrig12.csv": ("tuned-s4", None, "Strong", 0.95),
 }
 
 
@@ -142,14 +144,16 @@ def test_coach_names_are_real_and_not_in_the_catalog_verbatim() -> None:
 
 
 def test_coach_agreement_on_at_least_100_names() -> None:
-    """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases (tuned exports)."""
+    """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases.
+
+    Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``: a former hold-out, whose
+    blind agreement of round 3, 46 of 53, is recorded in docs/importers.md)."""
     coach = _coach()
-    tuned = coach[coach["group"] == "tuned"]
-    agree = (tuned["placed"] == tuned["modality"]).mean()
-    assert len(tuned) >= 100
-    assert agree >= 0.95, tuned[tuned["placed"] != tuned["modality"]]
-    holdout = coach[coach["group"] == "holdout"]
-    assert (holdout["placed"] == holdout["modality"]).mean() >= 0.85  # recorded: 46 of 53 (session 3); a floor against regressions
+    assert set(coach["group"]) <= {"tuned", "tuned-s4"}
+    assert len(coach) >= 100
+    assert (coach["placed"] == coach["modality"]).mean() >= 0.95, coach[coach["placed"] != coach["modality"]]
+    former = coach[coach["group"] == "tuned-s4"]
+    assert (former["placed"] == former["modality"]).mean() >= 0.95
 
 
 def test_real_chinese_strong_header_is_read_by_structure(tmp_path: Path) -> None:
