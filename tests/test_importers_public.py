@@ -59,6 +59,10 @@ EXPORTS = {
     "strong_simongomez_french.csv": ("tuned-s4", None, "Strong", 0.95),
     "fitbod_jakemull13.csv": ("tuned-s4", None, "Fitbod", 0.95),
     "strong_harrig12.csv": ("tuned-s4", None, "Strong", 0.95),
+    "fitbod_hannasage.csv": ("tuned", None, "Fitbod", 0.95),
+    "fitbod_atrain773_excel.csv": ("tuned", None, "Fitbod", 0.95),
+    "strong_mbenningfield13.csv": ("tuned", None, "Strong", 0.95),
+    "strong_dstanek_semicolon.csv": ("tuned", None, "Strong", 0.95),
 }
 
 
@@ -229,3 +233,21 @@ def test_session_3_rules_place_tuned_names(name: str, modality: str, rule: str) 
     """Rules written in the third round of issue 13 from the session-3 tuned exports (README)."""
     placed = explain_exercise(name)
     assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule
+
+
+def test_real_fitbod_export_saved_by_a_spreadsheet_program(tmp_path: Path) -> None:
+    """Fitbod re-saved by a spreadsheet program: ``TRUE``/``FALSE`` warm-up flags and 15-digit weights."""
+    result = import_export(REAL / "fitbod_atrain773_excel.csv", "c1", tmp_path)
+    ledger = pd.read_csv(tmp_path / "import_ledger.csv", dtype=str, keep_default_na=False)
+    assert ledger[["row", "reason"]].values.tolist() == [["2", "warm-up set (left out of training volume; --include-warmups keeps it)"]]
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[0, ["exercise", "reps", "load", "load_unit"]].tolist() == ["Dumbbell Shoulder Press", "10", "13.607787", "kg"]
+    assert result.placed_share == 1.0
+
+
+def test_real_android_strong_export_in_pounds_per_row(tmp_path: Path) -> None:
+    import_export(REAL / "strong_dstanek_semicolon.csv", "c1", tmp_path)
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert set(sets["load_unit"]) == {"lb"} and sets["date"].nunique() == 3
+    rear = sets.loc[sets["exercise"] == "Bent-Over Lateral Raise (Dumbbell)", "load"].tolist()
+    assert rear == ["60", "70", "80", "90", "90"]
