@@ -391,6 +391,9 @@ def test_head_rule_leaves_other_ties_to_a_coach() -> None:
         ("Deep Squat Stretch", "flexibility", "'stretch'"),
         ("Cable Low To High", "other_strength", "'low to high'"),  # a direction alone is the cable fly
         ("Cable Woodchop High to Low", "core", "woodchop'"),  # beside a movement it is only a modifier
+        ("Spider Hammer", "other_strength", "movement rule 'hammer'"),  # hammers named alone are hammer curls
+        ("Hammer Strength Row", "back", "'row'"),  # beside a movement Hammer is the machine brand
+        ("Bent-Over Lateral Raise (Dumbbell)", "back", "movement rule 'bent over lateral raise'"),  # the rear-delt raise
     ],
 )
 def test_session_4_rules(name: str, modality: str, rule: str) -> None:

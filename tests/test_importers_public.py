@@ -63,6 +63,7 @@ EXPORTS = {
     "fitbod_atrain773_excel.csv": ("tuned", None, "Fitbod", 0.95),
     "strong_mbenningfield13.csv": ("tuned", None, "Strong", 0.95),
     "strong_dstanek_semicolon.csv": ("tuned", None, "Strong", 0.95),
+    "strong_shreybirmiwal_decimalreps.csv": ("tuned", None, "Strong", 0.95),
 }
 
 
@@ -251,3 +252,12 @@ def test_real_android_strong_export_in_pounds_per_row(tmp_path: Path) -> None:
     assert set(sets["load_unit"]) == {"lb"} and sets["date"].nunique() == 3
     rear = sets.loc[sets["exercise"] == "Bent-Over Lateral Raise (Dumbbell)", "load"].tolist()
     assert rear == ["60", "70", "80", "90", "90"]
+
+
+def test_real_strong_export_with_decimal_reps_and_rest_timers(tmp_path: Path) -> None:
+    """Strong writing reps as ``10.0`` and a rest timer after every set (its own durations run to ``264h 1m``)."""
+    result = import_export(REAL / "strong_shreybirmiwal_decimalreps.csv", "c1", tmp_path)
+    assert result.sets_imported == result.ledger_rows == 56
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[0, ["exercise", "reps", "load"]].tolist() == ["Incline Bench Press (Dumbbell)", "10", "35"]
+    assert sets.loc[sets["exercise"] == "Pull Up (Assisted)", "assistance"].unique().tolist() == ["55"]
