@@ -27,6 +27,7 @@ FITNOTES_LBS = "date=Date,exercise=Exercise,reps=Reps,weight=Weight (lbs),distan
 FITNOTES_UNIT = (
     "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
 )
+PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
 # file -> (tuned, or tuned-s4: a hold-out of rounds 1-3 tuned on since session 4; --columns mapping or None,
 # format label, smallest share of sets placed)
@@ -64,6 +65,7 @@ EXPORTS = {
     "strong_mbenningfield13.csv": ("tuned", None, "Strong", 0.95),
     "strong_dstanek_semicolon.csv": ("tuned", None, "Strong", 0.95),
     "strong_shreybirmiwal_decimalreps.csv": ("tuned", None, "Strong", 0.95),
+    "mapped_duckmayr_na.csv": ("tuned", PLAIN_LOG, "mapped CSV", 0.95),
 }
 
 
@@ -261,3 +263,11 @@ def test_real_strong_export_with_decimal_reps_and_rest_timers(tmp_path: Path) ->
     sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
     assert sets.loc[0, ["exercise", "reps", "load"]].tolist() == ["Incline Bench Press (Dumbbell)", "10", "35"]
     assert sets.loc[sets["exercise"] == "Pull Up (Assisted)", "assistance"].unique().tolist() == ["55"]
+
+
+def test_real_plain_log_with_na_weights_through_columns(tmp_path: Path) -> None:
+    """A hand-kept log written by R (``Date,Workout,Exercise,Weight,Reps``): ``NA`` is a blank weight (body weight), not a bad number."""
+    result = import_export(REAL / "mapped_duckmayr_na.csv", "c1", tmp_path, columns=PLAIN_LOG)
+    assert result.ledger_rows == 0 and result.sets_imported == 8
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[sets["exercise"] == "Pull up", "load"].tolist() == [""] * 5

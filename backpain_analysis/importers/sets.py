@@ -177,14 +177,19 @@ def first_column(columns: Sequence[str], spellings: Sequence[str]) -> str | None
     return next((s for s in spellings if s in columns), None)
 
 
+_MISSING_NUMBER = frozenset({"na", "n/a", "nan", "none", "null", "-", "\u2013", "\u2014"})
+"""Cells that mean "no value" (``NA`` as R and pandas write it, a dash): read as blank, like an empty cell."""
+
+
 def parse_number(text: str, decimal_comma: bool) -> float | None:
-    """A finite number from text, ``None`` for a blank; raises ``ValueError`` otherwise.
+    """A finite number from text, ``None`` for a blank or a missing-value marker (``NA``, ``n/a``,
+    ``-``); raises ``ValueError`` otherwise.
 
     With ``decimal_comma`` (semicolon-separated files) ``80,5`` and
     ``1.234,5`` read as 80.5 and 1234.5.
     """
     text = text.strip().replace("\u00a0", "").replace(" ", "")
-    if not text:
+    if not text or text.casefold() in _MISSING_NUMBER:
         return None
     if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
         text = text.replace(".", "").replace(",", ".")
