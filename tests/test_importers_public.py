@@ -28,6 +28,7 @@ FITNOTES_UNIT = (
     "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
 )
 PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
+SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
 # file -> (tuned, or tuned-s4: a hold-out of rounds 1-3 tuned on since session 4; --columns mapping or None,
 # format label, smallest share of sets placed)
@@ -66,6 +67,7 @@ EXPORTS = {
     "strong_dstanek_semicolon.csv": ("tuned", None, "Strong", 0.95),
     "strong_shreybirmiwal_decimalreps.csv": ("tuned", None, "Strong", 0.95),
     "mapped_duckmayr_na.csv": ("tuned", PLAIN_LOG, "mapped CSV", 0.95),
+    "mapped_chbouvi_log.csv": ("tuned", SET_LOG, "mapped CSV", 0.95),
 }
 
 
