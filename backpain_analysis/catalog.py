@@ -467,9 +467,29 @@ def _builtin_placement(name: str) -> ExercisePlacement:
             why = found
         elif found:
             entry, modifiers, note = found
+            contradiction = _mend_contradicts(name, respelled, entry)
+            if contradiction:
+                why = contradiction
+                continue
             read = "".join(f"; read {old!r} as {new!r}" for old, new in respelled)
             return ExercisePlacement(name, entry.modality, "rule", entry.describe() + note + read, tuple(modifiers))
     return ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
+
+
+def _mend_contradicts(name: str, respelled: list[tuple[str, str]], entry: _Entry) -> str:
+    """A sentence when a mended word (:func:`_respell`) changes what the rest of the name says: the
+    name without the mended words places it in another modality (``Viking Press``: ``viking`` is one
+    letter from ``hiking``, but the rest reads as a press); else ``""``. A mended word may complete a
+    reading (``Goblet Squad``) or qualify it (``Hamme Hip Thrust``), never overturn it."""
+    if not respelled:
+        return ""
+    mended = {old for old, _ in respelled}
+    rest = [w for w in _words(name) if w not in mended]
+    other = _by_rule(rest) if rest else None
+    if isinstance(other, tuple) and other[0].modality != entry.modality:
+        slips = ", ".join(f"{old!r} as {new!r}" for old, new in respelled)
+        return f"it reads as '{entry.phrase}' ({entry.modality}) only by reading {slips}, and the rest reads as '{other[0].phrase}' ({other[0].modality})"
+    return ""
 
 
 @lru_cache(maxsize=1)

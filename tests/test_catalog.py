@@ -406,3 +406,30 @@ def test_a_word_is_split_only_into_two_known_words_of_three_letters_or_more() ->
     assert catalog._split("topside", vocabulary) == ["top", "side"]
     assert catalog._split("jefferson", vocabulary) is None
     assert catalog.explain_exercise("Jefferson Curl").modality is None
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Close Grip Bench", "other_strength"),  # 'bench' named alone is the bench press
+        ("Bench Dip", "other_strength"),  # beside a movement it is the bench used
+        ("Hip Hinge", "back"),  # the hinge pattern, back like every hinge
+        ("Log Press", "other_strength"),
+        ("Curtsy Lunge", "other_strength"),
+        ("Step Downs", "other_strength"),
+        ("Prowler Push", "other_strength"),
+        ("Farmer Hold", "core"),  # a loaded carry held still
+        ("Yoga Flow", "mixed"),
+        ("Landmine 180", "core"),
+    ],
+)
+def test_lifter_usage_of_session_4(name: str, modality: str) -> None:
+    assert catalog.explain_exercise(name).modality == modality
+
+
+def test_a_mended_word_may_not_overturn_what_the_rest_of_the_name_says() -> None:
+    """'viking' is one letter from 'hiking' (a walk, other), but the rest of 'Viking Press' reads as a press."""
+    placed = catalog.explain_exercise("Viking Press")
+    assert placed.modality is None and "only by reading 'viking' as 'hiking'" in placed.reason
+    assert catalog.explain_exercise("Goblet Squad").modality == "other_strength"  # a mended word completes a reading
+    assert catalog.explain_exercise("Hamme Hip Thrust (Machine)").modality == "core"  # or qualifies it
