@@ -170,9 +170,14 @@ built-in catalog, or a structural rule (:func:`explain_exercise`)."""
 _TIER = {"back-pain rule": 5, "catalog.csv": 4, "catalog_apps.csv": 3, "movement": 2, "reference": 1, "muscle": 0}
 _DEDUP = {**_TIER, "reference": -1}  # a database name never shadows the project's own phrase
 _BRACKETS = re.compile(r"[(\[{][^()\[\]{}]*[)\]}]")
-_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|[a-z]\d+)$")
-"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch), set notations (3x10, x3) and
-superset labels (A1, B2)."""
+_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|[a-z]\d+|ii|iii|iv)$")
+"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch), set notations (3x10, x3),
+superset labels (A1, B2) and Roman numerals II-IV (Warrior II)."""
+_DECISIVE_HEADS = frozenset({"stretch", "pose", "yoga", "pilate"})
+"""Last words that name the kind of exercise whatever words come before them: any muscle's stretch
+(``Levator Scapulae Stretch``), any yoga pose (``Tree Pose``), any style of yoga or Pilates
+(``Restorative Yoga``). Before other movements an unknown word still leaves the name unknown
+(``Jefferson Curl``)."""
 
 
 @dataclass(frozen=True)
@@ -355,7 +360,11 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str], str] | str | None:
         if all(w in vocabulary or _DIGITS.match(w) for w in rest):
             options.append(((j - i, _TIER[entry.kind]), entry, rivals))
     if not options:
-        return None
+        last = _phrases().get(core[-1]) if core and core[-1] in _DECISIVE_HEADS else None
+        if last is None:
+            return None
+        note = f"; '{last.phrase}' ends the name and names the exercise whatever words come before it"
+        return last, [m for m in modifiers if m != last.phrase], note
     _, entry, rivals = max(options, key=lambda option: option[0])
     head, note = _head(words, skip), ""
     if head is not None:
@@ -375,9 +384,10 @@ def _head(words: list[str], skip: frozenset[tuple[str, ...]]) -> tuple[_Entry, s
     """The phrase that names the exercise when a name holds a flexibility phrase (a stretch, a pose, a
     hang) and a strength movement (core, back, other_strength), else ``None``.
 
-    The name is read as non-overlapping known phrases (longest first; muscles named without a movement
-    are not movements). Two movements joined by ``to``/``into`` are a flow between positions: the
-    strength movement is the work and the pose its start or end (``Push Up to Downward Dog`` is a
+    The name is read as non-overlapping known phrases of the project's own data (longest first; muscles
+    named without a movement are not movements, and a free-exercise-db name such as ``knee`` in ``Push
+    Up on Knees`` is too weak to name the exercise). Two movements joined by ``to``/``into`` are a flow
+    between positions: the strength movement is the work and the pose its start or end (``Push Up to Downward Dog`` is a
     push-up); what follows ``from`` is a starting position (``Clean From The Hang Position`` is a
     clean). Otherwise the last phrase is the head, as in any English compound (``Squat Stretch`` is a
     stretch held in a squat; ``Downward Dog Push Up`` a push-up from downward dog; ``Kettlebell Hang
@@ -387,7 +397,7 @@ def _head(words: list[str], skip: frozenset[tuple[str, ...]]) -> tuple[_Entry, s
     for i in range(len(words)):
         for j in range(i + 1, len(words) + 1):
             entry = table.get("".join(words[i:j]))
-            if entry is not None and entry.kind != "muscle" and tuple(words[i:j]) not in skip:
+            if entry is not None and entry.kind not in ("muscle", "reference") and tuple(words[i:j]) not in skip:
                 spans.append(((j - i, _TIER[entry.kind], -i), i, j, entry))
     taken: list[tuple[int, int, _Entry]] = []
     used: set[int] = set()

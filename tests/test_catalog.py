@@ -433,3 +433,35 @@ def test_a_mended_word_may_not_overturn_what_the_rest_of_the_name_says() -> None
     assert placed.modality is None and "only by reading 'viking' as 'hiking'" in placed.reason
     assert catalog.explain_exercise("Goblet Squad").modality == "other_strength"  # a mended word completes a reading
     assert catalog.explain_exercise("Hamme Hip Thrust (Machine)").modality == "core"  # or qualifies it
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Levator Scapulae Stretch", "flexibility"),  # any muscle's stretch
+        ("Tree Pose", "flexibility"),  # any yoga pose
+        ("Restorative Yoga", "mixed"),
+        ("Clinical Pilates", "mixed"),
+        ("Warrior II", "flexibility"),
+        ("The Hundred", "core"),  # Pilates mat repertoire
+        ("Single Leg Stretch", "core"),  # the Pilates abdominal series, not a stretch
+        ("McKenzie Press Up", "flexibility"),  # extension in lying, not a push-up
+        ("Standing Forward Bend", "flexibility"),
+        ("Chin Tuck", "other_strength"),  # deep neck flexors, not a chin-up
+        ("Mini Band Walk", "other_strength"),  # hip abductors, not a walk
+        ("Drawing In Maneuver", "core"),
+        ("Heel Slides", "core"),
+        ("Scapular Retraction", "back"),
+        ("Prone Y", "back"),
+        ("Physio Ball Pike", "core"),
+        ("Push Up on Knees", "other_strength"),  # a free-exercise-db name ('knee') never names the exercise
+    ],
+)
+def test_back_pain_programme_vocabulary(name: str, modality: str) -> None:
+    """Session 4: stretches, poses, Pilates mat work and rehabilitation drills a back-pain studio logs."""
+    assert catalog.explain_exercise(name).modality == modality
+
+
+def test_a_decisive_last_word_does_not_make_other_unknown_words_known() -> None:
+    assert catalog.explain_exercise("Jefferson Curl").modality is None
+    assert "ends the name and names the exercise" in catalog.explain_exercise("Blorp Stretch").rule
