@@ -554,8 +554,13 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     unknown word (``Jefferson curl``) leaves the name unknown rather than
     guessed (a one-letter slip in a word of five letters or more, a letter
     wrong, missing, extra or swapped as ``squad`` for ``squat``, is mended
-    when exactly one known word fits, and the rule
-    says so); unknown names carry the nearest known names as suggestions.
+    when exactly one known word fits and the rest of the name does not say
+    otherwise, and the rule says so; two known words written as one are
+    split). A stretch or pose beside a strength movement is read by the
+    name's head (:func:`_head`: the last phrase, or the movement of a
+    ``to``/``into`` flow), and a name ending in ``stretch``, ``pose``,
+    ``yoga`` or ``Pilates`` is that kind of exercise whatever words come
+    before it. Unknown names carry the nearest known names as suggestions.
 
     Parameters
     ----------
