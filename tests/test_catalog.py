@@ -455,6 +455,9 @@ def test_a_mended_word_may_not_overturn_what_the_rest_of_the_name_says() -> None
         ("Prone Y", "back"),
         ("Physio Ball Pike", "core"),
         ("Push Up on Knees", "other_strength"),  # a free-exercise-db name ('knee') never names the exercise
+        ("TRX Y Fly", "back"),  # arms opened into a Y: lower trapezius, as prone Y raises
+        ("W Raise", "back"),
+        ("Side Plank Reach Through", "core"),
     ],
 )
 def test_back_pain_programme_vocabulary(name: str, modality: str) -> None:
