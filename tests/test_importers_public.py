@@ -273,3 +273,16 @@ def test_real_plain_log_with_na_weights_through_columns(tmp_path: Path) -> None:
     assert result.ledger_rows == 0 and result.sets_imported == 8
     sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
     assert sets.loc[sets["exercise"] == "Pull up", "load"].tolist() == [""] * 5
+
+
+@pytest.mark.parametrize(("name", "columns"), [("fitnotes_wmgriffi3.csv", FITNOTES_LBS), ("fitnotes_bilallb.csv", FITNOTES_UNIT)])
+def test_fitnotes_header_is_recognised_without_columns(tmp_path: Path, name: str, columns: str) -> None:
+    """FitNotes' ``Category`` column tells its header apart: ``--format auto`` reads it as the documented mapping does."""
+    auto = import_export(REAL / name, "c1", tmp_path / "auto")
+    assert auto.export.built.notes[0].startswith("recognised as a FitNotes export by its header: read as --columns 'date=date,")
+    mapped = import_export(REAL / name, "c1", tmp_path / "mapped", columns=columns)
+    drop = ["import_file", "import_sha256"]
+    a = pd.read_csv(tmp_path / "auto" / "sessions.csv", dtype=str, keep_default_na=False).drop(columns=drop)
+    b = pd.read_csv(tmp_path / "mapped" / "sessions.csv", dtype=str, keep_default_na=False).drop(columns=drop)
+    pd.testing.assert_frame_equal(a, b)
+    assert (auto.sets_imported, auto.ledger_rows) == (mapped.sets_imported, mapped.ledger_rows)

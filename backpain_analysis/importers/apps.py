@@ -40,7 +40,7 @@ from backpain_analysis.catalog import explain_exercise, place_exercises
 from backpain_analysis.contract import MODALITIES, REQUIRED_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
-from backpain_analysis.importers.columns import mapped_format, parse_columns
+from backpain_analysis.importers.columns import fitnotes_mapping, mapped_format, parse_columns
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
 from backpain_analysis.importers.source import decimal_comma, file_digest, ragged_lines, without_lines
 from backpain_analysis.importers.store import LEDGER_FILE, find_table, folder_lock, keyed, read_rows, replace_rows, table_path, write_ledger
@@ -123,6 +123,10 @@ def _layout(frame: pd.DataFrame, format: str, file_name: str, comma: bool) -> tu
         try:
             return detect_format(columns, file_name), frame, None
         except DataError:
+            fitnotes = fitnotes_mapping(columns)
+            if fitnotes is not None:
+                spec = ",".join(f"{role}={header}" for role, header in fitnotes.items())
+                return mapped_format(fitnotes), frame, f"recognised as a FitNotes export by its header: read as --columns {spec!r}"
             found = _by_structure(frame, comma)
             if found is None:
                 raise
@@ -155,7 +159,8 @@ def read_export(
     path:
         A Strong, Hevy or Fitbod CSV export, or any app's CSV with ``columns``.
     format:
-        ``auto`` (detect from the header, else Strong's column order and
+        ``auto`` (detect from the header, a FitNotes header included
+        (:func:`.columns.fitnotes_mapping`), else Strong's column order and
         value shapes, :mod:`.structure`), ``strong``, ``hevy`` or ``fitbod``
         (its current and older layouts).
     unit:

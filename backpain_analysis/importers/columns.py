@@ -113,3 +113,20 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
     required = tuple((column,) for column in wanted.values())
     example = ",".join(f"{role}={header}" for role, header in mapping.items())
     return ExportFormat(name="columns", label="mapped CSV", example=example, required=required, to_rows=to_rows)
+
+
+def fitnotes_mapping(columns: list[str]) -> dict[str, str] | None:
+    """The ``--columns`` mapping of a FitNotes spreadsheet export, from its (lower-cased) header, else ``None``.
+
+    FitNotes (Android) writes ``Date,Exercise,Category,Weight (kgs),Reps,Distance,Distance Unit,Time[,Comment]``
+    (or ``Weight (lbs)``, or ``Weight,Weight Unit``); its ``Category`` column (Chest, Back, Abs, ...)
+    tells it apart from the other apps' headers. The mapping is the one documented for FitNotes.
+    """
+    present = set(columns)
+    if not {"date", "exercise", "category", "reps"} <= present:
+        return None
+    mapping = {"date": "date", "exercise": "exercise", "reps": "reps"}
+    weight = next((c for c in columns if c.startswith("weight") and c != "weight unit"), None)
+    optional = {"weight": weight, "unit": "weight unit", "distance": "distance", "distance_unit": "distance unit", "seconds": "time"}
+    mapping.update({role: header for role, header in optional.items() if header in present})
+    return mapping
