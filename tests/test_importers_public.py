@@ -23,9 +23,9 @@ from backpain_analysis.catalog import builtin_catalog, exercise_key, explain_exe
 from backpain_analysis.importers import import_export
 
 REAL = Path(__file__).parent / "data" / "imports" / "real"
-FITNOTES_LBS = "date=Date,exercise=Exercise,reps=Reps,weight=Weight (lbs),distance=Distance,distance_unit=Distance Unit,seconds=Time"
+FITNOTES_LBS = "date=Date,exercise=Exercise,category=Category,reps=Reps,weight=Weight (lbs),distance=Distance,distance_unit=Distance Unit,seconds=Time"
 FITNOTES_UNIT = (
-    "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
+    "date=Date,exercise=Exercise,category=Category,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
 )
 PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
@@ -286,3 +286,20 @@ def test_fitnotes_header_is_recognised_without_columns(tmp_path: Path, name: str
     b = pd.read_csv(tmp_path / "mapped" / "sessions.csv", dtype=str, keep_default_na=False).drop(columns=drop)
     pd.testing.assert_frame_equal(a, b)
     assert (auto.sets_imported, auto.ledger_rows) == (mapped.sets_imported, mapped.ledger_rows)
+
+
+def test_app_category_places_only_names_no_catalog_places(tmp_path: Path) -> None:
+    """FitNotes' Category column: 'Static V Pulses' (Abs) becomes core; every name a catalog places keeps its placement."""
+    result = import_export(REAL / "fitnotes_wmgriffi3.csv", "c1", tmp_path)
+    assert result.by_category.reset_index().values.tolist() == [["Static V Pulses", "Abs", "core", 1]]
+    assert "  'Static V Pulses' -> core: the app's category 'Abs' [1 sets]" in result.summary()
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[sets["exercise"] == "Static V Pulses", "modality"].tolist() == ["core"]
+    # Face pulls and the like that FitNotes files under Shoulders keep the catalog's placement: the row stays blank
+    placed_by_catalog = sets[sets["exercise"] != "Static V Pulses"]
+    assert set(placed_by_catalog["modality"]) <= {"", "other"} and result.placed_share == 1.0
+    studio = tmp_path / "studio"
+    studio.mkdir()
+    (studio / "catalog.csv").write_text("exercise,modality\nStatic V Pulses,other_strength\n", encoding="utf-8")
+    again = import_export(REAL / "fitnotes_wmgriffi3.csv", "c1", studio)
+    assert again.by_category.empty  # the studio's catalog places it: the category is not needed
