@@ -419,6 +419,8 @@ def test_a_word_is_split_only_into_two_known_words_of_three_letters_or_more() ->
         ("Step Downs", "other_strength"),
         ("Prowler Push", "other_strength"),
         ("Farmer Hold", "core"),  # a loaded carry held still
+        ("Kettlebell One Arm Static Hold", "core"),  # 'hold' named alone with a load: a carry held still
+        ("Wall Sit Hold", "other_strength"),  # beside a movement it is that movement held
         ("Yoga Flow", "mixed"),
         ("Landmine 180", "core"),
     ],
