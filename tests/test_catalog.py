@@ -470,3 +470,23 @@ def test_back_pain_programme_vocabulary(name: str, modality: str) -> None:
 def test_a_decisive_last_word_does_not_make_other_unknown_words_known() -> None:
     assert catalog.explain_exercise("Jefferson Curl").modality is None
     assert "ends the name and names the exercise" in catalog.explain_exercise("Blorp Stretch").rule
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Rosca direta com barra", "other_strength"),
+        ("Supino inclinado com halteres", "other_strength"),
+        ("Remada curvada", "back"),
+        ("Levantamento terra", "back"),  # deadlift: the back-pain rule in Portuguese
+        ("Elevação pélvica", "core"),  # hip thrust: a loaded bridge
+        ("Stiff com halteres", "back"),
+        ("Sentadilla con barra", "other_strength"),
+        ("Peso muerto rumano", "back"),
+        ("Jalón al pecho", "back"),
+        ("Plancha", "core"),
+    ],
+)
+def test_portuguese_and_spanish_exercise_words(name: str, modality: str) -> None:
+    """Hevy and Strong users name custom exercises in their own language (as the German words of session 3)."""
+    assert catalog.explain_exercise(name).modality == modality
