@@ -68,6 +68,7 @@ EXPORTS = {
     "strong_shreybirmiwal_decimalreps.csv": ("tuned", None, "Strong", 0.95),
     "mapped_duckmayr_na.csv": ("tuned", PLAIN_LOG, "mapped CSV", 0.95),
     "mapped_chbouvi_log.csv": ("tuned", SET_LOG, "mapped CSV", 0.95),
+    "hevy_lucasdiasalves_portuguese.csv": ("tuned", None, "Hevy", 0.95),
 }
 
 
@@ -303,3 +304,13 @@ def test_app_category_places_only_names_no_catalog_places(tmp_path: Path) -> Non
     (studio / "catalog.csv").write_text("exercise,modality\nStatic V Pulses,other_strength\n", encoding="utf-8")
     again = import_export(REAL / "fitnotes_wmgriffi3.csv", "c1", studio)
     assert again.by_category.empty  # the studio's catalog places it: the category is not needed
+
+
+def test_real_hevy_export_in_portuguese(tmp_path: Path) -> None:
+    """Hevy with its exercise library in Portuguese (``Supino (Barra)``, ``Levantamento Terra``) and Portuguese month abbreviations."""
+    result = import_export(REAL / "hevy_lucasdiasalves_portuguese.csv", "c1", tmp_path)
+    assert result.placed_share == 1.0 and result.ledger_rows == 0
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets["date"].unique().tolist() == ["2026-04-30 19:37:00", "2026-04-29 19:30:00", "2026-04-28 19:11:00", "2026-04-27 18:56:00"]
+    placed = {n: explain_exercise(n).modality for n in ("Levantamento Terra Sumô", "Elevação Pélvica (Barra)", "Remadas Dobradas (Barra)")}
+    assert placed == {"Levantamento Terra Sumô": "back", "Elevação Pélvica (Barra)": "core", "Remadas Dobradas (Barra)": "back"}
