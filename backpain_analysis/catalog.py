@@ -170,9 +170,14 @@ built-in catalog, or a structural rule (:func:`explain_exercise`)."""
 _TIER = {"back-pain rule": 5, "catalog.csv": 4, "catalog_apps.csv": 3, "movement": 2, "reference": 1, "muscle": 0}
 _DEDUP = {**_TIER, "reference": -1}  # a database name never shadows the project's own phrase
 _BRACKETS = re.compile(r"[(\[{][^()\[\]{}]*[)\]}]")
-_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|[a-z]\d+)$")
-"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch), set notations (3x10, x3) and
-superset labels (A1, B2)."""
+_DIGITS = re.compile(r"^(?:\d+[a-z]{0,3}|[a-z]|\d*x\d+|[a-z]\d+|ii|iii|iv)$")
+"""Numbers (5s, 45, 1:00 -> 1 00, 3sec), single letters (V-bar, X crunch), set notations (3x10, x3),
+superset labels (A1, B2) and Roman numerals II-IV (Warrior II)."""
+_DECISIVE_HEADS = frozenset({"stretch", "pose", "yoga", "pilate"})
+"""Last words that name the kind of exercise whatever words come before them: any muscle's stretch
+(``Levator Scapulae Stretch``), any yoga pose (``Tree Pose``), any style of yoga or Pilates
+(``Restorative Yoga``). Before other movements an unknown word still leaves the name unknown
+(``Jefferson Curl``)."""
 
 
 @dataclass(frozen=True)
@@ -337,9 +342,10 @@ def _best_span(words: list[str], skip: frozenset[tuple[str, ...]] = frozenset())
     return i, j, entry, rivals
 
 
-def _by_rule(words: list[str]) -> tuple[_Entry, list[str]] | str | None:
+def _by_rule(words: list[str]) -> tuple[_Entry, list[str], str] | str | None:
     """The phrase that places a name read as movement + modifiers, if every other word is understood
-    and no other movement of the same length places it elsewhere (then a sentence saying so)."""
+    and no other movement of the same length places it elsewhere (then a sentence saying so); with the
+    modifiers and a note when :func:`_head` chose between a stretch or pose and a strength movement."""
     core, modifiers = _core(words)
     vocabulary = _vocabulary()
     # a phrase that is also a modifier (warm up) places a name only when nothing else is left to place it
@@ -354,12 +360,62 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str]] | str | None:
         if all(w in vocabulary or _DIGITS.match(w) for w in rest):
             options.append(((j - i, _TIER[entry.kind]), entry, rivals))
     if not options:
-        return None
+        last = _phrases().get(core[-1]) if core and core[-1] in _DECISIVE_HEADS else None
+        if last is None:
+            return None
+        note = f"; '{last.phrase}' ends the name and names the exercise whatever words come before it"
+        return last, [m for m in modifiers if m != last.phrase], note
     _, entry, rivals = max(options, key=lambda option: option[0])
+    head, note = _head(words, skip), ""
+    if head is not None:
+        (entry, why), rivals = head, []
+        note = f"; '{entry.phrase}' names the exercise ({why})"
     if rivals and _TIER[entry.kind] >= _TIER["movement"]:
         readings = " and ".join(f"'{e.phrase}' ({e.modality})" for e in [entry, *rivals])
         return f"it reads as {readings}"
-    return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")]
+    return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")], note
+
+
+_LINKS = frozenset({"to", "into"})
+"""Words joining two movements done one after the other (``Push Up to Downward Dog``)."""
+
+
+def _head(words: list[str], skip: frozenset[tuple[str, ...]]) -> tuple[_Entry, str] | None:
+    """The phrase that names the exercise when a name holds a flexibility phrase (a stretch, a pose, a
+    hang) and a strength movement (core, back, other_strength), else ``None``.
+
+    The name is read as non-overlapping known phrases of the project's own data (longest first; muscles
+    named without a movement are not movements, and a free-exercise-db name such as ``knee`` in ``Push
+    Up on Knees`` is too weak to name the exercise). Two movements joined by ``to``/``into`` are a flow
+    between positions: the strength movement is the work and the pose its start or end (``Push Up to Downward Dog`` is a
+    push-up); what follows ``from`` is a starting position (``Clean From The Hang Position`` is a
+    clean). Otherwise the last phrase is the head, as in any English compound (``Squat Stretch`` is a
+    stretch held in a squat; ``Downward Dog Push Up`` a push-up from downward dog; ``Kettlebell Hang
+    Clean`` a clean). Returns the phrase's entry and the reason in words."""
+    table = _phrases()
+    spans = []
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + 1):
+            entry = table.get("".join(words[i:j]))
+            if entry is not None and entry.kind not in ("muscle", "reference") and tuple(words[i:j]) not in skip:
+                spans.append(((j - i, _TIER[entry.kind], -i), i, j, entry))
+    taken: list[tuple[int, int, _Entry]] = []
+    used: set[int] = set()
+    for _, i, j, entry in sorted(spans, key=lambda span: span[0], reverse=True):
+        if used.isdisjoint(range(i, j)):
+            taken.append((i, j, entry))
+            used.update(range(i, j))
+    taken.sort(key=lambda span: span[0])
+    strength = {e.modality for *_, e in taken} & {"core", "back", "other_strength"}
+    if not strength or "flexibility" not in {e.modality for *_, e in taken}:
+        return None
+    first, last = taken[0][1], taken[-1][0]
+    if "from" in words[first:last]:
+        return taken[0][2], "what follows 'from' is the starting position"
+    if _LINKS & set(words[first:last]):
+        work = [e for *_, e in taken if e.modality in strength]
+        return (work[0], "a flow between a pose and a movement is the movement") if len(strength) == 1 else None
+    return taken[-1][2], "the last phrase of a compound name is its head"
 
 
 def _one_slip(word: str, known: str) -> bool:
@@ -372,19 +428,34 @@ def _one_slip(word: str, known: str) -> bool:
     return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def _split(word: str, vocabulary: frozenset[str]) -> list[str] | None:
+    """``word`` as two known words of three letters or more written together (``topside`` -> ``top
+    side``, ``legpress`` -> ``leg press``), when exactly one split fits."""
+    splits = [[word[:k], word[k:]] for k in range(3, len(word) - 2) if word[:k] in vocabulary and word[k:] in vocabulary]
+    return splits[0] if len(splits) == 1 else None
+
+
 def _respell(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Words with a one-letter slip mended: an unknown word of five letters or more that is one
     slip (:func:`_one_slip`) from exactly one known word of five letters or more (``squad`` ->
-    ``squat``, ``hamme`` -> ``hammer``); returns the words and the (slip, word) pairs mended."""
+    ``squat``, ``hamme`` -> ``hammer``), else two known words written as one (:func:`_split`); returns
+    the words and the (slip, reading) pairs mended. A word that is itself a known phrase
+    (``pushdown``) is left as it is."""
     vocabulary = _vocabulary()
+    phrases = _phrases()
     mended: list[tuple[str, str]] = []
-    out = []
+    out: list[str] = []
     for word in words:
-        if len(word) >= 5 and word not in vocabulary and not _DIGITS.match(word):
+        if len(word) >= 5 and word not in vocabulary and word not in phrases and not _DIGITS.match(word):
             near = [v for v in vocabulary if len(v) >= 5 and abs(len(v) - len(word)) <= 1 and _one_slip(word, v)]
+            parts = None if near else _split(word, vocabulary)
             if len(near) == 1:
                 mended.append((word, near[0]))
                 word = near[0]
+            elif parts:
+                mended.append((word, " ".join(parts)))
+                out.extend(parts)
+                continue
         out.append(word)
     return out, mended
 
@@ -405,10 +476,30 @@ def _builtin_placement(name: str) -> ExercisePlacement:
         if isinstance(found, str):
             why = found
         elif found:
-            entry, modifiers = found
+            entry, modifiers, note = found
+            contradiction = _mend_contradicts(name, respelled, entry)
+            if contradiction:
+                why = contradiction
+                continue
             read = "".join(f"; read {old!r} as {new!r}" for old, new in respelled)
-            return ExercisePlacement(name, entry.modality, "rule", entry.describe() + read, tuple(modifiers))
+            return ExercisePlacement(name, entry.modality, "rule", entry.describe() + note + read, tuple(modifiers))
     return ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
+
+
+def _mend_contradicts(name: str, respelled: list[tuple[str, str]], entry: _Entry) -> str:
+    """A sentence when a mended word (:func:`_respell`) changes what the rest of the name says: the
+    name without the mended words places it in another modality (``Viking Press``: ``viking`` is one
+    letter from ``hiking``, but the rest reads as a press); else ``""``. A mended word may complete a
+    reading (``Goblet Squad``) or qualify it (``Hamme Hip Thrust``), never overturn it."""
+    if not respelled:
+        return ""
+    mended = {old for old, _ in respelled}
+    rest = [w for w in _words(name) if w not in mended]
+    other = _by_rule(rest) if rest else None
+    if isinstance(other, tuple) and other[0].modality != entry.modality:
+        slips = ", ".join(f"{old!r} as {new!r}" for old, new in respelled)
+        return f"it reads as '{entry.phrase}' ({entry.modality}) only by reading {slips}, and the rest reads as '{other[0].phrase}' ({other[0].modality})"
+    return ""
 
 
 @lru_cache(maxsize=1)
@@ -463,8 +554,13 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     unknown word (``Jefferson curl``) leaves the name unknown rather than
     guessed (a one-letter slip in a word of five letters or more, a letter
     wrong, missing, extra or swapped as ``squad`` for ``squat``, is mended
-    when exactly one known word fits, and the rule
-    says so); unknown names carry the nearest known names as suggestions.
+    when exactly one known word fits and the rest of the name does not say
+    otherwise, and the rule says so; two known words written as one are
+    split). A stretch or pose beside a strength movement is read by the
+    name's head (:func:`_head`: the last phrase, or the movement of a
+    ``to``/``into`` flow), and a name ending in ``stretch``, ``pose``,
+    ``yoga`` or ``Pilates`` is that kind of exercise whatever words come
+    before it. Unknown names carry the nearest known names as suggestions.
 
     Parameters
     ----------

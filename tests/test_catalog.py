@@ -355,3 +355,138 @@ def test_general_lifter_vocabulary(name: str, modality: str) -> None:
 def test_a_modifier_phrase_places_a_name_only_when_nothing_else_can() -> None:
     assert catalog.explain_exercise("Warm up 5 min").modality == "other"  # warm up is all there is
     assert "'squat'" in catalog.explain_exercise("Warm-up Squat").rule
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "why"),
+    [
+        ("Squat Stretch", "flexibility", "the last phrase of a compound name is its head"),  # was a squat
+        ("Lunge Stretch", "flexibility", "the last phrase of a compound name is its head"),
+        ("Downward Dog Push Up", "other_strength", "the last phrase of a compound name is its head"),  # was ambiguous
+        ("Push Up to Downward Dog", "other_strength", "a flow between a pose and a movement is the movement"),
+        ("Plank to Downward Dog", "core", "a flow between a pose and a movement is the movement"),
+        ("Clean From The Hang Position", "other_strength", "what follows 'from' is the starting position"),
+    ],
+)
+def test_a_stretch_or_pose_and_a_strength_movement_in_one_name_is_read_by_its_head(name: str, modality: str, why: str) -> None:
+    """Session 4: a flexibility phrase beside a strength movement is not a tie for a coach but a compound."""
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and why in placed.rule
+
+
+def test_head_rule_leaves_other_ties_to_a_coach() -> None:
+    assert catalog.explain_exercise("Zercher carry walk").modality is None  # core against other: no stretch involved
+    assert catalog.explain_exercise("Kettlebell Hang Clean").modality == "other_strength"
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "rule"),
+    [
+        ("Topside Deadlift", "back", "read 'topside' as 'top side'"),  # two known words written as one
+        ("Undergrip Chinning", "back", "movement rule 'chinning'"),
+        ("Walkout", "core", "movement rule 'walkout'"),
+        ("Straight-Arm Cable Pushdown", "back", "movement rule 'straight arm pushdown'"),
+        ("Loop Band Leg Extension", "other_strength", "'leg extension'"),
+        ("Incline Dumbbell Squeeze Press", "other_strength", "'press'"),
+        ("Deep Squat Stretch", "flexibility", "'stretch'"),
+        ("Cable Low To High", "other_strength", "'low to high'"),  # a direction alone is the cable fly
+        ("Cable Woodchop High to Low", "core", "woodchop'"),  # beside a movement it is only a modifier
+        ("Spider Hammer", "other_strength", "movement rule 'hammer'"),  # hammers named alone are hammer curls
+        ("Hammer Strength Row", "back", "'row'"),  # beside a movement Hammer is the machine brand
+        ("Bent-Over Lateral Raise (Dumbbell)", "back", "movement rule 'bent over lateral raise'"),  # the rear-delt raise
+    ],
+)
+def test_session_4_rules(name: str, modality: str, rule: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule, placed.reason
+
+
+def test_a_word_is_split_only_into_two_known_words_of_three_letters_or_more() -> None:
+    vocabulary = catalog._vocabulary()
+    assert catalog._split("topside", vocabulary) == ["top", "side"]
+    assert catalog._split("jefferson", vocabulary) is None
+    assert catalog.explain_exercise("Jefferson Curl").modality is None
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Close Grip Bench", "other_strength"),  # 'bench' named alone is the bench press
+        ("Bench Dip", "other_strength"),  # beside a movement it is the bench used
+        ("Hip Hinge", "back"),  # the hinge pattern, back like every hinge
+        ("Log Press", "other_strength"),
+        ("Curtsy Lunge", "other_strength"),
+        ("Step Downs", "other_strength"),
+        ("Prowler Push", "other_strength"),
+        ("Farmer Hold", "core"),  # a loaded carry held still
+        ("Kettlebell One Arm Static Hold", "core"),  # 'hold' named alone with a load: a carry held still
+        ("Wall Sit Hold", "other_strength"),  # beside a movement it is that movement held
+        ("Yoga Flow", "mixed"),
+        ("Landmine 180", "core"),
+    ],
+)
+def test_lifter_usage_of_session_4(name: str, modality: str) -> None:
+    assert catalog.explain_exercise(name).modality == modality
+
+
+def test_a_mended_word_may_not_overturn_what_the_rest_of_the_name_says() -> None:
+    """'viking' is one letter from 'hiking' (a walk, other), but the rest of 'Viking Press' reads as a press."""
+    placed = catalog.explain_exercise("Viking Press")
+    assert placed.modality is None and "only by reading 'viking' as 'hiking'" in placed.reason
+    assert catalog.explain_exercise("Goblet Squad").modality == "other_strength"  # a mended word completes a reading
+    assert catalog.explain_exercise("Hamme Hip Thrust (Machine)").modality == "core"  # or qualifies it
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Levator Scapulae Stretch", "flexibility"),  # any muscle's stretch
+        ("Tree Pose", "flexibility"),  # any yoga pose
+        ("Restorative Yoga", "mixed"),
+        ("Clinical Pilates", "mixed"),
+        ("Warrior II", "flexibility"),
+        ("The Hundred", "core"),  # Pilates mat repertoire
+        ("Single Leg Stretch", "core"),  # the Pilates abdominal series, not a stretch
+        ("McKenzie Press Up", "flexibility"),  # extension in lying, not a push-up
+        ("Standing Forward Bend", "flexibility"),
+        ("Chin Tuck", "other_strength"),  # deep neck flexors, not a chin-up
+        ("Mini Band Walk", "other_strength"),  # hip abductors, not a walk
+        ("Drawing In Maneuver", "core"),
+        ("Heel Slides", "core"),
+        ("Scapular Retraction", "back"),
+        ("Prone Y", "back"),
+        ("Physio Ball Pike", "core"),
+        ("Push Up on Knees", "other_strength"),  # a free-exercise-db name ('knee') never names the exercise
+        ("TRX Y Fly", "back"),  # arms opened into a Y: lower trapezius, as prone Y raises
+        ("W Raise", "back"),
+        ("Side Plank Reach Through", "core"),
+    ],
+)
+def test_back_pain_programme_vocabulary(name: str, modality: str) -> None:
+    """Session 4: stretches, poses, Pilates mat work and rehabilitation drills a back-pain studio logs."""
+    assert catalog.explain_exercise(name).modality == modality
+
+
+def test_a_decisive_last_word_does_not_make_other_unknown_words_known() -> None:
+    assert catalog.explain_exercise("Jefferson Curl").modality is None
+    assert "ends the name and names the exercise" in catalog.explain_exercise("Blorp Stretch").rule
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Rosca direta com barra", "other_strength"),
+        ("Supino inclinado com halteres", "other_strength"),
+        ("Remada curvada", "back"),
+        ("Levantamento terra", "back"),  # deadlift: the back-pain rule in Portuguese
+        ("Elevação pélvica", "core"),  # hip thrust: a loaded bridge
+        ("Stiff com halteres", "back"),
+        ("Sentadilla con barra", "other_strength"),
+        ("Peso muerto rumano", "back"),
+        ("Jalón al pecho", "back"),
+        ("Plancha", "core"),
+    ],
+)
+def test_portuguese_and_spanish_exercise_words(name: str, modality: str) -> None:
+    """Hevy and Strong users name custom exercises in their own language (as the German words of session 3)."""
+    assert catalog.explain_exercise(name).modality == modality

@@ -75,13 +75,24 @@ def test_format_keeps_time_only_when_given() -> None:
 
 @pytest.mark.parametrize(
     ("text", "comma", "expected"),
-    [("80", False, 80.0), (" 22.6796 ", False, 22.6796), ("", False, None), ("80,5", True, 80.5), ("1.234,5", True, 1234.5), ("-5", False, -5.0)],
+    [
+        ("80", False, 80.0),
+        (" 22.6796 ", False, 22.6796),
+        ("", False, None),
+        ("80,5", True, 80.5),
+        ("1.234,5", True, 1234.5),
+        ("-5", False, -5.0),
+        ("NA", False, None),  # missing-value markers as R and pandas write them: blank, never a float NaN
+        ("nan", False, None),
+        ("n/a", True, None),
+        ("-", False, None),
+    ],
 )
 def test_numbers(text: str, comma: bool, expected: float | None) -> None:
     assert parse_number(text, comma) == expected
 
 
-@pytest.mark.parametrize(("text", "comma"), [("80,5", False), ("abc", False), ("nan", False), ("inf", False), ("1,2,3", True)])
+@pytest.mark.parametrize(("text", "comma"), [("80,5", False), ("abc", False), ("inf", False), ("1,2,3", True), ("--5", False)])
 def test_not_numbers(text: str, comma: bool) -> None:
     with pytest.raises(ValueError):
         parse_number(text, comma)

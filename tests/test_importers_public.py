@@ -2,11 +2,12 @@
 accounted for, sets placed, and a coach's placement of their names.
 
 Expected row counts come from reading each file with the csv module here, not
-from the importer. Tuned files must place at least 95 % of their sets; the
-hold-out files (never tuned on) are a check whose shares are recorded in
-docs/importers.md (round 3: every hold-out at 95 % or more except the renamed
-Strong export, 87.1 %), with a floor here just below each recorded share that
-only catches a regression.
+from the importer. Every file here is now tuned on and must place at least 95 %
+of its sets. The hold-outs of rounds 1-3 were measured blind once (recorded in
+docs/importers.md: every one at 95 % or more except the renamed Strong export,
+87.1 %) and became tuned files in session 4 (``tuned-s4``); the new blind
+hold-out set (tests/data/imports/holdout4) is measured by the coordinator, not
+here.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from backpain_analysis.catalog import builtin_catalog, exercise_key, explain_exe
 from backpain_analysis.importers import import_export
 
 REAL = Path(__file__).parent / "data" / "imports" / "real"
-FITNOTES_LBS = "date=Date,exercise=Exercise,reps=Reps,weight=Weight (lbs),distance=Distance,distance_unit=Distance Unit,seconds=Time"
+FITNOTES_LBS = "date=Date,exercise=Exercise,category=Category,reps=Reps,weight=Weight (lbs),distance=Distance,distance_unit=Distance Unit,seconds=Time"
 FITNOTES_UNIT = (
-    "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
+    "date=Date,exercise=Exercise,category=Category,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
 )
+PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
+SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
-# file -> (tuned or holdout, --columns mapping or None, format label, smallest share of sets placed)
+# file -> (tuned, or tuned-s4: a hold-out of rounds 1-3 tuned on since session 4; --columns mapping or None,
+# format label, smallest share of sets placed)
 EXPORTS = {
     "fitbod_chrsilvi.csv": ("tuned", None, "Fitbod", 0.95),
     "hevy_si2aung.csv": ("tuned", None, "Hevy", 0.95),
@@ -47,16 +51,24 @@ EXPORTS = {
     "hevy_arthmnz_portuguese.csv": ("tuned", None, "Hevy", 0.95),
     "hevy_ferreiragabrielw.csv": ("tuned", None, "Hevy", 0.95),
     "fitnotes_moferg.csv": ("tuned", FITNOTES_LBS, "mapped CSV", 0.95),
-    "fitbod_joecummings.csv": ("holdout", None, "Fitbod", 0.95),
-    "hevy_ajccosta.csv": ("holdout", None, "Hevy", 0.95),
-    "strong_jannesantana.csv": ("holdout", None, "Strong", 0.95),
-    "strong_shuheilocale_renamed.csv": ("holdout", None, "Strong", 0.85),
-    "fitnotes_bilallb.csv": ("holdout", FITNOTES_UNIT, "mapped CSV", 0.95),
-    "fitbod_datojulien.csv": ("holdout", None, "Fitbod", 0.95),
-    "strong_linusjacobsson.csv": ("holdout", None, "Strong", 0.95),
-    "strong_simongomez_french.csv": ("holdout", None, "Strong", 0.95),
-    "fitbod_jakemull13.csv": ("holdout", None, "Fitbod", 0.95),
-    "strong_harrig12.csv": ("holdout", None, "Strong", 0.95),
+    "fitbod_joecummings.csv": ("tuned-s4", None, "Fitbod", 0.95),
+    "hevy_ajccosta.csv": ("tuned-s4", None, "Hevy", 0.95),
+    "strong_jannesantana.csv": ("tuned-s4", None, "Strong", 0.95),
+    "strong_shuheilocale_renamed.csv": ("tuned-s4", None, "Strong", 0.95),
+    "fitnotes_bilallb.csv": ("tuned-s4", FITNOTES_UNIT, "mapped CSV", 0.95),
+    "fitbod_datojulien.csv": ("tuned-s4", None, "Fitbod", 0.95),
+    "strong_linusjacobsson.csv": ("tuned-s4", None, "Strong", 0.95),
+    "strong_simongomez_french.csv": ("tuned-s4", None, "Strong", 0.95),
+    "fitbod_jakemull13.csv": ("tuned-s4", None, "Fitbod", 0.95),
+    "strong_harrig12.csv": ("tuned-s4", None, "Strong", 0.95),
+    "fitbod_hannasage.csv": ("tuned", None, "Fitbod", 0.95),
+    "fitbod_atrain773_excel.csv": ("tuned", None, "Fitbod", 0.95),
+    "strong_mbenningfield13.csv": ("tuned", None, "Strong", 0.95),
+    "strong_dstanek_semicolon.csv": ("tuned", None, "Strong", 0.95),
+    "strong_shreybirmiwal_decimalreps.csv": ("tuned", None, "Strong", 0.95),
+    "mapped_duckmayr_na.csv": ("tuned", PLAIN_LOG, "mapped CSV", 0.95),
+    "mapped_chbouvi_log.csv": ("tuned", SET_LOG, "mapped CSV", 0.95),
+    "hevy_lucasdiasalves_portuguese.csv": ("tuned", None, "Hevy", 0.95),
 }
 
 
@@ -142,14 +154,16 @@ def test_coach_names_are_real_and_not_in_the_catalog_verbatim() -> None:
 
 
 def test_coach_agreement_on_at_least_100_names() -> None:
-    """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases (tuned exports)."""
+    """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases.
+
+    Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``: a former hold-out, whose
+    blind agreement of round 3, 46 of 53, is recorded in docs/importers.md)."""
     coach = _coach()
-    tuned = coach[coach["group"] == "tuned"]
-    agree = (tuned["placed"] == tuned["modality"]).mean()
-    assert len(tuned) >= 100
-    assert agree >= 0.95, tuned[tuned["placed"] != tuned["modality"]]
-    holdout = coach[coach["group"] == "holdout"]
-    assert (holdout["placed"] == holdout["modality"]).mean() >= 0.85  # recorded: 46 of 53 (session 3); a floor against regressions
+    assert set(coach["group"]) <= {"tuned", "tuned-s4"}
+    assert len(coach) >= 100
+    assert (coach["placed"] == coach["modality"]).mean() >= 0.95, coach[coach["placed"] != coach["modality"]]
+    former = coach[coach["group"] == "tuned-s4"]
+    assert (former["placed"] == former["modality"]).mean() >= 0.95
 
 
 def test_real_chinese_strong_header_is_read_by_structure(tmp_path: Path) -> None:
@@ -225,3 +239,78 @@ def test_session_3_rules_place_tuned_names(name: str, modality: str, rule: str) 
     """Rules written in the third round of issue 13 from the session-3 tuned exports (README)."""
     placed = explain_exercise(name)
     assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule
+
+
+def test_real_fitbod_export_saved_by_a_spreadsheet_program(tmp_path: Path) -> None:
+    """Fitbod re-saved by a spreadsheet program: ``TRUE``/``FALSE`` warm-up flags and 15-digit weights."""
+    result = import_export(REAL / "fitbod_atrain773_excel.csv", "c1", tmp_path)
+    ledger = pd.read_csv(tmp_path / "import_ledger.csv", dtype=str, keep_default_na=False)
+    assert ledger[["row", "reason"]].values.tolist() == [["2", "warm-up set (left out of training volume; --include-warmups keeps it)"]]
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[0, ["exercise", "reps", "load", "load_unit"]].tolist() == ["Dumbbell Shoulder Press", "10", "13.607787", "kg"]
+    assert result.placed_share == 1.0
+
+
+def test_real_android_strong_export_in_pounds_per_row(tmp_path: Path) -> None:
+    import_export(REAL / "strong_dstanek_semicolon.csv", "c1", tmp_path)
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert set(sets["load_unit"]) == {"lb"} and sets["date"].nunique() == 3
+    rear = sets.loc[sets["exercise"] == "Bent-Over Lateral Raise (Dumbbell)", "load"].tolist()
+    assert rear == ["60", "70", "80", "90", "90"]
+
+
+def test_real_strong_export_with_decimal_reps_and_rest_timers(tmp_path: Path) -> None:
+    """Strong writing reps as ``10.0`` and a rest timer after every set (its own durations run to ``264h 1m``)."""
+    result = import_export(REAL / "strong_shreybirmiwal_decimalreps.csv", "c1", tmp_path)
+    assert result.sets_imported == result.ledger_rows == 56
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[0, ["exercise", "reps", "load"]].tolist() == ["Incline Bench Press (Dumbbell)", "10", "35"]
+    assert sets.loc[sets["exercise"] == "Pull Up (Assisted)", "assistance"].unique().tolist() == ["55"]
+
+
+def test_real_plain_log_with_na_weights_through_columns(tmp_path: Path) -> None:
+    """A hand-kept log written by R (``Date,Workout,Exercise,Weight,Reps``): ``NA`` is a blank weight (body weight), not a bad number."""
+    result = import_export(REAL / "mapped_duckmayr_na.csv", "c1", tmp_path, columns=PLAIN_LOG)
+    assert result.ledger_rows == 0 and result.sets_imported == 8
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[sets["exercise"] == "Pull up", "load"].tolist() == [""] * 5
+
+
+@pytest.mark.parametrize(("name", "columns"), [("fitnotes_wmgriffi3.csv", FITNOTES_LBS), ("fitnotes_bilallb.csv", FITNOTES_UNIT)])
+def test_fitnotes_header_is_recognised_without_columns(tmp_path: Path, name: str, columns: str) -> None:
+    """FitNotes' ``Category`` column tells its header apart: ``--format auto`` reads it as the documented mapping does."""
+    auto = import_export(REAL / name, "c1", tmp_path / "auto")
+    assert auto.export.built.notes[0].startswith("recognised as a FitNotes export by its header: read as --columns 'date=date,")
+    mapped = import_export(REAL / name, "c1", tmp_path / "mapped", columns=columns)
+    drop = ["import_file", "import_sha256"]
+    a = pd.read_csv(tmp_path / "auto" / "sessions.csv", dtype=str, keep_default_na=False).drop(columns=drop)
+    b = pd.read_csv(tmp_path / "mapped" / "sessions.csv", dtype=str, keep_default_na=False).drop(columns=drop)
+    pd.testing.assert_frame_equal(a, b)
+    assert (auto.sets_imported, auto.ledger_rows) == (mapped.sets_imported, mapped.ledger_rows)
+
+
+def test_app_category_places_only_names_no_catalog_places(tmp_path: Path) -> None:
+    """FitNotes' Category column: 'Static V Pulses' (Abs) becomes core; every name a catalog places keeps its placement."""
+    result = import_export(REAL / "fitnotes_wmgriffi3.csv", "c1", tmp_path)
+    assert result.by_category.reset_index().values.tolist() == [["Static V Pulses", "Abs", "core", 1]]
+    assert "  'Static V Pulses' -> core: the app's category 'Abs' [1 sets]" in result.summary()
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.loc[sets["exercise"] == "Static V Pulses", "modality"].tolist() == ["core"]
+    # Face pulls and the like that FitNotes files under Shoulders keep the catalog's placement: the row stays blank
+    placed_by_catalog = sets[sets["exercise"] != "Static V Pulses"]
+    assert set(placed_by_catalog["modality"]) <= {"", "other"} and result.placed_share == 1.0
+    studio = tmp_path / "studio"
+    studio.mkdir()
+    (studio / "catalog.csv").write_text("exercise,modality\nStatic V Pulses,other_strength\n", encoding="utf-8")
+    again = import_export(REAL / "fitnotes_wmgriffi3.csv", "c1", studio)
+    assert again.by_category.empty  # the studio's catalog places it: the category is not needed
+
+
+def test_real_hevy_export_in_portuguese(tmp_path: Path) -> None:
+    """Hevy with its exercise library in Portuguese (``Supino (Barra)``, ``Levantamento Terra``) and Portuguese month abbreviations."""
+    result = import_export(REAL / "hevy_lucasdiasalves_portuguese.csv", "c1", tmp_path)
+    assert result.placed_share == 1.0 and result.ledger_rows == 0
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets["date"].unique().tolist() == ["2026-04-30 19:37:00", "2026-04-29 19:30:00", "2026-04-28 19:11:00", "2026-04-27 18:56:00"]
+    placed = {n: explain_exercise(n).modality for n in ("Levantamento Terra Sumô", "Elevação Pélvica (Barra)", "Remadas Dobradas (Barra)")}
+    assert placed == {"Levantamento Terra Sumô": "back", "Elevação Pélvica (Barra)": "core", "Remadas Dobradas (Barra)": "back"}

@@ -40,7 +40,7 @@ from backpain_analysis.catalog import explain_exercise, place_exercises
 from backpain_analysis.contract import MODALITIES, REQUIRED_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
-from backpain_analysis.importers.columns import mapped_format, parse_columns
+from backpain_analysis.importers.columns import category_modalities, fitnotes_mapping, mapped_format, parse_columns
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
 from backpain_analysis.importers.source import decimal_comma, file_digest, ragged_lines, without_lines
 from backpain_analysis.importers.store import LEDGER_FILE, find_table, folder_lock, keyed, read_rows, replace_rows, table_path, write_ledger
@@ -123,6 +123,10 @@ def _layout(frame: pd.DataFrame, format: str, file_name: str, comma: bool) -> tu
         try:
             return detect_format(columns, file_name), frame, None
         except DataError:
+            fitnotes = fitnotes_mapping(columns)
+            if fitnotes is not None:
+                spec = ",".join(f"{role}={header}" for role, header in fitnotes.items())
+                return mapped_format(fitnotes), frame, f"recognised as a FitNotes export by its header: read as --columns {spec!r}"
             found = _by_structure(frame, comma)
             if found is None:
                 raise
@@ -155,7 +159,8 @@ def read_export(
     path:
         A Strong, Hevy or Fitbod CSV export, or any app's CSV with ``columns``.
     format:
-        ``auto`` (detect from the header, else Strong's column order and
+        ``auto`` (detect from the header, a FitNotes header included
+        (:func:`.columns.fitnotes_mapping`), else Strong's column order and
         value shapes, :mod:`.structure`), ``strong``, ``hevy`` or ``fitbod``
         (its current and older layouts).
     unit:
@@ -251,6 +256,12 @@ class ImportResult:
         ``sets``.
     warnings:
         Things a person must know (an export also imported for another client).
+    by_category:
+        Names no catalog places that the app's own category placed
+        (:data:`.columns.APP_CATEGORIES`; FitNotes' Abs, Back, ...), for a
+        coach to review: index ``exercise``, columns ``category``,
+        ``modality`` and ``sets``. Their rows carry that ``modality`` in
+        ``sessions.csv``.
     """
 
     export: AppExport
@@ -263,6 +274,7 @@ class ImportResult:
     unplaced: pd.Series
     by_rule: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    by_category: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["category", "modality", "sets"]))
 
     @property
     def sets_imported(self) -> int:
@@ -299,6 +311,11 @@ class ImportResult:
         if len(self.by_rule):
             lines.append(f"{len(self.by_rule)} exercise names placed by rule, not by an exact catalog entry (review them):")
             lines += [f"  {row.reason} [{row.sets} sets]" for row in self.by_rule.itertuples()]
+        if len(self.by_category):
+            lines.append(f"{len(self.by_category)} exercise names no catalog places, placed by the app's own category (review them):")
+            lines += [
+                f"  {name!r} -> {row.modality}: the app's category {row.category!r} [{row.sets} sets]" for name, row in self.by_category.iterrows()
+            ]
         if len(self.unplaced):
             names = ", ".join(f"{name!r} ({count})" for name, count in self.unplaced.items())
             lines.append(f"exercises the catalog cannot place (add them to {self.sessions_path.parent / 'catalog.csv'}): {names}")
@@ -357,11 +374,16 @@ def import_export(
 
     with folder_lock(folder):
         warnings = _duplicate_check(sessions_path, export, client_id, allow_duplicate)
+        placed = place_exercises(built.sets["exercise"], studio_catalog(folder))
+        own = built.sets["modality"] != ""
+        by_app = _by_app_category(built, placed["modality"].isna() & ~own)
+        sets.loc[by_app.index, "modality"] = by_app
         replaced_sets = replace_rows(sessions_path, sets, earlier_import, REQUIRED_COLUMNS["sessions"])
         replaced_ledger = write_ledger(folder, ledger, fmt, keys, export.sha256, client_id)
-        placed = place_exercises(built.sets["exercise"], studio_catalog(folder))
-    own = built.sets["modality"] != ""
-    modality = built.sets["modality"].where(own, placed["modality"])
+    modality = built.sets["modality"].where(own, placed["modality"]).fillna(by_app)
+    by_category = pd.DataFrame(
+        {"exercise": built.sets.loc[by_app.index, "exercise"], "category": built.categories[by_app.index], "modality": by_app}
+    )
     unplaced = built.sets.loc[modality.isna(), "exercise"].value_counts()
     by_rule = placed[~own & (placed["placed_by"] == "rule")]
     return ImportResult(
@@ -375,7 +397,18 @@ def import_export(
         unplaced=unplaced,
         by_rule=by_rule.groupby("exercise", sort=False)["reason"].agg(["first", "size"]).rename(columns={"first": "reason", "size": "sets"}),
         warnings=warnings,
+        by_category=by_category.groupby("exercise", sort=False).agg(
+            category=("category", "first"), modality=("modality", "first"), sets=("modality", "size")
+        ),
     )
+
+
+def _by_app_category(built: BuiltSets, unplaced: pd.Series) -> pd.Series:
+    """The modality the app's own category gives to each set row no catalog places (only those rows)."""
+    if built.categories is None or not len(built.categories):
+        return pd.Series(dtype=object)
+    given = category_modalities(built.categories.set_axis(built.sets.index))
+    return given[unplaced & (given != "")]
 
 
 def _duplicate_check(sessions_path: Path, export: AppExport, client_id: str, allow: bool) -> list[str]:

@@ -20,6 +20,11 @@ export's header (case and surrounding spaces ignored):
     Sets on the row (blank = 1), for apps that log one row per exercise.
 ``rpe``
     Effort, 0-10.
+``category``
+    The app's own exercise category (FitNotes: Abs, Back, Chest, Legs,
+    Cardio, ...): it places a set whose name neither the studio's catalog nor
+    the built-in catalog can place (:data:`APP_CATEGORIES`), and the summary
+    lists those names for review.
 ``set_type``
     Marks warm-ups and other set kinds: ``W``/``warmup``/``warm-up``/``true``/
     ``1``/``yes`` are warm-ups, ``D``/``drop``/``dropset`` drop sets,
@@ -29,7 +34,7 @@ export's header (case and surrounding spaces ignored):
 Example (a FitNotes export)::
 
     backpain import FitNotes_Export.csv --client-id C017 --out data/studio \\
-        --columns "date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
+        --columns "date=Date,exercise=Exercise,category=Category,reps=Reps,weight=Weight,unit=Weight Unit,distance=Distance,distance_unit=Distance Unit,seconds=Time"
 
 Each row's date is its session (rows of one day are one session unless the
 date carries a time).
@@ -46,7 +51,7 @@ from backpain_analysis.importers.sets import AppRows, ExportFormat
 from backpain_analysis.reading import normalize_header
 
 ROLES: tuple[str, ...] = (
-    "date", "exercise", "reps", "weight", "unit", "sets", "seconds", "distance", "distance_unit", "rpe", "set_type"
+    "date", "exercise", "reps", "weight", "unit", "sets", "seconds", "distance", "distance_unit", "rpe", "set_type", "category"
 )  # fmt: skip
 """Roles a ``--columns`` mapping may name."""
 
@@ -113,3 +118,50 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
     required = tuple((column,) for column in wanted.values())
     example = ",".join(f"{role}={header}" for role, header in mapping.items())
     return ExportFormat(name="columns", label="mapped CSV", example=example, required=required, to_rows=to_rows)
+
+
+def fitnotes_mapping(columns: list[str]) -> dict[str, str] | None:
+    """The ``--columns`` mapping of a FitNotes spreadsheet export, from its (lower-cased) header, else ``None``.
+
+    FitNotes (Android) writes ``Date,Exercise,Category,Weight (kgs),Reps,Distance,Distance Unit,Time[,Comment]``
+    (or ``Weight (lbs)``, or ``Weight,Weight Unit``); its ``Category`` column (Chest, Back, Abs, ...)
+    tells it apart from the other apps' headers. The mapping is the one documented for FitNotes.
+    """
+    present = set(columns)
+    if not {"date", "exercise", "category", "reps"} <= present:
+        return None
+    mapping = {"date": "date", "exercise": "exercise", "reps": "reps", "category": "category"}
+    weight = next((c for c in columns if c.startswith("weight") and c != "weight unit"), None)
+    optional = {"weight": weight, "unit": "weight unit", "distance": "distance", "distance_unit": "distance unit", "seconds": "time"}
+    mapping.update({role: header for role, header in optional.items() if header in present})
+    return mapping
+
+
+APP_CATEGORIES: dict[str, str] = {
+    "abs": "core",
+    "core": "core",
+    "back": "back",
+    "chest": "other_strength",
+    "shoulders": "other_strength",
+    "biceps": "other_strength",
+    "triceps": "other_strength",
+    "forearms": "other_strength",
+    "legs": "other_strength",
+    "glutes": "other_strength",
+    "calves": "other_strength",
+    "cardio": "other",
+    "stretching": "flexibility",
+    "flexibility": "flexibility",
+    "mobility": "flexibility",
+}
+"""An app's exercise category (lower case; FitNotes' built-in categories and common custom ones) -> modality.
+
+Used only for a name that neither the studio's catalog nor the built-in catalog places: the app's
+own grouping is coarser than the catalog (FitNotes files face pulls under Shoulders and glute bridges
+under Legs, where the catalog says back and core), so it never overrides a placement. A category not
+listed here places nothing."""
+
+
+def category_modalities(categories: pd.Series) -> pd.Series:
+    """The modality each app category gives (:data:`APP_CATEGORIES`), ``""`` where it gives none."""
+    return categories.astype(str).str.strip().str.lower().map(APP_CATEGORIES).fillna("")

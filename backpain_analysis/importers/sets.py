@@ -66,8 +66,10 @@ RAW_COLUMNS: tuple[str, ...] = (
     "distance_unit",
     "rpe",
     "sets",
+    "category",
 )
-"""Columns a format module produces, all text (a column it lacks is blank; a blank ``sets`` is one set): ``set_type`` is ``normal``, ``warmup``, ``drop`` or ``failure``, and
+"""Columns a format module produces, all text (a column it lacks is blank; a blank ``sets`` is one set;
+``category`` is the app's own exercise category, such as FitNotes' Abs or Back): ``set_type`` is ``normal``, ``warmup``, ``drop`` or ``failure``, and
 ``marker`` the export's own text for it (``W``, ``warmup``, ``true``); ``skip`` is a reason
 to leave the row out (blank to keep it); units are as the export writes them (blank when
 it is silent)."""
@@ -170,6 +172,8 @@ class BuiltSets:
     sets: pd.DataFrame
     ledger: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    categories: pd.Series | None = None
+    """The app's own category of each set row (same index as ``sets``; blank when the app has none)."""
 
 
 def first_column(columns: Sequence[str], spellings: Sequence[str]) -> str | None:
@@ -177,14 +181,19 @@ def first_column(columns: Sequence[str], spellings: Sequence[str]) -> str | None
     return next((s for s in spellings if s in columns), None)
 
 
+_MISSING_NUMBER = frozenset({"na", "n/a", "nan", "none", "null", "-", "\u2013", "\u2014"})
+"""Cells that mean "no value" (``NA`` as R and pandas write it, a dash): read as blank, like an empty cell."""
+
+
 def parse_number(text: str, decimal_comma: bool) -> float | None:
-    """A finite number from text, ``None`` for a blank; raises ``ValueError`` otherwise.
+    """A finite number from text, ``None`` for a blank or a missing-value marker (``NA``, ``n/a``,
+    ``-``); raises ``ValueError`` otherwise.
 
     With ``decimal_comma`` (semicolon-separated files) ``80,5`` and
     ``1.234,5`` read as 80.5 and 1234.5.
     """
     text = text.strip().replace("\u00a0", "").replace(" ", "")
-    if not text:
+    if not text or text.casefold() in _MISSING_NUMBER:
         return None
     if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
         text = text.replace(".", "").replace(",", ".")
@@ -315,6 +324,7 @@ def build_sets(
     units, assumed_at = load_units.tolist(), assumed.tolist()
     distance_units = _unit_column(frame["distance_unit"], _DISTANCE_UNITS).tolist()
     sets: list[dict[str, str]] = []
+    categories: list[str] = []
     ledger: list[dict[str, object]] = []
     assumed_loads = 0
     records = frame.astype(object).to_dict("records")
@@ -349,8 +359,10 @@ def build_sets(
                 "import_row": str(row_number),
             }
         )
+        categories.append(row["category"].strip())
     return BuiltSets(
         sets=pd.DataFrame(sets, columns=list(SET_COLUMNS)).astype(str),
         ledger=pd.DataFrame(ledger, columns=list(LEDGER_COLUMNS)).astype({"row": "int64"}),
         notes=notes + ([_ASSUMED_KG.format(assumed_loads)] if assumed_loads else []),
+        categories=pd.Series(categories, dtype=object),
     )
