@@ -112,17 +112,17 @@ AIPW_BINS = (0, 10, 15, 20, 25, 1000)
 """Bins of the smallest program's size (clients measured near the last week) for the doubly robust contrast."""
 
 
-def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, scenario: str = "main") -> list[dict]:
-    """Every interval of one simulated studio (of the ``analyses`` asked), with its truth."""
+def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, scenario: str = "main", ddf: str = "satterthwaite") -> list[dict]:
+    """Every interval of one simulated studio (of the ``analyses`` asked), with its truth (``ddf``: of the volume model)."""
     panel, truth = program_studio(n_clients, N_WEEKS, seed, confounding=1.5, informative_dropout=True, **SCENARIOS[scenario])
     strength = truth["strength_sets_within"]
     records: list[dict] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # counted below, not printed per studio
-        volume = fit_volume_model(panel, "nprs").params.set_index("term") if "volume_model" in analyses else pd.DataFrame()
+        volume = fit_volume_model(panel, "nprs", ddf=ddf).params.set_index("term") if "volume_model" in analyses else pd.DataFrame()
         for term in VOLUME_TERMS if "volume_model" in analyses else ():
             row = volume.loc[term]
-            _record(records, "volume_model", term, strength if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            _record(records, "volume_model" if ddf == "satterthwaite" else f"volume_model_{ddf}", term, strength if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
         if "programs" in analyses:
             cut_off = programs_module.DOUBLY_ROBUST_MIN_CLIENTS
             try:  # the doubly robust contrast is measured at every size; the library refuses it below its cut-off
@@ -160,9 +160,17 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
         if "responders" in analyses:
             rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
             row = rates[rates["term"] == "mcid_absolute"].iloc[0]
-            _record(records, "responder_share", "mcid_absolute", truth["true_responder_share"], row.estimate, row.std_error, row.conf_low, row.conf_high)
+            share = truth["true_responder_share"]
+            _record(records, "responder_share_complete_case", "mcid_absolute", share, row.complete_case_estimate, np.nan, row.complete_case_conf_low, row.complete_case_conf_high)
+            if np.isfinite(row.estimate):
+                _record(records, "responder_share", "mcid_absolute", share, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            else:
+                records.append({"analysis": "responder_share_refused", "term": "dropout model refused", "truth": share, "estimate": np.nan, "std_error": np.nan, "covered": False})
             if scenario == "null":  # nobody changes: the rate should be what measurement noise alone gives
-                _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
+                if np.isfinite(row.estimate):
+                    _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
+                # the absolute criterion's noise share does not depend on the baseline: the same for the clients measured
+                _record(records, "responder_share_complete_case_vs_noise", "lower limit <= noise share", row.noise_share, row.complete_case_estimate, np.nan, row.complete_case_conf_low, np.inf)
             trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
             true_change = pd.Series(truth["true_change"]).reindex(trends["client_id"]).to_numpy(float)
             for client, change in zip(trends.itertuples(), true_change, strict=True):
@@ -175,8 +183,14 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
             if scenario == "null":
                 tti = time_to_improvement(panel, "nprs", by=None)
                 last = tti.curves.iloc[-1]
-                noise = tti.notes["noise_event_share"]
-                _record(records, "time_to_improvement_vs_noise", "lower limit at the end <= noise share", noise, last.estimate, last.std_error, last.conf_low, np.inf)
+                noise = tti.notes["noise_curve_end"]
+                if "refusal" in tti.notes:
+                    records.append({"analysis": "time_to_improvement_refused", "term": "dropout model refused", "truth": noise, "estimate": np.nan, "std_error": np.nan, "covered": False})
+                else:
+                    _record(records, "time_to_improvement_vs_noise", "lower limit at the end <= noise curve (ipcw)", noise, last.estimate, last.std_error, last.conf_low, np.inf)
+                _record(records, "time_to_improvement_km_vs_noise", "lower limit at the end <= noise curve", noise, last.km_estimate, last.km_std_error, last.km_conf_low, np.inf)
+                share = tti.notes["noise_event_share"]
+                _record(records, "time_to_improvement_km_vs_noise_share", "lower limit at the end <= noise event share", share, last.km_estimate, last.km_std_error, last.km_conf_low, np.inf)
     for record in records:
         record.update(n_clients=n_clients, seed=seed, scenario=scenario, dropout_share=truth["dropout_share"])
     return records
@@ -222,6 +236,7 @@ def main() -> None:
     parser.add_argument("--analyses", nargs="+", default=list(ANALYSES), choices=list(ANALYSES))
     parser.add_argument("--scenario", default="main", choices=list(SCENARIOS))
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--ddf", default="satterthwaite", choices=["satterthwaite", "kenward-roger", "z"], help="df of the volume model's intervals")
     parser.add_argument("--minutes", type=float, default=None, help="stop starting new studios after this many minutes")
     parser.add_argument("--out", type=Path, default=None, help="CSV of every per-studio record, appended as studios finish")
     parser.add_argument("--summarise", type=Path, nargs="+", default=None, help="only summarise these CSVs of per-studio records")
@@ -237,7 +252,7 @@ def main() -> None:
             break
         for n_clients in args.cells:
             try:
-                new = one_studio(n_clients, seed, tuple(args.analyses), args.scenario)
+                new = one_studio(n_clients, seed, tuple(args.analyses), args.scenario, args.ddf)
             except Exception as error:  # noqa: BLE001 - counted and reported, the study goes on
                 failures += 1
                 print(f"studio {n_clients} clients seed {seed}: {type(error).__name__}: {error}", file=sys.stderr)

@@ -57,7 +57,7 @@ def _panel_from_times(times: list[int], events: list[int], programs: list[str] |
 
 
 def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
-    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None, confirm=False)
+    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None, confirm=False, censoring="independent")
     curve = result.curves[result.curves["time"] > 0].reset_index(drop=True)
     assert curve["time"].tolist() == SIX_MP_R["time"].tolist()
     assert 1 - curve["estimate"].to_numpy() == pytest.approx(SIX_MP_R["survival"].to_numpy(), abs=5e-4)
@@ -74,7 +74,7 @@ def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
 
 def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
     times = [1, 2, 2, 3, 5, 5, 5, 8]
-    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None, confirm=False)
+    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None, confirm=False, censoring="independent")
     curve = result.curves.set_index("time")["estimate"]
     for t in sorted(set(times)):
         assert curve[t] == pytest.approx(np.mean(np.array(times) <= t))
@@ -83,7 +83,7 @@ def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
 def test_logrank_and_groups() -> None:
     times = [1, 2, 2, 3, 4, 9, 10, 11, 12, 12]
     programs = ["fast"] * 5 + ["slow"] * 5
-    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs", confirm=False)
+    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs", confirm=False, censoring="independent")
     assert result.medians["group"].tolist() == ["all", "fast", "slow"]
     assert result.medians.set_index("group").loc[["fast", "slow"], "estimate"].tolist() == [2, 11]
     assert result.logrank.iloc[0]["df"] == 1
@@ -156,19 +156,25 @@ def test_endpoint_window_dropout_share_and_wilson_std_error() -> None:
     assert changes["followup_week"].to_dict() == {"a": 11, "c": 10}
     assert changes.attrs["followup"] == "last measurement in weeks 9-12"
     assert changes.attrs["dropout_share"] == pytest.approx(1 / 3)
-    rates = responder_rates(panel, "nprs", window=(9, 12), by=None)
+    rates = responder_rates(panel, "nprs", window=(9, 12), by=None, missing="complete_case")
     row = rates[rates["term"] == "mcid_absolute"].iloc[0]
     assert (row["n_clients"], row["n_responders"], row["n_dropouts"]) == (2, 2, 1)
+    assert (row["method"], row["estimate"], row["complete_case_estimate"]) == ("complete case", 1.0, 1.0)
     assert row["dropout_share"] == pytest.approx(1 / 3)
     # the standard error is the one the Wilson interval implies
     assert row["std_error"] * 2 * 1.959964 == pytest.approx(row["conf_high"] - row["conf_low"], rel=1e-5)
+    # by default one leaver is too few for a model of who leaves: refused in words, no weighted number
+    refused = responder_rates(panel, "nprs", window=(9, 12), by=None)
+    row = refused[refused["term"] == "mcid_absolute"].iloc[0]
+    assert np.isnan(row["estimate"]) and np.isnan(row["conf_low"]) and row["complete_case_estimate"] == 1.0
+    assert "only 1 of 3 clients left before week 9" in refused.attrs["notes"][0]
 
 
 def test_sustained_improvement_needs_confirmation() -> None:
     # k0 beats baseline by 3 in week 2 but not in week 3, then again in weeks 5 and 6 (confirmed at 5)
     rows = [(0, 8.0), (2, 5.0), (3, 7.5), (5, 5.0), (6, 5.5)]
     panel = pd.DataFrame([("k0", w, s) for w, s in rows], columns=["client_id", "week", "nprs"])
-    first = time_to_improvement(panel, "nprs", by=None, confirm=False).clients.iloc[0]
+    first = time_to_improvement(panel, "nprs", by=None, confirm=False, censoring="independent").clients.iloc[0]
     sustained = time_to_improvement(panel, "nprs", by=None).clients.iloc[0]
     assert (first["time"], first["event"]) == (2, 1)
     assert (sustained["time"], sustained["event"]) == (5, 1)
