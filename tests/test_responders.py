@@ -225,3 +225,85 @@ def test_client_trends_prediction_errors_match_hendersons_equations(studio_twist
         assert trends["std_error"].iloc[j] == pytest.approx(9 * np.sqrt(pick @ errors @ pick), rel=1e-8)
     naive = 9 * np.sqrt(fit.params.set_index("term").loc["week", "std_error"] ** 2 + fit.random_effects.query("term == 'week'")["std_error"].to_numpy() ** 2)
     assert (trends["std_error"].to_numpy() < naive).all()
+
+
+def _null_studio(studio_twists, n_clients: int, seed: int, informative: bool = True) -> pd.DataFrame:
+    """Nobody truly changes; with ``informative`` clients whose score worsened leave early (MAR given their scores)."""
+    panel, _ = studio_twists.program_studio(
+        n_clients, 12, seed=seed, course=0.0, severity_course=0.0, slope_sd=0.0, informative_dropout=informative, indication="baseline_score"
+    )
+    return panel
+
+
+def test_endpoint_dropout_model_is_fitted_on_the_weeks_before_the_endpoint() -> None:
+    # a, b, c measured in the window (weeks 3-4); d..h leave before it, after weeks 1 or 2
+    scores = {
+        "a": [5, 4, 4, 3], "b": [6, 6, 5, 5], "c": [4, 4, 3, 3],
+        "d": [5, 7], "e": [6, 6, 8], "f": [4, 6], "g": [5, 5, 7], "h": [3, 5],
+    }
+    panel = pd.DataFrame([(c, w, float(v)) for c, values in scores.items() for w, v in enumerate(values)], columns=["client_id", "week", "nprs"])
+    rates = responder_rates(panel, "nprs", window=(3, 4), by=None)
+    model = rates.attrs["dropout_model"]
+    rows = model.rows.set_index(["client_id", "week"])
+    assert len(rows) == 3 * 3 + 2 + 3 + 2 + 3 + 2  # weeks 0-2 of the stayers, every week of the leavers
+    assert rows["left"].groupby(level=0).sum().to_dict() == {"a": 0, "b": 0, "c": 0, "d": 1, "e": 1, "f": 1, "g": 1, "h": 1}
+    assert bool(rows.loc[("e", 2), "left"]) and not bool(rows.loc[("e", 1), "left"])
+    assert rows.loc[("e", 2), "improvement"] == -2.0 and rows.loc[("e", 2), "baseline"] == 6.0
+    if model.fitted:  # 5 leavers: weighted; otherwise (separation) refused in words
+        row = rates[rates["term"] == "mcid_absolute"].iloc[0]
+        assert row["method"] == "ipcw" and row["n_effective"] <= row["n_clients"]
+    else:
+        assert "could not be fitted" in rates.attrs["notes"][0]
+
+
+def test_ipcw_responder_rate_removes_the_dropout_bias_when_nobody_changes(studio_twists) -> None:
+    """Nobody truly changes and clients whose score worsened leave (about half): the complete-case rate
+    exceeds what noise alone gives, the weighted one does not. Tolerances (one seeded studio of 400
+    clients): the weighted rate within 0.02 of the noise share and its interval holding it; the
+    complete-case rate at least 0.015 above the weighted one."""
+    panel = _null_studio(studio_twists, 400, seed=21)
+    rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
+    row = rates[rates["term"] == "mcid_absolute"].iloc[0]
+    assert row["method"] == "ipcw" and rates.attrs["dropout_model"].fitted
+    assert 0.35 < row["dropout_share"] < 0.6
+    assert abs(row["estimate"] - row["noise_share"]) < 0.02
+    assert row["conf_low"] <= row["noise_share"] <= row["conf_high"]
+    assert row["complete_case_estimate"] > row["estimate"] + 0.015
+    assert row["n_effective"] < row["n_clients"]
+    assert "missing at random given their observed scores" in rates.attrs["missing_assumption"]
+    coefficients = rates.attrs["dropout_model"].params.set_index("term")["estimate"]
+    assert coefficients["improvement"] < -0.5  # clients whose score worsened (negative improvement) left
+
+
+def test_ipcw_time_to_improvement_removes_the_dropout_bias_when_nobody_changes(studio_twists) -> None:
+    """As above for the confirmed time-to-improvement curve, against the noise-alone curve on the same
+    schedules. Tolerances: the weighted end within 0.015 of the noise curve and its interval holding it;
+    the plain Kaplan-Meier end at least 0.01 above the weighted one."""
+    panel = _null_studio(studio_twists, 400, seed=21)
+    tti = time_to_improvement(panel, "nprs", by=None)
+    end = tti.curves.iloc[-1]
+    noise = tti.notes["noise_curve_end"]
+    assert "refusal" not in tti.notes and tti.notes["dropout_model"].fitted
+    assert abs(end["estimate"] - noise) < 0.015
+    assert end["conf_low"] <= noise <= end["conf_high"]
+    assert end["km_estimate"] > end["estimate"] + 0.01
+    assert tti.notes["noise_event_share"] < noise  # events within shortened follow-up are fewer than over the whole of it
+    assert np.isfinite(tti.medians.iloc[0]["n_clients"])
+
+
+def test_ipcw_without_dropout_is_the_kaplan_meier_and_refusal_is_in_words(studio_twists) -> None:
+    panel = _null_studio(studio_twists, 60, seed=4, informative=False)
+    weighted = time_to_improvement(panel, "nprs", by=None)
+    plain = time_to_improvement(panel, "nprs", by=None, censoring="independent")
+    assert weighted.notes["missing_assumption"].startswith("no client left")
+    for column in ("estimate", "std_error", "conf_low", "conf_high"):
+        assert weighted.curves[column].to_numpy() == pytest.approx(plain.curves[column].to_numpy(), abs=1e-12)
+    rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
+    assert (rates["method"] == "complete case").all() and rates.attrs["notes"] == ["no client left before week 10: no weighting needed"]
+    # three clients leave early: too few for a model of who leaves
+    few = panel[~(panel["client_id"].isin(["c000", "c001", "c002"]) & (panel["week"] > 3))]
+    refused = time_to_improvement(few, "nprs", by=None)
+    assert refused.notes["refusal"].startswith("only 3 of 60 clients stopped being measured before week 11")
+    later = refused.curves[refused.curves["time"] > 0]
+    assert later["estimate"].isna().all() and later["km_estimate"].notna().all()
+    assert np.isnan(refused.medians.iloc[0]["estimate"])
