@@ -13,9 +13,13 @@ panel (weekly mean scores):
   stated week (``at_week``), or, when neither is given, the client's last
   measured week after baseline. Clients with no measurement there are
   dropouts for this definition: their share is reported
-  (``dropout_share``) and the rate assumes they would have responded like
-  the clients measured (missing at random); with informative dropout the
-  rate is biased in the direction of the dropouts' fate.
+  (``dropout_share``). At a stated endpoint the rate is inverse probability
+  of censoring weighted (:mod:`backpain_analysis.ipcw`), which assumes
+  clients are **missing at random given their observed scores** (whether a
+  client leaves after a week depends on their change from baseline that
+  week and their baseline score, e.g. clients who are not improving
+  leave); the complete-case rate, which assumes dropouts would have
+  responded like the clients measured, is kept in labelled columns.
 - **improvement**: ``baseline - follow-up`` for scales where lower is better
   (pain, disability), ``follow-up - baseline`` for PSFS and other
   higher-is-better scales; positive is better, in the instrument's units.
@@ -31,11 +35,13 @@ Rates come with Wilson score intervals (Wilson 1927; Newcombe 1998, Stat Med
 17:857), which keep their coverage near 0 % and 100 % and in small programs.
 Time to the first clinically important improvement is estimated by
 Kaplan-Meier with the end of a client's measurements (dropout or end of
-follow-up) as censoring; a client's improvement is dated to the week it was
-first measured and, by default, counts only when the next measurement
-confirms it (sustained improvement), because one noisy score beats a noisy
-baseline by the MCID often by chance; :class:`TimeToImprovement` says how
-often noise alone would do so given the data's measurement error.
+follow-up) as censoring, by default inverse probability of censoring
+weighted under the same assumption (plain Kaplan-Meier kept in ``km_*``
+columns); a client's improvement is dated to the week it was first measured
+and, by default, counts only when the next measurement confirms it
+(sustained improvement), because one noisy score beats a noisy baseline by
+the MCID often by chance; :class:`TimeToImprovement` says how often noise
+alone would do so given the data's measurement error.
 
 Who responds, with uncertainty: :func:`client_trends` gives each client's
 change to an endpoint from the mixed model (fixed slope + the client's
@@ -425,16 +431,23 @@ class TimeToImprovement:
     curves:
         One row per group and time (weeks since baseline; a row at time 0,
         then one per week with an event): ``group``, ``time``,
-        ``n_at_risk``, ``n_events``, ``estimate`` (cumulative share improved
-        by that week, ``1 - S(t)``), ``std_error`` (Greenwood),
-        ``conf_low``, ``conf_high`` (pointwise, log-log transform of S).
-        A step function: hold each value until the next time.
+        ``n_at_risk``, ``n_events`` (counts of clients), ``estimate``
+        (cumulative share improved by that week, ``1 - S(t)``; inverse
+        probability of censoring weighted by default, NaN when the dropout
+        model was refused), ``std_error`` (Xie & Liu's weighted Greenwood;
+        Greenwood for ``censoring="independent"``), ``conf_low``,
+        ``conf_high`` (pointwise, log-log transform of S); with
+        ``censoring="ipcw"`` also ``km_estimate``, ``km_std_error``,
+        ``km_conf_low``, ``km_conf_high``: the plain Kaplan-Meier, which
+        assumes censoring unrelated to improving. A step function: hold
+        each value until the next time.
     medians:
         One row per group: ``group``, ``n_clients``, ``n_events``,
         ``estimate`` (median weeks to improvement), ``conf_low``,
-        ``conf_high`` (Brookmeyer-Crowley, log-log transform); NaN where the
-        curve never reaches 50 % within follow-up (or the limit is not
-        reached).
+        ``conf_high`` (from the pointwise log-log band, as R's survfit;
+        Brookmeyer-Crowley via statsmodels for ``censoring="independent"``);
+        NaN where the curve never reaches 50 % within follow-up (or the
+        limit is not reached).
     logrank:
         Log-rank test of equal curves across groups: one row with ``term``
         (``"logrank"``), ``statistic`` (chi-square), ``df``, ``p_value``;
@@ -450,7 +463,13 @@ class TimeToImprovement:
         measurement schedules, who would have an event from measurement
         error alone, with no true change, under the rule used) and
         ``noise_event_share_unconfirmed`` (the same for a single
-        unconfirmed score).
+        unconfirmed score), ``noise_curve_end`` (the end of the curve that
+        measurement error alone gives on these clients' schedules and
+        censoring: the reference for the curve, which estimates the share
+        over the whole follow-up), ``missing_assumption`` (in words),
+        ``dropout_model`` (the :class:`~backpain_analysis.ipcw.DropoutModel`,
+        with ``censoring="ipcw"``) and ``refusal`` (a sentence, only when the
+        dropout model was refused).
     """
 
     outcome: str

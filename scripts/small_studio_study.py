@@ -23,12 +23,18 @@ Per simulated studio:
 - sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
   2, 3, re-centred interaction, detrended, complete follow-up) x the three
   within terms; ``gee``: the two GEE rows alone;
-- responders: the Wilson interval of the observed-score rate (endpoint
-  window weeks 10-11) and the shrunken share (``client_trends``) against
-  the true share of clients whose noise-free change to week 11 reaches the
-  MCID; every client's interval for their own change; in ``null`` also
-  whether the rate's and the time-to-improvement curve's lower limits stay
-  at or below what measurement noise alone gives.
+- responders: the observed-score rate (endpoint window weeks 10-11;
+  inverse probability of censoring weighted, ``responder_share``, or
+  ``responder_share_refused`` when the dropout model is refused; and the
+  complete-case rate, ``responder_share_complete_case``) and the shrunken
+  share (``client_trends``) against the true share of clients whose
+  noise-free change to week 11 reaches the MCID; every client's interval
+  for their own change; in ``null`` also whether the rates' and the
+  time-to-improvement curve's (weighted and plain Kaplan-Meier) lower
+  limits stay at or below what measurement noise alone gives (the rate's
+  ``noise_share``; the curve's ``noise_curve_end``, and for the record the
+  older reference ``noise_event_share``). ``responder_rates``: the rates
+  alone (no ``client_trends``, no time to improvement).
 
 Usage (results pasted into docs/analyses.md)::
 
@@ -76,7 +82,7 @@ def _record(records: list, analysis: str, term: str, truth: float, estimate: flo
     )
 
 
-ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders")
+ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders", "responder_rates")
 
 
 def sensitivity_truth(analysis: str, term: str) -> float:
@@ -157,7 +163,7 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
             for row in sensitivity_table(panel, "nprs").itertuples():
                 truth_of_row = sensitivity_truth(row.analysis, row.term) if strength else 0.0
                 _record(records, f"sensitivity_{row.analysis}", row.term, truth_of_row, row.estimate, row.std_error, row.conf_low, row.conf_high)
-        if "responders" in analyses:
+        if "responders" in analyses or "responder_rates" in analyses:
             rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
             row = rates[rates["term"] == "mcid_absolute"].iloc[0]
             share = truth["true_responder_share"]
@@ -171,6 +177,7 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
                     _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
                 # the absolute criterion's noise share does not depend on the baseline: the same for the clients measured
                 _record(records, "responder_share_complete_case_vs_noise", "lower limit <= noise share", row.noise_share, row.complete_case_estimate, np.nan, row.complete_case_conf_low, np.inf)
+        if "responders" in analyses:
             trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
             true_change = pd.Series(truth["true_change"]).reindex(trends["client_id"]).to_numpy(float)
             for client, change in zip(trends.itertuples(), true_change, strict=True):
