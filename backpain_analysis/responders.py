@@ -782,18 +782,26 @@ def _noise_crossing(
     truth = base["baseline"].reindex(n_followups.index).to_numpy(float)
     k_max = int(n_followups.max())
     counts = n_followups.to_numpy()
-    baseline = truth[None, :] + sd * rng.standard_normal((draws, len(truth)))
-    scores = truth[None, :, None] + sd * rng.standard_normal((draws, len(truth), k_max))
-    if criterion == "recovered":
-        met = np.asarray(spec.is_recovered(scores.ravel())).reshape(scores.shape)
-    else:
-        b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
-        met = np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
+    met = _noise_met(spec, criterion, truth, sd, k_max, draws, rng)
     met &= np.arange(k_max)[None, None, :] < counts[None, :, None]
     if per_client:
         return sd, pd.Series(met.any(axis=2).mean(axis=0), index=n_followups.index)
     confirmed = met[:, :, :-1] & met[:, :, 1:] if k_max > 1 else np.zeros_like(met[:, :, :0])
     return sd, float(met.any(axis=2).mean()), float(confirmed.any(axis=2).mean())
+
+
+def _noise_met(spec: Instrument, criterion: str, truth: np.ndarray, sd: float, k_max: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Whether each of ``k_max`` noise-only follow-up scores meets ``criterion`` (draws x clients x k_max).
+
+    True levels ``truth`` (each client's baseline score); the baseline and
+    every follow-up score get independent N(0, ``sd``^2) error.
+    """
+    baseline = truth[None, :] + sd * rng.standard_normal((draws, len(truth)))
+    scores = truth[None, :, None] + sd * rng.standard_normal((draws, len(truth), k_max))
+    if criterion == "recovered":
+        return np.asarray(spec.is_recovered(scores.ravel())).reshape(scores.shape)
+    b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
+    return np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
 
 
 def _noise_curve_end(
@@ -822,13 +830,7 @@ def _noise_curve_end(
     truth = base["baseline"].reindex(clients.index).to_numpy(float)
     valid = np.arange(k_max)[None, :] < counts[:, None]
     last_time = np.where(confirm & (counts > 1), since[np.arange(len(counts)), np.maximum(counts - 2, 0)], 0.0) if confirm else since[np.arange(len(counts)), counts - 1]
-    baseline = truth[None, :] + sd * rng.standard_normal((draws, len(truth)))
-    scores = truth[None, :, None] + sd * rng.standard_normal((draws, len(truth), k_max))
-    if criterion == "recovered":
-        met = np.asarray(spec.is_recovered(scores.ravel())).reshape(scores.shape)
-    else:
-        b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
-        met = np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
+    met = _noise_met(spec, criterion, truth, sd, k_max, draws, rng)
     met &= valid[None, :, :]
     if confirm:
         met = met & np.concatenate([met[:, :, 1:], np.zeros(met.shape[:2] + (1,), dtype=bool)], axis=2)
