@@ -9,17 +9,22 @@ removes that bias under one assumption:
 
 **missing at random given the observed scores**: whether a client leaves
 after a measured week depends only on what was observed up to that week
-(here their change from baseline that week and their baseline score), not on
-their unobserved later scores.
+(here their change from baseline that week, their baseline score and the
+time since baseline), not on their unobserved later scores.
 
 Dropout model (a discrete-time hazard, pooled logistic regression over
 client-weeks at risk of leaving, statsmodels ``Logit``)::
 
     logit P(last measurement at week s | measured at s, history)
-        = a0 + a1 * improvement_is + a2 * baseline_i
+        = a0 + a1 * improvement_is + a2 * baseline_i + a3 * since_is
 
 ``improvement_is`` is the change from baseline at week ``s`` signed so that
-positive is better (instrument units). A client's probability of still
+positive is better (instrument units), ``since_is`` the weeks since the
+baseline week (leaving may be more or less likely as follow-up goes on;
+in the simulated studios, where nobody can leave in the first two weeks,
+leaving it out attenuated the improvement coefficient and left part of the
+bias: the weighted rate's lower limit held the noise share in 93.6 % of
+studios at 25 clients without it, 94.7 % with it, 250 studios). A client's probability of still
 being measured after week ``t`` is ``K_i(t) = prod_{s <= t} (1 - h_is)``
 over their measured weeks; each client still measured counts with weight
 ``1 / K_i(t)``, stabilised: rescaled to mean 1 over the clients it is
@@ -54,13 +59,13 @@ MIN_LEAVERS: int = 5
 MAX_WEIGHT: float = 10.0
 """Stabilised weights are truncated here: no measured client stands for more than ten average ones."""
 
-COVARIATES: tuple[str, ...] = ("improvement", "baseline")
+COVARIATES: tuple[str, ...] = ("improvement", "baseline", "since")
 """Predictors of leaving in the dropout model (with an intercept)."""
 
 ASSUMPTION: str = (
     "clients who left are assumed missing at random given their observed scores: whether a client leaves after a "
-    "measured week depends only on their change from baseline that week and their baseline score (inverse probability "
-    "of censoring weights from a pooled logistic model of leaving)"
+    "measured week depends only on their change from baseline that week, their baseline score and the weeks since "
+    "baseline (inverse probability of censoring weights from a pooled logistic model of leaving)"
 )
 """The missing-data assumption of every IPCW estimate, in words."""
 
@@ -96,7 +101,7 @@ class DropoutModel:
         return self.refusal is None
 
 
-def fit_dropout_model(history: pd.DataFrame, what: str = "left") -> DropoutModel:
+def fit_dropout_model(history: pd.DataFrame, what: str = "left", covariates: tuple[str, ...] = COVARIATES) -> DropoutModel:
     """Fit the dropout model of the module docstring on client-weeks at risk of leaving.
 
     Parameters
@@ -105,9 +110,12 @@ def fit_dropout_model(history: pd.DataFrame, what: str = "left") -> DropoutModel
         One row per client and measured week at risk of leaving:
         ``client_id``, ``improvement`` (change from baseline that week,
         positive = better, instrument units), ``baseline`` (score),
-        ``left`` (bool: the client left after this week).
+        ``since`` (weeks since the baseline week), ``left`` (bool: the
+        client left after this week).
     what:
         How leaving is defined, for the refusal sentence (e.g. ``"left before week 10"``).
+    covariates:
+        The predictors (columns of ``history``), with an intercept.
 
     Returns
     -------
@@ -132,7 +140,7 @@ def fit_dropout_model(history: pd.DataFrame, what: str = "left") -> DropoutModel
             f"only {n_leavers} of {n_clients} clients {what}; a model of who leaves needs at least {MIN_LEAVERS}, "
             "so no estimate corrected for informative dropout is given"
         )
-    x = sm.add_constant(rows[list(COVARIATES)].to_numpy(float), has_constant="add")
+    x = sm.add_constant(rows[list(covariates)].to_numpy(float), has_constant="add")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PerfectSeparationWarning)
@@ -145,12 +153,12 @@ def fit_dropout_model(history: pd.DataFrame, what: str = "left") -> DropoutModel
     if fit is None or not fit.mle_retvals.get("converged", True) or not np.all(np.isfinite(fit.bse)) or np.any((hazard < 1e-8) | (hazard > 1 - 1e-8)):
         return refuse(
             f"the model of who leaves could not be fitted ({n_leavers} of {n_clients} clients {what}; the change from "
-            "baseline or the baseline score separates leavers from stayers), so no estimate corrected for informative "
-            "dropout is given"
+            "baseline, the baseline score or the week separates leavers from stayers), so no estimate corrected for "
+            "informative dropout is given"
         )
     ci = fit.conf_int()
     params = pd.DataFrame(
-        {"term": ["Intercept", *COVARIATES], "estimate": fit.params, "std_error": fit.bse, "conf_low": ci[:, 0], "conf_high": ci[:, 1]}
+        {"term": ["Intercept", *covariates], "estimate": fit.params, "std_error": fit.bse, "conf_low": ci[:, 0], "conf_high": ci[:, 1]}
     )
     return DropoutModel(rows.assign(hazard=hazard), params, n_leavers, n_clients)
 

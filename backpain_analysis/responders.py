@@ -17,8 +17,8 @@ panel (weekly mean scores):
   of censoring weighted (:mod:`backpain_analysis.ipcw`), which assumes
   clients are **missing at random given their observed scores** (whether a
   client leaves after a week depends on their change from baseline that
-  week and their baseline score, e.g. clients who are not improving
-  leave); the complete-case rate, which assumes dropouts would have
+  week, their baseline score and the weeks since baseline, e.g. clients
+  who are not improving leave); the complete-case rate, which assumes dropouts would have
   responded like the clients measured, is kept in labelled columns.
 - **improvement**: ``baseline - follow-up`` for scales where lower is better
   (pain, disability), ``follow-up - baseline`` for PSFS and other
@@ -242,8 +242,9 @@ def responder_rates(
     - ``"ipcw"`` (default): inverse probability of censoring weighting
       (:mod:`backpain_analysis.ipcw`), valid when clients are **missing at
       random given their observed scores** (whether a client leaves after a
-      week depends on their change from baseline that week and their
-      baseline score), e.g. when clients who are not improving leave. A
+      week depends on their change from baseline that week, their baseline
+      score and the weeks since baseline), e.g. when clients who are not
+      improving leave. A
       pooled logistic model of leaving over the weeks before the endpoint
       gives each measured client the weight ``1 / P(still measured at the
       endpoint | their scores)`` (rescaled to mean 1, truncated at 10); the
@@ -407,6 +408,7 @@ def _endpoint_weights(
         {
             "client_id": rows["client_id"].to_numpy(),
             "week": rows["week"].to_numpy(),
+            "since": (rows["week"] - rows["client_id"].map(base["baseline_week"])).to_numpy(float),
             "improvement": np.asarray(spec.improvement(baseline, rows[outcome]), dtype=float),
             "baseline": baseline.to_numpy(float),
             "left": (~rows["client_id"].duplicated(keep="last") & ~measured).to_numpy(),
@@ -558,7 +560,8 @@ def time_to_improvement(
     ``censoring``: ``"ipcw"`` (default) weights each client at risk by the
     inverse probability of still being measured, from a pooled logistic
     model of leaving after a measured week given the change from baseline
-    that week and the baseline score (:mod:`backpain_analysis.ipcw`): valid
+    that week, the baseline score and the weeks since baseline
+    (:mod:`backpain_analysis.ipcw`): valid
     when clients are **missing at random given their observed scores**
     (e.g. clients who are not improving leave), with weights rescaled to
     mean 1 in each risk set and truncated at 10, and Xie & Liu's (2005)

@@ -33,8 +33,9 @@ Per simulated studio:
   time-to-improvement curve's (weighted and plain Kaplan-Meier) lower
   limits stay at or below what measurement noise alone gives (the rate's
   ``noise_share``; the curve's ``noise_curve_end``, and for the record the
-  older reference ``noise_event_share``). ``responder_rates``: the rates
-  alone (no ``client_trends``, no time to improvement).
+  older reference ``noise_event_share``). ``responder_rates``: only what
+  depends on the dropout model (the rates and, in ``null``, the curve; no
+  ``client_trends``).
 
 Usage (results pasted into docs/analyses.md)::
 
@@ -177,17 +178,7 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
                     _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
                 # the absolute criterion's noise share does not depend on the baseline: the same for the clients measured
                 _record(records, "responder_share_complete_case_vs_noise", "lower limit <= noise share", row.noise_share, row.complete_case_estimate, np.nan, row.complete_case_conf_low, np.inf)
-        if "responders" in analyses:
-            trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
-            true_change = pd.Series(truth["true_change"]).reindex(trends["client_id"]).to_numpy(float)
-            for client, change in zip(trends.itertuples(), true_change, strict=True):
-                _record(records, "client_change", "per-client change to week 11", change, client.estimate, client.std_error, client.conf_low, client.conf_high)
-            share = trends.attrs["share_likely_important"]
-            _record(
-                records, "responder_share_blup", "expected share", truth["true_responder_share"], share, np.nan,
-                trends.attrs["share_conf_low"], trends.attrs["share_conf_high"],
-            )
-            if scenario == "null":
+            if scenario == "null":  # the time-to-improvement curve against what noise alone gives
                 tti = time_to_improvement(panel, "nprs", by=None)
                 last = tti.curves.iloc[-1]
                 noise = tti.notes["noise_curve_end"]
@@ -198,6 +189,16 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
                 _record(records, "time_to_improvement_km_vs_noise", "lower limit at the end <= noise curve", noise, last.km_estimate, last.km_std_error, last.km_conf_low, np.inf)
                 share = tti.notes["noise_event_share"]
                 _record(records, "time_to_improvement_km_vs_noise_share", "lower limit at the end <= noise event share", share, last.km_estimate, last.km_std_error, last.km_conf_low, np.inf)
+        if "responders" in analyses:
+            trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
+            true_change = pd.Series(truth["true_change"]).reindex(trends["client_id"]).to_numpy(float)
+            for client, change in zip(trends.itertuples(), true_change, strict=True):
+                _record(records, "client_change", "per-client change to week 11", change, client.estimate, client.std_error, client.conf_low, client.conf_high)
+            share = trends.attrs["share_likely_important"]
+            _record(
+                records, "responder_share_blup", "expected share", truth["true_responder_share"], share, np.nan,
+                trends.attrs["share_conf_low"], trends.attrs["share_conf_high"],
+            )
     for record in records:
         record.update(n_clients=n_clients, seed=seed, scenario=scenario, dropout_share=truth["dropout_share"])
     return records

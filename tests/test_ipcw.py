@@ -19,12 +19,12 @@ def _exact_history() -> pd.DataFrame:
     rows = []
     for (improvement, baseline), leavers in CELLS:
         for k in range(4):
-            rows.append({"client_id": f"c{len(rows):02d}", "improvement": improvement, "baseline": baseline, "left": k < leavers})
+            rows.append({"client_id": f"c{len(rows):02d}", "improvement": improvement, "baseline": baseline, "since": 1 + k % 2, "left": k < leavers})
     return pd.DataFrame(rows)
 
 
 def test_dropout_model_recovers_hand_computed_hazards_and_weights() -> None:
-    model = ipcw.fit_dropout_model(_exact_history())
+    model = ipcw.fit_dropout_model(_exact_history(), covariates=("improvement", "baseline"))
     assert model.fitted and model.n_leavers == 8 and model.n_clients == 16
     expected = np.repeat([0.25, 0.5, 0.5, 0.75], 4)
     assert model.rows["hazard"].to_numpy() == pytest.approx(expected, abs=1e-6)
@@ -50,6 +50,7 @@ def test_nobody_leaving_needs_no_weights_and_few_leavers_or_separation_are_refus
     assert not refused.fitted and refused.rows["hazard"].isna().all()
     assert refused.refusal.startswith(f"only 4 of 16 clients left early; a model of who leaves needs at least {ipcw.MIN_LEAVERS}")
     separated = history.assign(left=history["improvement"] == 0)  # everyone who did not improve left
+    assert ipcw.fit_dropout_model(history.assign(left=history.index % 3 == 0)).params["term"].tolist() == ["Intercept", *ipcw.COVARIATES]
     refused = ipcw.fit_dropout_model(separated)
     assert not refused.fitted and "separates leavers from stayers" in refused.refusal
     assert ipcw.inverse_probability_weights(refused).isna().all()

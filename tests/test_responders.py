@@ -278,7 +278,7 @@ def test_ipcw_responder_rate_removes_the_dropout_bias_when_nobody_changes(studio
 def test_ipcw_time_to_improvement_removes_the_dropout_bias_when_nobody_changes(studio_twists) -> None:
     """As above for the confirmed time-to-improvement curve, against the noise-alone curve on the same
     schedules. Tolerances: the weighted end within 0.015 of the noise curve and its interval holding it;
-    the plain Kaplan-Meier end at least 0.01 above the weighted one."""
+    the plain Kaplan-Meier end at least 0.005 above the weighted one."""
     panel = _null_studio(studio_twists, 400, seed=21)
     tti = time_to_improvement(panel, "nprs", by=None)
     end = tti.curves.iloc[-1]
@@ -286,7 +286,7 @@ def test_ipcw_time_to_improvement_removes_the_dropout_bias_when_nobody_changes(s
     assert "refusal" not in tti.notes and tti.notes["dropout_model"].fitted
     assert abs(end["estimate"] - noise) < 0.015
     assert end["conf_low"] <= noise <= end["conf_high"]
-    assert end["km_estimate"] > end["estimate"] + 0.01
+    assert end["km_estimate"] > end["estimate"] + 0.005
     assert tti.notes["noise_event_share"] < noise  # events within shortened follow-up are fewer than over the whole of it
     assert np.isfinite(tti.medians.iloc[0]["n_clients"])
 
