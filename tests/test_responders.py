@@ -296,6 +296,8 @@ def test_ipcw_without_dropout_is_the_kaplan_meier_and_refusal_is_in_words(studio
     weighted = time_to_improvement(panel, "nprs", by=None)
     plain = time_to_improvement(panel, "nprs", by=None, censoring="independent")
     assert weighted.notes["missing_assumption"].startswith("no client left")
+    # everyone followed to the end: the noise curve's end is the share of clients with a noise event (same draws)
+    assert weighted.notes["noise_curve_end"] == pytest.approx(weighted.notes["noise_event_share"], rel=1e-12)
     for column in ("estimate", "std_error", "conf_low", "conf_high"):
         assert weighted.curves[column].to_numpy() == pytest.approx(plain.curves[column].to_numpy(), abs=1e-12)
     rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
@@ -307,3 +309,23 @@ def test_ipcw_without_dropout_is_the_kaplan_meier_and_refusal_is_in_words(studio
     later = refused.curves[refused.curves["time"] > 0]
     assert later["estimate"].isna().all() and later["km_estimate"].notna().all()
     assert np.isnan(refused.medians.iloc[0]["estimate"])
+
+
+def test_weighted_wilson_median_from_band_and_weights_at_by_hand() -> None:
+    from backpain_analysis.responders import _median_from_band, _weighted_wilson, _weights_at
+
+    # with equal weights Kish's n is n: the Wilson interval itself
+    assert _weighted_wilson(15 / 148, 148.0, 0.95) == pytest.approx(wilson_interval(15, 148), rel=1e-12)
+    assert _weighted_wilson(0.0, 12.5, 0.95)[0] == 0.0 and np.isnan(_weighted_wilson(np.nan, 10.0, 0.95)[0])
+    # the median is the first time the share reaches 0.5; its limits where the band's upper / lower edge do
+    time = np.array([0.0, 2.0, 4.0, 6.0, 8.0])
+    estimate = np.array([0.0, 0.3, 0.5, 0.6, 0.7])
+    low, high = estimate - 0.15, estimate + 0.25
+    assert _median_from_band(time, estimate, low, high) == {"estimate": 4.0, "conf_low": 2.0, "conf_high": 8.0}
+    assert np.isnan(_median_from_band(time, estimate / 2, low / 2, high / 2)["estimate"])
+    # a client's weight at each time: through their weeks up to t (confirmed events) or before t (single scores)
+    steps = (np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0]))
+    times = np.array([1.0, 2.0, 3.0, 5.0])
+    assert _weights_at((*steps, True), times).tolist() == [1.5, 2.0, 2.0, 3.0]
+    assert _weights_at((*steps, False), times).tolist() == [1.0, 1.5, 2.0, 3.0]
+    assert _weights_at(None, times).tolist() == [1.0] * 4
