@@ -306,6 +306,8 @@ def _fit(args: argparse.Namespace) -> int:
     print(result.summary().to_string(float_format=lambda v: f"{v:.4g}"))
     status = "converged" if result.converged else "DID NOT CONVERGE"
     print(f"status: {status}" + "".join(f"\n  {m}" for m in result.lmm.messages))
+    for note in getattr(result, "notes", {}).values():
+        print(f"note: {note}")
     return 0
 
 

@@ -13,9 +13,13 @@ panel (weekly mean scores):
   stated week (``at_week``), or, when neither is given, the client's last
   measured week after baseline. Clients with no measurement there are
   dropouts for this definition: their share is reported
-  (``dropout_share``) and the rate assumes they would have responded like
-  the clients measured (missing at random); with informative dropout the
-  rate is biased in the direction of the dropouts' fate.
+  (``dropout_share``). At a stated endpoint the rate is inverse probability
+  of censoring weighted (:mod:`backpain_analysis.ipcw`), which assumes
+  clients are **missing at random given their observed scores** (whether a
+  client leaves after a week depends on their change from baseline that
+  week, their baseline score and the weeks since baseline, e.g. clients
+  who are not improving leave); the complete-case rate, which assumes dropouts would have
+  responded like the clients measured, is kept in labelled columns.
 - **improvement**: ``baseline - follow-up`` for scales where lower is better
   (pain, disability), ``follow-up - baseline`` for PSFS and other
   higher-is-better scales; positive is better, in the instrument's units.
@@ -31,11 +35,13 @@ Rates come with Wilson score intervals (Wilson 1927; Newcombe 1998, Stat Med
 17:857), which keep their coverage near 0 % and 100 % and in small programs.
 Time to the first clinically important improvement is estimated by
 Kaplan-Meier with the end of a client's measurements (dropout or end of
-follow-up) as censoring; a client's improvement is dated to the week it was
-first measured and, by default, counts only when the next measurement
-confirms it (sustained improvement), because one noisy score beats a noisy
-baseline by the MCID often by chance; :class:`TimeToImprovement` says how
-often noise alone would do so given the data's measurement error.
+follow-up) as censoring, by default inverse probability of censoring
+weighted under the same assumption (plain Kaplan-Meier kept in ``km_*``
+columns); a client's improvement is dated to the week it was first measured
+and, by default, counts only when the next measurement confirms it
+(sustained improvement), because one noisy score beats a noisy baseline by
+the MCID often by chance; :class:`TimeToImprovement` says how often noise
+alone would do so given the data's measurement error.
 
 Who responds, with uncertainty: :func:`client_trends` gives each client's
 change to an endpoint from the mixed model (fixed slope + the client's
@@ -53,6 +59,7 @@ from scipy.stats import norm
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.stats.proportion import proportion_confint
 
+from backpain_analysis import ipcw
 from backpain_analysis.errors import DataError
 from backpain_analysis.instruments import Instrument
 from backpain_analysis.instruments import outcome_instrument as _resolve
@@ -223,12 +230,34 @@ def responder_rates(
     by: str | None = "program",
     level: float = 0.95,
     conf_level: float | None = None,
+    missing: str = "ipcw",
 ) -> pd.DataFrame:
     """Share of clients meeting each responder criterion, overall and by group, with Wilson intervals.
 
     Parameters are those of :func:`client_changes`; ``by=None`` gives the
     overall rows only. Clients with a missing ``by`` value count in the
-    overall rows only.
+    overall rows only. ``missing``: how clients with a baseline but no
+    measurement at a stated endpoint (``window`` or ``at_week``) are handled:
+
+    - ``"ipcw"`` (default): inverse probability of censoring weighting
+      (:mod:`backpain_analysis.ipcw`), valid when clients are **missing at
+      random given their observed scores** (whether a client leaves after a
+      week depends on their change from baseline that week, their baseline
+      score and the weeks since baseline), e.g. when clients who are not
+      improving leave. A
+      pooled logistic model of leaving over the weeks before the endpoint
+      gives each measured client the weight ``1 / P(still measured at the
+      endpoint | their scores)`` (rescaled to mean 1, truncated at 10); the
+      rate is the weighted share, its Wilson interval uses Kish's effective
+      number of clients (``n_effective``; the uncertainty of the fitted
+      weights is ignored). Refused in words (``attrs["notes"]``, the estimate
+      NaN) when fewer than 5 clients left or the model separates.
+    - ``"complete_case"``: the share among the clients measured, which
+      assumes the dropouts would have responded like them (missing
+      completely at random).
+
+    Without a stated endpoint follow-up is each client's last measurement,
+    nobody is missing and the rate is the plain share.
 
     Returns
     -------
@@ -238,16 +267,28 @@ def responder_rates(
     ``n_clients``; ``n_responders``; ``estimate`` (proportion, 0-1);
     ``std_error`` (half the Wilson interval's width over the normal quantile,
     so that it agrees with the interval); ``conf_low``, ``conf_high``
-    (Wilson score interval); ``n_dropouts`` (clients of the group with a
-    baseline but no follow-up as defined) and ``dropout_share``;
-    ``noise_share`` (the share expected to meet the criterion from
-    measurement error alone with no true change, for these clients'
-    baselines; measurement error = the residual SD of a mixed model of the
-    outcome on week, ``attrs["noise_sd"]``): a rate whose interval holds
-    ``noise_share`` is no evidence that anyone truly improved.
-    ``attrs``: ``level`` (``conf_level`` kept for one release), ``method``,
-    ``outcome`` and those of :func:`client_changes`.
+    (Wilson score interval); ``method`` (``"ipcw"`` or ``"complete case"``);
+    ``n_effective`` (Kish effective number of clients behind the weighted
+    rate; ``n_clients`` for a complete-case rate); ``complete_case_estimate``,
+    ``complete_case_conf_low``, ``complete_case_conf_high`` (the unweighted
+    share among the clients measured and its Wilson interval, which assumes
+    dropouts would respond like them: kept for comparison);
+    ``n_dropouts`` (clients of the group with a baseline but no follow-up as
+    defined) and ``dropout_share``; ``noise_share`` (the share expected to
+    meet the criterion from measurement error alone with no true change, for
+    the clients the estimate describes: every client of the group with a
+    baseline for a weighted rate, those measured otherwise; measurement
+    error = the residual SD of a mixed model of the outcome on week,
+    ``attrs["noise_sd"]``): a rate whose interval holds ``noise_share`` is
+    no evidence that anyone truly improved. ``attrs``: ``level``
+    (``conf_level`` kept for one release), ``method``, ``outcome``,
+    ``notes`` (sentences: the missing-data assumption, or why no weighted
+    rate is given), ``dropout_model`` (the :class:`~backpain_analysis.ipcw.DropoutModel`
+    or ``None``), ``n_truncated`` (weights truncated) and those of
+    :func:`client_changes` (``missing_assumption`` updated).
     """
+    if missing not in ("ipcw", "complete_case"):
+        raise ValueError(f"missing must be 'ipcw' or 'complete_case', not {missing!r}")
     level = resolve_level(level, conf_level)
     conf_level = level
     changes = client_changes(panel, outcome, at_week=at_week, window=window, baseline_max_week=baseline_max_week, by=by or "program")
@@ -272,19 +313,32 @@ def responder_rates(
     rows = []
     z = float(norm.ppf(0.5 + level / 2))
     dropouts = dict(_groups(base, by))
-    indexed = changes.set_index("client_id")
+    endpoint = window[0] if window is not None else at_week
+    weights, model, n_truncated, notes = _endpoint_weights(panel, spec, base, changes, endpoint, missing)
+    weighted = model is not None and model.n_leavers > 0
     noise_sd = _noise_sd(panel, outcome)
     noise = {
-        criterion: _noise_crossing(panel, spec, criterion, base.loc[indexed.index], pd.Series(1, index=indexed.index), seed=0, per_client=True, sd=noise_sd)
+        criterion: _noise_crossing(panel, spec, criterion, base, pd.Series(1, index=base.index), seed=0, per_client=True, sd=noise_sd)[1]
         for criterion in changes.attrs["criteria"]
     }
     for label, group in _groups(changes, by):
         n = len(group)
         dropped = int(dropouts[label]["dropped"].sum()) if label in dropouts else 0
+        w = weights.reindex(group["client_id"]).to_numpy(float)
+        if weighted and model.fitted:
+            w, truncated = ipcw.stabilise(w)
+            n_truncated += truncated if label == OVERALL else 0
+        n_eff = ipcw.kish_effective_n(w) if np.all(np.isfinite(w)) else np.nan
+        described = dropouts[label].index if weighted and label in dropouts else group["client_id"]
         for criterion in changes.attrs["criteria"]:
-            k = int(group[criterion].sum())
-            p = k / n
-            low, high = wilson_interval(k, n, level)
+            met = group[criterion].to_numpy(bool)
+            k = int(met.sum())
+            cc_low, cc_high = wilson_interval(k, n, level)
+            if weighted:
+                p = float(np.sum(w * met) / np.sum(w)) if np.isfinite(n_eff) else np.nan
+                low, high = _weighted_wilson(p, n_eff, level)
+            else:
+                p, low, high = k / n, cc_low, cc_high
             rows.append(
                 {
                     "group": label,
@@ -296,14 +350,78 @@ def responder_rates(
                     "std_error": (high - low) / (2 * z),
                     "conf_low": low,
                     "conf_high": high,
+                    "method": "ipcw" if weighted else "complete case",
+                    "n_effective": n_eff if weighted else float(n),
+                    "complete_case_estimate": k / n,
+                    "complete_case_conf_low": cc_low,
+                    "complete_case_conf_high": cc_high,
                     "n_dropouts": dropped,
                     "dropout_share": dropped / (n + dropped),
-                    "noise_share": float(noise[criterion][1].reindex(group["client_id"]).mean()),
+                    "noise_share": float(noise[criterion].reindex(described).mean()),
                 }
             )
     rates = pd.DataFrame(rows)
-    rates.attrs.update(changes.attrs, level=level, conf_level=level, method="Wilson score interval", noise_sd=noise_sd)
+    assumption = ipcw.ASSUMPTION if weighted else changes.attrs["missing_assumption"]
+    rates.attrs.update(
+        changes.attrs,
+        level=level,
+        conf_level=level,
+        method="inverse probability of censoring weighted share, Wilson interval with Kish's effective n" if weighted else "Wilson score interval",
+        noise_sd=noise_sd,
+        notes=notes,
+        dropout_model=model,
+        n_truncated=n_truncated,
+        missing_assumption=assumption,
+    )
     return rates
+
+
+def _weighted_wilson(p: float, n_effective: float, level: float) -> tuple[float, float]:
+    """Wilson interval of a weighted proportion with Kish's effective n (NaN when either is missing)."""
+    if not (np.isfinite(p) and np.isfinite(n_effective) and n_effective > 0):
+        return np.nan, np.nan
+    low, high = proportion_confint(p * n_effective, n_effective, alpha=1 - level, method="wilson")
+    return (0.0 if p <= 0 else float(low)), (1.0 if p >= 1 else float(high))
+
+
+def _endpoint_weights(
+    panel: pd.DataFrame, spec: Instrument, base: pd.DataFrame, changes: pd.DataFrame, endpoint: int | None, missing: str
+) -> tuple[pd.Series, ipcw.DropoutModel | None, int, list[str]]:
+    """(raw IPCW weight per measured client, dropout model or None, 0, notes) for the endpoint starting at week ``endpoint``.
+
+    At risk of leaving: every measured week from baseline up to the week
+    before the endpoint; a client left after their last such week when they
+    have no measurement at the endpoint. A measured client's weight is
+    ``1 / prod (1 - hazard)`` over their weeks at risk (1 without any).
+    """
+    ones = pd.Series(1.0, index=changes["client_id"].to_numpy())
+    if endpoint is None:
+        return ones, None, 0, ["follow-up is each client's last measurement after baseline, so nobody is missing at it"]
+    if missing == "complete_case":
+        return ones, None, 0, [changes.attrs["missing_assumption"]]
+    outcome = spec.name
+    rows = panel.loc[panel[outcome].notna() & panel["client_id"].isin(base.index), ["client_id", "week", outcome]]
+    rows = rows[(rows["week"] >= rows["client_id"].map(base["baseline_week"])) & (rows["week"] < endpoint)].sort_values(["client_id", "week"])
+    baseline = rows["client_id"].map(base["baseline"])
+    measured = rows["client_id"].isin(changes["client_id"])
+    history = pd.DataFrame(
+        {
+            "client_id": rows["client_id"].to_numpy(),
+            "week": rows["week"].to_numpy(),
+            "since": (rows["week"] - rows["client_id"].map(base["baseline_week"])).to_numpy(float),
+            "improvement": np.asarray(spec.improvement(baseline, rows[outcome]), dtype=float),
+            "baseline": baseline.to_numpy(float),
+            "left": (~rows["client_id"].duplicated(keep="last") & ~measured).to_numpy(),
+        }
+    )
+    model = ipcw.fit_dropout_model(history, f"left before week {endpoint}")
+    if model.refusal is not None:
+        return pd.Series(np.nan, index=ones.index), model, 0, [model.refusal + "; the complete-case share is in the complete_case_* columns"]
+    if model.n_leavers == 0:
+        return ones, model, 0, [f"no client left before week {endpoint}: no weighting needed"]
+    raw = ipcw.inverse_probability_weights(model)
+    last = raw.groupby(model.rows["client_id"].to_numpy(), sort=False).last()
+    return last.reindex(ones.index).fillna(1.0), model, 0, [ipcw.ASSUMPTION]
 
 
 @dataclass
@@ -315,16 +433,23 @@ class TimeToImprovement:
     curves:
         One row per group and time (weeks since baseline; a row at time 0,
         then one per week with an event): ``group``, ``time``,
-        ``n_at_risk``, ``n_events``, ``estimate`` (cumulative share improved
-        by that week, ``1 - S(t)``), ``std_error`` (Greenwood),
-        ``conf_low``, ``conf_high`` (pointwise, log-log transform of S).
-        A step function: hold each value until the next time.
+        ``n_at_risk``, ``n_events`` (counts of clients), ``estimate``
+        (cumulative share improved by that week, ``1 - S(t)``; inverse
+        probability of censoring weighted by default, NaN when the dropout
+        model was refused), ``std_error`` (Xie & Liu's weighted Greenwood;
+        Greenwood for ``censoring="independent"``), ``conf_low``,
+        ``conf_high`` (pointwise, log-log transform of S); with
+        ``censoring="ipcw"`` also ``km_estimate``, ``km_std_error``,
+        ``km_conf_low``, ``km_conf_high``: the plain Kaplan-Meier, which
+        assumes censoring unrelated to improving. A step function: hold
+        each value until the next time.
     medians:
         One row per group: ``group``, ``n_clients``, ``n_events``,
         ``estimate`` (median weeks to improvement), ``conf_low``,
-        ``conf_high`` (Brookmeyer-Crowley, log-log transform); NaN where the
-        curve never reaches 50 % within follow-up (or the limit is not
-        reached).
+        ``conf_high`` (from the pointwise log-log band, as R's survfit;
+        Brookmeyer-Crowley via statsmodels for ``censoring="independent"``);
+        NaN where the curve never reaches 50 % within follow-up (or the
+        limit is not reached).
     logrank:
         Log-rank test of equal curves across groups: one row with ``term``
         (``"logrank"``), ``statistic`` (chi-square), ``df``, ``p_value``;
@@ -340,7 +465,13 @@ class TimeToImprovement:
         measurement schedules, who would have an event from measurement
         error alone, with no true change, under the rule used) and
         ``noise_event_share_unconfirmed`` (the same for a single
-        unconfirmed score).
+        unconfirmed score), ``noise_curve_end`` (the end of the curve that
+        measurement error alone gives on these clients' schedules and
+        censoring: the reference for the curve, which estimates the share
+        over the whole follow-up), ``missing_assumption`` (in words),
+        ``dropout_model`` (the :class:`~backpain_analysis.ipcw.DropoutModel`,
+        with ``censoring="ipcw"``) and ``refusal`` (a sentence, only when the
+        dropout model was refused).
     """
 
     outcome: str
@@ -410,6 +541,7 @@ def time_to_improvement(
     baseline_max_week: int = 1,
     by: str | None = "program",
     confirm: bool = True,
+    censoring: str = "ipcw",
     level: float = 0.95,
     conf_level: float | None = None,
     seed: int = 0,
@@ -420,10 +552,24 @@ def time_to_improvement(
     ``criterion`` against the client's baseline (``mcid_absolute`` or
     ``mcid_relative``; ``recovered``: the score reaches the recovery
     cut-off) and, with ``confirm`` (default), whose next measurement meets
-    it too (sustained improvement; an unconfirmed last score is censored).
-    Censoring: the client's last measured week (dropout or end of
-    follow-up), assumed unrelated to the chance of improving soon
-    (non-informative). Time in weeks since the baseline week.
+    it too (sustained improvement). Censoring: the client's last measured
+    week, or with ``confirm`` the last week whose improvement could still be
+    confirmed (the one before the last measurement). Time in weeks since the
+    baseline week.
+
+    ``censoring``: ``"ipcw"`` (default) weights each client at risk by the
+    inverse probability of still being measured, from a pooled logistic
+    model of leaving after a measured week given the change from baseline
+    that week, the baseline score and the weeks since baseline
+    (:mod:`backpain_analysis.ipcw`): valid
+    when clients are **missing at random given their observed scores**
+    (e.g. clients who are not improving leave), with weights rescaled to
+    mean 1 in each risk set and truncated at 10, and Xie & Liu's (2005)
+    variance. Refused in words (``notes["refusal"]``, estimates NaN; the
+    unweighted curve stays in the ``km_*`` columns) when fewer than 5
+    clients left before the last week or the model separates.
+    ``"independent"``: plain Kaplan-Meier, censoring assumed unrelated to
+    the chance of improving (non-informative).
 
     Parameters
     ----------
@@ -435,6 +581,8 @@ def time_to_improvement(
         Client covariate giving the groups (``None``: overall only).
     confirm:
         Require the next measurement to confirm the improvement.
+    censoring:
+        ``"ipcw"`` or ``"independent"`` (above).
     level:
         Level of the pointwise and median intervals (``conf_level``: deprecated alias).
     seed:
@@ -446,6 +594,8 @@ def time_to_improvement(
     """
     level = resolve_level(level, conf_level)
     conf_level = level
+    if censoring not in ("ipcw", "independent"):
+        raise ValueError(f"censoring must be 'ipcw' or 'independent', not {censoring!r}")
     spec = outcome_instrument(outcome)
     outcome = spec.name
     if criterion not in _criteria(spec):
@@ -460,7 +610,12 @@ def time_to_improvement(
         met = spec.is_recovered(rows[outcome])
     else:
         met = spec.is_important_improvement(baseline, rows[outcome], relative=criterion == "mcid_relative")
-    rows = rows.assign(met=np.asarray(met, dtype=bool), since=rows["week"] - rows["client_id"].map(base["baseline_week"]))
+    rows = rows.assign(
+        met=np.asarray(met, dtype=bool),
+        since=rows["week"] - rows["client_id"].map(base["baseline_week"]),
+        improvement=np.asarray(spec.improvement(baseline, rows[outcome]), dtype=float),
+        baseline=baseline,
+    )
     rows = rows.sort_values(["client_id", "week"])
     if confirm:
         following = rows.groupby("client_id", sort=False)["met"].shift(-1).astype("boolean").fillna(False).astype(bool)
@@ -468,15 +623,22 @@ def time_to_improvement(
     per_client = rows.groupby("client_id", sort=True)
     first_event = rows[rows["met"]].groupby("client_id")["since"].min()
     last_seen = per_client["since"].max()
-    clients = pd.DataFrame({"time": first_event.reindex(last_seen.index).fillna(last_seen), "event": last_seen.index.isin(first_event.index).astype(int)})
+    # with confirmation, an improvement in the last measured week cannot be seen: censor at the week before it
+    censored_at = per_client["since"].agg(lambda since: since.iloc[-2] if len(since) > 1 else 0) if confirm else last_seen
+    clients = pd.DataFrame({"time": first_event.reindex(last_seen.index).fillna(censored_at), "event": last_seen.index.isin(first_event.index).astype(int)})
     group_column = by if by is not None and by in panel.columns else None
     if group_column is not None:
         clients[group_column] = panel.groupby("client_id")[group_column].first().reindex(clients.index)
+    weights_at, model = (None, None)
+    if censoring == "ipcw":
+        weights_at, model = _censoring_weights(rows, int(panel.loc[panel[outcome].notna(), "week"].max()), confirm, clients.index)
     clients = clients.reset_index()
     z = float(norm.ppf(0.5 + level / 2))
     curves, medians = [], []
     for label, group in _groups(clients, group_column):
         curve, median = _kaplan_meier(label, group, z, 1 - level)
+        if censoring == "ipcw":
+            curve, median = _weighted_curve(curve, median, group, weights_at, z, model is not None and model.fitted)
         curves.append(curve)
         medians.append(median)
     logrank = pd.DataFrame(columns=["term", "statistic", "df", "p_value"])
@@ -487,7 +649,28 @@ def time_to_improvement(
             chi2, p = survdiff(known["time"].to_numpy(float), known["event"].to_numpy(int), known[group_column].astype(str).to_numpy())
             logrank = pd.DataFrame([{"term": "logrank", "statistic": float(chi2), "df": n_groups - 1, "p_value": float(p)}])
     noise_sd, unconfirmed, confirmed = _noise_crossing(panel, spec, criterion, base, per_client.size(), seed)
+    noise_curve = _noise_curve_end(rows, spec, criterion, base, noise_sd, confirm, seed)
     rule = "a score meeting the criterion, confirmed by the next measurement" if confirm else "the first score meeting the criterion"
+    notes = {
+        "time": "weeks since the baseline week",
+        "censoring": "last week an improvement could still be confirmed (the one before the last measurement)" if confirm else "last measured week",
+        "event": rule,
+        "noise_sd": noise_sd,
+        "noise_event_share": confirmed if confirm else unconfirmed,
+        "noise_event_share_unconfirmed": unconfirmed,
+        "noise_curve_end": noise_curve,
+    }
+    if censoring == "ipcw":
+        if model.refusal is not None:
+            notes["refusal"] = model.refusal + "; the Kaplan-Meier curve that assumes non-informative censoring is in the km_* columns"
+            notes["missing_assumption"] = "no correction for informative dropout: " + model.refusal
+        elif model.n_leavers == 0:
+            notes["missing_assumption"] = "no client left before the last week: no weighting needed"
+        else:
+            notes["missing_assumption"] = ipcw.ASSUMPTION
+        notes["dropout_model"] = model
+    else:
+        notes["missing_assumption"] = "censoring assumed non-informative (unrelated to the chance of improving soon)"
     return TimeToImprovement(
         outcome=outcome,
         criterion=criterion,
@@ -496,15 +679,71 @@ def time_to_improvement(
         medians=pd.DataFrame(medians),
         logrank=logrank,
         clients=clients,
-        notes={
-            "time": "weeks since the baseline week",
-            "censoring": "last measured week",
-            "event": rule,
-            "noise_sd": noise_sd,
-            "noise_event_share": confirmed if confirm else unconfirmed,
-            "noise_event_share_unconfirmed": unconfirmed,
-        },
+        notes=notes,
     )
+
+
+def _censoring_weights(rows: pd.DataFrame, last_week: int, confirm: bool, clients: pd.Index) -> tuple[dict, ipcw.DropoutModel]:
+    """Per client: (times since baseline, cumulative raw IPCW weight after each), and the dropout model.
+
+    At risk of leaving: every follow-up week before ``last_week`` (the last
+    week anybody was measured); a client left after their last measured
+    week when it is before ``last_week``.
+    """
+    history = rows.loc[rows["week"] < last_week, ["client_id", "week", "since", "improvement", "baseline"]].copy()
+    history["left"] = (~history["client_id"].duplicated(keep="last")) & history["client_id"].map(rows.groupby("client_id")["week"].max()).lt(last_week)
+    model = ipcw.fit_dropout_model(history.reset_index(drop=True), f"stopped being measured before week {last_week}")
+    raw = ipcw.inverse_probability_weights(model)
+    steps = {}
+    for client, members in model.rows.groupby("client_id", sort=False).indices.items():
+        steps[client] = (model.rows["since"].to_numpy(float)[members], raw.to_numpy(float)[members], confirm)
+    return {client: steps.get(client) for client in clients}, model
+
+
+def _weights_at(steps: tuple | None, times: np.ndarray) -> np.ndarray:
+    """A client's raw weight when at risk at each of ``times`` (1 before any week at risk of leaving)."""
+    if steps is None:
+        return np.ones(len(times))
+    since, cumulative, confirm = steps
+    position = np.searchsorted(since, times, side="right" if confirm else "left") - 1
+    return np.where(position >= 0, cumulative[np.clip(position, 0, None)], 1.0)
+
+
+def _weighted_curve(curve: pd.DataFrame, median: dict, rows: pd.DataFrame, weights_at: dict, z: float, fitted: bool) -> tuple[pd.DataFrame, dict]:
+    """The IPCW curve and median of one group, the plain Kaplan-Meier kept in ``km_*`` columns (NaN estimates when refused)."""
+    curve = curve.rename(columns={"estimate": "km_estimate", "std_error": "km_std_error", "conf_low": "km_conf_low", "conf_high": "km_conf_high"})
+    times = curve["time"].to_numpy(float)[1:]
+    median = dict(median, estimate=np.nan, conf_low=np.nan, conf_high=np.nan)
+    estimate = np.zeros(len(curve))
+    std_error, low, high = estimate.copy(), estimate.copy(), estimate.copy()
+    if not fitted:
+        estimate[1:] = std_error[1:] = low[1:] = high[1:] = np.nan
+    elif len(times):
+        time, event = rows["time"].to_numpy(float), rows["event"].to_numpy(int)
+        raw = np.vstack([_weights_at(weights_at[c], times) for c in rows["client_id"]])
+        at_risk = time[:, None] >= times[None, :]
+        scaled = np.empty_like(raw)
+        for j in range(len(times)):  # rescale to mean 1 and truncate within each risk set
+            scaled[at_risk[:, j], j], _ = ipcw.stabilise(raw[at_risk[:, j], j])
+        scaled[~at_risk] = 0.0
+        km = ipcw.weighted_kaplan_meier(time, event, scaled, times)
+        band_low, band_high = _loglog_band(km["survival"].to_numpy(), km["std_error"].to_numpy(), z)
+        estimate[1:], std_error[1:] = 1 - km["survival"].to_numpy(), km["std_error"].to_numpy()
+        low[1:], high[1:] = 1 - band_high, 1 - band_low
+        median.update(_median_from_band(curve["time"].to_numpy(float), estimate, low, high))
+    curve = curve.assign(estimate=estimate, std_error=std_error, conf_low=low, conf_high=high)
+    first = ["group", "time", "n_at_risk", "n_events", "estimate", "std_error", "conf_low", "conf_high"]
+    return curve[first + [c for c in curve.columns if c not in first]], median
+
+
+def _median_from_band(time: np.ndarray, estimate: np.ndarray, low: np.ndarray, high: np.ndarray) -> dict:
+    """Median time (first time the cumulative share reaches 0.5) and its limits from the pointwise band (as R's survfit)."""
+
+    def first(values: np.ndarray) -> float:
+        reached = np.flatnonzero(values >= 0.5 - 1e-12)
+        return float(time[reached[0]]) if len(reached) else np.nan
+
+    return {"estimate": first(estimate), "conf_low": first(high), "conf_high": first(low)}
 
 
 def _noise_sd(panel: pd.DataFrame, outcome: str) -> float:
@@ -546,18 +785,66 @@ def _noise_crossing(
     truth = base["baseline"].reindex(n_followups.index).to_numpy(float)
     k_max = int(n_followups.max())
     counts = n_followups.to_numpy()
-    baseline = truth[None, :] + sd * rng.standard_normal((draws, len(truth)))
-    scores = truth[None, :, None] + sd * rng.standard_normal((draws, len(truth), k_max))
-    if criterion == "recovered":
-        met = np.asarray(spec.is_recovered(scores.ravel())).reshape(scores.shape)
-    else:
-        b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
-        met = np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
+    met = _noise_met(spec, criterion, truth, sd, k_max, draws, rng)
     met &= np.arange(k_max)[None, None, :] < counts[None, :, None]
     if per_client:
         return sd, pd.Series(met.any(axis=2).mean(axis=0), index=n_followups.index)
     confirmed = met[:, :, :-1] & met[:, :, 1:] if k_max > 1 else np.zeros_like(met[:, :, :0])
     return sd, float(met.any(axis=2).mean()), float(confirmed.any(axis=2).mean())
+
+
+def _noise_met(spec: Instrument, criterion: str, truth: np.ndarray, sd: float, k_max: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Whether each of ``k_max`` noise-only follow-up scores meets ``criterion`` (draws x clients x k_max).
+
+    True levels ``truth`` (each client's baseline score); the baseline and
+    every follow-up score get independent N(0, ``sd``^2) error.
+    """
+    baseline = truth[None, :] + sd * rng.standard_normal((draws, len(truth)))
+    scores = truth[None, :, None] + sd * rng.standard_normal((draws, len(truth), k_max))
+    if criterion == "recovered":
+        return np.asarray(spec.is_recovered(scores.ravel())).reshape(scores.shape)
+    b = np.broadcast_to(baseline[:, :, None], scores.shape).ravel()
+    return np.asarray(spec.is_important_improvement(b, scores.ravel(), relative=criterion == "mcid_relative")).reshape(scores.shape)
+
+
+def _noise_curve_end(
+    rows: pd.DataFrame, spec: Instrument, criterion: str, base: pd.DataFrame, sd: float, confirm: bool, seed: int, draws: int = 200
+) -> float:
+    """What the Kaplan-Meier curve would show at its end from measurement error alone, on these clients' schedules.
+
+    Each client keeps their baseline score as the true level, their own
+    measured weeks and their own censoring; every score gets independent
+    N(0, ``sd``^2) error and no true change; events and censoring follow
+    :func:`time_to_improvement`'s rule. Censoring is unrelated to the
+    simulated noise, so the plain Kaplan-Meier of each draw estimates the
+    noise-alone cumulative share over the whole follow-up (the quantity the
+    curve estimates; ``noise_event_share`` instead counts events within each
+    client's own, possibly shortened, follow-up). Mean over ``draws``.
+    """
+    if not np.isfinite(sd) or rows.empty:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    clients = rows.groupby("client_id", sort=True)["since"].agg(list)
+    counts = clients.map(len).to_numpy()
+    k_max = int(counts.max())
+    since = np.full((len(clients), k_max), np.inf)
+    for i, weeks in enumerate(clients):
+        since[i, : len(weeks)] = weeks
+    truth = base["baseline"].reindex(clients.index).to_numpy(float)
+    valid = np.arange(k_max)[None, :] < counts[:, None]
+    last_time = np.where(confirm & (counts > 1), since[np.arange(len(counts)), np.maximum(counts - 2, 0)], 0.0) if confirm else since[np.arange(len(counts)), counts - 1]
+    met = _noise_met(spec, criterion, truth, sd, k_max, draws, rng)
+    met &= valid[None, :, :]
+    if confirm:
+        met = met & np.concatenate([met[:, :, 1:], np.zeros(met.shape[:2] + (1,), dtype=bool)], axis=2)
+    event = met.any(axis=2)
+    time = np.where(event, np.take_along_axis(np.broadcast_to(since, met.shape), met.argmax(axis=2)[:, :, None], axis=2)[:, :, 0], last_time[None, :])
+    grid = np.unique(since[np.isfinite(since)])
+    at_risk = (time[:, :, None] >= grid[None, None, :]).sum(axis=1)
+    events = ((time[:, :, None] == grid[None, None, :]) & event[:, :, None]).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / at_risk, 0.0)
+    return float(np.mean(1.0 - np.prod(1.0 - hazard, axis=1)))
 
 
 def _prediction_errors(rows: pd.DataFrame, fit: LMMResult, clients: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -193,6 +193,11 @@ class VolumeModelResult(FittedCounts):
         adds the ``improvement`` columns (positive = better).
     level, n_obs, n_clients:
         Confidence level of every interval; rows and clients fitted.
+    notes:
+        Warnings in words: ``between_df`` when fewer than
+        :data:`BETWEEN_DF_MIN_CLIENTS` clients are fitted with Satterthwaite df
+        (the between-client intervals run slightly narrow, with the measured
+        coverage).
     """
 
     outcome: str
@@ -203,6 +208,7 @@ class VolumeModelResult(FittedCounts):
     design: pd.DataFrame
     instrument: Instrument
     options: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
 
     @property
     def level(self) -> float:
@@ -270,6 +276,7 @@ class VolumeModelResult(FittedCounts):
             "n_clients": self.n_clients,
             "converged": self.converged,
             "messages": list(self.lmm.messages),
+            "notes": list(getattr(self, "notes", {}).values()),  # ClusterFit (scale/fit.py) reuses this method without notes
             "effects": effects,
         }
 
@@ -357,4 +364,23 @@ def fit_volume_model(
         "detrend": detrend,
         "recentre_interaction": recentre_interaction,
     }
-    return VolumeModelResult(outcome, lag, formula, lmm.params, lmm, design, spec, options)
+    notes = {}
+    n_clients = int(design["client_id"].nunique())
+    if lmm.ddf == "satterthwaite" and n_clients < BETWEEN_DF_MIN_CLIENTS:
+        notes["between_df"] = between_df_note(n_clients)
+    return VolumeModelResult(outcome, lag, formula, lmm.params, lmm, design, spec, options, notes)
+
+
+BETWEEN_DF_MIN_CLIENTS = 20
+"""Below this many clients the result notes that Satterthwaite between-client intervals run slightly narrow."""
+
+
+def between_df_note(n_clients: int) -> str:
+    """Why the between-client intervals of a small studio deserve a little caution (measured, docs/analyses.md)."""
+    return (
+        f"With {n_clients} clients (fewer than {BETWEEN_DF_MIN_CLIENTS}), the intervals of the between-client terms "
+        "(strength_sets_between, flexibility_min_between) from Satterthwaite df run slightly narrow: in 1,500 simulated "
+        "studios of 15 clients their 95 % intervals covered 92.3-93.3 %, while ddf=\"kenward-roger\" covered 94.1-94.9 % on the same studios; "
+        "the within-client terms were not affected (93.5-94.9 %). Refit with ddf=\"kenward-roger\" (CLI: --ddf kenward-roger) "
+        "for intervals that keep their level."
+    )

@@ -23,12 +23,19 @@ Per simulated studio:
 - sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
   2, 3, re-centred interaction, detrended, complete follow-up) x the three
   within terms; ``gee``: the two GEE rows alone;
-- responders: the Wilson interval of the observed-score rate (endpoint
-  window weeks 10-11) and the shrunken share (``client_trends``) against
-  the true share of clients whose noise-free change to week 11 reaches the
-  MCID; every client's interval for their own change; in ``null`` also
-  whether the rate's and the time-to-improvement curve's lower limits stay
-  at or below what measurement noise alone gives.
+- responders: the observed-score rate (endpoint window weeks 10-11;
+  inverse probability of censoring weighted, ``responder_share``, or
+  ``responder_share_refused`` when the dropout model is refused; and the
+  complete-case rate, ``responder_share_complete_case``) and the shrunken
+  share (``client_trends``) against the true share of clients whose
+  noise-free change to week 11 reaches the MCID; every client's interval
+  for their own change; in ``null`` also whether the rates' and the
+  time-to-improvement curve's (weighted and plain Kaplan-Meier) lower
+  limits stay at or below what measurement noise alone gives (the rate's
+  ``noise_share``; the curve's ``noise_curve_end``, and for the record the
+  older reference ``noise_event_share``). ``responder_rates``: only what
+  depends on the dropout model (the rates and, in ``null``, the curve; no
+  ``client_trends``).
 
 Usage (results pasted into docs/analyses.md)::
 
@@ -76,7 +83,7 @@ def _record(records: list, analysis: str, term: str, truth: float, estimate: flo
     )
 
 
-ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders")
+ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders", "responder_rates")
 
 
 def sensitivity_truth(analysis: str, term: str) -> float:
@@ -112,17 +119,17 @@ AIPW_BINS = (0, 10, 15, 20, 25, 1000)
 """Bins of the smallest program's size (clients measured near the last week) for the doubly robust contrast."""
 
 
-def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, scenario: str = "main") -> list[dict]:
-    """Every interval of one simulated studio (of the ``analyses`` asked), with its truth."""
+def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, scenario: str = "main", ddf: str = "satterthwaite") -> list[dict]:
+    """Every interval of one simulated studio (of the ``analyses`` asked), with its truth (``ddf``: of the volume model)."""
     panel, truth = program_studio(n_clients, N_WEEKS, seed, confounding=1.5, informative_dropout=True, **SCENARIOS[scenario])
     strength = truth["strength_sets_within"]
     records: list[dict] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # counted below, not printed per studio
-        volume = fit_volume_model(panel, "nprs").params.set_index("term") if "volume_model" in analyses else pd.DataFrame()
+        volume = fit_volume_model(panel, "nprs", ddf=ddf).params.set_index("term") if "volume_model" in analyses else pd.DataFrame()
         for term in VOLUME_TERMS if "volume_model" in analyses else ():
             row = volume.loc[term]
-            _record(records, "volume_model", term, strength if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            _record(records, "volume_model" if ddf == "satterthwaite" else f"volume_model_{ddf}", term, strength if term == "strength_sets_within" else 0.0, row.estimate, row.std_error, row.conf_low, row.conf_high)
         if "programs" in analyses:
             cut_off = programs_module.DOUBLY_ROBUST_MIN_CLIENTS
             try:  # the doubly robust contrast is measured at every size; the library refuses it below its cut-off
@@ -157,12 +164,32 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
             for row in sensitivity_table(panel, "nprs").itertuples():
                 truth_of_row = sensitivity_truth(row.analysis, row.term) if strength else 0.0
                 _record(records, f"sensitivity_{row.analysis}", row.term, truth_of_row, row.estimate, row.std_error, row.conf_low, row.conf_high)
-        if "responders" in analyses:
+        if "responders" in analyses or "responder_rates" in analyses:
             rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
             row = rates[rates["term"] == "mcid_absolute"].iloc[0]
-            _record(records, "responder_share", "mcid_absolute", truth["true_responder_share"], row.estimate, row.std_error, row.conf_low, row.conf_high)
+            share = truth["true_responder_share"]
+            _record(records, "responder_share_complete_case", "mcid_absolute", share, row.complete_case_estimate, np.nan, row.complete_case_conf_low, row.complete_case_conf_high)
+            if np.isfinite(row.estimate):
+                _record(records, "responder_share", "mcid_absolute", share, row.estimate, row.std_error, row.conf_low, row.conf_high)
+            else:
+                records.append({"analysis": "responder_share_refused", "term": "dropout model refused", "truth": share, "estimate": np.nan, "std_error": np.nan, "covered": False})
             if scenario == "null":  # nobody changes: the rate should be what measurement noise alone gives
-                _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
+                if np.isfinite(row.estimate):
+                    _record(records, "responder_share_vs_noise", "lower limit <= noise share", row.noise_share, row.estimate, row.std_error, row.conf_low, np.inf)
+                # the absolute criterion's noise share does not depend on the baseline: the same for the clients measured
+                _record(records, "responder_share_complete_case_vs_noise", "lower limit <= noise share", row.noise_share, row.complete_case_estimate, np.nan, row.complete_case_conf_low, np.inf)
+            if scenario == "null":  # the time-to-improvement curve against what noise alone gives
+                tti = time_to_improvement(panel, "nprs", by=None)
+                last = tti.curves.iloc[-1]
+                noise = tti.notes["noise_curve_end"]
+                if "refusal" in tti.notes:
+                    records.append({"analysis": "time_to_improvement_refused", "term": "dropout model refused", "truth": noise, "estimate": np.nan, "std_error": np.nan, "covered": False})
+                else:
+                    _record(records, "time_to_improvement_vs_noise", "lower limit at the end <= noise curve (ipcw)", noise, last.estimate, last.std_error, last.conf_low, np.inf)
+                _record(records, "time_to_improvement_km_vs_noise", "lower limit at the end <= noise curve", noise, last.km_estimate, last.km_std_error, last.km_conf_low, np.inf)
+                share = tti.notes["noise_event_share"]
+                _record(records, "time_to_improvement_km_vs_noise_share", "lower limit at the end <= noise event share", share, last.km_estimate, last.km_std_error, last.km_conf_low, np.inf)
+        if "responders" in analyses:
             trends = client_trends(panel, "nprs", endpoint=N_WEEKS - 1)
             true_change = pd.Series(truth["true_change"]).reindex(trends["client_id"]).to_numpy(float)
             for client, change in zip(trends.itertuples(), true_change, strict=True):
@@ -172,11 +199,6 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
                 records, "responder_share_blup", "expected share", truth["true_responder_share"], share, np.nan,
                 trends.attrs["share_conf_low"], trends.attrs["share_conf_high"],
             )
-            if scenario == "null":
-                tti = time_to_improvement(panel, "nprs", by=None)
-                last = tti.curves.iloc[-1]
-                noise = tti.notes["noise_event_share"]
-                _record(records, "time_to_improvement_vs_noise", "lower limit at the end <= noise share", noise, last.estimate, last.std_error, last.conf_low, np.inf)
     for record in records:
         record.update(n_clients=n_clients, seed=seed, scenario=scenario, dropout_share=truth["dropout_share"])
     return records
@@ -222,6 +244,7 @@ def main() -> None:
     parser.add_argument("--analyses", nargs="+", default=list(ANALYSES), choices=list(ANALYSES))
     parser.add_argument("--scenario", default="main", choices=list(SCENARIOS))
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--ddf", default="satterthwaite", choices=["satterthwaite", "kenward-roger", "z"], help="df of the volume model's intervals")
     parser.add_argument("--minutes", type=float, default=None, help="stop starting new studios after this many minutes")
     parser.add_argument("--out", type=Path, default=None, help="CSV of every per-studio record, appended as studios finish")
     parser.add_argument("--summarise", type=Path, nargs="+", default=None, help="only summarise these CSVs of per-studio records")
@@ -237,7 +260,7 @@ def main() -> None:
             break
         for n_clients in args.cells:
             try:
-                new = one_studio(n_clients, seed, tuple(args.analyses), args.scenario)
+                new = one_studio(n_clients, seed, tuple(args.analyses), args.scenario, args.ddf)
             except Exception as error:  # noqa: BLE001 - counted and reported, the study goes on
                 failures += 1
                 print(f"studio {n_clients} clients seed {seed}: {type(error).__name__}: {error}", file=sys.stderr)

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "writing": 1,
     "mixed_engine": 1,
     "mixed": 2,
+    "ipcw": 2,
     "reading": 2,
     "column_rules": 2,
     "partitions": 2,

@@ -57,7 +57,7 @@ def _panel_from_times(times: list[int], events: list[int], programs: list[str] |
 
 
 def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
-    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None, confirm=False)
+    result = time_to_improvement(_panel_from_times(SIX_MP_TIMES, SIX_MP_EVENT), "nprs", by=None, confirm=False, censoring="independent")
     curve = result.curves[result.curves["time"] > 0].reset_index(drop=True)
     assert curve["time"].tolist() == SIX_MP_R["time"].tolist()
     assert 1 - curve["estimate"].to_numpy() == pytest.approx(SIX_MP_R["survival"].to_numpy(), abs=5e-4)
@@ -74,7 +74,7 @@ def test_kaplan_meier_matches_r_survival_on_6mp() -> None:
 
 def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
     times = [1, 2, 2, 3, 5, 5, 5, 8]
-    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None, confirm=False)
+    result = time_to_improvement(_panel_from_times(times, [1] * len(times)), "nprs", by=None, confirm=False, censoring="independent")
     curve = result.curves.set_index("time")["estimate"]
     for t in sorted(set(times)):
         assert curve[t] == pytest.approx(np.mean(np.array(times) <= t))
@@ -83,7 +83,7 @@ def test_kaplan_meier_without_censoring_is_the_empirical_distribution() -> None:
 def test_logrank_and_groups() -> None:
     times = [1, 2, 2, 3, 4, 9, 10, 11, 12, 12]
     programs = ["fast"] * 5 + ["slow"] * 5
-    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs", confirm=False)
+    result = time_to_improvement(_panel_from_times(times, [1] * 10, programs), "nprs", confirm=False, censoring="independent")
     assert result.medians["group"].tolist() == ["all", "fast", "slow"]
     assert result.medians.set_index("group").loc[["fast", "slow"], "estimate"].tolist() == [2, 11]
     assert result.logrank.iloc[0]["df"] == 1
@@ -156,19 +156,25 @@ def test_endpoint_window_dropout_share_and_wilson_std_error() -> None:
     assert changes["followup_week"].to_dict() == {"a": 11, "c": 10}
     assert changes.attrs["followup"] == "last measurement in weeks 9-12"
     assert changes.attrs["dropout_share"] == pytest.approx(1 / 3)
-    rates = responder_rates(panel, "nprs", window=(9, 12), by=None)
+    rates = responder_rates(panel, "nprs", window=(9, 12), by=None, missing="complete_case")
     row = rates[rates["term"] == "mcid_absolute"].iloc[0]
     assert (row["n_clients"], row["n_responders"], row["n_dropouts"]) == (2, 2, 1)
+    assert (row["method"], row["estimate"], row["complete_case_estimate"]) == ("complete case", 1.0, 1.0)
     assert row["dropout_share"] == pytest.approx(1 / 3)
     # the standard error is the one the Wilson interval implies
     assert row["std_error"] * 2 * 1.959964 == pytest.approx(row["conf_high"] - row["conf_low"], rel=1e-5)
+    # by default one leaver is too few for a model of who leaves: refused in words, no weighted number
+    refused = responder_rates(panel, "nprs", window=(9, 12), by=None)
+    row = refused[refused["term"] == "mcid_absolute"].iloc[0]
+    assert np.isnan(row["estimate"]) and np.isnan(row["conf_low"]) and row["complete_case_estimate"] == 1.0
+    assert "only 1 of 3 clients left before week 9" in refused.attrs["notes"][0]
 
 
 def test_sustained_improvement_needs_confirmation() -> None:
     # k0 beats baseline by 3 in week 2 but not in week 3, then again in weeks 5 and 6 (confirmed at 5)
     rows = [(0, 8.0), (2, 5.0), (3, 7.5), (5, 5.0), (6, 5.5)]
     panel = pd.DataFrame([("k0", w, s) for w, s in rows], columns=["client_id", "week", "nprs"])
-    first = time_to_improvement(panel, "nprs", by=None, confirm=False).clients.iloc[0]
+    first = time_to_improvement(panel, "nprs", by=None, confirm=False, censoring="independent").clients.iloc[0]
     sustained = time_to_improvement(panel, "nprs", by=None).clients.iloc[0]
     assert (first["time"], first["event"]) == (2, 1)
     assert (sustained["time"], sustained["event"]) == (5, 1)
@@ -219,3 +225,107 @@ def test_client_trends_prediction_errors_match_hendersons_equations(studio_twist
         assert trends["std_error"].iloc[j] == pytest.approx(9 * np.sqrt(pick @ errors @ pick), rel=1e-8)
     naive = 9 * np.sqrt(fit.params.set_index("term").loc["week", "std_error"] ** 2 + fit.random_effects.query("term == 'week'")["std_error"].to_numpy() ** 2)
     assert (trends["std_error"].to_numpy() < naive).all()
+
+
+def _null_studio(studio_twists, n_clients: int, seed: int, informative: bool = True) -> pd.DataFrame:
+    """Nobody truly changes; with ``informative`` clients whose score worsened leave early (MAR given their scores)."""
+    panel, _ = studio_twists.program_studio(
+        n_clients, 12, seed=seed, course=0.0, severity_course=0.0, slope_sd=0.0, informative_dropout=informative, indication="baseline_score"
+    )
+    return panel
+
+
+def test_endpoint_dropout_model_is_fitted_on_the_weeks_before_the_endpoint() -> None:
+    # a, b, c measured in the window (weeks 3-4); d..h leave before it, after weeks 1 or 2
+    scores = {
+        "a": [5, 4, 4, 3], "b": [6, 6, 5, 5], "c": [4, 4, 3, 3],
+        "d": [5, 7], "e": [6, 6, 8], "f": [4, 6], "g": [5, 5, 7], "h": [3, 5],
+    }
+    panel = pd.DataFrame([(c, w, float(v)) for c, values in scores.items() for w, v in enumerate(values)], columns=["client_id", "week", "nprs"])
+    rates = responder_rates(panel, "nprs", window=(3, 4), by=None)
+    model = rates.attrs["dropout_model"]
+    rows = model.rows.set_index(["client_id", "week"])
+    assert len(rows) == 3 * 3 + 2 + 3 + 2 + 3 + 2  # weeks 0-2 of the stayers, every week of the leavers
+    assert rows["left"].groupby(level=0).sum().to_dict() == {"a": 0, "b": 0, "c": 0, "d": 1, "e": 1, "f": 1, "g": 1, "h": 1}
+    assert bool(rows.loc[("e", 2), "left"]) and not bool(rows.loc[("e", 1), "left"])
+    assert rows.loc[("e", 2), "improvement"] == -2.0 and rows.loc[("e", 2), "baseline"] == 6.0
+    if model.fitted:  # 5 leavers: weighted; otherwise (separation) refused in words
+        row = rates[rates["term"] == "mcid_absolute"].iloc[0]
+        assert row["method"] == "ipcw" and row["n_effective"] <= row["n_clients"]
+    else:
+        assert "could not be fitted" in rates.attrs["notes"][0]
+
+
+def test_ipcw_responder_rate_removes_the_dropout_bias_when_nobody_changes(studio_twists) -> None:
+    """Nobody truly changes and clients whose score worsened leave (about half): the complete-case rate
+    exceeds what noise alone gives, the weighted one does not. Tolerances (one seeded studio of 400
+    clients): the weighted rate within 0.02 of the noise share and its interval holding it; the
+    complete-case rate at least 0.015 above the weighted one."""
+    panel = _null_studio(studio_twists, 400, seed=21)
+    rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
+    row = rates[rates["term"] == "mcid_absolute"].iloc[0]
+    assert row["method"] == "ipcw" and rates.attrs["dropout_model"].fitted
+    assert 0.35 < row["dropout_share"] < 0.6
+    assert abs(row["estimate"] - row["noise_share"]) < 0.02
+    assert row["conf_low"] <= row["noise_share"] <= row["conf_high"]
+    assert row["complete_case_estimate"] > row["estimate"] + 0.015
+    assert row["n_effective"] < row["n_clients"]
+    assert "missing at random given their observed scores" in rates.attrs["missing_assumption"]
+    coefficients = rates.attrs["dropout_model"].params.set_index("term")["estimate"]
+    assert coefficients["improvement"] < -0.5  # clients whose score worsened (negative improvement) left
+
+
+def test_ipcw_time_to_improvement_removes_the_dropout_bias_when_nobody_changes(studio_twists) -> None:
+    """As above for the confirmed time-to-improvement curve, against the noise-alone curve on the same
+    schedules. Tolerances: the weighted end within 0.015 of the noise curve and its interval holding it;
+    the plain Kaplan-Meier end at least 0.005 above the weighted one."""
+    panel = _null_studio(studio_twists, 400, seed=21)
+    tti = time_to_improvement(panel, "nprs", by=None)
+    end = tti.curves.iloc[-1]
+    noise = tti.notes["noise_curve_end"]
+    assert "refusal" not in tti.notes and tti.notes["dropout_model"].fitted
+    assert abs(end["estimate"] - noise) < 0.015
+    assert end["conf_low"] <= noise <= end["conf_high"]
+    assert end["km_estimate"] > end["estimate"] + 0.005
+    assert tti.notes["noise_event_share"] < noise  # events within shortened follow-up are fewer than over the whole of it
+    assert np.isfinite(tti.medians.iloc[0]["n_clients"])
+
+
+def test_ipcw_without_dropout_is_the_kaplan_meier_and_refusal_is_in_words(studio_twists) -> None:
+    panel = _null_studio(studio_twists, 60, seed=4, informative=False)
+    weighted = time_to_improvement(panel, "nprs", by=None)
+    plain = time_to_improvement(panel, "nprs", by=None, censoring="independent")
+    assert weighted.notes["missing_assumption"].startswith("no client left")
+    # everyone followed to the end: the noise curve's end is the share of clients with a noise event (same draws)
+    assert weighted.notes["noise_curve_end"] == pytest.approx(weighted.notes["noise_event_share"], rel=1e-12)
+    for column in ("estimate", "std_error", "conf_low", "conf_high"):
+        assert weighted.curves[column].to_numpy() == pytest.approx(plain.curves[column].to_numpy(), abs=1e-12)
+    rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
+    assert (rates["method"] == "complete case").all() and rates.attrs["notes"] == ["no client left before week 10: no weighting needed"]
+    # three clients leave early: too few for a model of who leaves
+    few = panel[~(panel["client_id"].isin(["c000", "c001", "c002"]) & (panel["week"] > 3))]
+    refused = time_to_improvement(few, "nprs", by=None)
+    assert refused.notes["refusal"].startswith("only 3 of 60 clients stopped being measured before week 11")
+    later = refused.curves[refused.curves["time"] > 0]
+    assert later["estimate"].isna().all() and later["km_estimate"].notna().all()
+    assert np.isnan(refused.medians.iloc[0]["estimate"])
+
+
+def test_weighted_wilson_median_from_band_and_weights_at_by_hand() -> None:
+    from backpain_analysis.responders import _median_from_band, _weighted_wilson, _weights_at
+
+    # with equal weights Kish's n is n: the Wilson interval itself
+    assert _weighted_wilson(15 / 148, 148.0, 0.95) == pytest.approx(wilson_interval(15, 148), rel=1e-12)
+    assert _weighted_wilson(0.0, 12.5, 0.95)[0] == 0.0 and np.isnan(_weighted_wilson(np.nan, 10.0, 0.95)[0])
+    # the median is the first time the share reaches 0.5; its limits where the band's upper / lower edge do
+    time = np.array([0.0, 2.0, 4.0, 6.0, 8.0])
+    estimate = np.array([0.0, 0.3, 0.5, 0.6, 0.7])
+    low, high = estimate - 0.15, estimate + 0.25
+    assert _median_from_band(time, estimate, low, high) == {"estimate": 4.0, "conf_low": 2.0, "conf_high": 8.0}
+    assert np.isnan(_median_from_band(time, estimate / 2, low / 2, high / 2)["estimate"])
+    # a client's weight at each time: through their weeks up to t (confirmed events) or before t (single scores)
+    steps = (np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0]))
+    times = np.array([1.0, 2.0, 3.0, 5.0])
+    assert _weights_at((*steps, True), times).tolist() == [1.5, 2.0, 2.0, 3.0]
+    assert _weights_at((*steps, False), times).tolist() == [1.0, 1.5, 2.0, 3.0]
+    assert _weights_at(None, times).tolist() == [1.0] * 4
