@@ -35,10 +35,13 @@ panel, outcomes = inputs.panel, inputs.outcomes
 means = {name: descriptives.mean_trajectory(panel, name) for name in outcomes}
 with_mcid = [name for name in outcomes if name in set(builtin_instruments()["name"]) and instrument(name).mcid_abs is not None]
 attempt = Attempts()
-rates, times = [], {}
+rates, times, unweighted = [], {}, {}
 for name in with_mcid:
     rate = attempt(f"responders on {outcome_short(name)}", responders.responder_rates, panel, name, by=None)
     time = attempt(f"time to improvement on {outcome_short(name)}", responders.time_to_improvement, panel, name, by=None)
+    if time is not None and "refusal" in time.notes:  # no dropout model: the plain curve, said so below
+        unweighted[name] = time.notes["refusal"]
+        time = attempt(f"time to improvement on {outcome_short(name)}", responders.time_to_improvement, panel, name, by=None, censoring="independent")
     if rate is not None:
         rates.append(rate.assign(outcome=name))
     if time is not None:
@@ -157,12 +160,20 @@ if attempt.problems:
 # ## Time to the first clinically important improvement
 #
 # Kaplan-Meier estimate of the share of clients whose score has improved by
-# at least the absolute MCID at some measured week after baseline. A client
-# who stops being measured before improving is *censored* at their last
-# measurement: counted as not yet improved until then and not after, which
-# assumes stopping is unrelated to the chance of improving soon. Times are
-# weeks since the baseline week and only as fine as the measurement schedule
-# (an instrument measured every 4 weeks can only show steps every 4 weeks).
+# at least the absolute MCID at some measured week after baseline, confirmed
+# by their next measurement (one lucky score does not count). A client who
+# stops being measured before improving is *censored*: counted as not yet
+# improved until then and not after. Clients who are not improving tend to
+# leave, so the clients still measured late are a selected group; each one
+# is weighted by the inverse of the estimated chance of still being measured
+# (from a model of leaving given the change so far, the baseline score and
+# the weeks since baseline). That is valid when leaving depends only on the
+# scores we saw (*missing at random given the observed scores*), not on
+# scores nobody measured. Where too few clients left to fit that model, the
+# notebook says so and shows the plain curve, which assumes leaving is
+# unrelated to the chance of improving. Times are weeks since the baseline
+# week and only as fine as the measurement schedule (an instrument measured
+# every 4 weeks can only show steps every 4 weeks).
 
 # %%
 at_start = max((int(t.clients["time"].notna().sum()) for t in times.values()), default=0)
@@ -171,6 +182,8 @@ if not times:
 elif at_start < MIN_CLIENTS:
     display(Markdown(not_shown("Time to improvement", f"{at_start} client(s) have a baseline and a later score; a Kaplan-Meier curve and its median need at least {MIN_CLIENTS}.")))
 else:
+    for name, reason in unweighted.items():
+        display(Markdown(literal(f"{outcome_short(name)}: no correction for clients who left ({reason}); its curve assumes leaving is unrelated to improving.")))
     curves = pd.concat([t.curves.assign(group=outcome_short(name)) for name, t in times.items()], ignore_index=True)
     ends = {outcome_short(name): float(t.clients["time"].max()) for name, t in times.items()}
     medians = pd.concat([t.medians.assign(group=outcome_short(name)) for name, t in times.items()], ignore_index=True)
@@ -178,7 +191,7 @@ else:
         save_table(
             medians.rename(columns={"group": "outcome"}),
             "time_to_improvement_medians",
-            "Median weeks from baseline to the first clinically important improvement (Kaplan-Meier, 95 % CI; "
+            "Median weeks from baseline to the first confirmed clinically important improvement (weighted Kaplan-Meier, 95 % CI; "
             "empty where fewer than half the clients improved during follow-up).",
             out_dir,
         )
@@ -188,7 +201,8 @@ else:
             trajectories.plot_time_to_improvement(curves, ends, "Time to the first clinically important improvement"),
             "time_to_improvement",
             "Cumulative % of clients with a first improvement of at least the absolute MCID, by weeks since "
-            "baseline (Kaplan-Meier with pointwise 95 % bands; clients censored at their last measurement). "
+            "baseline, confirmed at the next measurement (Kaplan-Meier weighted for clients who left, with "
+            "pointwise 95 % bands; see the text for any outcome shown unweighted). "
             "Each curve stops where fewer than 5 clients remain at risk.",
             out_dir,
         )
