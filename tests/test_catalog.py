@@ -286,7 +286,7 @@ def test_rule_data_is_valid_and_agrees_with_the_catalog() -> None:
     shared = keys.isin(exact.index)
     assert (moves.loc[shared, "modality"].to_numpy() == exact[keys[shared]].to_numpy()).all()
     modifiers = catalog._read_data(catalog.MODIFIERS_FILE, ("modifier", "kind"))
-    assert modifiers["kind"].isin(["equipment", "stance", "grip", "tempo", "word"]).all()
+    assert modifiers["kind"].isin(["equipment", "stance", "grip", "tempo", "word", "bookkeeping"]).all()
     assert not set(modifiers["modifier"].map(exercise_key)) & set(keys)
 
 
