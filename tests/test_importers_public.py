@@ -170,14 +170,16 @@ def test_coach_names_are_real_and_not_in_the_catalog_verbatim() -> None:
 def test_coach_agreement_on_at_least_100_names() -> None:
     """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases.
 
-    Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``: a former hold-out, whose
-    blind agreement of round 3, 46 of 53, is recorded in docs/importers.md)."""
+    Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``/``tuned-s4b``: a former
+    hold-out, whose blind agreement of round 3, 46 of 53, and of round 4, 100 of 120, are recorded in
+    docs/importers.md)."""
     coach = _coach()
     assert set(coach["group"]) <= {"tuned", "tuned-s4", "tuned-s4b"}
     assert len(coach) >= 100
     assert (coach["placed"] == coach["modality"]).mean() >= 0.95, coach[coach["placed"] != coach["modality"]]
-    former = coach[coach["group"] == "tuned-s4"]
-    assert (former["placed"] == former["modality"]).mean() >= 0.95
+    for group in ("tuned-s4", "tuned-s4b"):
+        former = coach[coach["group"] == group]
+        assert (former["placed"] == former["modality"]).mean() >= 0.95, group
 
 
 def test_real_chinese_strong_header_is_read_by_structure(tmp_path: Path) -> None:
@@ -328,3 +330,41 @@ def test_real_hevy_export_in_portuguese(tmp_path: Path) -> None:
     assert sets["date"].unique().tolist() == ["2026-04-30 19:37:00", "2026-04-29 19:30:00", "2026-04-28 19:11:00", "2026-04-27 18:56:00"]
     placed = {n: explain_exercise(n).modality for n in ("Levantamento Terra Sumô", "Elevação Pélvica (Barra)", "Remadas Dobradas (Barra)")}
     assert placed == {"Levantamento Terra Sumô": "back", "Elevação Pélvica (Barra)": "core", "Remadas Dobradas (Barra)": "back"}
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "rule"),
+    [
+        ("Cable Core Palloff Press", "core", "read 'palloff' as 'pallof'"),
+        ("Bench press Backup", "other_strength", "bookkeeping words 'backup'"),
+        ("Deadlift Old Data", "back", "bookkeeping words 'old data'"),
+        ("Leg Press OLD", "other_strength", "bookkeeping words 'old'"),
+        ("Technogym Seated Machine Fly", "other_strength", "'machine fly'"),
+        ("Smith Machine Incline", "other_strength", "'incline'"),
+        ("james grip lat pulldown", "back", "before the head 'lat pulldown' is set aside"),
+        ("hinter Schultern", "other_strength", "'schultern'"),
+        ("Cable Low Chest Thing", "other_strength", "'chest'"),
+        ("Hip flexor Lift", "core", "'hip flexor lift'"),
+    ],
+)
+def test_session_4b_rules_place_tuned_names(name: str, modality: str, rule: str) -> None:
+    """Hold-out 4's misses, fixed by general rules once it became tuned data (docs/importers.md)."""
+    placed = explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule
+
+
+def test_names_set_aside_for_review_are_listed_in_the_summary(tmp_path: Path) -> None:
+    """A user's bookkeeping words (``Leg Press OLD``) place by the rest of the name, and the summary lists the name for review."""
+    result = import_export(REAL / "strong_hipml_lb_custom.csv", "c1", tmp_path, unit="lb")
+    summary = "\n".join(result.summary())
+    assert "'Leg Press OLD' -> other_strength" in summary and "bookkeeping words 'old' set aside" in summary
+    assert result.unplaced.to_dict() == {"Zzzdump2": 4}  # a placeholder: a coach asks the client
+
+
+def test_real_strong_export_without_a_duration_column(tmp_path: Path) -> None:
+    """Strong without ``Duration`` (``Date,Workout Name,Exercise Name,Set Order,...``): the same exercise twice in a session is kept."""
+    result = import_export(REAL / "strong_andrewgrinko_noduration.csv", "c1", tmp_path)
+    assert result.ledger_rows == 0 and result.sets_imported == 106
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    raises = sets[(sets["exercise"] == "Lateral Raise (Dumbbell)") & sets["date"].str.startswith("2019-12-09")]
+    assert len(raises) == 6
