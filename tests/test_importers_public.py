@@ -5,9 +5,10 @@ Expected row counts come from reading each file with the csv module here, not
 from the importer. Every file here is now tuned on and must place at least 95 %
 of its sets. The hold-outs of rounds 1-3 were measured blind once (recorded in
 docs/importers.md: every one at 95 % or more except the renamed Strong export,
-87.1 %) and became tuned files in session 4 (``tuned-s4``); the new blind
-hold-out set (tests/data/imports/holdout4) is measured by the coordinator, not
-here.
+87.1 %) and became tuned files in session 4 (``tuned-s4``); blind hold-out set 4,
+measured once by the coordinator (round 4, recorded in docs/importers.md), became
+tuned files in session 4b (``tuned-s4b``). A newer blind set is measured by the
+coordinator, not here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ FITNOTES_UNIT = (
 PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
-# file -> (tuned, or tuned-s4: a hold-out of rounds 1-3 tuned on since session 4; --columns mapping or None,
+# file -> (tuned, or tuned-s4 / tuned-s4b: a hold-out of rounds 1-3 / of round 4 tuned on since session 4 / 4b; --columns mapping or None,
 # format label, smallest share of sets placed)
 EXPORTS = {
     "fitbod_chrsilvi.csv": ("tuned", None, "Fitbod", 0.95),
