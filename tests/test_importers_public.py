@@ -103,7 +103,8 @@ def test_real_export_imports_with_every_row_accounted(tmp_path: Path, name: str)
     assert len(rows) == len(set(rows)) == result.export.rows_read
     # warm-ups, rest timers, a logged set with nothing done, unquoted separators: nothing else
     expected = ("warm-up set (", "rest timer row, not a set", "no reps, no duration and no distance: nothing was done", "line has ")
-    assert all(reason.startswith(expected) for reason in ledger["reason"]), set(ledger["reason"])
+    implausible = "in one set is more than 100 km: another number typed into the distance column?"  # a sled's load as miles
+    assert all(reason.startswith(expected) or reason.endswith(implausible) for reason in ledger["reason"]), set(ledger["reason"])
     assert result.placed_share >= floor, (group, result.placed_share, result.unplaced)
 
 
@@ -369,3 +370,14 @@ def test_real_strong_export_without_a_duration_column(tmp_path: Path) -> None:
     sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
     raises = sets[(sets["exercise"] == "Lateral Raise (Dumbbell)") & sets["date"].str.startswith("2019-12-09")]
     assert len(raises) == 6
+
+
+def test_a_sled_load_typed_into_the_distance_column_is_ledgered_not_cardio(tmp_path: Path) -> None:
+    """Hevy ``Sled Push`` rows with 305 in ``distance_miles`` and no time: 490 km in one set is not believed."""
+    result = import_export(REAL / "hevy_andyjwest_lb_supersets.csv", "c1", tmp_path)
+    ledger = pd.read_csv(tmp_path / "import_ledger.csv", dtype=str, keep_default_na=False)
+    sled = ledger[ledger["exercise"] == "Sled Push"]
+    assert len(sled) == 9 and set(sled["column"]) == {"distance_miles"} and set(sled["value"]) == {"305", "280", "285"}
+    assert sled["reason"].iloc[0] == "distance_miles 305 mi in one set is more than 100 km: another number typed into the distance column?"
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert "Sled Push" not in set(sets["exercise"]) and result.sets_imported + result.ledger_rows == result.export.rows_read
