@@ -403,7 +403,7 @@ def _filler(core: list[str], skip: frozenset[tuple[str, ...]]) -> tuple[_Entry, 
     tail = f" {entry.phrase}"
     if any(e.modality != entry.modality for e in _phrases().values() if e.phrase.endswith(tail)):
         return None
-    return entry, f"; the unknown word {core[0]!r} before the head '{entry.phrase}' is set aside (no known name ending in '{entry.phrase}' is placed elsewhere): review it"
+    return entry, f"; the unknown first word before the head '{entry.phrase}' is set aside (no known name ending in '{entry.phrase}' is placed elsewhere): review it"
 
 
 _LINKS = frozenset({"to", "into"})
@@ -594,7 +594,11 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     name's head (:func:`_head`: the last phrase, or the movement of a
     ``to``/``into`` flow), and a name ending in ``stretch``, ``pose``,
     ``yoga`` or ``Pilates`` is that kind of exercise whatever words come
-    before it. Unknown names carry the nearest known names as suggestions.
+    before it. A user's bookkeeping words (``old``, ``backup``, ``copy``,
+    ``test``) are set aside and named in the rule for review; one unknown
+    first word before a clear two-word head (``James Grip Lat Pulldown``) is
+    set aside when no known name ending in that head is placed elsewhere
+    (:func:`_filler`). Unknown names carry the nearest known names as suggestions.
 
     Parameters
     ----------

@@ -343,7 +343,7 @@ def test_real_hevy_export_in_portuguese(tmp_path: Path) -> None:
         ("Leg Press OLD", "other_strength", "bookkeeping words 'old'"),
         ("Technogym Seated Machine Fly", "other_strength", "'machine fly'"),
         ("Smith Machine Incline", "other_strength", "'incline'"),
-        ("james grip lat pulldown", "back", "before the head 'lat pulldown' is set aside"),
+        ("james grip lat pulldown", "back", "the unknown first word before the head 'lat pulldown' is set aside"),
         ("hinter Schultern", "other_strength", "'schultern'"),
         ("Cable Low Chest Thing", "other_strength", "'chest'"),
         ("Hip flexor Lift", "core", "'hip flexor lift'"),
