@@ -157,7 +157,8 @@ named without a movement, the weakest evidence)."""
 
 MODIFIERS_FILE = "catalog_modifiers.csv"
 """Words that qualify a movement without changing its modality (``modifier``, ``kind``:
-``equipment``, ``stance``, ``grip``, ``tempo``, ``word``)."""
+``equipment``, ``stance``, ``grip``, ``tempo``, ``word``, or ``bookkeeping``: a user's own marks on a
+name such as ``old``, ``backup``, ``copy``, ``test``, which the rule names for review)."""
 
 REFERENCE_FILE = "catalog_reference.csv"
 """Exercise names of the public-domain free-exercise-db with a derived modality (see
@@ -360,6 +361,10 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str], str] | str | None:
         if all(w in vocabulary or _DIGITS.match(w) for w in rest):
             options.append(((j - i, _TIER[entry.kind]), entry, rivals))
     if not options:
+        filler = _filler(core, skip)
+        if filler is not None:
+            entry, note = filler
+            return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")], note
         last = _phrases().get(core[-1]) if core and core[-1] in _DECISIVE_HEADS else None
         if last is None:
             return None
@@ -374,6 +379,31 @@ def _by_rule(words: list[str]) -> tuple[_Entry, list[str], str] | str | None:
         readings = " and ".join(f"'{e.phrase}' ({e.modality})" for e in [entry, *rivals])
         return f"it reads as {readings}"
     return entry, [m for m in modifiers if m.replace(" ", "") not in entry.phrase.replace(" ", "")], note
+
+
+def _filler(core: list[str], skip: frozenset[tuple[str, ...]]) -> tuple[_Entry, str] | None:
+    """A name whose one unknown word stands first, before a clear movement head (``James Grip Lat
+    Pulldown``: a person's or a gym's name), read by the head; else ``None``.
+
+    The head is what follows the unknown word and must end the name: an entry of the built-in catalog
+    or a back-pain rule of two words or more (a single movement word is not clear enough: ``Jefferson
+    Curl`` stays unknown, and ``London Bridges`` is a rope pull, not a hip bridge). The unknown word is set aside only when it cannot change the modality: no known
+    phrase that ends in the head with words before it (``pallof press`` for ``press``) is placed
+    elsewhere. The rule says which word was set aside, so the summary lists the name for review."""
+    vocabulary = _vocabulary()
+    unknown = [k for k, w in enumerate(core) if w not in vocabulary and not _DIGITS.match(w)]
+    if unknown != [0] or len(core) < 2 or not core[0].isalpha() or len(core[0]) < 3:
+        return None
+    span = _best_span(core[1:], skip)
+    if span is None:
+        return None
+    i, j, entry, rivals = span
+    if j != len(core) - 1 or rivals or entry.kind not in ("back-pain rule", "catalog.csv", "catalog_apps.csv") or " " not in entry.phrase:
+        return None
+    tail = f" {entry.phrase}"
+    if any(e.modality != entry.modality for e in _phrases().values() if e.phrase.endswith(tail)):
+        return None
+    return entry, f"; the unknown first word before the head '{entry.phrase}' is set aside (no known name ending in '{entry.phrase}' is placed elsewhere): review it"
 
 
 _LINKS = frozenset({"to", "into"})
@@ -482,6 +512,8 @@ def _builtin_placement(name: str) -> ExercisePlacement:
                 why = contradiction
                 continue
             read = "".join(f"; read {old!r} as {new!r}" for old, new in respelled)
+            kept = [m for m in modifiers if _modifiers().get(tuple(m.split())) == "bookkeeping"]
+            read += f"; the user's bookkeeping words {', '.join(map(repr, kept))} set aside: review it" if kept else ""
             return ExercisePlacement(name, entry.modality, "rule", entry.describe() + note + read, tuple(modifiers))
     return ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
 
@@ -490,13 +522,15 @@ def _mend_contradicts(name: str, respelled: list[tuple[str, str]], entry: _Entry
     """A sentence when a mended word (:func:`_respell`) changes what the rest of the name says: the
     name without the mended words places it in another modality (``Viking Press``: ``viking`` is one
     letter from ``hiking``, but the rest reads as a press); else ``""``. A mended word may complete a
-    reading (``Goblet Squad``) or qualify it (``Hamme Hip Thrust``), never overturn it."""
+    reading (``Goblet Squad``; ``Cable Core Palloff Press``, whose mended phrase ``pallof press`` holds
+    the rest's ``press``) or qualify it (``Hamme Hip Thrust``), never overturn it."""
     if not respelled:
         return ""
     mended = {old for old, _ in respelled}
     rest = [w for w in _words(name) if w not in mended]
     other = _by_rule(rest) if rest else None
-    if isinstance(other, tuple) and other[0].modality != entry.modality:
+    completes = isinstance(other, tuple) and f" {other[0].phrase} " in f" {entry.phrase} "  # 'pallof' + the rest's 'press'
+    if isinstance(other, tuple) and other[0].modality != entry.modality and not completes:
         slips = ", ".join(f"{old!r} as {new!r}" for old, new in respelled)
         return f"it reads as '{entry.phrase}' ({entry.modality}) only by reading {slips}, and the rest reads as '{other[0].phrase}' ({other[0].modality})"
     return ""
@@ -560,7 +594,11 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     name's head (:func:`_head`: the last phrase, or the movement of a
     ``to``/``into`` flow), and a name ending in ``stretch``, ``pose``,
     ``yoga`` or ``Pilates`` is that kind of exercise whatever words come
-    before it. Unknown names carry the nearest known names as suggestions.
+    before it. A user's bookkeeping words (``old``, ``backup``, ``copy``,
+    ``test``) are set aside and named in the rule for review; one unknown
+    first word before a clear two-word head (``James Grip Lat Pulldown``) is
+    set aside when no known name ending in that head is placed elsewhere
+    (:func:`_filler`). Unknown names carry the nearest known names as suggestions.
 
     Parameters
     ----------

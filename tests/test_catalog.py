@@ -286,7 +286,7 @@ def test_rule_data_is_valid_and_agrees_with_the_catalog() -> None:
     shared = keys.isin(exact.index)
     assert (moves.loc[shared, "modality"].to_numpy() == exact[keys[shared]].to_numpy()).all()
     modifiers = catalog._read_data(catalog.MODIFIERS_FILE, ("modifier", "kind"))
-    assert modifiers["kind"].isin(["equipment", "stance", "grip", "tempo", "word"]).all()
+    assert modifiers["kind"].isin(["equipment", "stance", "grip", "tempo", "word", "bookkeeping"]).all()
     assert not set(modifiers["modifier"].map(exercise_key)) & set(keys)
 
 
@@ -490,3 +490,118 @@ def test_a_decisive_last_word_does_not_make_other_unknown_words_known() -> None:
 def test_portuguese_and_spanish_exercise_words(name: str, modality: str) -> None:
     """Hevy and Strong users name custom exercises in their own language (as the German words of session 3)."""
     assert catalog.explain_exercise(name).modality == modality
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Cable Core Palloff Press", "core"),  # the mended 'pallof' completes 'pallof press', which holds the rest's 'press'
+        ("Half Kneeling Palloff Press", "core"),
+        ("Band Palof Press", "core"),
+        ("Viking Press", None),  # 'hiking' holds no 'press': the mend would overturn the rest
+        ("Goblet Squad", "other_strength"),
+        ("Hamme Hip Thrust (Machine)", "core"),
+        ("Squat Stretch", "flexibility"),  # compound names keep their head
+        ("Downward Dog Push Up", "other_strength"),
+        ("Push Up to Downward Dog", "other_strength"),
+        ("Plank to Downward Dog", "core"),
+        ("Clean From The Hang Position", "other_strength"),
+        ("Hammer Hip Thrust", "core"),
+        ("Bench Dip", "other_strength"),
+        ("Topside Deadlift", "back"),
+    ],
+)
+def test_a_mend_that_completes_a_phrase_holding_the_rest_is_kept(name: str, modality: str | None) -> None:
+    """Regression (session 4b): 'Cable Core Palloff Press' was placed until the mend check of session 4
+    compared the mended reading with the rest's 'press' instead of seeing that it holds it."""
+    assert catalog.explain_exercise(name).modality == modality
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "words"),
+    [("Squat Copy", "other_strength", "'copy'"), ("Lat Pulldown Test", "back", "'test'"), ("Romanian Deadlift OLD", "back", "'old'"), ("New Hip Thrust", "core", "'new'")],
+)
+def test_bookkeeping_words_are_set_aside_and_named_for_review(name: str, modality: str, words: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule")
+    assert f"the user's bookkeeping words {words} set aside: review it" in placed.rule
+
+
+def test_a_bookkeeping_word_alone_places_nothing() -> None:
+    assert [catalog.explain_exercise(n).modality for n in ("Backup", "Old", "Test", "Zzzdump2")] == [None] * 4
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Cybex Leg Extension", "other_strength"),
+        ("Life Fitness Chest Press", "other_strength"),
+        ("Nautilus Pullover", "back"),
+        ("Precor Seated Row", "back"),
+        ("Technogym Back Extension", "back"),
+        ("Keiser Hip Thrust", "core"),
+    ],
+)
+def test_gym_machine_brands_are_equipment(name: str, modality: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert placed.modality == modality and placed.modifiers and placed.modifiers[0] in {"cybex", "life fitness", "nautilus", "precor", "technogym", "keiser"}
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "phrase"),
+    [
+        ("Dumbbell Incline", "other_strength", "incline"),  # named alone with its equipment: the incline bench press
+        ("Barbell Decline", "other_strength", "decline"),
+        ("Incline Curl", "other_strength", "incline curl"),  # beside a movement: a modifier
+        ("Decline Crunch", "core", "decline crunch"),
+        ("Treadmill Incline", "other", "treadmill"),
+    ],
+)
+def test_an_incline_named_alone_is_the_bench_press(name: str, modality: str, phrase: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert placed.modality == modality and f"'{phrase}' ->" in placed.rule
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [("Bob Lat Pulldown", "back"), ("Frank Hip Thrust", "core"), ("Mario Pallof Press", "core"), ("Jefferson Curl", None), ("Bob Press", None), ("Frobnitz Bridge", None)],
+)
+def test_one_unknown_word_before_a_clear_head(name: str, modality: str | None) -> None:
+    """A person's or a gym's name before a two-word catalog head that no longer known name places elsewhere; a
+    single movement word (curl, press, bridge) is not clear enough: the unknown word might change it."""
+    placed = catalog.explain_exercise(name)
+    assert placed.modality == modality
+    if modality is not None:
+        assert placed.placed_by == "rule" and "is set aside (no known name ending in" in placed.rule and "review it" in placed.rule
+
+
+def test_an_unknown_word_is_not_set_aside_when_it_could_change_the_modality() -> None:
+    """'press' ends 'pallof press' (core): an unknown word before 'Shoulder Press' could not change it, before 'Press' it could."""
+    assert catalog.explain_exercise("Arnold Shoulder Press").modality == "other_strength"
+    assert catalog.explain_exercise("Frobnitz Press").modality is None
+    assert catalog.explain_exercise("Frobnitz Bob Lat Pulldown").modality is None  # two unknown words
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("hinter Schultern", "other_strength"),
+        ("Kurzhantel Schulterdrücken sitzend", "other_strength"),
+        ("Latziehen eng", "back"),
+        ("Unterarmstütz", "core"),
+        ("Hüftheben mit Langhantel", "core"),
+        ("Rückenstrecker", "back"),
+        ("Rueckenstrecker", "back"),
+        ("Beinbeuger sitzend", "other_strength"),
+        ("Seitheben am Kabelzug", "other_strength"),
+        ("Bauchpresse", "core"),
+    ],
+)
+def test_german_muscles_movements_and_modifiers(name: str, modality: str) -> None:
+    """German words beyond session 3's (muscles, machines, stances), with the back-pain rules in German."""
+    assert catalog.explain_exercise(name).modality == modality
+
+
+def test_a_hip_flexor_raise_is_not_the_hip_flexor_stretch() -> None:
+    assert catalog.explain_exercise("Hip Flexor Raise (Banded)").modality == "core"
+    assert catalog.explain_exercise("Hip Flexor Stretch").modality == "flexibility"

@@ -130,3 +130,13 @@ def test_parallel_imports_into_one_folder_keep_every_row(tmp_path: Path) -> None
             counts = pool.map(_import_one, [(str(folder), f"c{i}") for i in range(CLIENTS)], chunksize=1)
             sessions = pd.read_csv(folder / "sessions.csv", dtype=str, keep_default_na=False)
             assert sessions["client_id"].value_counts().to_dict() == {f"c{i}": counts[i] for i in range(CLIENTS)}, round_
+
+
+def test_a_distance_over_100_km_in_one_set_is_ledgered(tmp_path: Path) -> None:
+    """A number typed into the wrong column: 150 km in one set goes to the ledger; 42 km (a marathon) is kept."""
+    path = tmp_path / "log.csv"
+    path.write_text("date,exercise,distance,unit\n2024-01-02,Run,150,km\n2024-01-03,Run,42,km\n2024-01-04,Run,70,mi\n", encoding="utf-8")
+    result = import_export(path, "c1", tmp_path / "out", columns="date=date,exercise=exercise,distance=distance,distance_unit=unit")
+    ledger = pd.read_csv(tmp_path / "out" / "import_ledger.csv", dtype=str, keep_default_na=False)
+    assert ledger["row"].tolist() == ["2", "4"] and ledger["reason"].str.contains("in one set is more than 100 km").all()
+    assert result.sets_imported == 1

@@ -5,9 +5,10 @@ Expected row counts come from reading each file with the csv module here, not
 from the importer. Every file here is now tuned on and must place at least 95 %
 of its sets. The hold-outs of rounds 1-3 were measured blind once (recorded in
 docs/importers.md: every one at 95 % or more except the renamed Strong export,
-87.1 %) and became tuned files in session 4 (``tuned-s4``); the new blind
-hold-out set (tests/data/imports/holdout4) is measured by the coordinator, not
-here.
+87.1 %) and became tuned files in session 4 (``tuned-s4``); blind hold-out set 4,
+measured once by the coordinator (round 4, recorded in docs/importers.md), became
+tuned files in session 4b (``tuned-s4b``). A newer blind set is measured by the
+coordinator, not here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ FITNOTES_UNIT = (
 PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
-# file -> (tuned, or tuned-s4: a hold-out of rounds 1-3 tuned on since session 4; --columns mapping or None,
+# file -> (tuned, or tuned-s4 / tuned-s4b: a hold-out of rounds 1-3 / of round 4 tuned on since session 4 / 4b; --columns mapping or None,
 # format label, smallest share of sets placed)
 EXPORTS = {
     "fitbod_chrsilvi.csv": ("tuned", None, "Fitbod", 0.95),
@@ -69,6 +70,16 @@ EXPORTS = {
     "mapped_duckmayr_na.csv": ("tuned", PLAIN_LOG, "mapped CSV", 0.95),
     "mapped_chbouvi_log.csv": ("tuned", SET_LOG, "mapped CSV", 0.95),
     "hevy_lucasdiasalves_portuguese.csv": ("tuned", None, "Hevy", 0.95),
+    "strong_andrewgrinko_noduration.csv": ("tuned-s4b", None, "Strong", 0.95),
+    "strong_hipml_lb_custom.csv": ("tuned-s4b", None, "Strong", 0.95),
+    "strong_ysmath_nonotes.csv": ("tuned-s4b", None, "Strong", 0.95),
+    "strong_patrickzim_german.csv": ("tuned-s4b", None, "Strong", 0.95),
+    "hevy_arardomboi_usdates.csv": ("tuned-s4b", None, "Hevy", 0.95),
+    "hevy_nathann_lb_emoji.csv": ("tuned-s4b", None, "Hevy", 0.95),
+    "hevy_andyjwest_lb_supersets.csv": ("tuned-s4b", None, "Hevy", 0.95),
+    "fitbod_komootti.csv": ("tuned-s4b", None, "Fitbod", 0.95),
+    "fitbod_daisydaines.csv": ("tuned-s4b", None, "Fitbod", 0.95),
+    "fitnotes_frefdt.csv": ("tuned-s4b", None, "mapped CSV", 0.95),  # recognised as FitNotes by its Category column
 }
 
 
@@ -92,7 +103,8 @@ def test_real_export_imports_with_every_row_accounted(tmp_path: Path, name: str)
     assert len(rows) == len(set(rows)) == result.export.rows_read
     # warm-ups, rest timers, a logged set with nothing done, unquoted separators: nothing else
     expected = ("warm-up set (", "rest timer row, not a set", "no reps, no duration and no distance: nothing was done", "line has ")
-    assert all(reason.startswith(expected) for reason in ledger["reason"]), set(ledger["reason"])
+    implausible = "in one set is more than 100 km: another number typed into the distance column?"  # a sled's load as miles
+    assert all(reason.startswith(expected) or reason.endswith(implausible) for reason in ledger["reason"]), set(ledger["reason"])
     assert result.placed_share >= floor, (group, result.placed_share, result.unplaced)
 
 
@@ -146,7 +158,11 @@ def _coach() -> pd.DataFrame:
 def test_coach_names_are_real_and_not_in_the_catalog_verbatim() -> None:
     coach = _coach()
     verbatim = set(builtin_catalog()["exercise"].map(exercise_key))
-    assert not coach["exercise"].map(exercise_key).isin(verbatim).any()
+    earlier = coach[coach["group"] != "tuned-s4b"]
+    assert not earlier["exercise"].map(exercise_key).isin(verbatim).any()
+    # hold-out 4's coach compared names as written (case and spaces aside): 'Bench Press (Barbell)' is listed
+    as_written = set(builtin_catalog()["exercise"].str.strip().str.casefold())
+    assert not coach["exercise"].str.strip().str.casefold().isin(as_written).any()
     assert coach["exercise"].is_unique and (coach["reason"].str.strip() != "").all()
     texts = "\n".join((REAL / name).read_text(encoding="utf-8") for name in EXPORTS)
     in_fixtures = coach["exercise"].map(lambda n: n in texts)
@@ -156,14 +172,16 @@ def test_coach_names_are_real_and_not_in_the_catalog_verbatim() -> None:
 def test_coach_agreement_on_at_least_100_names() -> None:
     """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases.
 
-    Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``: a former hold-out, whose
-    blind agreement of round 3, 46 of 53, is recorded in docs/importers.md)."""
+    Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``/``tuned-s4b``: a former
+    hold-out, whose blind agreement of round 3, 46 of 53, and of round 4, 100 of 120, are recorded in
+    docs/importers.md)."""
     coach = _coach()
-    assert set(coach["group"]) <= {"tuned", "tuned-s4"}
+    assert set(coach["group"]) <= {"tuned", "tuned-s4", "tuned-s4b"}
     assert len(coach) >= 100
     assert (coach["placed"] == coach["modality"]).mean() >= 0.95, coach[coach["placed"] != coach["modality"]]
-    former = coach[coach["group"] == "tuned-s4"]
-    assert (former["placed"] == former["modality"]).mean() >= 0.95
+    for group in ("tuned-s4", "tuned-s4b"):
+        former = coach[coach["group"] == group]
+        assert (former["placed"] == former["modality"]).mean() >= 0.95, group
 
 
 def test_real_chinese_strong_header_is_read_by_structure(tmp_path: Path) -> None:
@@ -314,3 +332,52 @@ def test_real_hevy_export_in_portuguese(tmp_path: Path) -> None:
     assert sets["date"].unique().tolist() == ["2026-04-30 19:37:00", "2026-04-29 19:30:00", "2026-04-28 19:11:00", "2026-04-27 18:56:00"]
     placed = {n: explain_exercise(n).modality for n in ("Levantamento Terra Sumô", "Elevação Pélvica (Barra)", "Remadas Dobradas (Barra)")}
     assert placed == {"Levantamento Terra Sumô": "back", "Elevação Pélvica (Barra)": "core", "Remadas Dobradas (Barra)": "back"}
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "rule"),
+    [
+        ("Cable Core Palloff Press", "core", "read 'palloff' as 'pallof'"),
+        ("Bench press Backup", "other_strength", "bookkeeping words 'backup'"),
+        ("Deadlift Old Data", "back", "bookkeeping words 'old data'"),
+        ("Leg Press OLD", "other_strength", "bookkeeping words 'old'"),
+        ("Technogym Seated Machine Fly", "other_strength", "'machine fly'"),
+        ("Smith Machine Incline", "other_strength", "'incline'"),
+        ("james grip lat pulldown", "back", "the unknown first word before the head 'lat pulldown' is set aside"),
+        ("hinter Schultern", "other_strength", "'schultern'"),
+        ("Cable Low Chest Thing", "other_strength", "'chest'"),
+        ("Hip flexor Lift", "core", "'hip flexor lift'"),
+    ],
+)
+def test_session_4b_rules_place_tuned_names(name: str, modality: str, rule: str) -> None:
+    """Hold-out 4's misses, fixed by general rules once it became tuned data (docs/importers.md)."""
+    placed = explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule
+
+
+def test_names_set_aside_for_review_are_listed_in_the_summary(tmp_path: Path) -> None:
+    """A user's bookkeeping words (``Leg Press OLD``) place by the rest of the name, and the summary lists the name for review."""
+    result = import_export(REAL / "strong_hipml_lb_custom.csv", "c1", tmp_path, unit="lb")
+    summary = "\n".join(result.summary())
+    assert "'Leg Press OLD' -> other_strength" in summary and "bookkeeping words 'old' set aside" in summary
+    assert result.unplaced.to_dict() == {"Zzzdump2": 4}  # a placeholder: a coach asks the client
+
+
+def test_real_strong_export_without_a_duration_column(tmp_path: Path) -> None:
+    """Strong without ``Duration`` (``Date,Workout Name,Exercise Name,Set Order,...``): the same exercise twice in a session is kept."""
+    result = import_export(REAL / "strong_andrewgrinko_noduration.csv", "c1", tmp_path)
+    assert result.ledger_rows == 0 and result.sets_imported == 106
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    raises = sets[(sets["exercise"] == "Lateral Raise (Dumbbell)") & sets["date"].str.startswith("2019-12-09")]
+    assert len(raises) == 6
+
+
+def test_a_sled_load_typed_into_the_distance_column_is_ledgered_not_cardio(tmp_path: Path) -> None:
+    """Hevy ``Sled Push`` rows with 305 in ``distance_miles`` and no time: 490 km in one set is not believed."""
+    result = import_export(REAL / "hevy_andyjwest_lb_supersets.csv", "c1", tmp_path)
+    ledger = pd.read_csv(tmp_path / "import_ledger.csv", dtype=str, keep_default_na=False)
+    sled = ledger[ledger["exercise"] == "Sled Push"]
+    assert len(sled) == 9 and set(sled["column"]) == {"distance_miles"} and set(sled["value"]) == {"305", "280", "285"}
+    assert sled["reason"].iloc[0] == "distance_miles 305 mi in one set is more than 100 km: another number typed into the distance column?"
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert "Sled Push" not in set(sets["exercise"]) and result.sets_imported + result.ledger_rows == result.export.rows_read

@@ -255,8 +255,20 @@ def _resolve_load_units(units: pd.Series, stated_by: str | None, option: str | N
     return units.mask(silent, option or "kg"), silent & (option is None)
 
 
+_METRES = {"km": 1000.0, "mi": 1609.344, "m": 1.0}
+MAX_SET_DISTANCE_KM = 100.0
+"""A distance above this in one set is not believed (a sled's load typed into Hevy's distance column
+read as 305 miles): the row goes to the ledger with a reason instead of becoming cardio."""
+
+
 def _check(
-    row: dict[str, str], sources: dict[str, str], load_unit: str | None, dated: bool, include_warmups: bool, decimal_comma: bool
+    row: dict[str, str],
+    sources: dict[str, str],
+    load_unit: str | None,
+    dated: bool,
+    include_warmups: bool,
+    decimal_comma: bool,
+    distance_unit: str = "",
 ) -> tuple[str, str, str] | dict[str, float | None]:
     """The row's numbers, or ``(reason, column, value)`` for the first rule it fails."""
     if row["skip"]:
@@ -284,6 +296,10 @@ def _check(
         values[name] = value
     if not any((values[k] or 0) > 0 for k in ("reps", "seconds", "distance")):
         return "no reps, no duration and no distance: nothing was done", "", ""
+    if (values["distance"] or 0) * _METRES.get(distance_unit, 0.0) > MAX_SET_DISTANCE_KM * 1000:
+        source = sources.get("distance", "distance")
+        reason = f"{source} {row['distance']} {distance_unit} in one set is more than {MAX_SET_DISTANCE_KM:g} km: another number typed into the distance column?"
+        return reason, source, row["distance"]
     return values
 
 
@@ -332,7 +348,7 @@ def build_sets(
         start = starts[position]
         date_text = format_datetime(start, parsed.has_time[position]) if start is not None else ""
         exercise = row["exercise"].strip()
-        outcome = _check(row, rows.sources, units[position], start is not None, include_warmups, decimal_comma)
+        outcome = _check(row, rows.sources, units[position], start is not None, include_warmups, decimal_comma, distance_units[position] or "")
         if isinstance(outcome, tuple):
             reason, column, value = outcome
             ledger.append({"row": row_number, "date": date_text, "exercise": exercise, "column": column, "value": value, "reason": reason})
