@@ -425,6 +425,12 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="import an export already imported for another client (refused by default: its sets would count twice)",
     )
+    parser.add_argument(
+        "--decimal-comma",
+        action="store_const",
+        const=True,
+        help="numbers use a decimal comma (9,07 = 9.07) in every column; by default a comma-separated file's quoted comma-numbers are read per column from their values, and ambiguous ones (1,000) are listed in the ledger",
+    )
     _add_date_order(parser)
     parser.set_defaults(handler=_import)
 
@@ -464,6 +470,7 @@ def _import(args: argparse.Namespace) -> int:
             columns=args.columns,
             dayfirst=args.dayfirst,
             allow_duplicate=args.allow_duplicate,
+            decimal_comma=args.decimal_comma,
         )
     )
 

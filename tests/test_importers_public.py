@@ -30,6 +30,7 @@ FITNOTES_UNIT = (
 )
 PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
+IOS_LOG = "date=Start Date (UTC),exercise=Exercise,reps=Reps,weight=Weight,seconds=Time,distance=Distance,status=Status"  # with --monthfirst --unit kg
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
 # file -> (tuned, or tuned-s4 / tuned-s4b: a hold-out of rounds 1-3 / of round 4 tuned on since session 4 / 4b; --columns mapping or None,
 # format label, smallest share of sets placed)
@@ -80,7 +81,17 @@ EXPORTS = {
     "fitbod_komootti.csv": ("tuned-s4b", None, "Fitbod", 0.95),
     "fitbod_daisydaines.csv": ("tuned-s4b", None, "Fitbod", 0.95),
     "fitnotes_frefdt.csv": ("tuned-s4b", None, "mapped CSV", 0.95),  # recognised as FitNotes by its Category column
+    "fitbod_thomasvrancken.csv": ("tuned-s4c", None, "Fitbod", 0.95),
+    "fitnotes_nakky94.csv": ("tuned-s4c", None, "mapped CSV", 0.95),  # recognised as FitNotes by its Category column
+    "fitnotesios_shre81_decimalcomma.csv": ("tuned-s4c", IOS_LOG, "mapped CSV", 0.95),  # decimal commas; --monthfirst --unit kg
+    "hevy_ahmedabdelwahed1_us.csv": ("tuned-s4c", None, "Hevy", 0.95),
+    "hevy_pablosgomez50_semicolon.csv": ("tuned-s4c", None, "Hevy", 0.95),
+    "strong_7o1234.csv": ("tuned-s4c", None, "Strong", 0.95),
+    "strong_rclayton999_semicolon.csv": ("tuned-s4c", None, "Strong", 0.95),
+    "strong_shutcoffee_german.csv": ("tuned-s4c", None, "Strong", 0.95),
 }
+FLAGS = {"fitnotesios_shre81_decimalcomma.csv": {"dayfirst": False, "unit": "kg"}}
+"""Options the user passes besides --columns (``--monthfirst --unit kg``)."""
 
 
 def _records(path: Path) -> int:
@@ -93,7 +104,7 @@ def _records(path: Path) -> int:
 @pytest.mark.parametrize("name", sorted(EXPORTS))
 def test_real_export_imports_with_every_row_accounted(tmp_path: Path, name: str) -> None:
     group, columns, label, floor = EXPORTS[name]
-    result = import_export(REAL / name, "c1", tmp_path, columns=columns)
+    result = import_export(REAL / name, "c1", tmp_path, columns=columns, **FLAGS.get(name, {}))
     assert result.export.format.label == label
     assert result.export.rows_read == _records(REAL / name)
     assert result.sets_imported + result.ledger_rows == result.export.rows_read
@@ -102,7 +113,13 @@ def test_real_export_imports_with_every_row_accounted(tmp_path: Path, name: str)
     rows = sorted([*sessions["import_row"].astype(int), *ledger["row"].astype(int)])
     assert len(rows) == len(set(rows)) == result.export.rows_read
     # warm-ups, rest timers, a logged set with nothing done, unquoted separators: nothing else
-    expected = ("warm-up set (", "rest timer row, not a set", "no reps, no duration and no distance: nothing was done", "line has ")
+    expected = (
+        "warm-up set (",
+        "rest timer row, not a set",
+        "no reps, no duration and no distance: nothing was done",
+        "line has ",
+        "planned set not done (Status 'NotStarted')",
+    )
     implausible = "in one set is more than 100 km: another number typed into the distance column?"  # a sled's load as miles
     assert all(reason.startswith(expected) or reason.endswith(implausible) for reason in ledger["reason"]), set(ledger["reason"])
     assert result.placed_share >= floor, (group, result.placed_share, result.unplaced)

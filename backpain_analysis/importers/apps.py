@@ -42,7 +42,7 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
 from backpain_analysis.importers.columns import category_modalities, fitnotes_mapping, mapped_format, parse_columns
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
-from backpain_analysis.importers.source import decimal_comma, file_digest, ragged_lines, without_lines
+from backpain_analysis.importers.source import decimal_comma as comma_free_header, file_digest, ragged_lines, without_lines
 from backpain_analysis.importers.store import LEDGER_FILE, find_table, folder_lock, keyed, read_rows, replace_rows, table_path, write_ledger
 from backpain_analysis.importers.structure import strong_columns
 from backpain_analysis.reading import SUFFIXES, normalize_header, read_table
@@ -151,6 +151,7 @@ def read_export(
     *,
     columns: str | dict[str, str] | None = None,
     dayfirst: bool | None = None,
+    decimal_comma: bool | None = None,
 ) -> AppExport:
     """Read one app export into set rows and ledger rows.
 
@@ -176,6 +177,12 @@ def read_export(
     dayfirst:
         ``True``/``False`` fixes the day/month order of all-numeric dates
         (``--dayfirst``/``--monthfirst``); ``None`` decides from the values.
+    decimal_comma:
+        ``True`` (``--decimal-comma``) reads ``9,07`` as 9.07 in every number
+        column; ``None`` (default) does so in a file that is not
+        comma-separated, and in a comma-separated one decides per column from
+        its quoted values (:func:`.sets.decimal_marks`: stated in the notes,
+        ambiguous values ledgered with both readings).
 
     Raises
     ------
@@ -196,17 +203,18 @@ def read_export(
     ragged, width = ragged_lines(path)
     with without_lines(path, [line for line, _ in ragged]) as readable:
         table = read_table("export", readable)
-    comma = decimal_comma(path)
-    note = None
+    comma = bool(decimal_comma) or comma_free_header(path)
     if mapping is not None:
         fmt, frame = mapped_format(mapping), table.frame
         missing = fmt.missing(list(frame.columns))
         if missing:
             given = next(h for h in mapping.values() if normalize_header(h) == missing[0])
             raise DataError(f"{path.name} has no column {given!r} named in --columns (its columns: {', '.join(frame.columns)})")
+        note = None
     else:
         fmt, frame, note = _layout(table.frame, format, path.name, comma)
-    built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=comma, dayfirst=dayfirst)
+    marks = True if comma else (False if decimal_comma is False else None)
+    built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=marks, dayfirst=dayfirst)
     if note:
         built.notes.insert(0, note)
     if ragged:
@@ -334,12 +342,13 @@ def import_export(
     columns: str | dict[str, str] | None = None,
     dayfirst: bool | None = None,
     allow_duplicate: bool = False,
+    decimal_comma: bool | None = None,
 ) -> ImportResult:
     """Import one client's app export into the dataset folder ``out``.
 
     See the module docstring for the files written and the idempotence rule;
     :func:`read_export` for the parameters ``path``, ``format``, ``unit``,
-    ``include_warmups``, ``columns`` and ``dayfirst``. ``out`` is created
+    ``include_warmups``, ``columns``, ``dayfirst`` and ``decimal_comma``. ``out`` is created
     when missing. Imports into one folder are serialised by a lock file
     (:func:`.store.folder_lock`), so concurrent imports never lose a row.
 
@@ -357,7 +366,7 @@ def import_export(
     client_id = str(client_id).strip()
     if not client_id:
         raise DataError("--client-id is blank: give the client's key")
-    export = read_export(path, format, unit, include_warmups, columns=columns, dayfirst=dayfirst)
+    export = read_export(path, format, unit, include_warmups, columns=columns, dayfirst=dayfirst, decimal_comma=decimal_comma)
     folder = Path(out)
     sessions_path = table_path(folder, "sessions")
     ledger_path = table_path(folder, LEDGER_FILE.removesuffix(".csv"))

@@ -30,6 +30,13 @@ export's header (case and surrounding spaces ignored):
     ``1``/``yes`` are warm-ups, ``D``/``drop``/``dropset`` drop sets,
     ``F``/``failure`` sets to failure; blank, ``normal``, ``false``, ``0`` and
     ``no`` normal sets; anything else leaves the row out with its reason.
+``status``
+    Whether a set planned in the app was done: ``done``, ``completed``,
+    ``finished``, ``true``, ``yes``, ``1`` and blank are sets done;
+    ``NotStarted``, ``not started``, ``skipped``, ``planned``, ``not done``,
+    ``incomplete``, ``false``, ``no`` and ``0`` are sets planned and never
+    done (the ledger lists them: their planned weight is not training);
+    anything else leaves the row out with its reason.
 
 Example (a FitNotes export)::
 
@@ -51,7 +58,8 @@ from backpain_analysis.importers.sets import AppRows, ExportFormat
 from backpain_analysis.reading import normalize_header
 
 ROLES: tuple[str, ...] = (
-    "date", "exercise", "reps", "weight", "unit", "sets", "seconds", "distance", "distance_unit", "rpe", "set_type", "category"
+    "date", "exercise", "reps", "weight", "unit", "sets", "seconds", "distance", "distance_unit", "rpe", "set_type", "category",
+    "status",
 )  # fmt: skip
 """Roles a ``--columns`` mapping may name."""
 
@@ -62,6 +70,8 @@ _KINDS = {
     **dict.fromkeys(("d", "drop", "dropset", "drop set"), "drop"),
     **dict.fromkeys(("f", "failure"), "failure"),
 }
+_DONE = frozenset({"", "done", "completed", "complete", "finished", "true", "yes", "1"})
+_NOT_DONE = frozenset({"notstarted", "not started", "not_started", "skipped", "skip", "planned", "not done", "incomplete", "false", "no", "0"})
 _HEADER_UNIT = re.compile(r"(?:[(\[]\s*(kgs?|lbs?)\s*[)\]]|[_\s-](kgs?|lbs?)\s*$)", re.IGNORECASE)
 
 
@@ -103,6 +113,8 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
         raw["set_type"] = kinds.fillna("normal")
         raw["marker"] = marker
         raw["skip"] = ("set type " + marker.map(repr) + " is not normal, warm-up, drop or failure").where(kinds.isna(), "")
+        if "status" in raw:
+            raw["skip"] = raw["skip"].where(raw["skip"] != "", _status_reasons(raw.pop("status"), mapping["status"]))
         stated = None
         if "load_unit" not in raw:
             found = _HEADER_UNIT.search(mapping.get("weight", ""))
@@ -118,6 +130,14 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
     required = tuple((column,) for column in wanted.values())
     example = ",".join(f"{role}={header}" for role, header in mapping.items())
     return ExportFormat(name="columns", label="mapped CSV", example=example, required=required, to_rows=to_rows)
+
+
+def _status_reasons(status: pd.Series, header: str) -> pd.Series:
+    """The ledger reason of each row's status (``""`` for a set done)."""
+    word = status.str.strip().str.casefold()
+    planned = f"planned set not done ({header} " + status.str.strip().map(repr) + "): not training"
+    unknown = f"{header} " + status.map(repr) + " is not a done or a not-done status"
+    return pd.Series("", index=status.index).mask(word.isin(_NOT_DONE), planned).mask(~word.isin(_DONE | _NOT_DONE), unknown)
 
 
 def fitnotes_mapping(columns: list[str]) -> dict[str, str] | None:

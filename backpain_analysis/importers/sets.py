@@ -108,6 +108,10 @@ _DISTANCE_UNITS = {
 }  # fmt: skip
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})*,\d+|[+-]?\d+,\d+")
+_COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+")
+_POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+_THOUSANDS_LIKE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+NUMBER_COLUMNS: tuple[str, ...] = ("reps", "weight", "seconds", "distance", "rpe", "sets")
 _ASSISTED = re.compile(r"assist", re.IGNORECASE)
 _CLOCK = re.compile(r"^\s*(\d+):([0-5]\d)(?::([0-5]\d))?\s*$")
 _ASSUMED_KG = "load unit: kg assumed for {} sets (the export does not state it); pass --unit lb if the app was set to pounds"
@@ -239,6 +243,81 @@ def session_starts(times: Sequence[datetime | None]) -> list[datetime | None]:
     return starts
 
 
+@dataclass
+class DecimalMarks:
+    """How each number column of an export writes its decimals (:func:`decimal_marks`).
+
+    Attributes
+    ----------
+    comma:
+        Raw number columns (:data:`NUMBER_COLUMNS`) read with a decimal comma.
+    ambiguous:
+        Column -> why its values cannot tell a decimal comma from a thousands
+        separator (:meth:`refusal` words the ledger reason).
+    notes:
+        What was decided from the values, for the import summary.
+    """
+
+    comma: frozenset[str]
+    ambiguous: dict[str, str]
+    notes: list[str]
+
+    def refusal(self, name: str, source: str, text: str) -> str | None:
+        """The ledger reason for ``text`` in an ambiguous column when it is a comma-number, else ``None``."""
+        cell = text.strip()
+        if name not in self.ambiguous or not _COMMA_NUMBER.fullmatch(cell):
+            return None
+        return (
+            f"{source} {cell!r} can be read two ways ({self.ambiguous[name]}): a decimal comma ({parse_number(cell, True):g}) "
+            f"or a thousands separator ({float(cell.replace(',', '')):g}); pass --decimal-comma if the app writes decimal commas, "
+            "else remove the thousands separators"
+        )
+
+
+def decimal_marks(frame: pd.DataFrame, sources: dict[str, str], decimal_comma: bool | None) -> DecimalMarks:
+    """Decide, per number column, whether ``9,07`` is 9.07.
+
+    ``True``/``False`` apply to every column (a semicolon-separated file or
+    ``--decimal-comma``; ``False`` keeps a comma out of numbers). ``None`` (a
+    comma-separated file) reads each column's comma-numbers, which can only be
+    there in quoted cells:
+
+    - none: nothing to decide;
+    - some comma-number has other than 3 digits after its comma (``9,07``,
+      ``28,0``, ``5,17``) and the column holds no point decimal (``12.5``):
+      the comma is that column's decimal mark, since a thousands group always
+      has 3 digits; the summary says so;
+    - every comma-number looks like a thousands group (``1,000``,
+      ``2,500``), or the column also holds point decimals: the values cannot
+      say which mark the comma is, so those rows go to the ledger with a
+      reason naming both readings and ``--decimal-comma`` (never a guess).
+    """
+    if decimal_comma is not None:
+        return DecimalMarks(frozenset(NUMBER_COLUMNS) if decimal_comma else frozenset(), {}, [])
+    comma: set[str] = set()
+    ambiguous: dict[str, str] = {}
+    notes: list[str] = []
+    for name in NUMBER_COLUMNS:
+        cells = frame[name].astype(str).str.strip().str.replace("\u00a0", "").str.replace(" ", "")
+        commas = cells[cells.map(lambda c: bool(_COMMA_NUMBER.fullmatch(c)))]
+        if commas.empty:
+            continue
+        source = sources.get(name, name)
+        points = cells.map(lambda c: bool(_POINT_DECIMAL.fullmatch(c))).any()
+        decimal = commas[~commas.map(lambda c: bool(_THOUSANDS_LIKE.fullmatch(c)))]
+        if len(decimal) and not points:
+            comma.add(name)
+            example = decimal.iloc[0]
+            count = f"{len(commas)} value{'s' if len(commas) > 1 else ''}"
+            notes.append(
+                f"{source}: {count} read with a decimal comma ({example!r} = {parse_number(example, True):g}): the column holds "
+                "no point decimals and a comma with other than 3 digits after it is no thousands separator"
+            )
+            continue
+        ambiguous[name] = "the column also holds point decimals" if points else "every comma in it has 3 digits after it"
+    return DecimalMarks(frozenset(comma), ambiguous, notes)
+
+
 def _unit_column(raw: pd.Series, table: dict[str, str]) -> pd.Series:
     """Normalised unit words; ``None`` where a stated unit is not recognised."""
     cleaned = raw.str.strip().str.lower().str.rstrip(".")
@@ -267,7 +346,7 @@ def _check(
     load_unit: str | None,
     dated: bool,
     include_warmups: bool,
-    decimal_comma: bool,
+    marks: DecimalMarks,
     distance_unit: str = "",
 ) -> tuple[str, str, str] | dict[str, float | None]:
     """The row's numbers, or ``(reason, column, value)`` for the first rule it fails."""
@@ -286,9 +365,9 @@ def _check(
         source = sources.get(name, name)
         try:
             value = clock_seconds(row[name]) if name == "seconds" else None
-            value = parse_number(row[name], decimal_comma) if value is None else value
+            value = parse_number(row[name], name in marks.comma) if value is None else value
         except ValueError:
-            return f"{source} {row[name]!r} is not a number", source, row[name]
+            return marks.refusal(name, source, row[name]) or f"{source} {row[name]!r} is not a number", source, row[name]
         if name == "sets" and value is not None and (value < 1 or value != int(value)):
             return f"{source} {row[name]!r} is not a whole number of sets (1 or more)", source, row[name]
         if value is not None and value < 0 and not (name == "weight" and _ASSISTED.search(row["exercise"])):
@@ -304,7 +383,13 @@ def _check(
 
 
 def build_sets(
-    rows: AppRows, fmt: ExportFormat, *, include_warmups: bool, unit: str | None, decimal_comma: bool, dayfirst: bool | None = None
+    rows: AppRows,
+    fmt: ExportFormat,
+    *,
+    include_warmups: bool,
+    unit: str | None,
+    decimal_comma: bool | None,
+    dayfirst: bool | None = None,
 ) -> BuiltSets:
     """Apply the module's rules to an export's rows.
 
@@ -319,7 +404,9 @@ def build_sets(
     unit:
         ``kg``, ``lb`` or ``None``: the ``--unit`` option.
     decimal_comma:
-        Numbers may use a decimal comma (the file is not comma-separated).
+        ``True``: numbers use a decimal comma (a file that is not
+        comma-separated, or ``--decimal-comma``); ``False``: never; ``None``:
+        decided per column from its values (:func:`decimal_marks`).
     dayfirst:
         ``True`` (``--dayfirst``) or ``False`` (``--monthfirst``) fixes the
         order of all-numeric dates; ``None`` decides it from the values
@@ -334,7 +421,8 @@ def build_sets(
     frame = rows.frame.reindex(columns=list(RAW_COLUMNS), fill_value="")
     start_column = rows.sources["start"]
     parsed = parse_datetimes(frame["start"].tolist(), start_column, dayfirst)
-    notes = [parsed.note] if parsed.note else []
+    marks = decimal_marks(frame, rows.sources, decimal_comma)
+    notes = ([parsed.note] if parsed.note else []) + marks.notes
     starts = session_starts(parsed.values) if fmt.timed_sets else parsed.values
     load_units, assumed = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
     units, assumed_at = load_units.tolist(), assumed.tolist()
@@ -348,7 +436,7 @@ def build_sets(
         start = starts[position]
         date_text = format_datetime(start, parsed.has_time[position]) if start is not None else ""
         exercise = row["exercise"].strip()
-        outcome = _check(row, rows.sources, units[position], start is not None, include_warmups, decimal_comma, distance_units[position] or "")
+        outcome = _check(row, rows.sources, units[position], start is not None, include_warmups, marks, distance_units[position] or "")
         if isinstance(outcome, tuple):
             reason, column, value = outcome
             ledger.append({"row": row_number, "date": date_text, "exercise": exercise, "column": column, "value": value, "reason": reason})
