@@ -39,7 +39,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -515,7 +515,37 @@ def _builtin_placement(name: str) -> ExercisePlacement:
             kept = [m for m in modifiers if _modifiers().get(tuple(m.split())) == "bookkeeping"]
             read += f"; the user's bookkeeping words {', '.join(map(repr, kept))} set aside: review it" if kept else ""
             return ExercisePlacement(name, entry.modality, "rule", entry.describe() + note + read, tuple(modifiers))
-    return ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
+    return _last_readings(name) or ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
+
+
+_CAPS_PREFIX = re.compile(r"^\s*([A-Z]{2,4})\s+(\S.*)$", re.DOTALL)
+_PLACING_PHRASE = re.compile(r"'([^']*)' -> ")
+
+
+def _last_readings(name: str) -> ExercisePlacement | None:
+    """Two readings tried only when nothing else places a name, each named in the rule for review.
+
+    1. The words inside its brackets, when the name outside them places nothing: an app user's
+       translation or description (``Cable Overhead (Extensión De Triceps)``).
+    2. An unknown prefix of 2-4 capital letters, written in capitals, before a name that places by a
+       known phrase of two words or more (``AS Hack Squats``, ``AS Iso-Lateral Shoulder Press``): a gym's
+       or a machine line's mark. A single movement word after it (``AB Curl``) is not clear enough, nor
+       a rest that itself needed an unknown word set aside."""
+    if _BRACKETS.search(name):
+        opened = _BRACKETS.sub(lambda m: f" {m.group(0)[1:-1]} ", name)
+        placed = _builtin_placement(opened)
+        if placed.modality is not None:
+            note = "; read with the words inside its brackets (the name outside them places nothing): review it"
+            return replace(placed, exercise=name, placed_by="rule", rule=placed.rule + note)
+    found = _CAPS_PREFIX.match(name)
+    if found is None or found.group(1).casefold() in _vocabulary() or found.group(1).casefold() in _phrases():
+        return None
+    placed = _builtin_placement(found.group(2))
+    phrase = _PLACING_PHRASE.search(placed.rule)
+    if placed.modality is None or phrase is None or " " not in phrase.group(1) or "unknown first word" in placed.rule:
+        return None
+    note = f"; the unknown capital-letter prefix {found.group(1)!r} (a gym's or a machine line's mark?) is set aside: review it"
+    return replace(placed, exercise=name, placed_by="rule", rule=placed.rule + note)
 
 
 def _mend_contradicts(name: str, respelled: list[tuple[str, str]], entry: _Entry) -> str:
@@ -598,7 +628,10 @@ def explain_exercise(name: str, studio_catalog: pd.DataFrame | None = None) -> E
     ``test``) are set aside and named in the rule for review; one unknown
     first word before a clear two-word head (``James Grip Lat Pulldown``) is
     set aside when no known name ending in that head is placed elsewhere
-    (:func:`_filler`). Unknown names carry the nearest known names as suggestions.
+    (:func:`_filler`). When nothing else places a name, the words inside its brackets are read
+    (a translation: ``Cable Overhead (Extensión De Triceps)``), and an unknown prefix of 2-4 capital
+    letters before a name placed by a phrase of two words or more is set aside (``AS Hack Squats``),
+    both named for review (:func:`_last_readings`). Unknown names carry the nearest known names as suggestions.
 
     Parameters
     ----------
