@@ -416,7 +416,7 @@ def _register_import(sub: argparse._SubParsersAction) -> None:
         metavar="ROLE=HEADER,...",
         help=(
             "read any other app's CSV (FitNotes, JEFIT, ...) by naming its columns: roles date, exercise (required), "
-            "reps/seconds/distance (at least one), weight, unit, sets, distance_unit, rpe, set_type; "
+            "reps/seconds/distance (at least one), weight, unit, sets, distance_unit, rpe, set_type, category, status; "
             "e.g. --columns 'date=Date,exercise=Exercise,reps=Reps,weight=Weight,unit=Weight Unit'"
         ),
     )

@@ -7,8 +7,8 @@ of its sets. The hold-outs of rounds 1-3 were measured blind once (recorded in
 docs/importers.md: every one at 95 % or more except the renamed Strong export,
 87.1 %) and became tuned files in session 4 (``tuned-s4``); blind hold-out set 4,
 measured once by the coordinator (round 4, recorded in docs/importers.md), became
-tuned files in session 4b (``tuned-s4b``). A newer blind set is measured by the
-coordinator, not here.
+tuned files in session 4b (``tuned-s4b``), and blind hold-out set 5 (round 5) in
+session 4c (``tuned-s4c``). A newer blind set is measured by the coordinator, not here.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
 IOS_LOG = "date=Start Date (UTC),exercise=Exercise,reps=Reps,weight=Weight,seconds=Time,distance=Distance,status=Status"  # with --monthfirst --unit kg
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
-# file -> (tuned, or tuned-s4 / tuned-s4b: a hold-out of rounds 1-3 / of round 4 tuned on since session 4 / 4b; --columns mapping or None,
+# file -> (tuned, or tuned-s4 / tuned-s4b / tuned-s4c: a hold-out of rounds 1-3 / 4 / 5 tuned on since session 4 / 4b / 4c; --columns mapping or None,
 # format label, smallest share of sets placed)
 EXPORTS = {
     "fitbod_chrsilvi.csv": ("tuned", None, "Fitbod", 0.95),
