@@ -152,3 +152,15 @@ def test_bracket_words_are_read_only_when_the_name_outside_places_nothing() -> N
     placed = explain_exercise("Bench Press (Extensión De Triceps)")
     assert placed.modality == "other_strength" and "brackets" not in placed.rule and "'bench press'" in placed.rule
     assert explain_exercise("xq hack squat").modality is None  # the prefix rule needs capitals as written
+
+
+def test_translated_strong_export_with_quoted_decimal_commas_is_recognised(tmp_path: Path) -> None:
+    """A comma-separated Strong export from a German phone writing ``"80,5"``: found by structure, commas read and said."""
+    header = "Datum,Workout-Name,Dauer,Name der Übung,Reihenfolge festlegen,Gewicht,Wiederh.,Entfernung,Sekunden,Notizen,Workout-Notizen,RPE"
+    rows = [f'2024-03-01 10:00:00,"Push",45min,"Kniebeuge",{i},"{w}",8,0,0,"","",' for i, w in enumerate(["80,5", "82,5", "85"], start=1)]
+    path = tmp_path / "strong.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    export = read_export(path)
+    assert export.built.notes[0].startswith("recognised as a Strong export by its column order and values")
+    assert export.built.sets["load"].tolist() == ["80.5", "82.5", "85"]
+    assert any(n.startswith("Weight: 2 values read with a decimal comma ('80,5' = 80.5)") for n in export.built.notes)

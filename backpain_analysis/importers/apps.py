@@ -106,9 +106,13 @@ def detect_format(columns: list[str], file_name: str) -> ExportFormat:
     )
 
 
-def _by_structure(frame: pd.DataFrame, comma: bool) -> tuple[pd.DataFrame, str] | None:
-    """The export renamed to Strong's English header when its columns have Strong's order and shapes."""
-    roles = strong_columns(frame, comma)
+def _by_structure(frame: pd.DataFrame) -> tuple[pd.DataFrame, str] | None:
+    """The export renamed to Strong's English header when its columns have Strong's order and shapes.
+
+    A decimal comma is a number's shape here in any file (``80,5`` in a semicolon file, ``"80,5"``
+    quoted in a comma-separated one): how each column's commas are read is decided afterwards
+    (:func:`.sets.decimal_marks`)."""
+    roles = strong_columns(frame, True)
     if roles is None:
         return None
     note = "recognised as a Strong export by its column order and values: " + ", ".join(
@@ -117,7 +121,7 @@ def _by_structure(frame: pd.DataFrame, comma: bool) -> tuple[pd.DataFrame, str] 
     return frame.rename(columns=roles), note
 
 
-def _layout(frame: pd.DataFrame, format: str, file_name: str, comma: bool) -> tuple[ExportFormat, pd.DataFrame, str | None]:
+def _layout(frame: pd.DataFrame, format: str, file_name: str) -> tuple[ExportFormat, pd.DataFrame, str | None]:
     columns = list(frame.columns)
     if format == "auto":
         try:
@@ -127,7 +131,7 @@ def _layout(frame: pd.DataFrame, format: str, file_name: str, comma: bool) -> tu
             if fitnotes is not None:
                 spec = ",".join(f"{role}={header}" for role, header in fitnotes.items())
                 return mapped_format(fitnotes), frame, f"recognised as a FitNotes export by its header: read as --columns {spec!r}"
-            found = _by_structure(frame, comma)
+            found = _by_structure(frame)
             if found is None:
                 raise
             return strong.FORMAT, *found
@@ -135,7 +139,7 @@ def _layout(frame: pd.DataFrame, format: str, file_name: str, comma: bool) -> tu
     fitting = next((f for f in layouts if not f.missing(columns)), None)
     if fitting is not None:
         return fitting, frame, None
-    found = _by_structure(frame, comma) if format == "strong" else None
+    found = _by_structure(frame) if format == "strong" else None
     if found is not None:
         return strong.FORMAT, *found
     fmt = layouts[0]
@@ -179,10 +183,10 @@ def read_export(
         (``--dayfirst``/``--monthfirst``); ``None`` decides from the values.
     decimal_comma:
         ``True`` (``--decimal-comma``) reads ``9,07`` as 9.07 in every number
-        column; ``None`` (default) does so in a file that is not
-        comma-separated, and in a comma-separated one decides per column from
-        its quoted values (:func:`.sets.decimal_marks`: stated in the notes,
-        ambiguous values ledgered with both readings).
+        column, ``False`` never; ``None`` (default) does so in a file that is
+        not comma-separated, and in a comma-separated one decides per column
+        from its quoted values (:func:`.sets.decimal_marks`: stated in the
+        notes, ambiguous values ledgered with both readings).
 
     Raises
     ------
@@ -203,7 +207,6 @@ def read_export(
     ragged, width = ragged_lines(path)
     with without_lines(path, [line for line, _ in ragged]) as readable:
         table = read_table("export", readable)
-    comma = bool(decimal_comma) or comma_free_header(path)
     if mapping is not None:
         fmt, frame = mapped_format(mapping), table.frame
         missing = fmt.missing(list(frame.columns))
@@ -212,8 +215,8 @@ def read_export(
             raise DataError(f"{path.name} has no column {given!r} named in --columns (its columns: {', '.join(frame.columns)})")
         note = None
     else:
-        fmt, frame, note = _layout(table.frame, format, path.name, comma)
-    marks = True if comma else (False if decimal_comma is False else None)
+        fmt, frame, note = _layout(table.frame, format, path.name)
+    marks = decimal_comma if decimal_comma is not None else (True if comma_free_header(path) else None)
     built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=marks, dayfirst=dayfirst)
     if note:
         built.notes.insert(0, note)
