@@ -83,9 +83,9 @@ def test_status_role_ledgers_planned_sets_never_done(tmp_path: Path) -> None:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     export = read_export(path, columns="date=Date,exercise=Exercise,reps=Reps,status=Status")
     assert export.built.sets["import_row"].tolist() == ["2", "4"]
-    assert export.built.ledger[["row", "reason"]].values.tolist() == [
-        [3, "planned set not done (Status 'NotStarted'): not training"],
-        [5, "Status 'Maybe' is not a done or a not-done status"],
+    assert export.built.ledger[["row", "column", "value", "reason"]].values.tolist() == [
+        [3, "Status", "NotStarted", "planned set not done (Status 'NotStarted'): not training"],
+        [5, "Status", "Maybe", "Status 'Maybe' is not a done or a not-done status"],
     ]
     assert parse_columns("date=D,exercise=E,reps=R,status=S")["status"] == "S"
     with pytest.raises(DataError, match="'state' is not one of"):

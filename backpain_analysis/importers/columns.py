@@ -114,7 +114,11 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
         raw["marker"] = marker
         raw["skip"] = ("set type " + marker.map(repr) + " is not normal, warm-up, drop or failure").where(kinds.isna(), "")
         if "status" in raw:
-            raw["skip"] = raw["skip"].where(raw["skip"] != "", _status_reasons(raw.pop("status"), mapping["status"]))
+            reasons = _status_reasons(raw["status"], mapping["status"])
+            by_status = (raw["skip"] == "") & (reasons != "")
+            raw["skip"] = raw["skip"].mask(by_status, reasons)
+            raw["skip_column"] = pd.Series("", index=raw.index).mask(by_status, mapping["status"])
+            raw["skip_value"] = raw["status"].str.strip().where(by_status, "")
         stated = None
         if "load_unit" not in raw:
             found = _HEADER_UNIT.search(mapping.get("weight", ""))

@@ -58,6 +58,8 @@ RAW_COLUMNS: tuple[str, ...] = (
     "set_type",
     "marker",
     "skip",
+    "skip_column",
+    "skip_value",
     "reps",
     "weight",
     "load_unit",
@@ -71,7 +73,8 @@ RAW_COLUMNS: tuple[str, ...] = (
 """Columns a format module produces, all text (a column it lacks is blank; a blank ``sets`` is one set;
 ``category`` is the app's own exercise category, such as FitNotes' Abs or Back): ``set_type`` is ``normal``, ``warmup``, ``drop`` or ``failure``, and
 ``marker`` the export's own text for it (``W``, ``warmup``, ``true``); ``skip`` is a reason
-to leave the row out (blank to keep it); units are as the export writes them (blank when
+to leave the row out (blank to keep it), with ``skip_column`` and ``skip_value`` the export's column and value
+it quotes (blank: the set type's column and ``marker``); units are as the export writes them (blank when
 it is silent)."""
 
 SET_COLUMNS: tuple[str, ...] = (
@@ -351,6 +354,8 @@ def _check(
 ) -> tuple[str, str, str] | dict[str, float | None]:
     """The row's numbers, or ``(reason, column, value)`` for the first rule it fails."""
     if row["skip"]:
+        if row["skip_column"]:
+            return row["skip"], row["skip_column"], row["skip_value"]
         return row["skip"], sources.get("set_type", ""), row["marker"]
     if load_unit is None:
         return f"weight unit {row['load_unit']!r} is not kg or lb", sources.get("load_unit", ""), row["load_unit"]
