@@ -267,14 +267,7 @@ class DecimalMarks:
 
     def refusal(self, name: str, source: str, text: str) -> str | None:
         """The ledger reason for ``text`` in an ambiguous column when it is a comma-number, else ``None``."""
-        cell = text.strip()
-        if name not in self.ambiguous or not _COMMA_NUMBER.fullmatch(cell):
-            return None
-        return (
-            f"{source} {cell!r} can be read two ways ({self.ambiguous[name]}): a decimal comma ({parse_number(cell, True):g}) "
-            f"or a thousands separator ({float(cell.replace(',', '')):g}); pass --decimal-comma if the app writes decimal commas, "
-            "else remove the thousands separators"
-        )
+        return ambiguous_comma_reason(source, text, self.ambiguous[name]) if name in self.ambiguous else None
 
 
 def decimal_marks(frame: pd.DataFrame, sources: dict[str, str], decimal_comma: bool | None) -> DecimalMarks:
@@ -301,24 +294,47 @@ def decimal_marks(frame: pd.DataFrame, sources: dict[str, str], decimal_comma: b
     ambiguous: dict[str, str] = {}
     notes: list[str] = []
     for name in NUMBER_COLUMNS:
-        cells = frame[name].astype(str).str.strip().str.replace("\u00a0", "").str.replace(" ", "")
-        commas = cells[cells.map(lambda c: bool(_COMMA_NUMBER.fullmatch(c)))]
-        if commas.empty:
-            continue
-        source = sources.get(name, name)
-        points = cells.map(lambda c: bool(_POINT_DECIMAL.fullmatch(c))).any()
-        decimal = commas[~commas.map(lambda c: bool(_THOUSANDS_LIKE.fullmatch(c)))]
-        if len(decimal) and not points:
+        reading, words = column_decimal_mark(frame[name], sources.get(name, name))
+        if reading == "comma":
             comma.add(name)
-            example = decimal.iloc[0]
-            count = f"{len(commas)} value{'s' if len(commas) > 1 else ''}"
-            notes.append(
-                f"{source}: {count} read with a decimal comma ({example!r} = {parse_number(example, True):g}): the column holds "
-                "no point decimals and a comma with other than 3 digits after it is no thousands separator"
-            )
-            continue
-        ambiguous[name] = "the column also holds point decimals" if points else "every comma in it has 3 digits after it"
+            notes.append(words)
+        elif reading == "ambiguous":
+            ambiguous[name] = words
     return DecimalMarks(frozenset(comma), ambiguous, notes)
+
+
+def column_decimal_mark(cells: pd.Series, source: str) -> tuple[str, str]:
+    """How one column of a comma-separated file writes decimals (the rule of :func:`decimal_marks`).
+
+    Returns ``("none", "")`` when it holds no comma-number, ``("comma", note)`` when its commas are
+    decimal marks (the note for the summary), ``("ambiguous", why)`` when its values cannot say
+    (:func:`ambiguous_comma_reason` words the ledger reason)."""
+    cells = cells.astype(str).str.strip().str.replace("\u00a0", "").str.replace(" ", "")
+    commas = cells[cells.map(lambda c: bool(_COMMA_NUMBER.fullmatch(c)))]
+    if commas.empty:
+        return "none", ""
+    points = cells.map(lambda c: bool(_POINT_DECIMAL.fullmatch(c))).any()
+    decimal = commas[~commas.map(lambda c: bool(_THOUSANDS_LIKE.fullmatch(c)))]
+    if len(decimal) and not points:
+        example = decimal.iloc[0]
+        count = f"{len(commas)} value{'s' if len(commas) > 1 else ''}"
+        return "comma", (
+            f"{source}: {count} read with a decimal comma ({example!r} = {parse_number(example, True):g}): the column holds "
+            "no point decimals and a comma with other than 3 digits after it is no thousands separator"
+        )
+    return "ambiguous", "the column also holds point decimals" if points else "every comma in it has 3 digits after it"
+
+
+def ambiguous_comma_reason(source: str, text: str, why: str) -> str | None:
+    """The ledger reason for ``text`` in a column whose decimal mark is ambiguous, ``None`` if it is no comma-number."""
+    cell = text.strip()
+    if not _COMMA_NUMBER.fullmatch(cell):
+        return None
+    return (
+        f"{source} {cell!r} can be read two ways ({why}): a decimal comma ({parse_number(cell, True):g}) "
+        f"or a thousands separator ({float(cell.replace(',', '')):g}); pass --decimal-comma if the app writes decimal commas, "
+        "else remove the thousands separators"
+    )
 
 
 def _unit_column(raw: pd.Series, table: dict[str, str]) -> pd.Series:
