@@ -164,3 +164,22 @@ def test_translated_strong_export_with_quoted_decimal_commas_is_recognised(tmp_p
     assert export.built.notes[0].startswith("recognised as a Strong export by its column order and values")
     assert export.built.sets["load"].tolist() == ["80.5", "82.5", "85"]
     assert any(n.startswith("Weight: 2 values read with a decimal comma ('80,5' = 80.5)") for n in export.built.notes)
+
+
+def test_outcome_sheet_decimal_commas_are_decided_per_column(tmp_path: Path) -> None:
+    """A comma-separated outcome sheet quoting ``"4,5"``: read per column and said; ``"1,500"`` in another column ledgered."""
+    from backpain_analysis.importers.outcome_sheet import read_outcome_sheet
+
+    rows = ["client,date,NPRS,Walk distance (m)", 'c1,2024-03-01,"4,5","1,500"', 'c1,2024-03-08,"3,0","2,000"', "c1,2024-03-15,2,900"]
+    path = tmp_path / "visits.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sheet = read_outcome_sheet(path)
+    nprs = sheet.outcomes[sheet.outcomes["instrument"] == "nprs"]
+    assert nprs["score"].tolist() == ["4.5", "3", "2"]
+    assert any(n.startswith("nprs: 2 values read with a decimal comma ('4,5' = 4.5)") for n in sheet.notes)
+    walk = sheet.ledger[sheet.ledger["column"] == "walk distance (m)"]
+    assert walk["reason"].tolist()[0] == (
+        "walk distance (m) '1,500' can be read two ways (every comma in it has 3 digits after it): a decimal comma (1.5) "
+        "or a thousands separator (1500); save the sheet with decimal points, or without thousands separators"
+    )
+    assert len(walk) == 2 and len(sheet.outcomes) + len(sheet.ledger) == 6  # 3 rows x 2 instruments, nothing lost

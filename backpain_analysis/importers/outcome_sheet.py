@@ -50,7 +50,7 @@ import pandas as pd
 from backpain_analysis.contract import REQUIRED_COLUMNS
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers.dates import format_datetime, parse_datetimes
-from backpain_analysis.importers.sets import number_text, parse_number
+from backpain_analysis.importers.sets import ambiguous_comma_reason, column_decimal_mark, number_text, parse_number
 from backpain_analysis.importers.source import decimal_comma, file_digest
 from backpain_analysis.importers.store import LEDGER_FILE, folder_lock, keyed, replace_rows, table_path, write_ledger
 from backpain_analysis.instruments import ITEM_FORMS, ITEMS, builtin_instruments
@@ -131,6 +131,9 @@ def builtin_for(header: str) -> str | None:
             raise DataError(f"column {header!r}: the {form.instrument.upper()} has items 1 to {form.n_items}")
         return name
     return ALIASES.get(key)
+
+
+_COMMA_REMEDY = "save the sheet with decimal points, or without thousands separators"
 
 
 def _score(text: str, comma: bool) -> float | None:
@@ -282,7 +285,7 @@ def read_outcome_sheet(
             ignored[column] = "identifies a person"
         elif header_key(column) in NOT_SCORES:
             ignored[column] = "visit bookkeeping"
-        elif _mostly_numbers(frame[column], comma):
+        elif _mostly_numbers(frame[column], True):  # a decimal comma is a number's shape; read below
             instruments[column] = _snake(column)
             custom.append(column)
             near = near_builtin(column)
@@ -293,6 +296,8 @@ def read_outcome_sheet(
                 )
         else:
             ignored[column] = "not numbers"
+    marks = {column: ("comma", "") if comma else column_decimal_mark(frame[column], column) for column in instruments}
+    notes += [words for reading, words in marks.values() if reading == "comma" and words]
     parsed = parse_datetimes(frame[date].tolist(), date, dayfirst)
     outcomes: list[tuple[str, ...]] = []
     ledger: list[tuple[object, ...]] = []
@@ -310,9 +315,13 @@ def read_outcome_sheet(
         scored = False
         for column, instrument in instruments.items():
             try:
-                score = _score(cells[column], comma)
+                score = _score(cells[column], marks[column][0] == "comma")
             except ValueError:
-                ledger.append((row, client_id, day, column, cells[column], f"score {cells[column]!r} in column {column!r} is not a number"))
+                reading, why = marks[column]
+                reason = (ambiguous_comma_reason(column, cells[column], why, _COMMA_REMEDY) if reading == "ambiguous" else None) or (
+                    f"score {cells[column]!r} in column {column!r} is not a number"
+                )
+                ledger.append((row, client_id, day, column, cells[column], reason))
                 scored = True
                 continue
             if score is not None:

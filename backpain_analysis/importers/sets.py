@@ -325,15 +325,17 @@ def column_decimal_mark(cells: pd.Series, source: str) -> tuple[str, str]:
     return "ambiguous", "the column also holds point decimals" if points else "every comma in it has 3 digits after it"
 
 
-def ambiguous_comma_reason(source: str, text: str, why: str) -> str | None:
+_DECIMAL_COMMA_REMEDY = "pass --decimal-comma if the app writes decimal commas, else remove the thousands separators"
+
+
+def ambiguous_comma_reason(source: str, text: str, why: str, remedy: str = _DECIMAL_COMMA_REMEDY) -> str | None:
     """The ledger reason for ``text`` in a column whose decimal mark is ambiguous, ``None`` if it is no comma-number."""
     cell = text.strip()
     if not _COMMA_NUMBER.fullmatch(cell):
         return None
     return (
         f"{source} {cell!r} can be read two ways ({why}): a decimal comma ({parse_number(cell, True):g}) "
-        f"or a thousands separator ({float(cell.replace(',', '')):g}); pass --decimal-comma if the app writes decimal commas, "
-        "else remove the thousands separators"
+        f"or a thousands separator ({float(cell.replace(',', '')):g}); {remedy}"
     )
 
 
