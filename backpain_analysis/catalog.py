@@ -460,8 +460,12 @@ def _one_slip(word: str, known: str) -> bool:
 
 def _split(word: str, vocabulary: frozenset[str]) -> list[str] | None:
     """``word`` as two known words of three letters or more written together (``topside`` -> ``top
-    side``, ``legpress`` -> ``leg press``), when exactly one split fits."""
-    splits = [[word[:k], word[k:]] for k in range(3, len(word) - 2) if word[:k] in vocabulary and word[k:] in vocabulary]
+    side``, ``legpress`` -> ``leg press``, ``bizepscurl`` -> ``bizep curl``: a part may be a known
+    word's plural), when exactly one split fits."""
+    def known(part: str) -> str | None:  # a plural first part too: German 'Bizepscurl' is 'bizeps curl'
+        return part if part in vocabulary else next((s for s in (_singular(part),) if s in vocabulary), None)
+
+    splits = [[a, b] for k in range(3, len(word) - 2) if (a := known(word[:k])) and (b := known(word[k:]))]
     return splits[0] if len(splits) == 1 else None
 
 

@@ -183,3 +183,25 @@ def test_outcome_sheet_decimal_commas_are_decided_per_column(tmp_path: Path) -> 
         "or a thousands separator (1500); save the sheet with decimal points, or without thousands separators"
     )
     assert len(walk) == 2 and len(sheet.outcomes) + len(sheet.ledger) == 6  # 3 rows x 2 instruments, nothing lost
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [
+        ("Reverse Butterfly", "back"),  # the reverse pec-deck, as every reverse fly
+        ("Butterfly", "other_strength"),
+        ("Hängendes Beinheben", "core"),
+        ("Rumänisches Kreuzheben", "back"),
+        ("Klimmzüge", "back"),
+        ("Kurzhantel Bizepscurl", "other_strength"),  # a plural first part written together: bizeps + curl
+        ("Abduktoren Maschine", "other_strength"),
+        ("Dehnen", "flexibility"),
+        ("Estiramiento de isquiotibiales", "flexibility"),
+        ("Pájaros", "back"),
+        ("Remo en polea baja", "back"),
+        ("Fondos en paralelas", "other_strength"),
+        ("Press francés", "other_strength"),
+    ],
+)
+def test_german_and_spanish_gym_words_are_data(name: str, modality: str) -> None:
+    assert explain_exercise(name).modality == modality, explain_exercise(name).rule
