@@ -7,12 +7,13 @@ its columns into :data:`RAW_COLUMNS` and says which rows are warm-ups;
 checking the rules below in this order (the first that fails is reported):
 
 1. a row the format itself cannot use (a Strong rest-timer row, an unknown
-   set type or weight unit);
+   set type or weight unit, a set planned and never done);
 2. no exercise name;
 3. a date that is not a date (see :mod:`.dates`);
 4. a warm-up set, unless warm-ups are included;
 5. reps, weight, seconds, distance or RPE that is not a number or is
-   negative;
+   negative (a comma-number whose column cannot tell a decimal comma from a
+   thousands separator is not read: :func:`decimal_marks`);
 6. nothing done: no reps, no seconds and no distance.
 
 What a set row becomes:
