@@ -161,6 +161,8 @@ MODIFIERS_FILE = "catalog_modifiers.csv"
 name such as ``old``, ``backup``, ``copy``, ``test``, which the rule names for review)."""
 
 REFERENCE_FILE = "catalog_reference.csv"
+SPELLINGS_FILE = "catalog_spellings.csv"
+"""Common misspellings of gym words beyond the one-letter mend (``misspelling,word,note``): ``dumbel``."""
 """Exercise names of the public-domain free-exercise-db with a derived modality (see
 ``scripts/derive_catalog_reference.py``); columns as :data:`CATALOG_COLUMNS`."""
 
@@ -448,6 +450,13 @@ def _head(words: list[str], skip: frozenset[tuple[str, ...]]) -> tuple[_Entry, s
     return taken[-1][2], "the last phrase of a compound name is its head"
 
 
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, str]:
+    """:data:`SPELLINGS_FILE` as ``{misspelling: word}``, both normalised as name words."""
+    frame = _read_data(SPELLINGS_FILE, ("misspelling", "word", "note"))
+    return {" ".join(_words(m)): " ".join(_words(w)) for m, w in zip(frame["misspelling"], frame["word"], strict=True)}
+
+
 def _one_slip(word: str, known: str) -> bool:
     """Whether ``word`` is ``known`` with one slip: a letter wrong, missing or extra, or two
     neighbouring letters swapped (Damerau distance 1)."""
@@ -470,7 +479,8 @@ def _split(word: str, vocabulary: frozenset[str]) -> list[str] | None:
 
 
 def _respell(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Words with a one-letter slip mended: an unknown word of five letters or more that is one
+    """Words with a listed misspelling (:data:`SPELLINGS_FILE`: ``dumbel`` -> ``dumbbell``) or a
+    one-letter slip mended: an unknown word of five letters or more that is one
     slip (:func:`_one_slip`) from exactly one known word of five letters or more (``squad`` ->
     ``squat``, ``hamme`` -> ``hammer``), else two known words written as one (:func:`_split`); returns
     the words and the (slip, reading) pairs mended. A word that is itself a known phrase
@@ -480,6 +490,10 @@ def _respell(words: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     mended: list[tuple[str, str]] = []
     out: list[str] = []
     for word in words:
+        if word in _spellings() and word not in vocabulary and word not in phrases:
+            mended.append((word, _spellings()[word]))
+            out.append(_spellings()[word])
+            continue
         if len(word) >= 5 and word not in vocabulary and word not in phrases and not _DIGITS.match(word):
             near = [v for v in vocabulary if len(v) >= 5 and abs(len(v) - len(word)) <= 1 and _one_slip(word, v)]
             parts = None if near else _split(word, vocabulary)
@@ -534,13 +548,17 @@ def _last_readings(name: str) -> ExercisePlacement | None:
     2. An unknown prefix of 2-4 capital letters, written in capitals, before a name that places by a
        known phrase of two words or more (``AS Hack Squats``, ``AS Iso-Lateral Shoulder Press``): a gym's
        or a machine line's mark. A single movement word after it (``AB Curl``) is not clear enough, nor
-       a rest that itself needed an unknown word set aside."""
+       a rest that itself needed an unknown word set aside.
+    3. A last word that abbreviates the name before it (:func:`_trailing_abbreviation`)."""
     if _BRACKETS.search(name):
         opened = _BRACKETS.sub(lambda m: f" {m.group(0)[1:-1]} ", name)
         placed = _builtin_placement(opened)
         if placed.modality is not None:
             note = "; read with the words inside its brackets (the name outside them places nothing): review it"
             return replace(placed, exercise=name, placed_by="rule", rule=placed.rule + note)
+    abbreviated = _trailing_abbreviation(name)
+    if abbreviated is not None:
+        return abbreviated
     found = _CAPS_PREFIX.match(name)
     if found is None or found.group(1).casefold() in _vocabulary() or found.group(1).casefold() in _phrases():
         return None
@@ -549,6 +567,36 @@ def _last_readings(name: str) -> ExercisePlacement | None:
     if placed.modality is None or phrase is None or " " not in phrase.group(1) or "unknown first word" in placed.rule:
         return None
     note = f"; the unknown capital-letter prefix {found.group(1)!r} (a gym's or a machine line's mark?) is set aside: review it"
+    return replace(placed, exercise=name, placed_by="rule", rule=placed.rule + note)
+
+
+def _is_abbreviation(short: str, words: list[str]) -> bool:
+    """Whether ``short`` abbreviates ``words``: it starts with the first word's initial and its
+    other letters follow in order through the words (``ohs``: Overhead Squat; ``cnj``: Clean aNd Jerk)."""
+    text = "".join(words)
+    if not short or not text or short[0] != text[0]:
+        return False
+    position = 1
+    for letter in short[1:]:
+        position = text.find(letter, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
+def _trailing_abbreviation(name: str) -> ExercisePlacement | None:
+    """A name whose last word (2-5 letters, not a known word) abbreviates the two or more words before
+    it, placed by those words (``Overhead Squat Ohs``, ``Clean And Jerk Cnj``): a lifter's shorthand."""
+    words = _words(name)
+    if len(words) < 3 or not 2 <= len(words[-1]) <= 5 or not words[-1].isalpha():
+        return None
+    last = words[-1]
+    if last in _vocabulary() or last in _phrases() or last in _spellings() or not _is_abbreviation(last, words[:-1]):
+        return None
+    placed = _builtin_placement(" ".join(words[:-1]))
+    if placed.modality is None:
+        return None
+    note = f"; the last word {name.split()[-1]!r} abbreviates the words before it and is set aside: review it"
     return replace(placed, exercise=name, placed_by="rule", rule=placed.rule + note)
 
 

@@ -7,8 +7,8 @@ of its sets. The hold-outs of rounds 1-3 were measured blind once (recorded in
 docs/importers.md: every one at 95 % or more except the renamed Strong export,
 87.1 %) and became tuned files in session 4 (``tuned-s4``); blind hold-out set 4,
 measured once by the coordinator (round 4, recorded in docs/importers.md), became
-tuned files in session 4b (``tuned-s4b``), and blind hold-out set 5 (round 5) in
-session 4c (``tuned-s4c``). A newer blind set is measured by the coordinator, not here.
+tuned files in session 4b (``tuned-s4b``), blind hold-out set 5 (round 5) in
+session 4c (``tuned-s4c``) and blind hold-out set 6 (round 6) in session 4d (``tuned-s4d``). A newer blind set is measured by the coordinator, not here.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ FITNOTES_UNIT = (
 PLAIN_LOG = "date=Date,exercise=Exercise,weight=Weight,reps=Reps"
 SET_LOG = "date=date,exercise=exercise,weight=weight,reps=reps"  # its 'set' column numbers the sets: not a count
 IOS_LOG = "date=Start Date (UTC),exercise=Exercise,reps=Reps,weight=Weight,seconds=Time,distance=Distance,status=Status"  # with --monthfirst --unit kg
+FITNOTES_KGS = FITNOTES_LBS.replace("Weight (lbs)", "Weight (kgs)")
+SET_TYPE_LOG = "date=Date,exercise=Exercise,reps=Reps,weight=Weight,seconds=Time,distance=Distance,set_type=Set Type,rpe=RIR/RPE"  # with --unit kg
 HEVY_API = "date=workout_start_time,exercise=exercise_title,reps=reps,weight=weight_kg,seconds=duration_seconds,set_type=set_type,rpe=rpe"
-# file -> (tuned, or tuned-s4 / tuned-s4b / tuned-s4c: a hold-out of rounds 1-3 / 4 / 5 tuned on since session 4 / 4b / 4c; --columns mapping or None,
+# file -> (tuned, or tuned-s4 / tuned-s4b / tuned-s4c / tuned-s4d: a hold-out of rounds 1-3 / 4 / 5 / 6 tuned on since session 4 / 4b / 4c / 4d; --columns mapping or None,
 # format label, smallest share of sets placed)
 EXPORTS = {
     "fitbod_chrsilvi.csv": ("tuned", None, "Fitbod", 0.95),
@@ -89,9 +91,25 @@ EXPORTS = {
     "strong_7o1234.csv": ("tuned-s4c", None, "Strong", 0.95),
     "strong_rclayton999_semicolon.csv": ("tuned-s4c", None, "Strong", 0.95),
     "strong_shutcoffee_german.csv": ("tuned-s4c", None, "Strong", 0.95),
+    "strong_alibecerra.csv": ("tuned-s4d", None, "Strong", 0.95),  # --unit lb
+    "strong_breinsp_german_titles.csv": ("tuned-s4d", None, "Strong", 0.95),
+    "strong_andrew50_setmarks.csv": ("tuned-s4d", None, "Strong", 0.95),  # --unit lb
+    "strong_cmartins2001_rpe.csv": ("tuned-s4d", None, "Strong", 0.95),  # --unit lb
+    "hevy_stvrvdimitris_rpe.csv": ("tuned-s4d", None, "Hevy", 0.95),
+    "hevy_tomaszzywicki.csv": ("tuned-s4d", None, "Hevy", 0.95),
+    "hevy_sierra711_lbs.csv": ("tuned-s4d", None, "Hevy", 0.95),
+    "fitnotes_afrank84_numbered.csv": ("tuned-s4d", FITNOTES_UNIT, "mapped CSV", 0.95),
+    "fitnotes_drobotnik_kgs_header.csv": ("tuned-s4d", FITNOTES_KGS, "mapped CSV", 0.95),
+    "mapped_hneandro_exercisedb_names.csv": ("tuned-s4d", SET_TYPE_LOG, "mapped CSV", 0.95),  # --unit kg
 }
-FLAGS = {"fitnotesios_shre81_decimalcomma.csv": {"dayfirst": False, "unit": "kg"}}
-"""Options the user passes besides --columns (``--monthfirst --unit kg``)."""
+FLAGS = {
+    "fitnotesios_shre81_decimalcomma.csv": {"dayfirst": False, "unit": "kg"},
+    "strong_alibecerra.csv": {"unit": "lb"},
+    "strong_andrew50_setmarks.csv": {"unit": "lb"},
+    "strong_cmartins2001_rpe.csv": {"unit": "lb"},
+    "mapped_hneandro_exercisedb_names.csv": {"unit": "kg"},
+}
+"""Options the user passes besides --columns (``--monthfirst``, ``--unit``)."""
 
 
 def _records(path: Path) -> int:
@@ -175,9 +193,9 @@ def _coach() -> pd.DataFrame:
 def test_coach_names_are_real_and_not_in_the_catalog_verbatim() -> None:
     coach = _coach()
     verbatim = set(builtin_catalog()["exercise"].map(exercise_key))
-    earlier = coach[~coach["group"].isin(["tuned-s4b", "tuned-s4c"])]
+    earlier = coach[~coach["group"].isin(["tuned-s4b", "tuned-s4c", "tuned-s4d"])]
     assert not earlier["exercise"].map(exercise_key).isin(verbatim).any()
-    # hold-outs 4 and 5's coaches compared names as written (case and spaces aside): 'Bench Press (Barbell)' is listed
+    # hold-outs 4-6's coaches compared names as written (case and spaces aside): 'Bench Press (Barbell)' is listed
     as_written = set(builtin_catalog()["exercise"].str.strip().str.casefold())
     assert not coach["exercise"].str.strip().str.casefold().isin(as_written).any()
     assert coach["exercise"].is_unique and (coach["reason"].str.strip() != "").all()
@@ -190,13 +208,13 @@ def test_coach_agreement_on_at_least_100_names() -> None:
     """Issue 13: at least 100 real names placed as a coach would, in at least 95 % of cases.
 
     Every name here comes from an export tuned on (``tuned``, or ``tuned-s4``/``tuned-s4b``/``tuned-s4c``:
-    a former hold-out, whose blind agreement of round 3, 46 of 53, of round 4, 100 of 120, and of round 5,
-    70 of 82, are recorded in docs/importers.md)."""
+    a former hold-out, whose blind agreement of round 3, 46 of 53, of round 4, 100 of 120, of round 5,
+    70 of 82, and of round 6, 121 of 130, are recorded in docs/importers.md)."""
     coach = _coach()
-    assert set(coach["group"]) <= {"tuned", "tuned-s4", "tuned-s4b", "tuned-s4c"}
+    assert set(coach["group"]) <= {"tuned", "tuned-s4", "tuned-s4b", "tuned-s4c", "tuned-s4d"}
     assert len(coach) >= 100
     assert (coach["placed"] == coach["modality"]).mean() >= 0.95, coach[coach["placed"] != coach["modality"]]
-    for group in ("tuned-s4", "tuned-s4b", "tuned-s4c"):
+    for group in ("tuned-s4", "tuned-s4b", "tuned-s4c", "tuned-s4d"):
         former = coach[coach["group"] == group]
         assert (former["placed"] == former["modality"]).mean() >= 0.95, group
 

@@ -28,8 +28,11 @@ export's header (case and surrounding spaces ignored):
 ``set_type``
     Marks warm-ups and other set kinds: ``W``/``warmup``/``warm-up``/``true``/
     ``1``/``yes`` are warm-ups, ``D``/``drop``/``dropset`` drop sets,
-    ``F``/``failure`` sets to failure; blank, ``normal``, ``false``, ``0`` and
-    ``no`` normal sets; anything else leaves the row out with its reason.
+    ``F``/``failure`` sets to failure; blank, ``normal``, ``regular``,
+    ``working``, ``false``, ``0`` and ``no`` normal sets, in any case, with
+    underscores, hyphens or spaces and a ``set`` suffix (``NORMAL_SET``,
+    ``Drop Set``, ``WARMUP_SET``); anything else leaves the row out with its
+    reason.
 ``status``
     Whether a set planned in the app was done: ``done``, ``completed``,
     ``finished``, ``true``, ``yes``, ``1`` and blank are sets done;
@@ -54,7 +57,7 @@ import re
 import pandas as pd
 
 from backpain_analysis.errors import DataError
-from backpain_analysis.importers.sets import AppRows, ExportFormat
+from backpain_analysis.importers.sets import AppRows, ExportFormat, set_kind
 from backpain_analysis.reading import normalize_header
 
 ROLES: tuple[str, ...] = (
@@ -64,12 +67,6 @@ ROLES: tuple[str, ...] = (
 """Roles a ``--columns`` mapping may name."""
 
 _RAW = {"date": "start", "unit": "load_unit", "seconds": "seconds", "set_type": "marker"}
-_KINDS = {
-    **dict.fromkeys(("", "normal", "n", "false", "0", "no"), "normal"),
-    **dict.fromkeys(("w", "warmup", "warm-up", "warm up", "true", "1", "yes"), "warmup"),
-    **dict.fromkeys(("d", "drop", "dropset", "drop set"), "drop"),
-    **dict.fromkeys(("f", "failure"), "failure"),
-}
 _DONE = frozenset({"", "done", "completed", "complete", "finished", "true", "yes", "1"})
 _NOT_DONE = frozenset({"notstarted", "not started", "not_started", "skipped", "skip", "planned", "not done", "incomplete", "false", "no", "0"})
 _HEADER_UNIT = re.compile(r"(?:[(\[]\s*(kgs?|lbs?)\s*[)\]]|[_\s-](kgs?|lbs?)\s*$)", re.IGNORECASE)
@@ -109,7 +106,7 @@ def mapped_format(mapping: dict[str, str]) -> ExportFormat:
         blank = pd.Series("", index=frame.index, dtype=object)
         raw = pd.DataFrame({_RAW.get(role, role): frame[column].astype(str) for role, column in wanted.items()}, index=frame.index)
         marker = raw["marker"] if "marker" in raw else blank
-        kinds = marker.str.strip().str.lower().map(_KINDS)
+        kinds = marker.map(set_kind)
         raw["set_type"] = kinds.fillna("normal")
         raw["marker"] = marker
         raw["skip"] = ("set type " + marker.map(repr) + " is not normal, warm-up, drop or failure").where(kinds.isna(), "")

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from backpain_analysis.importers.sets import AppRows, ExportFormat, first_column
+from backpain_analysis.importers.sets import AppRows, ExportFormat, first_column, set_kind
 
 _WEIGHTS = {"weight_kg": "kg", "weight_lbs": "lb", "weight_lb": "lb"}
 _DISTANCES = {"distance_km": "km", "distance_miles": "mi", "distance_mi": "mi", "distance_meters": "m", "distance_m": "m"}
-_SET_TYPES = {"": "normal", "normal": "normal", "warmup": "warmup", "warm_up": "warmup", "dropset": "drop", "failure": "failure"}
 
 
 def _to_rows(frame: pd.DataFrame) -> AppRows:
@@ -26,13 +25,13 @@ def _to_rows(frame: pd.DataFrame) -> AppRows:
     weight = first_column(columns, tuple(_WEIGHTS))
     distance = first_column(columns, tuple(_DISTANCES))
     blank = pd.Series("", index=frame.index, dtype=object)
-    marker = frame["set_type"].str.strip().str.lower()
-    known = marker.isin(list(_SET_TYPES))
+    kinds = frame["set_type"].map(set_kind)
+    known = kinds.notna()
     raw = pd.DataFrame(
         {
             "start": frame["start_time"],
             "exercise": frame["exercise_title"],
-            "set_type": marker.map(_SET_TYPES).fillna("normal"),
+            "set_type": kinds.fillna("normal"),
             "marker": frame["set_type"],
             "skip": ("set_type " + frame["set_type"].map(repr) + " is not normal, warmup, dropset or failure").where(~known, ""),
             "reps": frame["reps"],

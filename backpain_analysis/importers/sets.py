@@ -184,6 +184,26 @@ class BuiltSets:
     """The app's own category of each set row (same index as ``sets``; blank when the app has none)."""
 
 
+_SET_KINDS = {
+    **dict.fromkeys(("", "normal", "n", "regular", "working", "work", "straight", "false", "0", "no"), "normal"),
+    **dict.fromkeys(("w", "warmup", "true", "1", "yes"), "warmup"),
+    **dict.fromkeys(("d", "drop", "dropped"), "drop"),
+    **dict.fromkeys(("f", "failure", "tofailure", "fail"), "failure"),
+}
+_SET_SUFFIX = re.compile(r"(?<=.)\s*sets?$")
+
+
+def set_kind(marker: str) -> str | None:
+    """A set-type marker read as ``normal``, ``warmup``, ``drop`` or ``failure`` (None when unknown).
+
+    Any spelling of the same words: case, spaces, underscores and hyphens ignored and a ``set``
+    suffix dropped, so ``NORMAL_SET``, ``Drop Set``, ``dropset``, ``warm-up`` and ``WARMUP_SET`` are
+    read alike; a flag column's ``true``/``false`` means warm-up or not.
+    """
+    text = re.sub(r"[\s_\-]+", " ", str(marker).strip().casefold())
+    return _SET_KINDS.get(_SET_SUFFIX.sub("", text).replace(" ", ""))
+
+
 def first_column(columns: Sequence[str], spellings: Sequence[str]) -> str | None:
     """The first of ``spellings`` present in ``columns``, else ``None``."""
     return next((s for s in spellings if s in columns), None)
