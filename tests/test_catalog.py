@@ -327,6 +327,69 @@ def test_slips_in_short_words_or_two_slips_in_a_word_are_not_mended() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "modality", "reading"),
+    [
+        ("Bent Over Dumbel Row", "back", "read 'dumbel' as 'dumbbell'"),  # two letters short: beyond the one-slip mend
+        ("Peck Deck", "other_strength", "read 'peck' as 'pec'"),  # a short word the slip mend leaves alone
+        ("Calve Raise", "other_strength", "read 'calve' as 'calf'"),
+        ("Zotterman Curls", "other_strength", "read 'zotterman' as 'zottman'"),
+    ],
+)
+def test_listed_misspellings_are_mended_and_said(name: str, modality: str, reading: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and reading in placed.rule
+
+
+def test_the_misspellings_list_reads_to_known_words() -> None:
+    spellings = catalog._spellings()
+    assert {"dumbel", "peck", "calve"} <= set(spellings)
+    known = catalog._vocabulary() | {w for entry in catalog._phrases().values() for w in entry.phrase.split()}  # with the database's names
+    assert set(spellings.values()) <= known
+    assert not set(spellings) & set(catalog._vocabulary())  # a listed misspelling is never a known word
+
+
+@pytest.mark.parametrize(
+    ("name", "modality", "short"),
+    [
+        ("Overhead Squat Ohs", "other_strength", "'Ohs'"),  # O(ver)H(ead) S(quat)
+        ("Clean And Jerk Cnj", "other_strength", "'Cnj'"),  # C(lea)N(d) J(erk)
+        ("Good Morning Gm", "back", "'Gm'"),
+        ("Hang Power Clean Hpc", "other_strength", "'Hpc'"),
+        ("Bench Press Bp", "other_strength", "'Bp'"),
+    ],
+)
+def test_a_trailing_abbreviation_of_the_name_is_set_aside(name: str, modality: str, short: str) -> None:
+    placed = catalog.explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule")
+    assert f"the last word {short} abbreviates the words before it" in placed.rule
+
+
+def test_a_last_word_that_does_not_abbreviate_the_name_is_not_set_aside() -> None:
+    assert catalog.explain_exercise("Bench Press Xyz").modality is None  # not its initials
+    assert catalog.explain_exercise("Press Pxq").modality is None  # one word before it: too little to abbreviate
+    assert not catalog._is_abbreviation("sb", ["bench", "press"])  # must start with the name's initial
+
+
+@pytest.mark.parametrize(
+    ("name", "bare"),
+    [("03-Swing", "Swing"), ("12. Chest Press", "Chest Press"), ("#4 Lat Pulldown", "Lat Pulldown"), ("20-Arm Rotation", "Arm Rotation"), ("7) Plank", "Plank")],
+)
+def test_a_list_number_before_a_name_is_set_aside(name: str, bare: str) -> None:
+    """An owner's list numbers (``12-Chest Press``, a real FitNotes export) do not change a placement."""
+    assert catalog.explain_exercise(name).modality == catalog.explain_exercise(bare).modality is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "modality"),
+    [("03-High Knees", "other"), ("Butt Kicks", "other"), ("Skaters", "other"), ("Jumping Jacks", "other"), ("Mountain Climbers", "core")],
+)
+def test_conditioning_drills_follow_the_catalog_convention(name: str, modality: str) -> None:
+    """High knees, butt kicks and skaters are conditioning (``other``) like jumping jacks; the database's
+    'knee' stretch must not make high knees flexibility. Mountain climbers stay core (catalog.csv)."""
+    assert catalog.explain_exercise(name).modality == modality
+
+
+@pytest.mark.parametrize(
     ("name", "modality"),
     [("Bench Press 3x10", "other_strength"), ("Plank x3", "core"), ("Bench Press @ RPE 8", "other_strength"), ("Wall Sit 45 sec", "other_strength")],
 )

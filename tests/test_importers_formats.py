@@ -13,6 +13,7 @@ from backpain_analysis.cli import main
 from backpain_analysis.errors import DataError
 from backpain_analysis.importers import import_export, read_export
 from backpain_analysis.importers.columns import parse_columns
+from backpain_analysis.importers.sets import set_kind
 
 DATA = Path(__file__).parent / "data" / "imports"
 PROVENANCE = ["import_file", "import_sha256"]
@@ -179,6 +180,51 @@ def test_columns_mapping_reads_any_app(tmp_path: Path) -> None:
     assert result.export.built.ledger["reason"].tolist() == [
         "warm-up set (left out of training volume; --include-warmups keeps it)",
         "set type 'superset?' is not normal, warm-up, drop or failure",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("marker", "kind"),
+    [
+        ("NORMAL_SET", "normal"),  # an app's enum names (a real export: hold-out 6)
+        ("DROP_SET", "drop"),
+        ("FAILURE_SET", "failure"),
+        ("WARMUP_SET", "warmup"),
+        ("warm_up", "warmup"),
+        ("Warm-Up Set", "warmup"),
+        (" Drop Set ", "drop"),
+        ("dropset", "drop"),
+        ("normal set", "normal"),
+        ("Regular", "normal"),
+        ("W", "warmup"),
+        ("", "normal"),
+    ],
+)
+def test_set_types_are_read_in_any_spelling(marker: str, kind: str) -> None:
+    assert set_kind(marker) == kind
+
+
+@pytest.mark.parametrize("marker", ["superset?", "set", "AMRAP_SET", "rest"])
+def test_unknown_set_types_stay_unknown(marker: str) -> None:
+    assert set_kind(marker) is None
+
+
+def test_columns_set_types_in_enum_spelling_import_and_unknown_ones_are_ledgered(tmp_path: Path) -> None:
+    export = tmp_path / "log.csv"
+    export.write_text(
+        "Date,Exercise,Reps,Weight,Set Type\n"
+        "2026-03-20 17:32,Lever Seated Row,10,40,NORMAL_SET\n"
+        "2026-03-20 17:32,Lever Seated Row,8,30,DROP_SET\n"
+        "2026-03-20 17:32,Lever Seated Row,6,30,FAILURE_SET\n"
+        "2026-03-20 17:32,Lever Seated Row,12,20,WARMUP_SET\n"
+        "2026-03-20 17:32,Lever Seated Row,12,20,AMRAP_SET\n",
+        encoding="utf-8",
+    )
+    result = import_export(export, "c1", tmp_path / "d", columns="date=Date,exercise=Exercise,reps=Reps,weight=Weight,set_type=Set Type", unit="kg")
+    assert _sessions(tmp_path / "d")["set_type"].tolist() == ["normal", "drop", "failure"]
+    assert result.export.built.ledger["reason"].tolist() == [
+        "warm-up set (left out of training volume; --include-warmups keeps it)",
+        "set type 'AMRAP_SET' is not normal, warm-up, drop or failure",
     ]
 
 
