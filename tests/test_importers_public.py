@@ -139,7 +139,8 @@ def test_real_export_imports_with_every_row_accounted(tmp_path: Path, name: str)
         "planned set not done (Status 'NotStarted')",
     )
     implausible = "in one set is more than 100 km: another number typed into the distance column?"  # a sled's load as miles
-    assert all(reason.startswith(expected) or reason.endswith(implausible) for reason in ledger["reason"]), set(ledger["reason"])
+    too_slow = "Correct the unit in the export"  # FitNotes miles written with the unit m (a 30-minute walk of 1.4 m)
+    assert all(reason.startswith(expected) or reason.endswith((implausible, too_slow)) for reason in ledger["reason"]), set(ledger["reason"])
     assert result.placed_share >= floor, (group, result.placed_share, result.unplaced)
 
 
@@ -183,6 +184,19 @@ def test_fitnotes_clock_durations_pounds_and_unquoted_commas(tmp_path: Path) -> 
     ledger = commas.export.built.ledger
     assert ledger["row"].tolist() == [7, 8]
     assert ledger["reason"].str.startswith("line has 10 fields but the header has 9").all()
+
+
+def test_fitnotes_miles_written_as_metres_go_to_the_ledger(tmp_path: Path) -> None:
+    """A real FitNotes export logs walks as ``1.4`` with the unit ``m`` in 30 minutes: not believed."""
+    result = import_export(REAL / "fitnotes_afrank84_numbered.csv", "c1", tmp_path, columns=FITNOTES_UNIT)
+    ledger = result.export.built.ledger
+    slow = ledger[ledger["reason"].str.contains("slower than 10 m an hour")]
+    assert len(slow) == result.ledger_rows == 13
+    assert slow["reason"].iloc[-1] == (
+        "Distance 1.4 m in 1800 s is slower than 10 m an hour: a distance in km or miles with the unit 'm'? Correct the unit in the export"
+    )
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert "Walking" not in set(sets["exercise"]) and len(sets) == 135
 
 
 def _coach() -> pd.DataFrame:

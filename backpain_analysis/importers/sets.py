@@ -380,6 +380,10 @@ _METRES = {"km": 1000.0, "mi": 1609.344, "m": 1.0}
 MAX_SET_DISTANCE_KM = 100.0
 """A distance above this in one set is not believed (a sled's load typed into Hevy's distance column
 read as 305 miles): the row goes to the ledger with a reason instead of becoming cardio."""
+MIN_SET_SPEED_M_PER_H = 10.0
+"""A distance covered slower than this (10 m an hour) over a set's duration is not believed: miles
+written with the unit ``m`` (a FitNotes walk of ``1.4`` ``m`` in 30 minutes); the row goes to the
+ledger with a reason instead of a wrong distance."""
 
 
 def _check(
@@ -422,6 +426,14 @@ def _check(
     if (values["distance"] or 0) * _METRES.get(distance_unit, 0.0) > MAX_SET_DISTANCE_KM * 1000:
         source = sources.get("distance", "distance")
         reason = f"{source} {row['distance']} {distance_unit} in one set is more than {MAX_SET_DISTANCE_KM:g} km: another number typed into the distance column?"
+        return reason, source, row["distance"]
+    metres, seconds = (values["distance"] or 0) * _METRES.get(distance_unit, 0.0), values["seconds"] or 0
+    if metres > 0 and seconds > 0 and metres / seconds * 3600 < MIN_SET_SPEED_M_PER_H:
+        source = sources.get("distance", "distance")
+        reason = (
+            f"{source} {row['distance']} {distance_unit} in {seconds:g} s is slower than {MIN_SET_SPEED_M_PER_H:g} m an hour: "
+            f"a distance in km or miles with the unit {distance_unit!r}? Correct the unit in the export"
+        )
         return reason, source, row["distance"]
     return values
 
