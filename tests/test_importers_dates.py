@@ -68,6 +68,53 @@ def test_mixed_orders_are_an_error() -> None:
         parse_datetimes(["13/04/2026", "04/13/2026"], "start_time")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9 Nis 2026, 15:26", datetime(2026, 4, 9, 15, 26)),  # Hevy in Turkish (Nisan)
+        ("1 Mar 2026, 10:24", datetime(2026, 3, 1, 10, 24)),  # Turkish Mart, English March
+        ("14 Şub 2026", datetime(2026, 2, 14)),  # Turkish Şubat
+        ("11 abr 2026", datetime(2026, 4, 11)),  # Spanish abril
+        ("17 may 2024, 15:05", datetime(2024, 5, 17, 15, 5)),  # Hevy in Spanish
+        ("3 sept. 2025", datetime(2025, 9, 3)),
+        ("8. Okt. 2025 18:00", datetime(2025, 10, 8, 18, 0)),  # German
+        ("3 Mrz 2025", None),  # German slang abbreviation, in no CLDR locale: not a date
+        ("12 févr. 2026", datetime(2026, 2, 12)),  # French
+        ("2 juillet 2025", datetime(2025, 7, 2)),
+        ("3 kwietnia 2026, 07:15", datetime(2026, 4, 3, 7, 15)),  # Polish, genitive
+        ("5 paź 2025", datetime(2025, 10, 5)),  # Polish abbreviation of października
+    ],
+)
+def test_month_names_of_any_language_from_cldr(text: str, expected: datetime | None) -> None:
+    """Issue 13: Hevy writes the phone's language (``9 Nis 2026``); Babel's CLDR data names every locale's months."""
+    assert parse_datetimes([text], "start_time").values == [expected]
+
+
+def test_a_month_name_meaning_different_months_is_refused_with_a_reason() -> None:
+    """``listopad`` is November in Polish and Czech but October in Croatian; ``Kas`` November in Turkish, May in Taita."""
+    alone = parse_datetimes(["3 listopad 2026"], "start_time")
+    assert alone.values == [None]
+    assert alone.problems[0].startswith("the month name 'listopad' means different months in different languages (October in Croatian")
+    assert "November in Polish" in alone.problems[0] and alone.problems[0].endswith("export the dates with numbers or in another language")
+    # the column's other month names settle the language: 'nis' is Turkish only, 'sty' (styczeń) Polish only
+    assert parse_datetimes(["5 Kas 2025", "9 Nis 2026"], "d").values == [datetime(2025, 11, 5), datetime(2026, 4, 9)]
+    assert parse_datetimes(["3 listopad 2026", "4 sty 2027"], "d").values == [datetime(2026, 11, 3), datetime(2027, 1, 4)]
+    assert parse_datetimes(["5 Kas 2025"], "d").values == [None]
+
+
+def test_an_ambiguous_month_reaches_the_ledger_with_its_reason(tmp_path) -> None:
+    from backpain_analysis.importers import import_export
+
+    export = tmp_path / "hevy.csv"
+    header = "title,start_time,end_time,description,exercise_title,superset_id,exercise_notes,set_index,set_type,weight_kg,reps,distance_km,duration_seconds,rpe"
+    export.write_text(
+        header + '\n"Legs","3 listopad 2026, 10:00","3 listopad 2026, 11:00","","Squat (Barbell)",,"",0,"normal",60,5,,,\n', encoding="utf-8"
+    )
+    result = import_export(export, "c1", tmp_path / "out")
+    reason = result.export.built.ledger["reason"].iloc[0]
+    assert reason.startswith("unparseable date '3 listopad 2026, 10:00': the month name 'listopad' means different months")
+
+
 def test_format_keeps_time_only_when_given() -> None:
     assert format_datetime(datetime(2024, 3, 5, 7, 0), True) == "2024-03-05 07:00:00"
     assert format_datetime(datetime(2024, 3, 5), False) == "2024-03-05"

@@ -6,9 +6,14 @@ Accepted forms (surrounding spaces, narrow and non-breaking spaces ignored):
   ``2024/03/05``, ``2021-01-12 08:13:50 +0000``, ``2024-03-05T18:30:00Z``,
   ``2023-01-05 6:51:52 PM`` (Strong with a 12-hour clock);
 - a month name: ``8 Apr 2026, 16:50`` (Hevy in English), ``Apr 8, 2026,
-  4:50 PM``, ``8 de abr. de 2026, 16:50``, ``8. Apr. 2026 16:50``, with
-  month names and abbreviations in English, Portuguese, Spanish, French,
-  German, Italian and Dutch (accents optional);
+  4:50 PM``, ``8 de abr. de 2026, 16:50``, ``8. Apr. 2026 16:50``,
+  ``9 Nis 2026, 15:26`` (Hevy in Turkish), with the wide and abbreviated month
+  names of every CLDR locale (Babel's data; accents and a trailing dot
+  optional). A name that means different months in different languages
+  (``listopad``: November in Polish, October in Croatian) is read in the
+  language the column's other month names share, or else refused with a
+  reason; English and Portuguese names always keep their English or
+  Portuguese meaning (``mar`` is March, ``out`` October);
 - numbers only, day and month in either order: ``08/04/2026 16:50``,
   ``4/8/26 4:50 PM``, ``08.04.2026``, ``08-04-2026`` (two-digit years are
   20YY).
@@ -29,33 +34,17 @@ the day trained.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
+
+from babel import Locale, localedata
 
 from backpain_analysis.errors import DataError
-
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "january jan janeiro enero ene janvier janv januar janner jaenner gennaio gen januari",
-        "february feb fevereiro fev febrero fevrier fevr februar febbraio februari",
-        "march mar marco marzo mars marz maerz mrz maart mrt",
-        "april apr abril abr avril avr aprile",
-        "may maio mai mayo maggio mag mei",
-        "june jun junho junio juin juni giugno giu",
-        "july jul julho julio juillet juil juli luglio lug",
-        "august aug agosto ago aout augustus",
-        "september sep sept setembro set septiembre setiembre septembre settembre",
-        "october oct outubro out octubre octobre oktober okt ottobre ott",
-        "november nov novembro noviembre novembre",
-        "december dec dezembro dez diciembre dic decembre dezember dicembre",
-    ),
-    start=1,
-):
-    _MONTHS.update(dict.fromkeys(_names.split(), _number))
 
 _FILLER = frozenset({"de", "del", "of", "the", "le", "el"})
 _TIME = re.compile(
@@ -90,6 +79,9 @@ class ParsedDates:
     values: list[datetime | None]
     has_time: list[bool]
     note: str | None
+    problems: list[str] = field(default_factory=list)
+    """Why a text is not a date, where more can be said than "unparseable"
+    (an ambiguous month name), else ``""``; empty when there are none."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +97,75 @@ class _Pieces:
     dotted: bool
     clock: tuple[int, int, int] | None
     twelve_hour: bool
+    month_word: str = ""
+
+
+_PREFERRED = ("en", "pt")
+"""Languages whose month names keep their meaning whatever other languages say
+(the behaviour before CLDR names were read: Hevy and Strong in English and
+Portuguese)."""
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@cache
+def _month_names(preferred_only: bool = False) -> dict[str, dict[str, frozenset[int]]]:
+    """Folded month name -> {language: months it names}, from every CLDR locale
+    (or only the English and Portuguese ones, quick to build, when ``preferred_only``).
+
+    Wide and abbreviated names, format and stand-alone forms, folded as dates
+    are (case, accents) and without a trailing dot; names holding spaces,
+    digits or inner punctuation (``4月``) are left out, since dates are read
+    as words and numbers. Built once (about a thousand locales, a few seconds).
+    """
+    names: dict[str, dict[str, set[int]]] = {}
+    for identifier in localedata.locale_identifiers():
+        if preferred_only and identifier.split("_")[0] not in _PREFERRED:
+            continue
+        locale = Locale.parse(identifier)
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for month, name in locale.months[context][width].items():
+                    key = _fold(name).strip().rstrip(".")
+                    if _WORD.fullmatch(key):
+                        names.setdefault(key, {}).setdefault(locale.language, set()).add(month)
+    return {key: {language: frozenset(months) for language, months in by.items()} for key, by in names.items()}
+
+
+def _resolve_months(words: set[str]) -> dict[str, int | str]:
+    """Each month word of a column -> its month number, or why it is refused.
+
+    A word whose English or Portuguese meaning is one month takes it; else a
+    word meaning one month in every language that has it takes that month;
+    else the languages all the column's month words share decide, when they
+    agree on one month.
+    """
+    quick = _month_names(preferred_only=True)
+    if all(len(set().union(*quick.get(word, {}).values())) == 1 for word in words):
+        return {word: next(iter(set().union(*quick[word].values()))) for word in words}
+    names = _month_names()
+    shared: set[str] | None = None
+    for word in words:
+        languages = set(names.get(word, {}))
+        shared = languages if shared is None else shared & languages
+    resolved: dict[str, int | str] = {}
+    for word in words:
+        meanings = names.get(word, {})
+        preferred = set().union(*(meanings.get(language, frozenset()) for language in _PREFERRED))
+        every = set().union(*meanings.values())
+        within = set().union(*(months for language, months in meanings.items() if language in (shared or set())))
+        for candidates in (preferred, every, within):
+            if len(candidates) == 1:
+                resolved[word] = candidates.pop()
+                break
+        else:
+            readings = sorted({(month, language) for language, months in meanings.items() for month in months})
+            shown = ", ".join(f"{calendar.month_name[month]} in {Locale.parse(language).english_name}" for month, language in readings[:6])
+            resolved[word] = (
+                f"the month name {word!r} means different months in different languages ({shown}"
+                f"{', ...' if len(readings) > 6 else ''}) and the column's other dates do not settle which: "
+                "export the dates with numbers or in another language"
+            )
+    return resolved
 
 
 def _fold(text: str) -> str:
@@ -156,12 +217,12 @@ def _named(text: str, date_part: str, clock: tuple[int, int, int] | None, twelve
     tokens = [t for t in _TOKENS.findall(_ORDINAL.sub(r"\1", date_part)) if t not in _FILLER]
     months = [t for t in tokens if not t.isdigit()]
     numbers = [t for t in tokens if t.isdigit()]
-    if len(months) != 1 or months[0] not in _MONTHS or len(numbers) != 2:
+    if len(months) != 1 or len(numbers) != 2:
         return None
     day, year = sorted(numbers, key=len)
-    if len(day) > 2 or len(year) != 4:
+    if len(day) > 2 or len(year) != 4 or (months[0] not in _month_names(preferred_only=True) and months[0] not in _month_names()):
         return None
-    return _Pieces(text, int(year), int(day), _MONTHS[months[0]], True, False, clock, twelve_hour)
+    return _Pieces(text, int(year), int(day), 0, True, False, clock, twelve_hour, months[0])
 
 
 def _day_first(pieces: Sequence[_Pieces], column: str) -> tuple[bool, str | None]:
@@ -210,6 +271,15 @@ def parse_datetimes(texts: Sequence[str], column: str, dayfirst: bool | None = N
         When the column mixes day-first and month-first numeric dates.
     """
     split = [_split(str(t)) for t in texts]
+    months = _resolve_months({p.month_word for p in split if p is not None and p.month_word})
+    problems = [""] * len(split)
+    for position, pieces in enumerate(split):
+        if pieces is not None and pieces.month_word:
+            month = months[pieces.month_word]
+            if isinstance(month, str):
+                problems[position], split[position] = month, None
+            else:
+                split[position] = replace(pieces, second=month)
     if dayfirst is None:
         day_first, note = _day_first([p for p in split if p is not None], column)
     else:
@@ -227,7 +297,7 @@ def parse_datetimes(texts: Sequence[str], column: str, dayfirst: bool | None = N
             values.append(datetime(pieces.year, month, day, *(pieces.clock or (0, 0, 0))))
         except ValueError:
             values.append(None)
-    return ParsedDates(values, [p is not None and p.clock is not None for p in split], note)
+    return ParsedDates(values, [p is not None and p.clock is not None for p in split], note, problems)
 
 
 def format_datetime(value: datetime, has_time: bool) -> str:

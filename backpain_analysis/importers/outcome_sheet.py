@@ -310,7 +310,8 @@ def read_outcome_sheet(
             ledger.append((row, "", day, client, "", "no client id"))
             continue
         if when is None:
-            ledger.append((row, client_id, "", date, cells[date], f"unparseable date {cells[date]!r}"))
+            why = f": {parsed.problems[position]}" if parsed.problems[position] else ""
+            ledger.append((row, client_id, "", date, cells[date], f"unparseable date {cells[date]!r}{why}"))
             continue
         scored = False
         for column, instrument in instruments.items():

@@ -495,6 +495,8 @@ def build_sets(
         outcome = _check(row, rows.sources, units[position], start is not None, include_warmups, marks, distance_units[position] or "")
         if isinstance(outcome, tuple):
             reason, column, value = outcome
+            if start is None and parsed.problems[position] and reason.startswith("unparseable date"):
+                reason = f"{reason}: {parsed.problems[position]}"
             ledger.append({"row": row_number, "date": date_text, "exercise": exercise, "column": column, "value": value, "reason": reason})
             continue
         reps, weight, seconds, distance = (outcome[k] or 0.0 for k in ("reps", "weight", "seconds", "distance"))
