@@ -322,6 +322,35 @@ def test_session_3_rules_place_tuned_names(name: str, modality: str, rule: str) 
     assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule
 
 
+@pytest.mark.parametrize(
+    ("name", "modality", "rule"),
+    [
+        ("Elevación de Gemelos a Una Pierna (Macuerna)", "other_strength", "movement rule 'elevación de gemelo'"),
+        ("Empuje de Caderas (Barra)", "core", "back-pain rule 'empuje de cadera'"),
+        ("Puente de Glúteos", "core", "back-pain rule 'puente de glúteo'"),
+        ("Dar Tutuş Bench Press (Bar)", "other_strength", "'bench press'"),
+        ("Plank Surrender", "core", "back-pain rule 'plank surrender'"),
+        ("Dumbbell Incline Prone Bench", "back", "movement rule 'incline prone'"),
+        ("Stacco Rumeno", "back", "back-pain rule 'stacco rumeno'"),
+        ("Rematore con Manubrio", "back", "movement rule 'rematore'"),
+        ("Dambıl Kürek Çekme", "back", "movement rule 'kürek çekme'"),
+        ("Mekik", "core", "movement rule 'mekik'"),
+    ],
+)
+def test_session_4e_rules_place_localised_library_names(name: str, modality: str, rule: str) -> None:
+    """Hevy's library in Spanish, Italian and Turkish, plank variants and the prone incline row (hold-out 7's misses)."""
+    placed = explain_exercise(name)
+    assert (placed.modality, placed.placed_by) == (modality, "rule") and rule in placed.rule, placed
+
+
+def test_real_turkish_hevy_export_reads_turkish_month_names(tmp_path: Path) -> None:
+    """Hevy on a phone set to Turkish writes ``9 Nis 2026, 15:26`` (Nisan, April) and ``Mar`` (Mart, March)."""
+    result = import_export(REAL / "hevy_canonat2326_turkish.csv", "c1", tmp_path)
+    assert result.ledger_rows == 0 and result.sets_imported == 98
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert "2026-04-09 15:26:00" in set(sets["date"]) and all(d.startswith("2026-0") for d in sets["date"])
+
+
 def test_real_fitbod_export_saved_by_a_spreadsheet_program(tmp_path: Path) -> None:
     """Fitbod re-saved by a spreadsheet program: ``TRUE``/``FALSE`` warm-up flags and 15-digit weights."""
     result = import_export(REAL / "fitbod_atrain773_excel.csv", "c1", tmp_path)
