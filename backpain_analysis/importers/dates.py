@@ -34,7 +34,6 @@ the day trained.
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -43,6 +42,7 @@ from datetime import datetime
 from functools import cache
 
 from babel import Locale, localedata
+from babel.dates import get_month_names
 
 from backpain_analysis.errors import DataError
 
@@ -159,7 +159,7 @@ def _resolve_months(words: set[str]) -> dict[str, int | str]:
                 break
         else:
             readings = sorted({(month, language) for language, months in meanings.items() for month in months})
-            shown = ", ".join(f"{calendar.month_name[month]} in {Locale.parse(language).english_name}" for month, language in readings[:6])
+            shown = ", ".join(f"{get_month_names('wide', locale='en')[month]} in {Locale.parse(language).english_name}" for month, language in readings[:6])
             resolved[word] = (
                 f"the month name {word!r} means different months in different languages ({shown}"
                 f"{', ...' if len(readings) > 6 else ''}) and the column's other dates do not settle which: "
