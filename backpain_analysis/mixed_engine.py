@@ -234,6 +234,18 @@ def _gram(batch: np.ndarray) -> np.ndarray:
     return out
 
 
+def _slab_cross(batch: np.ndarray) -> np.ndarray:
+    """``sum_i batch_i[a, c] batch_i[b, d]`` over groups: ``batch (q, k, G)`` -> ``(q, k, q, k)``.
+
+    One BLAS product with the long group axis as its inner dimension (a
+    ``k x k`` matrix times a ``k x G`` slab, the other way round, is several
+    times slower in OpenBLAS).
+    """
+    q, k, g = batch.shape
+    flat = batch.reshape(q * k, g)
+    return (flat @ flat.T).reshape(q, k, q, k)
+
+
 @dataclass(frozen=True)
 class _Factorisation:
     """Everything one evaluation computes at ``theta`` (see the module docstring); group axis last.
@@ -317,6 +329,7 @@ class ProfiledDeviance:
         self.stats = stats
         self.reml = reml
         self.n_evaluations = 0
+        self._last: tuple[np.ndarray, float, np.ndarray] | None = None
 
     def _factor(self, theta: np.ndarray) -> _Factorisation:
         s = self.stats
@@ -356,6 +369,8 @@ class ProfiledDeviance:
         return float(value) if np.isfinite(value) else np.inf
 
     def __call__(self, theta: np.ndarray) -> float:
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            return self._last[1]
         self.n_evaluations += 1
         try:
             return self._deviance(self._factor(theta))
@@ -371,7 +386,15 @@ class ProfiledDeviance:
         return residual_maker, _group_matmul(residual_maker, s.ztw)
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """The deviance and its exact gradient with respect to ``theta``."""
+        """The deviance and its exact gradient with respect to ``theta`` (the last point's are remembered)."""
+        theta = np.asarray(theta, dtype=float)
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            return self._last[1], self._last[2].copy()
+        value, grad = self._value_and_gradient(theta)
+        self._last = (theta.copy(), value, grad.copy())
+        return value, grad
+
+    def _value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         self.n_evaluations += 1
         s = self.stats
         q, p = s.n_random, s.n_fixed
@@ -384,12 +407,10 @@ class ProfiledDeviance:
         if self.reml:
             weight[:p, :p] += f.r_x_inv.T @ f.r_x_inv
         residual_maker, projected = self._projected(f)
-        weighted = [weight @ block for block in projected]
+        # sum_i F_i = sum_i R_i N_i, minus sum_i [B_i rho_i] weight [B_i rho_i]' from one cross-product over groups.
         grad_d = np.einsum("acg,cbg->ab", residual_maker, s.ztz)
-        for a in range(q):
-            for b in range(a, q):
-                grad_d[a, b] -= np.vdot(projected[a], weighted[b])
-                grad_d[b, a] = grad_d[a, b]
+        grad_d -= np.einsum("cd,acbd->ab", weight, _slab_cross(projected))
+        grad_d = (grad_d + grad_d.T) / 2.0
         rows, cols = lower_positions(q)
         return self._deviance(f), (2.0 * grad_d @ f.lam)[rows, cols]
 
@@ -655,7 +676,9 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
     else:
         x0 = min((identity_theta(q), moment_theta(deviance.stats)), key=deviance)
     bfgs = {"jac": True, "options": {"gtol": 1e-6 * deviance.stats.n_obs, "maxiter": 1000}}
-    best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **bfgs)
+    inverse = _start_inverse_hessian(deviance, x0)
+    first = {"jac": True, "options": {**bfgs["options"], "hess_inv0": inverse}} if inverse is not None else bfgs
+    best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **first)
     theta, check = newton_polish(deviance, best.x, check_optimum(deviance, best.x, best.jac))
     value = deviance(theta)
     used = ["BFGS", "Newton"]
@@ -686,6 +709,31 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
     if not np.array_equal(snapped, canonical):
         check = check_optimum(deviance, snapped)
     return Optimum(theta=snapped, deviance=value, optimizer=", ".join(used), check=check, n_evaluations=deviance.n_evaluations)
+
+
+def _start_inverse_hessian(deviance: ProfiledDeviance, theta: np.ndarray) -> np.ndarray | None:
+    """BFGS's starting inverse Hessian: forward differences of the exact gradient at the start (``len(theta) + 1`` evaluations).
+
+    With the identity (scipy's default) the first steps are off in scale by
+    the deviance's size (gradients of ``1e4``-``1e5`` at 20,000 groups) and
+    the line searches spend most of the evaluations; with this curvature
+    the first step is close to Newton's. Eigenvalues are raised to at least
+    ``1e-6`` of the largest so the matrix is positive definite; None when the
+    differences are not finite (BFGS then starts from the identity).
+    """
+    value, grad = deviance.value_and_gradient(theta)
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    hess = np.empty((len(theta), len(theta)))
+    for j in range(len(theta)):
+        step = np.zeros_like(theta)
+        step[j] = h[j]
+        hess[:, j] = (deviance.value_and_gradient(theta + step)[1] - grad) / h[j]
+    eigval, eigvec = np.linalg.eigh((hess + hess.T) / 2.0)
+    if not (np.isfinite(value) and np.all(np.isfinite(eigval))) or eigval.max() <= 0:
+        return None
+    eigval = np.maximum(eigval, 1e-6 * eigval.max())
+    inverse = (eigvec / eigval) @ eigvec.T
+    return (inverse + inverse.T) / 2.0  # exactly symmetric, as scipy checks
 
 
 def _final_check(check: OptimumCheck) -> bool:
