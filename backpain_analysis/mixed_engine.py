@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,12 +82,7 @@ class SufficientStatistics:
 def sufficient_statistics(
     x: np.ndarray, z: np.ndarray, y: np.ndarray, group_codes: np.ndarray, n_groups: int
 ) -> SufficientStatistics:
-    """Per-group cross-products of ``Z`` with ``[Z X y]``, one pass over the rows per product of two columns.
-
-    Each product of a random-effects column with a column of ``[Z X y]`` is
-    summed per group: by ``np.add.reduceat`` over the group boundaries when
-    the rows are sorted by group (the usual panel order), else by a weighted
-    ``np.bincount``. Only one row-length buffer is allocated.
+    """Per-group cross-products of ``Z`` with ``[Z X y]`` and ``[X y]'[X y]``, from the matrices (:func:`column_statistics`).
 
     Parameters
     ----------
@@ -97,28 +93,64 @@ def sufficient_statistics(
     n_groups:
         Number of groups ``G``; every code must occur at least once.
     """
-    x, z, y = np.asarray(x, dtype=float), np.asarray(z, dtype=float), np.asarray(y, dtype=float)
-    n, q, p = len(y), z.shape[1], x.shape[1]
+    x, z = np.asfortranarray(x, dtype=float), np.asfortranarray(z, dtype=float)
+    return column_statistics(
+        tuple(x[:, j] for j in range(x.shape[1])), tuple(z[:, j] for j in range(z.shape[1])), y, group_codes, n_groups
+    )
+
+
+def column_statistics(
+    x_columns: Sequence[np.ndarray | None],
+    z_columns: Sequence[np.ndarray | None],
+    y: np.ndarray,
+    group_codes: np.ndarray,
+    n_groups: int,
+) -> SufficientStatistics:
+    """:func:`sufficient_statistics` from the designs' columns; ``None`` is a column of ones (an intercept).
+
+    No ``n x p`` matrix is formed. Each product of a random-effects column
+    with a column of ``[Z X y]`` is summed per group, by ``np.add.reduceat``
+    over the group boundaries when the rows are sorted by group (the usual
+    panel order), else by a weighted ``np.bincount``; a product with ``None``
+    is the other column itself, and ``None`` by ``None`` counts the rows.
+    ``[X y]'[X y]`` is one dot product per pair of columns (column sums for
+    ``None``). Only one row-length buffer is allocated.
+    """
+    y = np.asarray(y, dtype=float)
+    n, q, p = len(y), len(z_columns), len(x_columns)
+    columns = [None if c is None else np.asarray(c, dtype=float) for c in (*z_columns, *x_columns)] + [y]
     codes = np.asarray(group_codes)
     counts = np.bincount(codes, minlength=n_groups)
-    ordered = bool(np.all(codes[1:] >= codes[:-1]) and counts.all())  # reduceat needs every group non-empty
+    ordered = bool(counts.all() and np.all(codes[1:] >= codes[:-1]))  # reduceat needs every group non-empty
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    columns = [z[:, j] for j in range(q)] + [x[:, j] for j in range(p)] + [y]
-    sums = np.empty((q, q + p + 1, n_groups))
-    product = np.empty(n)
+    ztz = np.empty((q, q, n_groups))
+    ztw = np.empty((q, p + 1, n_groups))
+    product = np.empty(n) if any(c is not None for c in columns[:q]) else None
     for a in range(q):
         for c in range(a, q + p + 1):
-            np.multiply(columns[a], columns[c], out=product)
-            sums[a, c] = np.add.reduceat(product, starts) if ordered else np.bincount(codes, weights=product, minlength=n_groups)
+            left, right = columns[a], columns[c]
+            if left is None and right is None:
+                sums = counts.astype(float)
+            else:
+                values = right if left is None else left if right is None else np.multiply(left, right, out=product)
+                sums = np.add.reduceat(values, starts) if ordered else np.bincount(codes, weights=values, minlength=n_groups)
             if c < q:
-                sums[c, a] = sums[a, c]
+                ztz[a, c] = ztz[c, a] = sums
+            else:
+                ztw[a, c - q] = sums
+    w = columns[q:]
     wtw = np.empty((p + 1, p + 1))
-    wtw[:p, :p] = x.T @ x
-    wtw[:p, p] = wtw[p, :p] = x.T @ y
-    wtw[p, p] = y @ y
-    return SufficientStatistics(
-        ztz=sums[:, :q].copy(), ztw=sums[:, q:].copy(), wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups
-    )
+    for i in range(p + 1):
+        for j in range(i, p + 1):
+            left, right = w[i], w[j]
+            if left is None and right is None:
+                wtw[i, j] = n
+            elif left is None or right is None:
+                wtw[i, j] = (right if left is None else left).sum()
+            else:
+                wtw[i, j] = np.dot(left, right)
+            wtw[j, i] = wtw[i, j]
+    return SufficientStatistics(ztz=ztz, ztw=ztw, wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups)
 
 
 @functools.lru_cache(maxsize=None)
