@@ -362,14 +362,23 @@ class ProfiledDeviance:
         self.reml = reml
         self.n_evaluations = 0
         self._last: tuple[np.ndarray, float, np.ndarray] | None = None
+        self._last_factor: tuple[np.ndarray, _Factorisation] | None = None
 
     def _factor(self, theta: np.ndarray) -> _Factorisation:
+        """The factorisation at ``theta``; the last one is kept (the result, the df and the check reuse it)."""
+        theta = np.asarray(theta, dtype=float)
+        if self._last_factor is None or not np.array_equal(self._last_factor[0], theta):
+            self._last_factor = (theta.copy(), self._factorise(theta))
+        return self._last_factor[1]
+
+    def _factorise(self, theta: np.ndarray) -> _Factorisation:
         s = self.stats
         q, p = s.n_random, s.n_fixed
-        lam = lambda_from_theta(np.asarray(theta, dtype=float), q)
+        lam = lambda_from_theta(theta, q)
         lam_t_ztz = _left_multiply(lam.T, s.ztz)
         m = _left_multiply(lam.T, lam_t_ztz.transpose(1, 0, 2))  # Lambda' N_i Lambda (symmetric)
-        m[np.arange(q), np.arange(q)] += 1.0
+        for j in range(q):
+            m[j, j] += 1.0
         chol = _batched_cholesky(m)
         chol_inv_lam_t = _batched_forward_solve(chol, np.broadcast_to(lam.T[:, :, None], (q, q, s.n_groups)))
         solved = _group_matmul(chol_inv_lam_t, s.ztw)
@@ -384,7 +393,7 @@ class ProfiledDeviance:
             chol_inv_lam_t=chol_inv_lam_t,
             solved=solved,
             schur_chol=schur_chol,
-            log_det_l=2.0 * float(np.log(np.diagonal(chol, axis1=0, axis2=1)).sum()),
+            log_det_l=2.0 * float(np.log(np.prod([chol[j, j] for j in range(q)], axis=0)).sum()),  # diagonal >= 1
             beta=r_x_inv.T @ schur_chol[p, :p],
             r_x_inv=r_x_inv,
             pwrss=float(schur_chol[p, p] ** 2),
@@ -614,10 +623,13 @@ class Optimum:
     n_evaluations: int
 
 
-@functools.cache
-def _blas_pools() -> ThreadpoolController:
-    """The BLAS libraries loaded (numpy's and scipy's OpenBLAS), found once per process."""
-    return ThreadpoolController()
+_BLAS_POOLS = ThreadpoolController()
+"""The BLAS libraries loaded (numpy's and scipy's OpenBLAS, both imported above).
+
+Found when this module is imported, once per process (threadpoolctl reads
+every loaded shared library's path: about 15 ms here), so that a fit does
+not pay it; as R loads its BLAS with the session, not in ``lmer``.
+"""
 
 
 def one_blas_thread() -> contextlib.AbstractContextManager:
@@ -627,7 +639,7 @@ def one_blas_thread() -> contextlib.AbstractContextManager:
     thread pool costs more than it saves, and on a busy machine its waiting
     threads (numpy's and scipy's are two pools) made a fit several times slower.
     """
-    return _blas_pools().limit(limits=1, user_api="blas")
+    return _BLAS_POOLS.limit(limits=1, user_api="blas")
 
 
 def moment_theta(stats: SufficientStatistics) -> np.ndarray:
