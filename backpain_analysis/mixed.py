@@ -282,16 +282,18 @@ def _plain_numeric_design(frame: pd.DataFrame, formula: str, re_formula: str, en
     column named as it is (``y ~ a + b + a:b``, no ``C()``, ``np.log()``,
     ``I()``, ``Q()``): patsy then only multiplies columns. patsy builds the
     designs (column names, order, the ``DesignInfo`` that ``predict``
-    reuses) from the first rows; a term of one column is that column of the
-    frame (no copy), a product of columns is formed once, the intercept is
-    ``None`` (ones).
+    reuses) from the first two rows, in one call and without their matrices;
+    a term of one column is that column of the frame (no copy), a product of
+    columns is formed once, the intercept is ``None`` (ones).
     """
     try:  # A formula the first rows cannot build (a reference level they lack) goes the whole way through patsy.
-        head = patsy.dmatrices(formula, frame.iloc[:2], eval_env=env, NA_action=_NO_NA_CHECK)
-        head += (patsy.dmatrix(re_formula, frame.iloc[:2], eval_env=env, NA_action=_NO_NA_CHECK),)
+        fixed, random = patsy.ModelDesc.from_formula(formula), patsy.ModelDesc.from_formula(re_formula)
+        head = frame.iloc[:2]
+        infos = patsy.design_matrix_builders(
+            [fixed.lhs_termlist, fixed.rhs_termlist, random.rhs_termlist], lambda: iter([head]), env, _NO_NA_CHECK
+        )
     except patsy.PatsyError:
         return None
-    infos = [matrix.design_info for matrix in head]
     for info in infos:
         for factor, factor_info in info.factor_infos.items():
             column = getattr(factor, "code", None)
