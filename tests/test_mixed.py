@@ -431,3 +431,19 @@ def test_columns_outside_the_model_neither_drop_rows_nor_change_the_fit(sleepstu
         assert fit.nobs == len(sleepstudy) and fit.n_dropped == 0
         np.testing.assert_allclose(fit.params["estimate"], plain.params["estimate"], rtol=1e-10)
     pd.testing.assert_frame_equal(twin, before)
+
+
+def test_a_fit_keeps_columns_and_builds_the_design_matrices_only_for_predict(sleepstudy):
+    """The fit works from the model's columns: X and Z exist only once predict (or another user) asks for them."""
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days")
+    design = fit._design
+    assert "x" not in vars(design) and "z" not in vars(design)
+    assert design.x_columns[0] is None and np.shares_memory(design.y, sleepstudy["Reaction"].to_numpy())  # float: no copy
+    fitted = fit.predict()
+    blups = fit.random_effects.pivot(index="level", columns="term", values="estimate").loc[design.levels]
+    expected = (
+        fit.params["estimate"].iloc[0] + fit.params["estimate"].iloc[1] * sleepstudy["Days"]
+        + blups["Intercept"].to_numpy()[design.codes] + blups["Days"].to_numpy()[design.codes] * sleepstudy["Days"]
+    )
+    np.testing.assert_allclose(fitted, expected, rtol=1e-12)
+    np.testing.assert_array_equal(design.x, np.column_stack([np.ones(len(sleepstudy)), sleepstudy["Days"]]))
