@@ -157,6 +157,14 @@ def _timed_process(command: list[str], timeout: float | None) -> dict[str, float
     return row
 
 
+def _progress(clients: int, name: str, result: dict[str, object]) -> None:
+    """One contender's figures on stderr as soon as its process ends."""
+    fits = ", ".join(f"{fit['fit_s']:.3f}" for fit in result["fits"])
+    stopped = " (stopped: timeout)" if result["timed_out"] else ""
+    print(f"  {time.strftime('%H:%M:%S', time.gmtime())} UTC {clients} clients, {name}: fits {fits} s; process {result.get('proc', math.nan):.2f} s{stopped}; "
+          f"load {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
+
+
 def _max_rel(ours: dict[str, float], theirs: dict[str, float]) -> float:
     theirs = {("Intercept" if k == "(Intercept)" else k): v for k, v in theirs.items()}
     return max(abs(v - theirs[k]) / abs(theirs[k]) for k, v in ours.items())
@@ -220,8 +228,10 @@ def bench(
         contenders.append(("lme4", ["Rscript", str(script), str(path), FORMULA, str(repeat)], r_timeout))
     if run_statsmodels:
         contenders.append(("sm", [sys.executable, "-c", _SM_FIT, str(path), FORMULA, str(sm_repeat)], sm_timeout))
+    _progress(clients, "fast", fast)
     for name, command, timeout in contenders:
         result = _timed_process(command, timeout)
+        _progress(clients, name, result)
         if result["timed_out"]:
             row[f"{name}_timeout"] = timeout
         if result["fits"]:
