@@ -28,6 +28,7 @@ Knows nothing of the data's meaning (architecture: engine layer).
 from __future__ import annotations
 
 import ast
+import functools
 import html
 import warnings
 from collections.abc import Mapping
@@ -37,7 +38,7 @@ import numpy as np
 import pandas as pd
 import patsy
 import patsy.builtins
-from scipy import linalg, stats
+from scipy import linalg, special
 
 from backpain_analysis import mixed_engine as me
 from backpain_analysis.errors import DataError
@@ -64,13 +65,24 @@ _FORMULA_NAMES = frozenset(_FORMULA_FUNCTIONS) | frozenset(patsy.builtins.__all_
 _NO_NA_CHECK = patsy.NAAction(NA_types=[])
 
 
+_Columns = tuple[np.ndarray | None, ...]
+"""A matrix by its columns, each ``(n,)`` float; ``None`` is a column of ones (an intercept)."""
+
+
 @dataclass(frozen=True)
 class _Design:
-    """The numeric model: arrays plus what ``predict`` needs to rebuild them."""
+    """The numeric model: its columns plus what ``predict`` needs to rebuild them.
+
+    The fixed- and random-effects matrices are kept as columns (views of the
+    caller's data where a column enters as it is, ``None`` for an intercept):
+    the engine needs only their cross-products, so a fit never writes the
+    ``n x p`` matrix; :attr:`x` and :attr:`z` build it on first use
+    (``predict``, the statsmodels engine, a collinearity diagnosis).
+    """
 
     y: np.ndarray
-    x: np.ndarray
-    z: np.ndarray
+    x_columns: _Columns
+    z_columns: _Columns
     codes: np.ndarray
     levels: pd.Index
     x_info: patsy.DesignInfo
@@ -86,6 +98,27 @@ class _Design:
     @property
     def random_names(self) -> list[str]:
         return list(self.z_info.column_names)
+
+    @functools.cached_property
+    def x(self) -> np.ndarray:
+        """``(n, p)`` fixed-effects matrix."""
+        return _dense(self.x_columns, len(self.y))
+
+    @functools.cached_property
+    def z(self) -> np.ndarray:
+        """``(n, q)`` random-effects matrix."""
+        return _dense(self.z_columns, len(self.y))
+
+    def statistics(self) -> me.SufficientStatistics:
+        """The engine's per-group cross-products, from the columns."""
+        return me.column_statistics(self.x_columns, self.z_columns, self.y, self.codes, len(self.levels))
+
+
+def _dense(columns: _Columns, n: int) -> np.ndarray:
+    matrix = np.empty((n, len(columns)), order="F")
+    for j, column in enumerate(columns):
+        matrix[:, j] = 1.0 if column is None else column
+    return matrix
 
 
 def _formula_names(code: str) -> set[str]:
@@ -158,10 +191,8 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
         pd.DataFrame({c: data[c] for c in used}, copy=False) if data.columns.is_unique and not isinstance(data.columns, pd.MultiIndex)
         else data[used]
     )
-    missing = frame.isna()
-    complete = ~missing.any(axis=1).to_numpy()
-    dropped_by_column = {c: int(n) for c, n in missing.sum().items() if n}
-    if not complete.all():
+    complete, dropped_by_column = _complete_rows(frame)
+    if complete is not None:
         frame = frame.loc[complete]
     if frame.empty:
         raise DataError(f"no complete rows: every row misses a value in one of {', '.join(used)}")
@@ -169,56 +200,100 @@ def _build_design(data: pd.DataFrame, formula: str, groups: str, re_formula: str
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
             # Rows are complete already; values a transformation makes missing are caught by _check_estimable.
-            y, x, z = _plain_numeric_design(frame, formula, re_formula, env) or _patsy_design(frame, formula, re_formula, env)
+            built = _plain_numeric_design(frame, formula, re_formula, env) or _patsy_design(frame, formula, re_formula, env)
     except patsy.PatsyError as error:
         raise DataError(f"cannot build the model from {formula!r} / {re_formula!r}: {str(error).splitlines()[0]}") from None
-    if y.shape[1] != 1:
+    (_, y), (x_info, x), (z_info, z) = built
+    if len(y) != 1:
         raise DataError(f"outcome {outcome!r} is not numeric; convert it with pd.to_numeric")
-    if z.shape[1] == 0:
+    if not z:
         raise DataError(f"re_formula {re_formula!r} has no random effect; use '~ 1' for a random intercept")
-    try:
-        codes, levels = pd.factorize(frame[groups], sort=True)
-    except TypeError:
-        codes, levels = pd.factorize(frame[groups])
+    codes, levels = _group_codes(frame[groups])
     design = _Design(
-        y=np.asarray(y, dtype=float)[:, 0],
-        x=np.asarray(x, dtype=float),
-        z=np.asarray(z, dtype=float),
-        codes=codes.astype(np.intp),
-        levels=pd.Index(levels),
-        x_info=x.design_info,
-        z_info=z.design_info,
+        y=np.ones(len(frame)) if y[0] is None else y[0],
+        x_columns=x,
+        z_columns=z,
+        codes=codes,
+        levels=levels,
+        x_info=x_info,
+        z_info=z_info,
         index=frame.index,
-        n_dropped=int((~complete).sum()),
+        n_dropped=0 if complete is None else int((~complete).sum()),
         dropped_by_column=dropped_by_column,
     )
-    _check_estimable(design, groups)
+    _check_shape(design, groups)
     return design
 
 
-def _patsy_design(frame: pd.DataFrame, formula: str, re_formula: str, env: patsy.EvalEnvironment) -> tuple[patsy.DesignMatrix, ...]:
-    """Outcome, fixed- and random-effects matrices built by patsy (any formula)."""
+def _complete_rows(frame: pd.DataFrame) -> tuple[np.ndarray | None, dict[str, int]]:
+    """Mask of rows with no missing value (None when all are complete) and the missing count per column."""
+    if not any(frame[c].hasnans for c in frame.columns):
+        return None, {}
+    missing = frame.isna()
+    return ~missing.any(axis=1).to_numpy(), {c: int(n) for c, n in missing.sum().items() if n}
+
+
+def _group_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column, sort=True)``'s codes (as ``intp``) and levels, in one pass when rows come in sorted runs.
+
+    A panel lists each group's rows together in sorted order: then the
+    groups start where a value differs from the one before, and when those
+    first values strictly increase the codes are a running count of the
+    starts (no hashing, no sort). Any other order, or values that cannot be
+    compared, go through ``pd.factorize``.
+    """
+    values = column.array
+    try:
+        if len(values) > 1:
+            starts = np.flatnonzero(np.asarray(values[1:] != values[:-1], dtype=bool)) + 1
+            levels = values.take(np.concatenate([[0], starts]))
+            if np.all(np.asarray(levels[1:] > levels[:-1], dtype=bool)):
+                codes = np.zeros(len(values), dtype=np.intp)
+                codes[starts] = 1
+                return np.cumsum(codes, out=codes), pd.Index(levels, dtype=values.dtype)
+    except (TypeError, ValueError):
+        pass
+    try:
+        codes, levels = pd.factorize(column, sort=True)
+    except TypeError:
+        codes, levels = pd.factorize(column)
+    return codes.astype(np.intp), pd.Index(levels)
+
+
+_Built = tuple[tuple[patsy.DesignInfo, _Columns], ...]
+"""Outcome, fixed- and random-effects designs: each its ``DesignInfo`` and its columns."""
+
+
+def _patsy_design(frame: pd.DataFrame, formula: str, re_formula: str, env: patsy.EvalEnvironment) -> _Built:
+    """Outcome, fixed- and random-effects columns built by patsy (any formula)."""
     y, x = patsy.dmatrices(formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
-    return y, x, patsy.dmatrix(re_formula, frame, eval_env=env, NA_action=_NO_NA_CHECK)
+    matrices = (y, x, patsy.dmatrix(re_formula, frame, eval_env=env, NA_action=_NO_NA_CHECK))
+    built = []
+    for matrix in matrices:
+        values = np.asfortranarray(matrix, dtype=float)
+        built.append((matrix.design_info, tuple(values[:, j] for j in range(values.shape[1]))))
+    return tuple(built)
 
 
-def _plain_numeric_design(
-    frame: pd.DataFrame, formula: str, re_formula: str, env: patsy.EvalEnvironment
-) -> tuple[patsy.DesignMatrix, ...] | None:
-    """The same matrices as :func:`_patsy_design` without patsy's per-row work, or None.
+def _plain_numeric_design(frame: pd.DataFrame, formula: str, re_formula: str, env: patsy.EvalEnvironment) -> _Built | None:
+    """The same designs as :func:`_patsy_design` without patsy's per-row work, or None.
 
     Applies when every factor of both formulas is a numeric (not boolean)
     column named as it is (``y ~ a + b + a:b``, no ``C()``, ``np.log()``,
     ``I()``, ``Q()``): patsy then only multiplies columns. patsy builds the
     designs (column names, order, the ``DesignInfo`` that ``predict``
-    reuses) from the first rows; the columns are filled from the whole frame.
+    reuses) from the first two rows, in one call and without their matrices;
+    a term of one column is that column of the frame (no copy), a product of
+    columns is formed once, the intercept is ``None`` (ones).
     """
     try:  # A formula the first rows cannot build (a reference level they lack) goes the whole way through patsy.
-        head = patsy.dmatrices(formula, frame.iloc[:2], eval_env=env, NA_action=_NO_NA_CHECK)
-        head += (patsy.dmatrix(re_formula, frame.iloc[:2], eval_env=env, NA_action=_NO_NA_CHECK),)
+        fixed, random = patsy.ModelDesc.from_formula(formula), patsy.ModelDesc.from_formula(re_formula)
+        head = frame.iloc[:2]
+        infos = patsy.design_matrix_builders(
+            [fixed.lhs_termlist, fixed.rhs_termlist, random.rhs_termlist], lambda: iter([head]), env, _NO_NA_CHECK
+        )
     except patsy.PatsyError:
         return None
-    infos = [matrix.design_info for matrix in head]
     for info in infos:
         for factor, factor_info in info.factor_infos.items():
             column = getattr(factor, "code", None)
@@ -231,24 +306,24 @@ def _plain_numeric_design(
             ):
                 return None
     values: dict[str, np.ndarray] = {}
-    matrices = []
+    built = []
     for info in infos:
-        matrix = np.empty((len(frame), len(info.column_names)), order="F")
-        for term, columns in info.term_slices.items():
-            column = matrix[:, columns.start]  # contiguous (Fortran order): the product is formed in place
-            column[:] = 1.0
+        columns: list[np.ndarray | None] = [None] * len(info.column_names)
+        for term, where in info.term_slices.items():
+            factors = []
             for factor in term.factors:
                 if factor.code not in values:
                     values[factor.code] = frame[factor.code].to_numpy(dtype=float)
-                column *= values[factor.code]
-        matrices.append(patsy.DesignMatrix(matrix, info))
-    return tuple(matrices)
+                factors.append(values[factor.code])
+            columns[where.start] = factors[0] if len(factors) == 1 else np.multiply.reduce(factors) if factors else None
+        built.append((info, tuple(columns)))
+    return tuple(built)
 
 
-def _check_estimable(design: _Design, groups: str) -> None:
-    """DataError when the model cannot be estimated: too few rows or groups, collinear fixed effects."""
-    n, p = design.x.shape
-    q, g = design.z.shape[1], len(design.levels)
+def _check_shape(design: _Design, groups: str) -> None:
+    """DataError when there are too few rows or groups for the model."""
+    n, p = len(design.y), len(design.x_columns)
+    q, g = len(design.z_columns), len(design.levels)
     if p == 0:
         raise DataError("the formula has no fixed effects; write 'outcome ~ 1' for an intercept only")
     if n <= p:
@@ -258,16 +333,28 @@ def _check_estimable(design: _Design, groups: str) -> None:
             f"{g} groups of {groups!r} and {n} complete rows cannot support {q} random effect(s) per group "
             f"(need at least {q + 1} groups and more than {q} rows per group on average)"
         )
-    if not (np.all(np.isfinite(design.x)) and np.all(np.isfinite(design.y))):
-        raise DataError(
-            "the model's columns hold missing or infinite values (check transformations such as np.log of 0 or of a negative number)"
-        )
+
+
+def _check_estimable(design: _Design, stats: me.SufficientStatistics) -> None:
+    """DataError when the fixed effects cannot be estimated: missing or infinite values, collinear columns.
+
+    Decided from the statistics' ``[X y]'[X y]`` (no pass over the rows)
+    unless a column is nearly collinear: then the pivoted QR of ``X`` names the culprits.
+    """
+    p = len(design.x_columns)
+    if not np.all(np.isfinite(stats.wtw)):
+        if not all(np.all(np.isfinite(c)) for c in (*design.x_columns, design.y) if c is not None):
+            raise DataError(
+                "the model's columns hold missing or infinite values (check transformations such as np.log of 0 or of a negative number)"
+            )
+        raise DataError("the model's columns hold values too large to square (beyond 1e150): rescale them")
     # Fast path: the unit-diagonal cross-product is clearly positive definite (no column within
     # R^2 > 1 - 1e-8 of the others). Otherwise the pivoted QR of X decides, and names the culprits.
-    xtx = design.x.T @ design.x
+    xtx = stats.wtw[:p, :p]
     scale = np.sqrt(np.diag(xtx))
     if np.all(scale > 0) and np.linalg.eigvalsh(xtx / np.outer(scale, scale))[0] > 1e-8:
         return
+    n = len(design.y)
     r, pivots = linalg.qr(design.x, mode="r", pivoting=True)
     diag = np.abs(np.diag(r))
     rank = int((diag > diag.max() * max(n, p) * np.finfo(float).eps).sum())
@@ -293,7 +380,7 @@ def _statsmodels_theta(design: _Design, deviance: me.ProfiledDeviance, reml: boo
     best: tuple[float, np.ndarray, object, str, list[str]] | None = None
     trace: list[str] = []
     for method in ("lbfgs", "nm", "powell"):
-        options: dict[str, object] = {} if method == "lbfgs" else {"maxiter": 2000 * me.n_theta(design.z.shape[1])}
+        options: dict[str, object] = {} if method == "lbfgs" else {"maxiter": 2000 * me.n_theta(len(design.z_columns))}
         if best is not None:
             options["start_params"] = best[2].params_object
         with warnings.catch_warnings(record=True) as caught:
@@ -387,7 +474,8 @@ def fit_lmm(
     _check_ddf(ddf, reml)
     with me.one_blas_thread():
         design = _build_design(data, formula, groups, re_formula)
-        sufficient = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
+        sufficient = design.statistics()
+        _check_estimable(design, sufficient)
         deviance = me.ProfiledDeviance(sufficient, reml=reml)
         if engine == "statsmodels":
             theta, optimizer, messages, check = _statsmodels_theta(design, deviance, reml)
@@ -533,9 +621,9 @@ class LMMResult:
         sol = deviance.solution(theta)
         if check is None:
             check = me.check_optimum(deviance, theta)
-        q = design.z.shape[1]
+        q = len(design.z_columns)
         diag_theta = np.abs(np.asarray(theta)[me.identity_theta(q) == 1.0])
-        n, p = design.x.shape
+        n, p = len(design.y), len(design.x_columns)
         k = p + len(theta) + 1
         messages = _status_messages(design, spec, check, diag_theta) + engine_messages
         result = cls(
@@ -652,7 +740,8 @@ class LMMResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             statistic = (estimate - null_values) / se
         t_df = np.where(np.isnan(df), np.inf, df)
-        crit = stats.t.ppf(0.5 + level / 2.0, t_df)
+        # Student's t quantile and tail (scipy.stats.t's own functions; importing scipy.stats takes ~1 s).
+        crit = special.stdtrit(t_df, 0.5 + level / 2.0)
         table = pd.DataFrame(
             {
                 "term": labels,
@@ -660,7 +749,7 @@ class LMMResult:
                 "std_error": se,
                 "statistic": statistic,
                 "df": df,
-                "p_value": 2.0 * stats.t.sf(np.abs(statistic), t_df),
+                "p_value": 2.0 * special.stdtr(t_df, -np.abs(statistic)),
                 "conf_low": estimate - crit * se,
                 "conf_high": estimate + crit * se,
             },

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,12 +82,7 @@ class SufficientStatistics:
 def sufficient_statistics(
     x: np.ndarray, z: np.ndarray, y: np.ndarray, group_codes: np.ndarray, n_groups: int
 ) -> SufficientStatistics:
-    """Per-group cross-products of ``Z`` with ``[Z X y]``, one pass over the rows per product of two columns.
-
-    Each product of a random-effects column with a column of ``[Z X y]`` is
-    summed per group: by ``np.add.reduceat`` over the group boundaries when
-    the rows are sorted by group (the usual panel order), else by a weighted
-    ``np.bincount``. Only one row-length buffer is allocated.
+    """Per-group cross-products of ``Z`` with ``[Z X y]`` and ``[X y]'[X y]``, from the matrices (:func:`column_statistics`).
 
     Parameters
     ----------
@@ -97,28 +93,64 @@ def sufficient_statistics(
     n_groups:
         Number of groups ``G``; every code must occur at least once.
     """
-    x, z, y = np.asarray(x, dtype=float), np.asarray(z, dtype=float), np.asarray(y, dtype=float)
-    n, q, p = len(y), z.shape[1], x.shape[1]
+    x, z = np.asfortranarray(x, dtype=float), np.asfortranarray(z, dtype=float)
+    return column_statistics(
+        tuple(x[:, j] for j in range(x.shape[1])), tuple(z[:, j] for j in range(z.shape[1])), y, group_codes, n_groups
+    )
+
+
+def column_statistics(
+    x_columns: Sequence[np.ndarray | None],
+    z_columns: Sequence[np.ndarray | None],
+    y: np.ndarray,
+    group_codes: np.ndarray,
+    n_groups: int,
+) -> SufficientStatistics:
+    """:func:`sufficient_statistics` from the designs' columns; ``None`` is a column of ones (an intercept).
+
+    No ``n x p`` matrix is formed. Each product of a random-effects column
+    with a column of ``[Z X y]`` is summed per group, by ``np.add.reduceat``
+    over the group boundaries when the rows are sorted by group (the usual
+    panel order), else by a weighted ``np.bincount``; a product with ``None``
+    is the other column itself, and ``None`` by ``None`` counts the rows.
+    ``[X y]'[X y]`` is one dot product per pair of columns (column sums for
+    ``None``). Only one row-length buffer is allocated.
+    """
+    y = np.asarray(y, dtype=float)
+    n, q, p = len(y), len(z_columns), len(x_columns)
+    columns = [None if c is None else np.asarray(c, dtype=float) for c in (*z_columns, *x_columns)] + [y]
     codes = np.asarray(group_codes)
     counts = np.bincount(codes, minlength=n_groups)
-    ordered = bool(np.all(codes[1:] >= codes[:-1]) and counts.all())  # reduceat needs every group non-empty
+    ordered = bool(counts.all() and np.all(codes[1:] >= codes[:-1]))  # reduceat needs every group non-empty
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    columns = [z[:, j] for j in range(q)] + [x[:, j] for j in range(p)] + [y]
-    sums = np.empty((q, q + p + 1, n_groups))
-    product = np.empty(n)
+    ztz = np.empty((q, q, n_groups))
+    ztw = np.empty((q, p + 1, n_groups))
+    product = np.empty(n) if any(c is not None for c in columns[:q]) else None
     for a in range(q):
         for c in range(a, q + p + 1):
-            np.multiply(columns[a], columns[c], out=product)
-            sums[a, c] = np.add.reduceat(product, starts) if ordered else np.bincount(codes, weights=product, minlength=n_groups)
+            left, right = columns[a], columns[c]
+            if left is None and right is None:
+                sums = counts.astype(float)
+            else:
+                values = right if left is None else left if right is None else np.multiply(left, right, out=product)
+                sums = np.add.reduceat(values, starts) if ordered else np.bincount(codes, weights=values, minlength=n_groups)
             if c < q:
-                sums[c, a] = sums[a, c]
+                ztz[a, c] = ztz[c, a] = sums
+            else:
+                ztw[a, c - q] = sums
+    w = columns[q:]
     wtw = np.empty((p + 1, p + 1))
-    wtw[:p, :p] = x.T @ x
-    wtw[:p, p] = wtw[p, :p] = x.T @ y
-    wtw[p, p] = y @ y
-    return SufficientStatistics(
-        ztz=sums[:, :q].copy(), ztw=sums[:, q:].copy(), wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups
-    )
+    for i in range(p + 1):
+        for j in range(i, p + 1):
+            left, right = w[i], w[j]
+            if left is None and right is None:
+                wtw[i, j] = n
+            elif left is None or right is None:
+                wtw[i, j] = (right if left is None else left).sum()
+            else:
+                wtw[i, j] = np.dot(left, right)
+            wtw[j, i] = wtw[i, j]
+    return SufficientStatistics(ztz=ztz, ztw=ztw, wtw=wtw, n_obs=n, n_fixed=p, n_random=q, n_groups=n_groups)
 
 
 @functools.lru_cache(maxsize=None)
@@ -234,6 +266,18 @@ def _gram(batch: np.ndarray) -> np.ndarray:
     return out
 
 
+def _slab_cross(batch: np.ndarray) -> np.ndarray:
+    """``sum_i batch_i[a, c] batch_i[b, d]`` over groups: ``batch (q, k, G)`` -> ``(q, k, q, k)``.
+
+    One BLAS product with the long group axis as its inner dimension (a
+    ``k x k`` matrix times a ``k x G`` slab, the other way round, is several
+    times slower in OpenBLAS).
+    """
+    q, k, g = batch.shape
+    flat = batch.reshape(q * k, g)
+    return (flat @ flat.T).reshape(q, k, q, k)
+
+
 @dataclass(frozen=True)
 class _Factorisation:
     """Everything one evaluation computes at ``theta`` (see the module docstring); group axis last.
@@ -317,14 +361,24 @@ class ProfiledDeviance:
         self.stats = stats
         self.reml = reml
         self.n_evaluations = 0
+        self._last: tuple[np.ndarray, float, np.ndarray] | None = None
+        self._last_factor: tuple[np.ndarray, _Factorisation] | None = None
 
     def _factor(self, theta: np.ndarray) -> _Factorisation:
+        """The factorisation at ``theta``; the last one is kept (the result, the df and the check reuse it)."""
+        theta = np.asarray(theta, dtype=float)
+        if self._last_factor is None or not np.array_equal(self._last_factor[0], theta):
+            self._last_factor = (theta.copy(), self._factorise(theta))
+        return self._last_factor[1]
+
+    def _factorise(self, theta: np.ndarray) -> _Factorisation:
         s = self.stats
         q, p = s.n_random, s.n_fixed
-        lam = lambda_from_theta(np.asarray(theta, dtype=float), q)
+        lam = lambda_from_theta(theta, q)
         lam_t_ztz = _left_multiply(lam.T, s.ztz)
         m = _left_multiply(lam.T, lam_t_ztz.transpose(1, 0, 2))  # Lambda' N_i Lambda (symmetric)
-        m[np.arange(q), np.arange(q)] += 1.0
+        for j in range(q):
+            m[j, j] += 1.0
         chol = _batched_cholesky(m)
         chol_inv_lam_t = _batched_forward_solve(chol, np.broadcast_to(lam.T[:, :, None], (q, q, s.n_groups)))
         solved = _group_matmul(chol_inv_lam_t, s.ztw)
@@ -339,7 +393,7 @@ class ProfiledDeviance:
             chol_inv_lam_t=chol_inv_lam_t,
             solved=solved,
             schur_chol=schur_chol,
-            log_det_l=2.0 * float(np.log(np.diagonal(chol, axis1=0, axis2=1)).sum()),
+            log_det_l=2.0 * float(np.log(np.prod([chol[j, j] for j in range(q)], axis=0)).sum()),  # diagonal >= 1
             beta=r_x_inv.T @ schur_chol[p, :p],
             r_x_inv=r_x_inv,
             pwrss=float(schur_chol[p, p] ** 2),
@@ -356,6 +410,8 @@ class ProfiledDeviance:
         return float(value) if np.isfinite(value) else np.inf
 
     def __call__(self, theta: np.ndarray) -> float:
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            return self._last[1]
         self.n_evaluations += 1
         try:
             return self._deviance(self._factor(theta))
@@ -371,7 +427,15 @@ class ProfiledDeviance:
         return residual_maker, _group_matmul(residual_maker, s.ztw)
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """The deviance and its exact gradient with respect to ``theta``."""
+        """The deviance and its exact gradient with respect to ``theta`` (the last point's are remembered)."""
+        theta = np.asarray(theta, dtype=float)
+        if self._last is not None and np.array_equal(self._last[0], theta):
+            return self._last[1], self._last[2].copy()
+        value, grad = self._value_and_gradient(theta)
+        self._last = (theta.copy(), value, grad.copy())
+        return value, grad
+
+    def _value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         self.n_evaluations += 1
         s = self.stats
         q, p = s.n_random, s.n_fixed
@@ -384,12 +448,10 @@ class ProfiledDeviance:
         if self.reml:
             weight[:p, :p] += f.r_x_inv.T @ f.r_x_inv
         residual_maker, projected = self._projected(f)
-        weighted = [weight @ block for block in projected]
+        # sum_i F_i = sum_i R_i N_i, minus sum_i [B_i rho_i] weight [B_i rho_i]' from one cross-product over groups.
         grad_d = np.einsum("acg,cbg->ab", residual_maker, s.ztz)
-        for a in range(q):
-            for b in range(a, q):
-                grad_d[a, b] -= np.vdot(projected[a], weighted[b])
-                grad_d[b, a] = grad_d[a, b]
+        grad_d -= np.einsum("cd,acbd->ab", weight, _slab_cross(projected))
+        grad_d = (grad_d + grad_d.T) / 2.0
         rows, cols = lower_positions(q)
         return self._deviance(f), (2.0 * grad_d @ f.lam)[rows, cols]
 
@@ -561,10 +623,13 @@ class Optimum:
     n_evaluations: int
 
 
-@functools.cache
-def _blas_pools() -> ThreadpoolController:
-    """The BLAS libraries loaded (numpy's and scipy's OpenBLAS), found once per process."""
-    return ThreadpoolController()
+_BLAS_POOLS = ThreadpoolController()
+"""The BLAS libraries loaded (numpy's and scipy's OpenBLAS, both imported above).
+
+Found when this module is imported, once per process (threadpoolctl reads
+every loaded shared library's path: about 15 ms here), so that a fit does
+not pay it; as R loads its BLAS with the session, not in ``lmer``.
+"""
 
 
 def one_blas_thread() -> contextlib.AbstractContextManager:
@@ -574,7 +639,7 @@ def one_blas_thread() -> contextlib.AbstractContextManager:
     thread pool costs more than it saves, and on a busy machine its waiting
     threads (numpy's and scipy's are two pools) made a fit several times slower.
     """
-    return _blas_pools().limit(limits=1, user_api="blas")
+    return _BLAS_POOLS.limit(limits=1, user_api="blas")
 
 
 def moment_theta(stats: SufficientStatistics) -> np.ndarray:
@@ -655,7 +720,9 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
     else:
         x0 = min((identity_theta(q), moment_theta(deviance.stats)), key=deviance)
     bfgs = {"jac": True, "options": {"gtol": 1e-6 * deviance.stats.n_obs, "maxiter": 1000}}
-    best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **bfgs)
+    inverse = _start_inverse_hessian(deviance, x0)
+    first = {"jac": True, "options": {**bfgs["options"], "hess_inv0": inverse}} if inverse is not None else bfgs
+    best = optimize.minimize(deviance.value_and_gradient, x0, method="BFGS", **first)
     theta, check = newton_polish(deviance, best.x, check_optimum(deviance, best.x, best.jac))
     value = deviance(theta)
     used = ["BFGS", "Newton"]
@@ -686,6 +753,31 @@ def _minimize(deviance: ProfiledDeviance, start: np.ndarray | None) -> Optimum:
     if not np.array_equal(snapped, canonical):
         check = check_optimum(deviance, snapped)
     return Optimum(theta=snapped, deviance=value, optimizer=", ".join(used), check=check, n_evaluations=deviance.n_evaluations)
+
+
+def _start_inverse_hessian(deviance: ProfiledDeviance, theta: np.ndarray) -> np.ndarray | None:
+    """BFGS's starting inverse Hessian: forward differences of the exact gradient at the start (``len(theta) + 1`` evaluations).
+
+    With the identity (scipy's default) the first steps are off in scale by
+    the deviance's size (gradients of ``1e4``-``1e5`` at 20,000 groups) and
+    the line searches spend most of the evaluations; with this curvature
+    the first step is close to Newton's. Eigenvalues are raised to at least
+    ``1e-6`` of the largest so the matrix is positive definite; None when the
+    differences are not finite (BFGS then starts from the identity).
+    """
+    value, grad = deviance.value_and_gradient(theta)
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    hess = np.empty((len(theta), len(theta)))
+    for j in range(len(theta)):
+        step = np.zeros_like(theta)
+        step[j] = h[j]
+        hess[:, j] = (deviance.value_and_gradient(theta + step)[1] - grad) / h[j]
+    eigval, eigvec = np.linalg.eigh((hess + hess.T) / 2.0)
+    if not (np.isfinite(value) and np.all(np.isfinite(eigval))) or eigval.max() <= 0:
+        return None
+    eigval = np.maximum(eigval, 1e-6 * eigval.max())
+    inverse = (eigvec / eigval) @ eigvec.T
+    return (inverse + inverse.T) / 2.0  # exactly symmetric, as scipy checks
 
 
 def _final_check(check: OptimumCheck) -> bool:

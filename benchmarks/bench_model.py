@@ -1,49 +1,52 @@
-"""Benchmark: the volume-model fit, fast engine vs statsmodels MixedLM vs R lme4, in one run.
+"""Benchmark: the volume-model fit, fast engine vs R lme4 vs statsmodels MixedLM, each in its own fresh process.
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench_model.py --skip-statsmodels-above 1000   # 1,000, 20,000, 200,000 clients
-    .venv/bin/python benchmarks/bench_model.py --clients 1000 --no-r
+    .venv/bin/python benchmarks/bench_model.py                                    # 1,000, 20,000, 200,000 clients
+    .venv/bin/python benchmarks/bench_model.py --clients 1000 20000 --statsmodels-timeout 480
+    .venv/bin/python benchmarks/bench_model.py --clients 1000 --no-r --repeat 2
 
 For each size it simulates a contract-like design (clients x 16 weeks: a
 pain score on ``week``, the within-client strength and flexibility
 deviations, their product, and the two client means; random intercept and
-slope for ``week`` per client) and times, on the same data:
+slope for ``week`` per client), writes it to CSV and times the same model on
+it three ways, symmetrically: each contender runs in its own fresh process
+(start, imports, ``read_csv``/``read.csv``) and times its fits inside that
+process:
 
-- ``fast fit``: ``fit_lmm(engine="fast", ddf=...)`` in this process, from the
-  DataFrame to the finished result (design, optimisation, optimum check,
-  degrees of freedom, tables); the best of ``--repeat`` runs;
-- ``fast engine``: the engine alone on the model's arrays (per-client
-  sufficient statistics and the minimisation of the profiled REML
-  criterion, optimum check included; no design, df or tables): the part the
-  issue's "plain NumPy profiled REML over per-client summaries" measures;
-- ``fast cold`` / ``fast proc``: the same fit timed inside a fresh Python
-  process (its first fit, as ``lme4 first`` is R's first ``lmer``), and that
-  whole process (imports, ``read_csv``, fit: what a command-line user waits for);
-- ``sm fit``: statsmodels ``MixedLM.from_formula(...).fit(reml=True)`` with its
-  default optimizer chain, as a user calls it;
-- ``lme4 fit`` / ``lme4 first`` / ``lme4 proc``: ``lmer`` timed inside R,
-  the best of ``--repeat`` fits and the first fit of the R process, and the
-  whole ``Rscript`` process (start, ``library(lme4)``, ``read.csv``, one
-  fit: the process time minus the fits after the first), when ``Rscript``
-  with lme4 is installed.
+- ``fast``: ``fit_lmm(engine="fast", ddf=...)``, DataFrame to finished result
+  (design, optimisation, optimum check, degrees of freedom, tables);
+- ``lme4``: ``lmer(..., REML = TRUE)`` via ``Rscript`` (when R with lme4 and
+  jsonlite is installed);
+- ``sm``: statsmodels ``MixedLM.from_formula(...).fit(reml=True)`` with its
+  default optimizer chain, as a user calls it.
 
-Ratios come from this run only, each side timed the same way:
-``lme4/fast warm`` is best against best (``lme4 fit`` / ``fast fit``),
-``lme4/fast cold`` is first fit against first fit, each in its own fresh
-process (``lme4 first`` / ``fast cold``). The last columns compare the optimum: REML
-criterion (lme4's -2 log L scale) of statsmodels and lme4 minus the fast
-engine's (positive = worse than fast), the largest relative difference of a
-fixed effect from lme4's, and the fast engine's Newton decrement at its
-estimate (how much further a Newton step would lower the criterion).
-``load`` is the 1-minute load average when the size finished. Nothing here
-is a test; results go to benchmarks/README.md.
+Each process fits ``--repeat`` times (statsmodels ``--statsmodels-repeat``,
+and only while a fit takes under 60 s) and reports its first fit (``*_first``:
+cold, the process's first fit) and its best (``*_best``: warm); ``*_proc``
+is the whole process with one fit (its wall time minus the later fits). A
+process that runs past its timeout (``--statsmodels-timeout``,
+``--r-timeout``) is stopped and reported as not finished within that time
+(``*_timeout`` = the limit, seconds), with the fits it did finish.
+
+Ratios come from this run only, each side timed the same way: ``X/fast
+cold`` = X's first fit / fast's first fit, ``X/fast warm`` = best / best,
+``X/fast proc`` = process / process. ``fast_engine`` is the engine alone on
+the model's arrays in this process (per-client statistics and the
+minimisation, optimum check included; no design, df or tables). The
+optimum: REML criterion (lme4's -2 log L scale) of lme4 and statsmodels
+minus the fast engine's (positive = worse than fast), the largest relative
+difference of a fixed effect from lme4's and from statsmodels', and the fast
+engine's Newton decrement at its estimate (how much further a Newton step
+would lower the criterion). ``load`` is the 1-minute load average when the
+size finished. Nothing here is a test; results go to benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -51,7 +54,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +61,39 @@ import pandas as pd
 
 from backpain_analysis import mixed_engine as me
 from backpain_analysis.contract import FIT_TERMS
-from backpain_analysis.mixed import _build_design, fit_lmm
+from backpain_analysis.mixed import _build_design
 
 FORMULA = "pain ~ " + " + ".join(FIT_TERMS)
 
-_PYTHON_FIT = """
+_FAST_FIT = """
 import json, sys, time
 import pandas as pd
 from backpain_analysis.mixed import fit_lmm
 data = pd.read_csv(sys.argv[1])
-start = time.perf_counter()
-fit = fit_lmm(data, sys.argv[2], "client_id", "~ week", ddf=sys.argv[3])
-print(json.dumps({"fit_s": time.perf_counter() - start, "reml": fit.reml_criterion}))
+for _ in range(int(sys.argv[4])):
+    start = time.perf_counter()
+    fit = fit_lmm(data, sys.argv[2], "client_id", "~ week", ddf=sys.argv[3])
+    seconds = time.perf_counter() - start
+    fixef = dict(zip(fit.params["term"], fit.params["estimate"]))
+    print(json.dumps({"fit_s": seconds, "reml": fit.reml_criterion, "fixef": fixef,
+                      "converged": fit.converged, "decrement": fit._check.decrement}), flush=True)
+"""
+
+_SM_FIT = """
+import json, sys, time, warnings
+import pandas as pd
+import statsmodels.formula.api as smf
+data = pd.read_csv(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = smf.mixedlm(sys.argv[2], data, groups="client_id", re_formula="~ week").fit(reml=True)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"fit_s": seconds, "reml": -2.0 * float(result.llf), "fixef": result.fe_params.to_dict(),
+                      "converged": bool(result.converged)}), flush=True)
+    if seconds > 60:
+        break
 """
 
 _R_FIT = """
@@ -78,9 +101,11 @@ args <- commandArgs(TRUE)
 suppressPackageStartupMessages(library(lme4))
 d <- read.csv(args[1])
 f <- as.formula(paste(args[2], "+ (week | client_id)"))
-t <- vapply(seq_len(as.integer(args[3])), function(i) system.time(m <<- lmer(f, data = d, REML = TRUE))[["elapsed"]], 0)
-fe <- fixef(m)
-cat(jsonlite::toJSON(list(first_s = t[1], best_s = min(t), later_s = sum(t[-1]), reml = REMLcrit(m), fixef = as.list(fe)), auto_unbox = TRUE, digits = NA))
+for (i in seq_len(as.integer(args[3]))) {
+  s <- system.time(m <- lmer(f, data = d, REML = TRUE))[["elapsed"]]
+  cat(jsonlite::toJSON(list(fit_s = s, reml = REMLcrit(m), fixef = as.list(fixef(m))), auto_unbox = TRUE, digits = NA), "\n")
+  flush(stdout())
+}
 """
 
 
@@ -113,20 +138,36 @@ def simulate(clients: int, weeks: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def _statsmodels_fit(frame: pd.DataFrame) -> dict[str, float]:
-    import statsmodels.formula.api as smf
-
+def _timed_process(command: list[str], timeout: float | None) -> dict[str, float]:
+    """Run one contender's process; its fits (one JSON line each), the process time with one fit, and a timeout flag."""
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = smf.mixedlm(FORMULA, frame, groups="client_id", re_formula="~ week").fit(reml=True)
-    return {"fit_s": time.perf_counter() - start, "reml": -2.0 * float(result.llf)}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=timeout)
+        output, timed_out = done.stdout, False
+    except subprocess.TimeoutExpired as stopped:
+        output, timed_out = stopped.stdout or "", True
+        output = output.decode() if isinstance(output, bytes) else output
+    wall = time.perf_counter() - start
+    fits = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    row: dict[str, object] = {"fits": fits, "timed_out": timed_out}
+    if fits:
+        row["first"] = fits[0]["fit_s"]
+        row["best"] = min(fit["fit_s"] for fit in fits)
+        row["proc"] = math.nan if timed_out else wall - sum(fit["fit_s"] for fit in fits[1:])
+    return row
 
 
-def _timed_process(command: list[str]) -> tuple[dict, float]:
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1]), time.perf_counter() - start
+def _progress(clients: int, name: str, result: dict[str, object]) -> None:
+    """One contender's figures on stderr as soon as its process ends."""
+    fits = ", ".join(f"{fit['fit_s']:.3f}" for fit in result["fits"])
+    stopped = " (stopped: timeout)" if result["timed_out"] else ""
+    print(f"  {time.strftime('%H:%M:%S', time.gmtime())} UTC {clients} clients, {name}: fits {fits} s; process {result.get('proc', math.nan):.2f} s{stopped}; "
+          f"load {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
+
+
+def _max_rel(ours: dict[str, float], theirs: dict[str, float]) -> float:
+    theirs = {("Intercept" if k == "(Intercept)" else k): v for k, v in theirs.items()}
+    return max(abs(v - theirs[k]) / abs(theirs[k]) for k, v in ours.items())
 
 
 def _has_lme4() -> bool:
@@ -160,47 +201,43 @@ def machine() -> str:
 
 
 def bench(
-    clients: int, weeks: int, seed: int, run_statsmodels: bool, run_r: bool, workdir: Path, ddf: str = "satterthwaite",
-    repeat: int = 3,
-) -> dict[str, float]:
+    clients: int, weeks: int, seed: int, workdir: Path, *, run_statsmodels: bool, run_r: bool, ddf: str = "satterthwaite",
+    repeat: int = 3, sm_repeat: int = 1, sm_timeout: float | None = 600.0, r_timeout: float | None = None,
+) -> dict[str, object]:
+    """One size: the three contenders' processes in turn, then the engine alone in this process."""
     frame = simulate(clients, weeks, seed)
     path = workdir / f"panel_{clients}.csv"
     frame.to_csv(path, index=False)
-    row: dict[str, float] = {"clients": clients, "rows": len(frame)}
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fast = fit_lmm(frame, FORMULA, "client_id", "~ week", engine="fast", ddf=ddf)
-        times.append(time.perf_counter() - start)
-    row["fast_fit"] = min(times)
+    row: dict[str, object] = {"clients": clients, "rows": len(frame)}
+    fast = _timed_process([sys.executable, "-c", _FAST_FIT, str(path), FORMULA, ddf, str(repeat)], None)
+    last = fast["fits"][-1]
+    row.update(fast_first=fast["first"], fast_best=fast["best"], fast_proc=fast["proc"])
+    row.update(fast_converged=last["converged"], fast_decrement=last["decrement"])
     design = _build_design(frame, FORMULA, "client_id", "~ week")
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         with me.one_blas_thread():
-            stats = me.sufficient_statistics(design.x, design.z, design.y, design.codes, len(design.levels))
-            me.minimize_deviance(me.ProfiledDeviance(stats))
+            me.minimize_deviance(me.ProfiledDeviance(design.statistics()))
         times.append(time.perf_counter() - start)
     row["fast_engine"] = min(times)
-    row["fast_converged"] = fast.converged
-    row["fast_decrement"] = fast._check.decrement
-    fast_beta = fast.params.set_index("term")["estimate"]
-    cold, row["fast_proc"] = _timed_process([sys.executable, "-c", _PYTHON_FIT, str(path), FORMULA, ddf])
-    row["fast_cold"] = cold["fit_s"]
-    if run_statsmodels:
-        sm = _statsmodels_fit(frame)
-        row["sm_fit"] = sm["fit_s"]
-        row["sm_minus_fast_reml"] = sm["reml"] - fast.reml_criterion
+    contenders = []
     if run_r:
         script = workdir / "fit.R"
         script.write_text(_R_FIT)
-        r, proc = _timed_process(["Rscript", str(script), str(path), FORMULA, str(repeat)])
-        row["lme4_proc"] = proc - r["later_s"]
-        row["lme4_fit"] = r["best_s"]
-        row["lme4_first"] = r["first_s"]
-        row["lme4_minus_fast_reml"] = r["reml"] - fast.reml_criterion
-        lme4_beta = pd.Series(r["fixef"]).rename({"(Intercept)": "Intercept"})
-        row["max_rel_fixef_vs_lme4"] = float(((fast_beta - lme4_beta[fast_beta.index]).abs() / lme4_beta.abs()).max())
+        contenders.append(("lme4", ["Rscript", str(script), str(path), FORMULA, str(repeat)], r_timeout))
+    if run_statsmodels:
+        contenders.append(("sm", [sys.executable, "-c", _SM_FIT, str(path), FORMULA, str(sm_repeat)], sm_timeout))
+    _progress(clients, "fast", fast)
+    for name, command, timeout in contenders:
+        result = _timed_process(command, timeout)
+        _progress(clients, name, result)
+        if result["timed_out"]:
+            row[f"{name}_timeout"] = timeout
+        if result["fits"]:
+            row.update({f"{name}_first": result["first"], f"{name}_best": result["best"], f"{name}_proc": result["proc"]})
+            row[f"{name}_minus_fast_reml"] = result["fits"][-1]["reml"] - last["reml"]
+            row[f"max_rel_fixef_vs_{name}"] = _max_rel(last["fixef"], result["fits"][-1]["fixef"])
     row["load"] = os.getloadavg()[0]
     return row
 
@@ -212,10 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--skip-statsmodels-above", type=int, default=None, metavar="N",
                         help="do not run statsmodels for more than N clients (it took 352 s at 20,000 on a quiet machine)")
+    parser.add_argument("--statsmodels-timeout", type=float, default=600.0, metavar="S",
+                        help="stop statsmodels' process after S seconds and report it as not finished (default 600)")
+    parser.add_argument("--statsmodels-repeat", type=int, default=1,
+                        help="statsmodels fits per process (later ones only while a fit takes under 60 s)")
+    parser.add_argument("--r-timeout", type=float, default=None, metavar="S", help="stop the R process after S seconds")
     parser.add_argument("--no-r", action="store_true", help="do not run R lme4 even if installed")
     parser.add_argument("--ddf", default="satterthwaite", choices=["satterthwaite", "kenward-roger", "z"],
                         help="degrees of freedom computed by the fast fit (default satterthwaite, as fit_lmm)")
-    parser.add_argument("--repeat", type=int, default=3, help="in-process fast fits and lmer fits (in R) per size; the best and lme4's first are reported")
+    parser.add_argument("--repeat", type=int, default=3, help="fast and lme4 fits per process; the first (cold) and the best (warm) are reported")
     args = parser.parse_args(argv)
     run_r = not args.no_r and _has_lme4()
     print(machine())
@@ -224,18 +266,31 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for clients in args.clients:
             run_sm = args.skip_statsmodels_above is None or clients <= args.skip_statsmodels_above
-            rows.append(bench(clients, args.weeks, args.seed, run_sm, run_r, Path(tmp), args.ddf, args.repeat))
-            print(f"  done: {json.dumps(rows[-1], default=str)}", file=sys.stderr, flush=True)
-    table = pd.DataFrame(rows)
-    if "sm_fit" in table:
-        table["sm/fast"] = table["sm_fit"] / table["fast_fit"]
-    if "lme4_fit" in table:
-        table["lme4/fast warm"] = table["lme4_fit"] / table["fast_fit"]
-        table["lme4/fast cold"] = table["lme4_first"] / table["fast_cold"]
-        table["lme4/fast proc"] = table["lme4_proc"] / table["fast_proc"]
-    with pd.option_context("display.width", 250, "display.max_columns", 30):
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+            rows.append(bench(
+                clients, args.weeks, args.seed, Path(tmp), run_statsmodels=run_sm, run_r=run_r, ddf=args.ddf, repeat=args.repeat,
+                sm_repeat=args.statsmodels_repeat, sm_timeout=args.statsmodels_timeout, r_timeout=args.r_timeout,
+            ))
+            print(f"  done {time.strftime('%H:%M:%S', time.gmtime())} UTC: {json.dumps(rows[-1], default=str)}", file=sys.stderr, flush=True)
+    print(ratio_table(pd.DataFrame(rows)))
     return 0
+
+
+def ratio_table(table: pd.DataFrame) -> str:
+    """The run's figures and same-run ratios as text; a timed-out contender shows ``>S`` (not finished within S seconds)."""
+    for name in ("lme4", "sm"):
+        if f"{name}_first" in table:
+            table[f"{name}/fast cold"] = table[f"{name}_first"] / table["fast_first"]
+            table[f"{name}/fast warm"] = table[f"{name}_best"] / table["fast_best"]
+            table[f"{name}/fast proc"] = table[f"{name}_proc"] / table["fast_proc"]
+        if f"{name}_timeout" in table:
+            limit = table[f"{name}_timeout"]
+            stopped = limit.notna() & (table.get(f"{name}_first", pd.Series(np.nan, index=table.index)).isna())
+            table[f"{name}_first"] = table.get(f"{name}_first", pd.Series(np.nan, index=table.index)).astype(object)
+            table.loc[stopped, f"{name}_first"] = [f">{v:.0f} (not finished)" for v in limit[stopped]]
+            table[f"{name}/fast cold"] = table.get(f"{name}/fast cold", pd.Series(np.nan, index=table.index)).astype(object)
+            table.loc[stopped, f"{name}/fast cold"] = [f">{v / f:.0f}" for v, f in zip(limit[stopped], table.loc[stopped, "fast_first"])]
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
+        return table.to_string(index=False, float_format=lambda v: f"{v:.3g}")
 
 
 if __name__ == "__main__":

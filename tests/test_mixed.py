@@ -370,9 +370,40 @@ def test_plain_numeric_formulas_skip_patsy_with_the_same_matrices(sleepstudy, fo
     env = patsy.EvalEnvironment([mixed._FORMULA_FUNCTIONS])
     fast = mixed._plain_numeric_design(frame, formula, re_formula, env)
     assert fast is not None
-    for built, reference in zip(fast, mixed._patsy_design(frame, formula, re_formula, env), strict=True):
-        assert built.design_info.column_names == reference.design_info.column_names
-        np.testing.assert_array_equal(np.asarray(built), np.asarray(reference))
+    for (info, columns), (reference_info, reference) in zip(fast, mixed._patsy_design(frame, formula, re_formula, env), strict=True):
+        assert info.column_names == reference_info.column_names
+        np.testing.assert_array_equal(mixed._dense(columns, len(frame)), mixed._dense(reference, len(frame)))
+    # A single-column term is the frame's own column (no copy); the intercept is None (ones).
+    (_, y), (names, x), _ = fast
+    assert np.shares_memory(y[0], frame["Reaction"].to_numpy()) and ("Intercept" not in names.column_names or x[0] is None)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(np.repeat(["b", "c", "d10", "d9"], 3)),  # sorted runs: the one-pass path
+        pd.Series(np.repeat(["b", "c", "d10", "d9"], 3), dtype="str"),
+        pd.Series(np.repeat(["b", "c", "d10", "d9"], 3), dtype="object"),
+        pd.Series(np.repeat([3, 7, 20], 4)),
+        pd.Series(np.repeat([0.5, 1.5], 3)),
+        pd.Series(["b", "b", "a", "a", "c"]),  # runs out of order
+        pd.Series(["a", "b", "a", "b"]),  # a group in two runs
+        pd.Series(pd.Categorical(["x", "x", "y"])),
+        pd.Series([1, "a", "a"], dtype="object"),  # not comparable: factorize's unsorted order
+        pd.Series(["only"]),
+    ],
+)
+def test_group_codes_equal_pandas_factorize(values):
+    from backpain_analysis import mixed
+
+    codes, levels = mixed._group_codes(values)
+    try:
+        expected_codes, expected_levels = pd.factorize(values, sort=True)
+    except TypeError:
+        expected_codes, expected_levels = pd.factorize(values)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert codes.dtype == np.intp
+    pd.testing.assert_index_equal(levels, pd.Index(expected_levels))
 
 
 @pytest.mark.parametrize(
@@ -400,3 +431,19 @@ def test_columns_outside_the_model_neither_drop_rows_nor_change_the_fit(sleepstu
         assert fit.nobs == len(sleepstudy) and fit.n_dropped == 0
         np.testing.assert_allclose(fit.params["estimate"], plain.params["estimate"], rtol=1e-10)
     pd.testing.assert_frame_equal(twin, before)
+
+
+def test_a_fit_keeps_columns_and_builds_the_design_matrices_only_for_predict(sleepstudy):
+    """The fit works from the model's columns: X and Z exist only once predict (or another user) asks for them."""
+    fit = fit_lmm(sleepstudy, "Reaction ~ Days", "Subject", "~ Days")
+    design = fit._design
+    assert "x" not in vars(design) and "z" not in vars(design)
+    assert design.x_columns[0] is None and np.shares_memory(design.y, sleepstudy["Reaction"].to_numpy())  # float: no copy
+    fitted = fit.predict()
+    blups = fit.random_effects.pivot(index="level", columns="term", values="estimate").loc[design.levels]
+    expected = (
+        fit.params["estimate"].iloc[0] + fit.params["estimate"].iloc[1] * sleepstudy["Days"]
+        + blups["Intercept"].to_numpy()[design.codes] + blups["Days"].to_numpy()[design.codes] * sleepstudy["Days"]
+    )
+    np.testing.assert_allclose(fitted, expected, rtol=1e-12)
+    np.testing.assert_array_equal(design.x, np.column_stack([np.ones(len(sleepstudy)), sleepstudy["Days"]]))

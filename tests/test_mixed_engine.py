@@ -68,6 +68,24 @@ def test_sufficient_statistics_match_per_group_sums():
     assert (stats.n_obs, stats.n_fixed, stats.n_random, stats.n_groups) == (len(y), 3, 2, 7)
 
 
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_column_statistics_with_intercepts_as_none_equal_the_matrices(order):
+    """``None`` stands for a column of ones: the statistics equal those of the dense matrices, sorted rows or not."""
+    rng = np.random.default_rng(3)
+    codes = np.repeat(np.arange(9), rng.integers(2, 6, 9))
+    if order == "shuffled":
+        codes = rng.permutation(codes)
+    n = len(codes)
+    week, dose, y = rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+    x = np.column_stack([np.ones(n), week, dose, week * dose])
+    z = np.column_stack([np.ones(n), week])
+    dense = me.sufficient_statistics(x, z, y, codes, 9)
+    columns = me.column_statistics((None, week, dose, week * dose), (None, week), y, codes, 9)
+    for name in ("ztz", "ztw", "wtw"):
+        np.testing.assert_allclose(getattr(columns, name), getattr(dense, name), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dense.ztz[0, 0], np.bincount(codes))
+
+
 @pytest.mark.parametrize("q", [1, 2, 3])
 @pytest.mark.parametrize("reml", [True, False])
 def test_profiled_deviance_equals_dense_marginal_likelihood(q, reml):
