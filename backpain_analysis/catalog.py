@@ -161,6 +161,10 @@ MODIFIERS_FILE = "catalog_modifiers.csv"
 name such as ``old``, ``backup``, ``copy``, ``test``, which the rule names for review)."""
 
 REFERENCE_FILE = "catalog_reference.csv"
+WORDS_ZH_FILE = "catalog_words_zh.csv"
+"""Chinese gym words, written without spaces, -> English words the matcher reads (``text,words,note``):
+``哑铃平板卧推｜哑铃｜双边`` reads as ``dumbbell flat bench press | dumbbell | bilateral`` (the full-width bar
+``｜`` separates like a bracket: its parts are modifiers)."""
 SPELLINGS_FILE = "catalog_spellings.csv"
 """Common misspellings of gym words beyond the one-letter mend (``misspelling,word,note``): ``dumbel``."""
 """Exercise names of the public-domain free-exercise-db with a derived modality (see
@@ -258,9 +262,26 @@ def _reference() -> pd.DataFrame:
     return _read_data(REFERENCE_FILE, CATALOG_COLUMNS)
 
 
+@lru_cache(maxsize=1)
+def _chinese_words() -> tuple[tuple[str, str], ...]:
+    """:data:`WORDS_ZH_FILE` as (text, English words), longest text first (``平板支撑`` plank before ``平板`` flat)."""
+    frame = _read_data(WORDS_ZH_FILE, ("text", "words", "note"))
+    return tuple(sorted(zip(frame["text"], frame["words"], strict=True), key=lambda pair: -len(pair[0])))
+
+
+def _translated(text: str) -> str:
+    """``text`` with the Chinese gym words of :data:`WORDS_ZH_FILE` replaced by English words, each spaced apart."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    for chinese, english in _chinese_words():
+        text = text.replace(chinese, f" {english} ")
+    return text
+
+
 def _words(text: str) -> list[str]:
-    """Normalised words of a name with every bracketed note removed (``[paused]``, ``(Barbell)``)."""
-    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    """Normalised words of a name with every bracketed note removed (``[paused]``, ``(Barbell)``);
+    Chinese gym words read in English (:func:`_translated`)."""
+    text = _translated(unicodedata.normalize("NFKC", str(text)).casefold())
     while (stripped := _BRACKETS.sub(" ", text)) != text:
         text = stripped
     return normalize_exercise_name(text).split()

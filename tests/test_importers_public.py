@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from backpain_analysis.catalog import builtin_catalog, exercise_key, explain_exercise
+from backpain_analysis.errors import DataError
 from backpain_analysis.importers import import_export
 
 REAL = Path(__file__).parent / "data" / "imports" / "real"
@@ -162,13 +163,15 @@ def test_real_export_imports_with_every_row_accounted(tmp_path: Path, name: str)
     ledger = pd.read_csv(tmp_path / "import_ledger.csv", dtype=str, keep_default_na=False)
     rows = sorted([*sessions["import_row"].astype(int), *ledger["row"].astype(int)])
     assert len(rows) == len(set(rows)) == result.export.rows_read
-    # warm-ups, rest timers, a logged set with nothing done, unquoted separators: nothing else
+    # warm-ups, rest timers, a logged set with nothing done, unquoted separators, shifted rows: nothing else
     expected = (
         "warm-up set (",
         "rest timer row, not a set",
         "no reps, no duration and no distance: nothing was done",
         "line has ",
         "planned set not done (Status 'NotStarted')",
+        "set order 'Deadlift (Barbell)' is not a set number",  # strong_abe0mesh rows 44-49: shifted one column right in the source
+        "set order 'Pull Up' is not a set number",
     )
     implausible = "in one set is more than 100 km: another number typed into the distance column?"  # a sled's load as miles
     too_slow = "Correct the unit in the export"  # FitNotes miles written with the unit m (a 30-minute walk of 1.4 m)
@@ -490,3 +493,53 @@ def test_a_sled_load_typed_into_the_distance_column_is_ledgered_not_cardio(tmp_p
     assert sled["reason"].iloc[0] == "distance_miles 305 mi in one set is more than 100 km: another number typed into the distance column?"
     sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
     assert "Sled Push" not in set(sets["exercise"]) and result.sets_imported + result.ledger_rows == result.export.rows_read
+
+
+def test_real_strong_export_without_a_header_line_is_read_by_structure(tmp_path: Path) -> None:
+    """Strong's old Android export writes no header: its first line is a set, imported as data (row 1)."""
+    result = import_export(REAL / "strong_camster811.csv", "c1", tmp_path)
+    notes = result.export.built.notes
+    assert notes[0] == "strong_camster811.csv has no header line: its first line (dated '2020-12-05 15:44:36') is a set and is read as data"
+    assert "'column 3' = exercise name, 'column 4' = set order, 'column 5' = weight, 'column 6' = weight unit, 'column 7' = reps" in notes[1]
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    first = sets[sets["import_row"] == "1"].iloc[0]
+    assert first[["date", "exercise", "reps", "load", "load_unit"]].tolist() == ["2020-12-05 15:44:36", "Bench Press (Barbell)", "10", "35", "lb"]
+    assert result.export.rows_read == len(sets) == 57 and result.ledger_rows == 0
+
+
+def test_a_headerless_file_that_is_not_strong_is_refused_with_its_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("2024-01-02,Squat,5\n2024-01-03,Plank,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="not a Strong, Hevy or Fitbod export"):
+        import_export(path, "c1", tmp_path / "out")
+
+
+def test_chinese_gym_names_are_read_word_by_word() -> None:
+    """``movement｜equipment｜sides``: the Chinese words read in English, the bar's parts as modifiers."""
+    placed = {name: explain_exercise(name).modality for name in ("哑铃平板卧推｜哑铃｜双边", "绳索下压｜器械｜双边", "杠铃划船", "臀桥", "平板支撑", "坐姿体前屈拉伸", "罗马尼亚硬拉")}
+    assert placed == {
+        "哑铃平板卧推｜哑铃｜双边": "other_strength",
+        "绳索下压｜器械｜双边": "other_strength",
+        "杠铃划船": "back",
+        "臀桥": "core",  # the back-pain rule: bridges are core
+        "平板支撑": "core",  # plank, not the 'flat' (平板) of a flat bench
+        "坐姿体前屈拉伸": "flexibility",
+        "罗马尼亚硬拉": "back",
+    }
+
+
+def test_weights_written_with_their_unit_are_read_in_that_unit(tmp_path: Path) -> None:
+    """The Chinese log writes ``30 磅`` (30 lb) in four rows of a kg column: read as lb, not refused."""
+    result = import_export(REAL / "other_saturnzzzz.csv", "c1", tmp_path, columns=CHINESE_LOG, unit="kg")
+    assert "每组重量: 4 weights written with a unit ('30 磅' = 30 lb): read in that unit" in result.export.built.notes
+    sets = pd.read_csv(tmp_path / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets.groupby("load_unit").size().to_dict() == {"kg": 66, "lb": 4}
+    assert set(sets.loc[sets["load_unit"] == "lb", "load"]) == {"30"} and result.ledger_rows == 0
+
+
+def test_weight_with_unit_text_in_a_mapped_log(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("Date,Exercise,Weight,Reps\n2024-01-02,Squat,30 kg,5\n2024-01-02,Squat,30lbs,5\n2024-01-02,Squat,20,5\n", encoding="utf-8")
+    import_export(path, "c1", tmp_path / "out", columns=PLAIN_LOG, unit="lb")
+    sets = pd.read_csv(tmp_path / "out" / "sessions.csv", dtype=str, keep_default_na=False)
+    assert sets[["load", "load_unit"]].values.tolist() == [["30", "kg"], ["30", "lb"], ["20", "lb"]]
