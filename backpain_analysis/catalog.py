@@ -269,12 +269,16 @@ def _chinese_words() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(zip(frame["text"], frame["words"], strict=True), key=lambda pair: -len(pair[0])))
 
 
-def _translated(text: str) -> str:
-    """``text`` with the Chinese gym words of :data:`WORDS_ZH_FILE` replaced by English words, each spaced apart."""
+def _translated(text: str, found: list[tuple[str, str]] | None = None) -> str:
+    """``text`` with the Chinese gym words of :data:`WORDS_ZH_FILE` replaced by English words, each spaced apart
+    (the pairs replaced are appended to ``found``)."""
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return text
     for chinese, english in _chinese_words():
-        text = text.replace(chinese, f" {english} ")
+        if chinese in text:
+            text = text.replace(chinese, f" {english} ")
+            if found is not None:
+                found.append((chinese, english))
     return text
 
 
@@ -553,6 +557,9 @@ def _builtin_placement(name: str) -> ExercisePlacement:
             read = "".join(f"; read {old!r} as {new!r}" for old, new in respelled)
             kept = [m for m in modifiers if _modifiers().get(tuple(m.split())) == "bookkeeping"]
             read += f"; the user's bookkeeping words {', '.join(map(repr, kept))} set aside: review it" if kept else ""
+            chinese: list[tuple[str, str]] = []
+            _translated(unicodedata.normalize("NFKC", name).casefold(), chinese)
+            read += "; read the Chinese words " + ", ".join(f"{zh!r} as {en!r}" for zh, en in chinese) if chinese else ""
             return ExercisePlacement(name, entry.modality, "rule", entry.describe() + note + read, tuple(modifiers))
     return _last_readings(name) or ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
 

@@ -526,6 +526,7 @@ def test_chinese_gym_names_are_read_word_by_word() -> None:
         "坐姿体前屈拉伸": "flexibility",
         "罗马尼亚硬拉": "back",
     }
+    assert "read the Chinese words '卧推' as 'bench press', '哑铃' as 'dumbbell'" in explain_exercise("哑铃平板卧推｜哑铃｜双边").reason
 
 
 def test_weights_written_with_their_unit_are_read_in_that_unit(tmp_path: Path) -> None:
