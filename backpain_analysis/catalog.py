@@ -161,6 +161,10 @@ MODIFIERS_FILE = "catalog_modifiers.csv"
 name such as ``old``, ``backup``, ``copy``, ``test``, which the rule names for review)."""
 
 REFERENCE_FILE = "catalog_reference.csv"
+WORDS_ZH_FILE = "catalog_words_zh.csv"
+"""Chinese gym words, written without spaces, -> English words the matcher reads (``text,words,note``):
+``哑铃平板卧推｜哑铃｜双边`` reads as ``dumbbell flat bench press | dumbbell | bilateral`` (the full-width bar
+``｜`` separates like a bracket: its parts are modifiers)."""
 SPELLINGS_FILE = "catalog_spellings.csv"
 """Common misspellings of gym words beyond the one-letter mend (``misspelling,word,note``): ``dumbel``."""
 """Exercise names of the public-domain free-exercise-db with a derived modality (see
@@ -258,9 +262,30 @@ def _reference() -> pd.DataFrame:
     return _read_data(REFERENCE_FILE, CATALOG_COLUMNS)
 
 
+@lru_cache(maxsize=1)
+def _chinese_words() -> tuple[tuple[str, str], ...]:
+    """:data:`WORDS_ZH_FILE` as (text, English words), longest text first (``平板支撑`` plank before ``平板`` flat)."""
+    frame = _read_data(WORDS_ZH_FILE, ("text", "words", "note"))
+    return tuple(sorted(zip(frame["text"], frame["words"], strict=True), key=lambda pair: -len(pair[0])))
+
+
+def _translated(text: str, found: list[tuple[str, str]] | None = None) -> str:
+    """``text`` with the Chinese gym words of :data:`WORDS_ZH_FILE` replaced by English words, each spaced apart
+    (the pairs replaced are appended to ``found``)."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    for chinese, english in _chinese_words():
+        if chinese in text:
+            text = text.replace(chinese, f" {english} ")
+            if found is not None:
+                found.append((chinese, english))
+    return text
+
+
 def _words(text: str) -> list[str]:
-    """Normalised words of a name with every bracketed note removed (``[paused]``, ``(Barbell)``)."""
-    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    """Normalised words of a name with every bracketed note removed (``[paused]``, ``(Barbell)``);
+    Chinese gym words read in English (:func:`_translated`)."""
+    text = _translated(unicodedata.normalize("NFKC", str(text)).casefold())
     while (stripped := _BRACKETS.sub(" ", text)) != text:
         text = stripped
     return normalize_exercise_name(text).split()
@@ -532,6 +557,9 @@ def _builtin_placement(name: str) -> ExercisePlacement:
             read = "".join(f"; read {old!r} as {new!r}" for old, new in respelled)
             kept = [m for m in modifiers if _modifiers().get(tuple(m.split())) == "bookkeeping"]
             read += f"; the user's bookkeeping words {', '.join(map(repr, kept))} set aside: review it" if kept else ""
+            chinese: list[tuple[str, str]] = []
+            _translated(unicodedata.normalize("NFKC", name).casefold(), chinese)
+            read += "; read the Chinese words " + ", ".join(f"{zh!r} as {en!r}" for zh, en in chinese) if chinese else ""
             return ExercisePlacement(name, entry.modality, "rule", entry.describe() + note + read, tuple(modifiers))
     return _last_readings(name) or ExercisePlacement(name, None, None, why, suggestions=tuple(suggest_exercises(name)))
 

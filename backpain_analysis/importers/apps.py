@@ -42,9 +42,16 @@ from backpain_analysis.errors import DataError
 from backpain_analysis.importers import fitbod, hevy, strong
 from backpain_analysis.importers.columns import category_modalities, fitnotes_mapping, mapped_format, parse_columns
 from backpain_analysis.importers.sets import SET_COLUMNS, BuiltSets, ExportFormat, build_sets
-from backpain_analysis.importers.source import decimal_comma as comma_free_header, file_digest, ragged_lines, without_lines
+from backpain_analysis.importers.source import (
+    decimal_comma as comma_free_header,
+    file_digest,
+    first_line_fields,
+    ragged_lines,
+    with_column_names,
+    without_lines,
+)
 from backpain_analysis.importers.store import LEDGER_FILE, find_table, folder_lock, keyed, read_rows, replace_rows, table_path, write_ledger
-from backpain_analysis.importers.structure import strong_columns
+from backpain_analysis.importers.structure import first_line_is_data, strong_columns
 from backpain_analysis.reading import SUFFIXES, normalize_header, read_table
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (strong.FORMAT, hevy.FORMAT, fitbod.FORMAT)}
@@ -205,8 +212,15 @@ def read_export(
         raise DataError(f"{path.name} is not a CSV file: expected a Strong, Hevy or Fitbod CSV export")
     mapping = parse_columns(columns) if isinstance(columns, str) else columns
     ragged, width = ragged_lines(path)
+    fields, delimiter = first_line_fields(path)
+    headerless = mapping is None and format in ("auto", "strong") and first_line_is_data(fields)
     with without_lines(path, [line for line, _ in ragged]) as readable:
-        table = read_table("export", readable)
+        if headerless:
+            with with_column_names(readable, len(fields), delimiter) as named:
+                table = read_table("export", named)
+            table.frame.index = table.frame.index - 1  # every row keeps its line number in the file
+        else:
+            table = read_table("export", readable)
     if mapping is not None:
         fmt, frame = mapped_format(mapping), table.frame
         missing = fmt.missing(list(frame.columns))
@@ -220,6 +234,8 @@ def read_export(
     built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=marks, dayfirst=dayfirst)
     if note:
         built.notes.insert(0, note)
+    if headerless:
+        built.notes.insert(0, f"{path.name} has no header line: its first line (dated {fields[0]!r}) is a set and is read as data")
     if ragged:
         reason = "line has {} fields but the header has {}: a separator inside an unquoted value (not read)"
         extra = pd.DataFrame(

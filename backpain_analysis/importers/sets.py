@@ -360,6 +360,27 @@ def ambiguous_comma_reason(source: str, text: str, why: str, remedy: str = _DECI
     )
 
 
+_WEIGHT_WITH_UNIT = re.compile(r"^\s*([-+]?\d[\d.,]*)\s*(kgs?|kilograms?|lbs?|pounds?|磅|公斤|千克)\.?\s*$", re.IGNORECASE)
+_CELL_UNITS = {**{u: "kg" for u in ("kg", "kgs", "kilogram", "kilograms", "公斤", "千克")}, **{u: "lb" for u in ("lb", "lbs", "pound", "pounds", "磅")}}
+
+
+def _units_in_weights(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.Series, str | None]:
+    """Weights written with their unit as text (``30 磅`` = 30 lb, ``30 kg``, ``30lbs``) split into number and unit.
+
+    Only where the row states no unit of its own; returns the frame with bare numbers, each row's unit
+    from its weight cell (blank elsewhere) and a note saying how many were read so."""
+    found = frame["weight"].astype(str).str.extract(_WEIGHT_WITH_UNIT)
+    usable = found[0].notna() & (frame["load_unit"].astype(str).str.strip() == "")
+    units = found[1].str.casefold().map(_CELL_UNITS).where(usable, "").fillna("")
+    if not usable.any():
+        return frame, units, None
+    example = frame.loc[usable, "weight"].iloc[0].strip()
+    frame = frame.assign(weight=frame["weight"].mask(usable, found[0]))
+    count = int(usable.sum())
+    note = f"{source}: {count} weight{'s' if count > 1 else ''} written with a unit ({example!r} = {found.loc[usable, 0].iloc[0]} {units[usable].iloc[0]}): read in that unit"
+    return frame, units, note
+
+
 def _unit_column(raw: pd.Series, table: dict[str, str]) -> pd.Series:
     """Normalised unit words; ``None`` where a stated unit is not recognised."""
     cleaned = raw.str.strip().str.lower().str.rstrip(".")
@@ -477,10 +498,12 @@ def build_sets(
     frame = rows.frame.reindex(columns=list(RAW_COLUMNS), fill_value="")
     start_column = rows.sources["start"]
     parsed = parse_datetimes(frame["start"].tolist(), start_column, dayfirst)
+    frame, cell_units, unit_note = _units_in_weights(frame, rows.sources.get("weight", "weight"))
     marks = decimal_marks(frame, rows.sources, decimal_comma)
-    notes = ([parsed.note] if parsed.note else []) + marks.notes
+    notes = ([parsed.note] if parsed.note else []) + marks.notes + ([unit_note] if unit_note else [])
     starts = session_starts(parsed.values) if fmt.timed_sets else parsed.values
     load_units, assumed = _resolve_load_units(_unit_column(frame["load_unit"], _LOAD_UNITS), rows.stated_unit, unit, fmt.label)
+    load_units, assumed = load_units.mask(cell_units != "", cell_units), assumed & (cell_units == "")
     units, assumed_at = load_units.tolist(), assumed.tolist()
     distance_units = _unit_column(frame["distance_unit"], _DISTANCE_UNITS).tolist()
     sets: list[dict[str, str]] = []

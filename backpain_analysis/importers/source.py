@@ -73,3 +73,26 @@ def without_lines(path: Path, lines: list[int]) -> Iterator[Path]:
         copy = Path(folder) / path.name
         copy.write_bytes(kept)
         yield copy
+
+
+def first_line_fields(path: Path) -> tuple[list[str], str]:
+    """The fields of a CSV file's first line and its separator (``,``, ``;`` or a tab)."""
+    line = header_line(path)
+    delimiter = "," if "," in line else ";" if ";" in line else "\t" if "\t" in line else ","
+    return next(csv.reader([line], delimiter=delimiter), []), delimiter
+
+
+@contextmanager
+def with_column_names(path: Path, width: int, delimiter: str) -> Iterator[Path]:
+    """A temporary copy of ``path`` with a header line ``column 1, column 2, ...`` above its first line.
+
+    For an export whose first line is already a data row (Strong's old Android
+    export writes no header): every line keeps its content and moves down one.
+    """
+    data = path.read_bytes()
+    text = data.decode(decode_choice(path, data), errors="replace").lstrip("\ufeff")
+    header = delimiter.join(f"column {i}" for i in range(1, width + 1))
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        copy.write_text(header + "\n" + text, encoding="utf-8")
+        yield copy

@@ -27,6 +27,13 @@ its values are numbers from 0 to 10, not all blank; else the newer layout). A un
 a translated header's brackets (``Gewicht (kg)``), or a header that is a
 bare unit (``kg``, ``km``), is kept. One repeated word among the set numbers
 is the rest timer, whatever its language (``Ruhezeit``).
+
+Strong's old Android export writes no header line at all: its first line is
+already a set (``2020-12-05 15:44:36;"ChestShoulderTri";"Bench Press
+(Barbell)";1;35;lbs;10;...``). A first line whose first or second field is a
+date and that has a whole-number field after a text field is such a row
+(:func:`first_line_is_data`); it is then read as data under the names
+``column 1``, ``column 2``, ... and the layout found as above.
 """
 
 from __future__ import annotations
@@ -105,6 +112,21 @@ def _unit_name(header: str, base: str) -> str:
     if base == "weight":
         return "weight (kg)" if unit.startswith("kg") else "weight (lbs)" if unit.startswith("lb") else base
     return f"distance ({_DISTANCE_UNITS[unit]})" if unit in _DISTANCE_UNITS else base
+
+
+def first_line_is_data(fields: list[str]) -> bool:
+    """Whether a CSV file's first line (``fields``) is a data row, not a header: a date in its first or second field."""
+    for value in fields[:2]:
+        value = value.strip()
+        if not value or re.fullmatch(r"[\d.,]+", value):
+            continue
+        try:
+            parsed = parse_datetimes([value], "first line")
+        except DataError:
+            continue
+        if parsed.values[0] is not None:
+            return True
+    return False
 
 
 def strong_columns(frame: pd.DataFrame, comma: bool) -> dict[str, str] | None:
