@@ -13,10 +13,12 @@ Speed and memory: columns are read as codes into their distinct values, so
 each distinct value is converted once; every dataset holds its sessions in
 that form (``Dataset.session_table``, a
 :class:`~backpain_analysis.coded.CodedTable`) and they never become a
-DataFrame here. Rows are then taken 100,000 at a time (each chunk's
-temporaries stay small and in cache): a first pass finds
-each client's first and last day, a second adds every row into dense
-client-day and client-week arrays (``numpy.add.at``). No row is sorted, and
+DataFrame here. Rows are then taken 500,000 at a time (each chunk's
+temporaries stay small): a first pass finds each client's first and last
+day (on the first row of each run of one client's rows of one day), a second
+adds every row into dense client-day and client-week arrays (a bincount over
+the span of cells a chunk touches, short when rows come client by client;
+``numpy.add.at`` otherwise). No row is sorted, and
 besides the codes memory grows with the number of client-weeks, not of rows.
 """
 
@@ -70,8 +72,8 @@ _MODALITY = {name: i for i, name in enumerate(MODALITIES)}
 _UNKNOWN = len(MODALITIES)
 _STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
 _NS_PER_DAY = 86_400_000_000_000
-_CHUNK_ROWS = 100_000
-"""Rows per pass of the sums: a million made the temporaries the process's peak (~100 MB) and ran slower."""
+_CHUNK_ROWS = 500_000
+"""Rows per pass of the sums (each chunk's temporaries: about 40 MB)."""
 
 
 def _days(values: np.ndarray) -> np.ndarray:
@@ -125,7 +127,8 @@ def _clients(tables: dict[str, _Rows]) -> _Clients:
         first = np.full(len(ids), np.iinfo(np.int64).max)
         last = np.full(len(ids), np.iinfo(np.int64).min)
         for chunk in rows.chunks("client_id", "date"):
-            client, when = chunk["client_id"], day[chunk["date"]]
+            runs = _first_of_runs(chunk["client_id"], chunk["date"])  # a client's rows of one day come together
+            client, when = chunk["client_id"][runs], day[chunk["date"][runs]]
             np.minimum.at(first, client, when)
             np.maximum.at(last, client, when)
         present = first <= last
@@ -139,6 +142,15 @@ def _clients(tables: dict[str, _Rows]) -> _Clients:
         np.minimum.at(clients.first, where[present], first[present])
         np.maximum.at(clients.last, where[present], last[present])
     return clients
+
+
+def _first_of_runs(*codes: np.ndarray) -> np.ndarray:
+    """Rows whose codes differ from the row before's in any of ``codes`` (the first row of each run of equal rows)."""
+    first = np.zeros(len(codes[0]), dtype=bool)
+    first[:1] = True
+    for column in codes:
+        first[1:] |= column[1:] != column[:-1]
+    return first
 
 
 def _start_days(clients: _Clients, table: pd.DataFrame) -> np.ndarray:
@@ -218,7 +230,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     in practice, so sums are exact) and divided by 60 once per cell: the
     20-minute threshold is never missed by a rounding error. Loads enter as
     each week's days weighted for the smoothing (:func:`_ewma_loads`).
-    Every sum is an unbuffered ``numpy.add.at`` into a dense array.
+    Every sum goes into a dense array by :func:`_add`.
     """
     n, k = grid.size, _UNKNOWN + 1
     day = _days(rows.coded["date"].values)
@@ -229,7 +241,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     sets = _per_value(rows.coded["sets"])
     reps, load, duration = (np.nan_to_num(_per_value(rows.coded[c])) for c in ("reps", "load_kg", "duration_s"))  # unknown adds 0
     sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}  # per client-week and modality
-    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=bool)
+    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=np.int64)
     daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
     keys, span = [], int(session.max(initial=0)) + 1
     base, start = grid.day_cells(position)
@@ -243,21 +255,38 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
         volume = row_sets * reps[kept(chunk["reps"])] * load[kept(chunk["load_kg"])]
         by_modality = cell // 7 * k + m
         for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
-            np.add.at(sums[name], by_modality, weights)
-        active[cell] = True
-        np.add.at(sums["day_seconds"], cell, seconds)
+            _add(sums[name], by_modality, weights)
+        _add(active, cell)
+        _add(sums["day_seconds"], cell, seconds)
         flexible = flexibility[m]
-        np.add.at(daily_loads, 2 * cell + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)))
+        _add(daily_loads, 2 * cell + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)))
         keys.append(_distinct_keys(cell, session[kept(chunk["session_start"])], span))
     distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
     sums["sessions"] = np.bincount(distinct // span // 7, minlength=n)
-    sums["active_days"] = active.reshape(n, 7).sum(axis=1)
+    sums["active_days"] = (active.reshape(n, 7) > 0).sum(axis=1)
     sums["days_20min"] = (sums.pop("day_seconds").reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
     daily_loads = daily_loads.reshape(n, 7, 2)
     for i, name in enumerate(("strength", "flexibility")):
         for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS)):
             sums[f"{name}_{label}"] = daily_loads[:, :, i] @ _ewma_day_weights(span)
     return {name: values.reshape(n, k) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
+
+
+def _add(total: np.ndarray, index: np.ndarray, weights: np.ndarray | None = None) -> None:
+    """``total[index] += weights`` (1 per row when ``None``), rows with the same index all counting.
+
+    A bincount over the span of cells the rows touch, which rows logged
+    client by client keep short (a chunk of them is a few hundred clients);
+    ``numpy.add.at`` (slower per row, but indifferent to the span) when the
+    span is far longer than the rows.
+    """
+    if not len(index):
+        return
+    low, high = int(index.min()), int(index.max())
+    if high - low > 8 * len(index) + 4096:
+        np.add.at(total, index, 1 if weights is None else weights)
+    else:
+        total[low : high + 1] += np.bincount(index - low, weights, minlength=high - low + 1).astype(total.dtype, copy=False)
 
 
 @dataclass(frozen=True)
@@ -277,9 +306,7 @@ def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarr
     before the hash-based ``unique``, which then sees about one row per session.
     """
     key = cell * span + session
-    first_of_run = np.ones(len(key), dtype=bool)
-    first_of_run[1:] = key[1:] != key[:-1]
-    return pd.unique(key[first_of_run])
+    return pd.unique(key[_first_of_runs(key)])
 
 
 def _exposures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
