@@ -94,12 +94,25 @@ class _Rows:
         return cls({name: Coded.of(frame[name]) for name in columns})
 
     def chunks(self, *names: str) -> Iterator[dict[str, np.ndarray]]:
-        """The accepted rows' codes of ``names``, :data:`_CHUNK_ROWS` rows at a time."""
-        n = len(self.coded[names[0]].codes)
-        for first in range(0, n, _CHUNK_ROWS):
-            part = slice(first, first + _CHUNK_ROWS)
+        """The accepted rows' codes of ``names``, about :data:`_CHUNK_ROWS` rows at a time.
+
+        A chunk ends where the client changes (looking up to one more chunk
+        ahead), so a client whose rows come together is summed within one
+        chunk: its sums are the plain running sums in row order, whatever
+        the chunk size or the other clients in the table.
+        """
+        clients = self.coded["client_id"].codes
+        n, first = len(clients), 0
+        while first < n:
+            end = min(first + _CHUNK_ROWS, n)
+            if end < n:
+                ahead = min(end + _CHUNK_ROWS, n)
+                change = np.flatnonzero(clients[end:ahead] != clients[end - 1])
+                end = end + int(change[0]) if len(change) else ahead
+            part = slice(first, end)
             keep = None if self.accepted is None else self.accepted[part]
             yield {name: self.coded[name].codes[part] if keep is None else self.coded[name].codes[part][keep] for name in names}
+            first = end
 
 
 def _sessions(dataset: Dataset) -> _Rows:
