@@ -243,7 +243,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     in practice, so sums are exact) and divided by 60 once per cell: the
     20-minute threshold is never missed by a rounding error. Loads enter as
     each week's days weighted for the smoothing (:func:`_ewma_loads`).
-    Every sum goes into a dense array by :func:`_add`.
+    Every sum goes into a dense array by :meth:`_Span.add`.
     """
     n, k = grid.size, _UNKNOWN + 1
     day = _days(rows.coded["date"].values)
@@ -256,26 +256,30 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}  # per client-week and modality
     sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=np.int64)
     daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
-    keys, span = [], int(session.max(initial=0)) + 1
+    keys, span_keys = [], int(session.max(initial=0)) + 1
     base, start = grid.day_cells(position)
     for chunk in rows.chunks(*SESSION_COLUMNS):
         when, client = day[chunk["date"]], chunk["client_id"]
         kept = _Kept(when >= start[client] if grid.early_records else None)
         cell = kept(base[client] + when)
+        if not len(cell):
+            continue
+        span = _Span.of(cell)
+        local = cell - span.first
         m = modality[kept(chunk["modality"])]
         row_sets = sets[kept(chunk["sets"])]
         seconds = row_sets * duration[kept(chunk["duration_s"])]
         volume = row_sets * reps[kept(chunk["reps"])] * load[kept(chunk["load_kg"])]
-        by_modality = cell // 7 * k + m
+        by_modality = local // 7 * k + m
         for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
-            _add(sums[name], by_modality, weights)
-        _add(active, cell)
-        _add(sums["day_seconds"], cell, seconds)
+            span.add(sums[name], by_modality, weights, per_week=k)
+        span.add(active, local, None, per_day=1)
+        span.add(sums["day_seconds"], local, seconds, per_day=1)
         flexible = flexibility[m]
-        _add(daily_loads, 2 * cell + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)))
-        keys.append(_distinct_keys(cell, session[kept(chunk["session_start"])], span))
+        span.add(daily_loads, 2 * local + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)), per_day=2)
+        keys.append(_distinct_keys(cell, session[kept(chunk["session_start"])], span_keys))
     distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
-    sums["sessions"] = np.bincount(distinct // span // 7, minlength=n)
+    sums["sessions"] = np.bincount(distinct // span_keys // 7, minlength=n)
     sums["active_days"] = (active.reshape(n, 7) > 0).sum(axis=1)
     sums["days_20min"] = (sums.pop("day_seconds").reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
     daily_loads = daily_loads.reshape(n, 7, 2)
@@ -285,21 +289,31 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     return {name: values.reshape(n, k) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
 
 
-def _add(total: np.ndarray, index: np.ndarray, weights: np.ndarray | None = None) -> None:
-    """``total[index] += weights`` (1 per row when ``None``), rows with the same index all counting.
+@dataclass(frozen=True)
+class _Span:
+    """The client-days a chunk of rows touches: ``days`` days from client-day ``first`` (whole weeks)."""
 
-    A bincount over the span of cells the rows touch, which rows logged
-    client by client keep short (a chunk of them is a few hundred clients);
-    ``numpy.add.at`` (slower per row, but indifferent to the span) when the
-    span is far longer than the rows.
-    """
-    if not len(index):
-        return
-    low, high = int(index.min()), int(index.max())
-    if high - low > 8 * len(index) + 4096:
-        np.add.at(total, index, 1 if weights is None else weights)
-    else:
-        total[low : high + 1] += np.bincount(index - low, weights, minlength=high - low + 1).astype(total.dtype, copy=False)
+    first: int
+    days: int
+    dense: bool
+    """Sum by a bincount over the span (else ``numpy.add.at``, slower per row but indifferent to the span)."""
+
+    @classmethod
+    def of(cls, cell: np.ndarray) -> _Span:
+        first = int(cell.min()) // 7 * 7
+        days = (int(cell.max()) - first) // 7 * 7 + 7
+        return cls(first, days, days <= 8 * len(cell) + 4096)  # rows logged client by client: a few hundred clients' weeks
+
+    def add(self, total: np.ndarray, index: np.ndarray, weights: np.ndarray | None, *, per_day: int = 0, per_week: int = 0) -> None:
+        """``total[offset + index] += weights`` (1 per row when ``None``), ``index`` counted from the span's first day.
+
+        ``total`` holds ``per_day`` slots per client-day or ``per_week`` per client-week.
+        """
+        offset, size = (self.first * per_day, self.days * per_day) if per_day else (self.first // 7 * per_week, self.days // 7 * per_week)
+        if self.dense:
+            total[offset : offset + size] += np.bincount(index, weights, minlength=size).astype(total.dtype, copy=False)
+        else:
+            np.add.at(total, index + offset, 1 if weights is None else weights)
 
 
 @dataclass(frozen=True)
