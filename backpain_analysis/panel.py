@@ -13,7 +13,7 @@ Speed and memory: columns are read as codes into their distinct values, so
 each distinct value is converted once; every dataset holds its sessions in
 that form (``Dataset.session_table``, a
 :class:`~backpain_analysis.coded.CodedTable`) and they never become a
-DataFrame here. Rows are then taken 500,000 at a time (each chunk's
+DataFrame here. Rows are then taken about 250,000 at a time (each chunk's
 temporaries stay small): a first pass finds each client's first and last
 day (on the first row of each run of one client's rows of one day), a second
 adds every row into dense client-day and client-week arrays (a bincount over
@@ -72,8 +72,8 @@ _MODALITY = {name: i for i, name in enumerate(MODALITIES)}
 _UNKNOWN = len(MODALITIES)
 _STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
 _NS_PER_DAY = 86_400_000_000_000
-_CHUNK_ROWS = 500_000
-"""Rows per pass of the sums (each chunk's temporaries: about 40 MB)."""
+_CHUNK_ROWS = 250_000
+"""Rows per pass of the sums (each chunk's temporaries: about 20 MB)."""
 
 
 def _days(values: np.ndarray) -> np.ndarray:
