@@ -112,8 +112,16 @@ def before_start_reasons(client_id: TextColumn, day: Coded, clients: pd.DataFram
     start = Coded(client_id.codes, starts.reindex(client_id.distinct.to_numpy()).to_numpy(dtype="datetime64[ns]"))
     if np.isnat(start.values).all():
         return row_reasons(client_id.index, np.zeros(len(client_id.codes), dtype=bool))
-    early = _days(day.values)[day.codes] < _days(start.values, missing=np.iinfo(np.int32).min)[start.codes]
+    row_day, row_start = _days(day.values), _days(start.values, missing=np.iinfo(np.int32).min)
+    early = np.empty(len(day.codes), dtype=bool)
+    for first in range(0, len(early), _COMPARE_ROWS):  # small temporaries, reused: no fresh memory per row
+        part = slice(first, first + _COMPARE_ROWS)
+        np.less(row_day[day.codes[part]], row_start[start.codes[part]], out=early[part])
     return row_reasons(client_id.index, early, "date ", day, " is before client ", client_id, "'s start_date ", start)
+
+
+_COMPARE_ROWS: int = 1 << 20
+"""Rows compared at a time by :func:`before_start_reasons`."""
 
 
 def _days(values: np.ndarray, missing: int = np.iinfo(np.int32).max) -> np.ndarray:
