@@ -53,6 +53,7 @@ import codecs
 import csv
 import io
 import itertools
+import os
 import re
 import warnings
 import zipfile
@@ -76,6 +77,9 @@ SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
 """File suffixes a table may have."""
 PARQUET_THREADS: int = 2
 """Parquet columns read at once (each in flight holds one decoded column: ~0.1 GB per 10 million rows)."""
+_ARROW_THREADS: bool = (os.cpu_count() or 1) > PARQUET_THREADS
+"""Let Arrow decode one column with its own threads too? Only with cores to spare: on two cores, two columns at once plus
+Arrow's pool spent up to twice the CPU (10 M rows: ~3.6 s against ~1.8 s decoding column by column)."""
 
 CSV_THREADS: int = 2
 """Parts of a CSV file without quote characters parsed at once (pyarrow's streaming reader uses one thread)."""
@@ -438,7 +442,7 @@ def _encoded(column: pa.ChunkedArray) -> pd.Categorical:
 
 
 def _read_parquet_column(path: Path, name: str) -> pd.Categorical:
-    column = _encoded(pq.ParquetFile(path).read(columns=[name]).column(0))
+    column = _encoded(pq.ParquetFile(path).read(columns=[name], use_threads=_ARROW_THREADS).column(0))
     pa.default_memory_pool().release_unused()  # hand the column's Arrow buffers back to the system now
     return column
 
