@@ -254,7 +254,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     sets = _per_value(rows.coded["sets"])
     reps, load, duration = (np.nan_to_num(_per_value(rows.coded[c])) for c in ("reps", "load_kg", "duration_s"))  # unknown adds 0
     sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}  # per client-week and modality
-    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=np.int64)
+    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=np.int32)  # rows per client-day
     daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
     keys, span_keys = [], int(session.max(initial=0)) + 1
     base, start = grid.day_cells(position)
