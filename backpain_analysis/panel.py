@@ -289,6 +289,10 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     return {name: values.reshape(n, k) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
 
 
+_DENSE_SLACK: int = 4096
+"""Client-days a chunk's span may exceed eight per row and still be summed by a bincount over it."""
+
+
 @dataclass(frozen=True)
 class _Span:
     """The client-days a chunk of rows touches: ``days`` days from client-day ``first`` (whole weeks)."""
@@ -302,7 +306,7 @@ class _Span:
     def of(cls, cell: np.ndarray) -> _Span:
         first = int(cell.min()) // 7 * 7
         days = (int(cell.max()) - first) // 7 * 7 + 7
-        return cls(first, days, days <= 8 * len(cell) + 4096)  # rows logged client by client: a few hundred clients' weeks
+        return cls(first, days, days <= 8 * len(cell) + _DENSE_SLACK)  # rows logged client by client: a few hundred clients' weeks
 
     def add(self, total: np.ndarray, index: np.ndarray, weights: np.ndarray | None, *, per_day: int = 0, per_week: int = 0) -> None:
         """``total[offset + index] += weights`` (1 per row when ``None``), ``index`` counted from the span's first day.
