@@ -133,17 +133,19 @@ class _Clients:
 
 
 def _clients(tables: dict[str, _Rows]) -> _Clients:
-    """First pass over every table: which clients have records, their first and last day."""
+    """First pass over every table: which clients have records, their first and last day (per run of one client's rows)."""
     ranges = {}
     for name, rows in tables.items():
         ids, day = rows.coded["client_id"].values, _days(rows.coded["date"].values)
         first = np.full(len(ids), np.iinfo(np.int64).max)
         last = np.full(len(ids), np.iinfo(np.int64).min)
         for chunk in rows.chunks("client_id", "date"):
-            runs = _first_of_runs(chunk["client_id"], chunk["date"])  # a client's rows of one day come together
-            client, when = chunk["client_id"][runs], day[chunk["date"][runs]]
-            np.minimum.at(first, client, when)
-            np.maximum.at(last, client, when)
+            if not len(chunk["client_id"]):
+                continue
+            runs = np.flatnonzero(_first_of_runs(chunk["client_id"]))  # a client's rows usually come together
+            when = day[chunk["date"]]
+            np.minimum.at(first, chunk["client_id"][runs], np.minimum.reduceat(when, runs))
+            np.maximum.at(last, chunk["client_id"][runs], np.maximum.reduceat(when, runs))
         present = first <= last
         ranges[name] = (np.asarray(ids, dtype=object), present, first, last)
     present_ids = [ids[present] for ids, present, _, _ in ranges.values()]
