@@ -279,7 +279,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
         span.add(sums["day_seconds"], local, seconds, per_day=1)
         flexible = flexibility[m]
         span.add(daily_loads, 2 * local + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)), per_day=2)
-        keys.append(_distinct_keys(cell, session[kept(chunk["session_start"])], span_keys))
+        keys.append(_session_keys(cell, session[kept(chunk["session_start"])], span_keys))
     distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
     sums["sessions"] = np.bincount(distinct // span_keys // 7, minlength=n)
     sums["active_days"] = (active.reshape(n, 7) > 0).sum(axis=1)
@@ -332,14 +332,14 @@ class _Kept:
         return values if self.mask is None else values[self.mask]
 
 
-def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
-    """Distinct (client-day, session start) pairs as ``cell * span + session`` (``session < span``).
+def _session_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
+    """(client-day, session start) pairs as ``cell * span + session`` (``session < span``), consecutive repeats dropped.
 
-    Consecutive repeats (the rows of one session logged together) are dropped
-    before the hash-based ``unique``, which then sees about one row per session.
+    The rows of one session logged together leave one key; the hash-based
+    ``unique`` over all chunks' keys then sees about one key per session.
     """
     key = cell * span + session
-    return pd.unique(key[_first_of_runs(key)])
+    return key[_first_of_runs(key)]
 
 
 def _exposures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
