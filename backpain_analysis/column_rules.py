@@ -141,10 +141,15 @@ def value_reasons(column: TextColumn, failing: np.ndarray, *parts: Part | TextCo
 
     A rule no distinct value fails touches no row (no row-long mask is made).
     """
-    failing = np.asarray(failing, dtype=bool)
-    if not failing.any():
+    values = np.flatnonzero(np.asarray(failing, dtype=bool))
+    if not len(values):
         return row_reasons(column.index, np.zeros(0, dtype=bool))
-    return row_reasons(column.index, column.each(failing), *parts)
+    if len(values) > 4:
+        return row_reasons(column.index, column.each(failing), *parts)
+    rows = column.codes == values[0]  # a few failing values: comparing the codes is quicker than a lookup per row
+    for value in values[1:]:
+        rows |= column.codes == value
+    return row_reasons(column.index, rows, *parts)
 
 
 def blank_reasons(column: TextColumn, name: str) -> pd.Series:
