@@ -38,7 +38,8 @@ Rules
   streaming reader itself is single-threaded); files it cannot read exactly as
   above (ragged rows, UTF-16, a first line that is empty) go through pandas'
   parser, which names the line of a ragged row.
-  Parquet is read column by column (:data:`PARQUET_THREADS` at once) and each
+  Parquet is read column by column (:data:`PARQUET_THREADS` at once, each
+  decoded on one thread unless cores are to spare) and each
   column dictionary-encoded by Arrow, so only its distinct values are turned into text (as pandas prints
   them; integers stay integers even in a column with blanks). Columns are held as
   codes into their distinct strings (pandas ``Categorical``), which
