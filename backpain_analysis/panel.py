@@ -15,7 +15,7 @@ that form (``Dataset.session_table``, a
 :class:`~backpain_analysis.coded.CodedTable`) and they never become a
 DataFrame here. Rows are then taken about 250,000 at a time (each chunk's
 temporaries stay small): a first pass finds each client's first and last
-day (on the first row of each run of one client's rows of one day), a second
+day (over each run of one client's rows), a second
 adds every row into dense client-day and client-week arrays (a bincount over
 the span of cells a chunk touches, short when rows come client by client;
 ``numpy.add.at`` otherwise). No row is sorted, and
