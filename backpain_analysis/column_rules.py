@@ -136,9 +136,25 @@ def row_reasons(index: pd.Index, mask: np.ndarray, *parts: Part | TextColumn | C
     return text.astype(object)
 
 
+def value_reasons(column: TextColumn, failing: np.ndarray, *parts: Part | TextColumn | Coded) -> pd.Series:
+    """:func:`row_reasons` of the rows whose distinct value fails (``failing``: one per distinct value).
+
+    A rule no distinct value fails touches no row (no row-long mask is made).
+    """
+    values = np.flatnonzero(np.asarray(failing, dtype=bool))
+    if not len(values):
+        return row_reasons(column.index, np.zeros(0, dtype=bool))
+    if len(values) > 4:
+        return row_reasons(column.index, column.each(failing), *parts)
+    rows = column.codes == values[0]  # a few failing values: comparing the codes is quicker than a lookup per row
+    for value in values[1:]:
+        rows |= column.codes == value
+    return row_reasons(column.index, rows, *parts)
+
+
 def blank_reasons(column: TextColumn, name: str) -> pd.Series:
     """Rows whose ``name`` is blank (empty or spaces)."""
-    return row_reasons(column.index, column.blank, f"{name} is blank")
+    return value_reasons(column, (column.distinct == "").to_numpy(), f"{name} is blank")
 
 
 def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
@@ -156,11 +172,10 @@ def parse_dates(column: TextColumn, name: str) -> tuple[Coded, pd.Series]:
     parsed = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
     parsed[in_years] = pd.to_datetime(pd.Series(text[in_years], dtype=object), format="ISO8601", errors="coerce").to_numpy(dtype="datetime64[ns]")
     when = Coded(column.codes, parsed)
-    not_date = column.each(np.isnat(parsed) & (text != "") & ~(iso & ~in_years))
     reasons = pd.concat(
         [
-            row_reasons(column.index, not_date, f"{name} '", column, f"' is not a date: {DATE_HINT}"),
-            row_reasons(column.index, column.each(iso & ~in_years), f"{name} ", column, f" is outside the years {YEARS[0]}-{YEARS[1]}"),
+            value_reasons(column, np.isnat(parsed) & (text != "") & ~(iso & ~in_years), f"{name} '", column, f"' is not a date: {DATE_HINT}"),
+            value_reasons(column, iso & ~in_years, f"{name} ", column, f" is outside the years {YEARS[0]}-{YEARS[1]}"),
         ]
     )
     return when, reasons
@@ -228,9 +243,9 @@ def parse_numbers(
         too_high = outside & (number > high) if high is not None and above else np.zeros(len(number), dtype=bool)
     reasons = pd.concat(
         [
-            row_reasons(column.index, column.each(invalid), f"{name} '", column, f"' is not {expected}"),
-            row_reasons(column.index, column.each(outside & ~too_high), f"{name} ", column, f" {range_text}"),
-            row_reasons(column.index, column.each(too_high), f"{name} ", column, f" {range_text}{above}"),
+            value_reasons(column, invalid, f"{name} '", column, f"' is not {expected}"),
+            value_reasons(column, outside & ~too_high, f"{name} ", column, f" {range_text}"),
+            value_reasons(column, too_high, f"{name} ", column, f" {range_text}{above}"),
         ]
     )
     return Coded(column.codes, np.where(blank, default, np.where(invalid | outside, np.nan, number))), reasons
@@ -246,8 +261,8 @@ def parse_choices(column: TextColumn, name: str, choices: tuple[str, ...], defau
     valid = lower.isin(choices).to_numpy()
     per_value = np.where(valid, lower.to_numpy(dtype=object), None)
     per_value[(column.distinct == "").to_numpy()] = default
-    bad = column.each(~valid & (column.distinct != "").to_numpy())
-    return Coded(column.codes, per_value), row_reasons(column.index, bad, f"{name} '", column, f"' is not one of {', '.join(choices)}")
+    bad = ~valid & (column.distinct != "").to_numpy()
+    return Coded(column.codes, per_value), value_reasons(column, bad, f"{name} '", column, f"' is not one of {', '.join(choices)}")
 
 
 def duplicate_reasons(keys: pd.Series, shown: pd.Series, name: str, note: str = "") -> pd.Series:

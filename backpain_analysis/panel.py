@@ -13,10 +13,12 @@ Speed and memory: columns are read as codes into their distinct values, so
 each distinct value is converted once; every dataset holds its sessions in
 that form (``Dataset.session_table``, a
 :class:`~backpain_analysis.coded.CodedTable`) and they never become a
-DataFrame here. Rows are then taken 100,000 at a time (each chunk's
-temporaries stay small and in cache): a first pass finds
-each client's first and last day, a second adds every row into dense
-client-day and client-week arrays (``numpy.add.at``). No row is sorted, and
+DataFrame here. Rows are then taken about 250,000 at a time (each chunk's
+temporaries stay small): a first pass finds each client's first and last
+day (over each run of one client's rows), a second
+adds every row into dense client-day and client-week arrays (a bincount over
+the span of cells a chunk touches, short when rows come client by client;
+``numpy.add.at`` otherwise). No row is sorted, and
 besides the codes memory grows with the number of client-weeks, not of rows.
 """
 
@@ -70,8 +72,8 @@ _MODALITY = {name: i for i, name in enumerate(MODALITIES)}
 _UNKNOWN = len(MODALITIES)
 _STRENGTH = [_MODALITY["core"], _MODALITY["back"]]
 _NS_PER_DAY = 86_400_000_000_000
-_CHUNK_ROWS = 100_000
-"""Rows per pass of the sums: a million made the temporaries the process's peak (~100 MB) and ran slower."""
+_CHUNK_ROWS = 250_000
+"""Rows per pass of the sums (each chunk's temporaries: about 20 MB)."""
 
 
 def _days(values: np.ndarray) -> np.ndarray:
@@ -92,12 +94,25 @@ class _Rows:
         return cls({name: Coded.of(frame[name]) for name in columns})
 
     def chunks(self, *names: str) -> Iterator[dict[str, np.ndarray]]:
-        """The accepted rows' codes of ``names``, :data:`_CHUNK_ROWS` rows at a time."""
-        n = len(self.coded[names[0]].codes)
-        for first in range(0, n, _CHUNK_ROWS):
-            part = slice(first, first + _CHUNK_ROWS)
+        """The accepted rows' codes of ``names``, about :data:`_CHUNK_ROWS` rows at a time.
+
+        A chunk ends where the client changes (looking up to one more chunk
+        ahead), so a client whose rows come together is summed within one
+        chunk: its sums are the plain running sums in row order, whatever
+        the chunk size or the other clients in the table.
+        """
+        clients = self.coded["client_id"].codes
+        n, first = len(clients), 0
+        while first < n:
+            end = min(first + _CHUNK_ROWS, n)
+            if end < n:
+                ahead = min(end + _CHUNK_ROWS, n)
+                change = np.flatnonzero(clients[end:ahead] != clients[end - 1])
+                end = end + int(change[0]) if len(change) else ahead
+            part = slice(first, end)
             keep = None if self.accepted is None else self.accepted[part]
             yield {name: self.coded[name].codes[part] if keep is None else self.coded[name].codes[part][keep] for name in names}
+            first = end
 
 
 def _sessions(dataset: Dataset) -> _Rows:
@@ -118,16 +133,19 @@ class _Clients:
 
 
 def _clients(tables: dict[str, _Rows]) -> _Clients:
-    """First pass over every table: which clients have records, their first and last day."""
+    """First pass over every table: which clients have records, their first and last day (per run of one client's rows)."""
     ranges = {}
     for name, rows in tables.items():
         ids, day = rows.coded["client_id"].values, _days(rows.coded["date"].values)
         first = np.full(len(ids), np.iinfo(np.int64).max)
         last = np.full(len(ids), np.iinfo(np.int64).min)
         for chunk in rows.chunks("client_id", "date"):
-            client, when = chunk["client_id"], day[chunk["date"]]
-            np.minimum.at(first, client, when)
-            np.maximum.at(last, client, when)
+            if not len(chunk["client_id"]):
+                continue
+            runs = np.flatnonzero(_first_of_runs(chunk["client_id"]))  # a client's rows usually come together
+            when = day[chunk["date"]]
+            np.minimum.at(first, chunk["client_id"][runs], np.minimum.reduceat(when, runs))
+            np.maximum.at(last, chunk["client_id"][runs], np.maximum.reduceat(when, runs))
         present = first <= last
         ranges[name] = (np.asarray(ids, dtype=object), present, first, last)
     present_ids = [ids[present] for ids, present, _, _ in ranges.values()]
@@ -139,6 +157,15 @@ def _clients(tables: dict[str, _Rows]) -> _Clients:
         np.minimum.at(clients.first, where[present], first[present])
         np.maximum.at(clients.last, where[present], last[present])
     return clients
+
+
+def _first_of_runs(*codes: np.ndarray) -> np.ndarray:
+    """Rows whose codes differ from the row before's in any of ``codes`` (the first row of each run of equal rows)."""
+    first = np.zeros(len(codes[0]), dtype=bool)
+    first[:1] = True
+    for column in codes:
+        first[1:] |= column[1:] != column[:-1]
+    return first
 
 
 def _start_days(clients: _Clients, table: pd.DataFrame) -> np.ndarray:
@@ -218,7 +245,7 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     in practice, so sums are exact) and divided by 60 once per cell: the
     20-minute threshold is never missed by a rounding error. Loads enter as
     each week's days weighted for the smoothing (:func:`_ewma_loads`).
-    Every sum is an unbuffered ``numpy.add.at`` into a dense array.
+    Every sum goes into a dense array by :meth:`_Span.add`.
     """
     n, k = grid.size, _UNKNOWN + 1
     day = _days(rows.coded["date"].values)
@@ -229,35 +256,70 @@ def _session_sums(rows: _Rows, position: np.ndarray, grid: _Grid) -> dict[str, n
     sets = _per_value(rows.coded["sets"])
     reps, load, duration = (np.nan_to_num(_per_value(rows.coded[c])) for c in ("reps", "load_kg", "duration_s"))  # unknown adds 0
     sums = {name: np.zeros(n * k) for name in ("sets", "seconds", "volume")}  # per client-week and modality
-    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=bool)
+    sums["day_seconds"], active = np.zeros(7 * n), np.zeros(7 * n, dtype=np.int32)  # rows per client-day
     daily_loads = np.zeros(14 * n)  # per client-day: strength sets, flexibility minutes
-    keys, span = [], int(session.max(initial=0)) + 1
+    keys, span_keys = [], int(session.max(initial=0)) + 1
     base, start = grid.day_cells(position)
     for chunk in rows.chunks(*SESSION_COLUMNS):
         when, client = day[chunk["date"]], chunk["client_id"]
         kept = _Kept(when >= start[client] if grid.early_records else None)
         cell = kept(base[client] + when)
+        if not len(cell):
+            continue
+        span = _Span.of(cell)
+        local = cell - span.first
         m = modality[kept(chunk["modality"])]
         row_sets = sets[kept(chunk["sets"])]
         seconds = row_sets * duration[kept(chunk["duration_s"])]
         volume = row_sets * reps[kept(chunk["reps"])] * load[kept(chunk["load_kg"])]
-        by_modality = cell // 7 * k + m
+        by_modality = local // 7 * k + m
         for name, weights in (("sets", row_sets), ("seconds", seconds), ("volume", volume)):
-            np.add.at(sums[name], by_modality, weights)
-        active[cell] = True
-        np.add.at(sums["day_seconds"], cell, seconds)
+            span.add(sums[name], by_modality, weights, per_week=k)
+        span.add(active, local, None, per_day=1)
+        span.add(sums["day_seconds"], local, seconds, per_day=1)
         flexible = flexibility[m]
-        np.add.at(daily_loads, 2 * cell + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)))
-        keys.append(_distinct_keys(cell, session[kept(chunk["session_start"])], span))
+        span.add(daily_loads, 2 * local + flexible, np.where(flexible, seconds / 60.0, np.where(strength[m], row_sets, 0.0)), per_day=2)
+        keys.append(_session_keys(cell, session[kept(chunk["session_start"])], span_keys))
     distinct = pd.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
-    sums["sessions"] = np.bincount(distinct // span // 7, minlength=n)
-    sums["active_days"] = active.reshape(n, 7).sum(axis=1)
+    sums["sessions"] = np.bincount(distinct // span_keys // 7, minlength=n)
+    sums["active_days"] = (active.reshape(n, 7) > 0).sum(axis=1)
     sums["days_20min"] = (sums.pop("day_seconds").reshape(n, 7) >= 60.0 * DAILY_MINUTES_TARGET).sum(axis=1)
     daily_loads = daily_loads.reshape(n, 7, 2)
     for i, name in enumerate(("strength", "flexibility")):
         for label, span in (("acute", ACUTE_DAYS), ("chronic", CHRONIC_DAYS)):
             sums[f"{name}_{label}"] = daily_loads[:, :, i] @ _ewma_day_weights(span)
     return {name: values.reshape(n, k) if name in ("sets", "seconds", "volume") else values for name, values in sums.items()}
+
+
+_DENSE_SLACK: int = 4096
+"""Client-days a chunk's span may exceed eight per row and still be summed by a bincount over it."""
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The client-days a chunk of rows touches: ``days`` days from client-day ``first`` (whole weeks)."""
+
+    first: int
+    days: int
+    dense: bool
+    """Sum by a bincount over the span (else ``numpy.add.at``, slower per row but indifferent to the span)."""
+
+    @classmethod
+    def of(cls, cell: np.ndarray) -> _Span:
+        first = int(cell.min()) // 7 * 7
+        days = (int(cell.max()) - first) // 7 * 7 + 7
+        return cls(first, days, days <= 8 * len(cell) + _DENSE_SLACK)  # rows logged client by client: a few hundred clients' weeks
+
+    def add(self, total: np.ndarray, index: np.ndarray, weights: np.ndarray | None, *, per_day: int = 0, per_week: int = 0) -> None:
+        """``total[offset + index] += weights`` (1 per row when ``None``), ``index`` counted from the span's first day.
+
+        ``total`` holds ``per_day`` slots per client-day or ``per_week`` per client-week.
+        """
+        offset, size = (self.first * per_day, self.days * per_day) if per_day else (self.first // 7 * per_week, self.days // 7 * per_week)
+        if self.dense:
+            total[offset : offset + size] += np.bincount(index, weights, minlength=size).astype(total.dtype, copy=False)
+        else:
+            np.add.at(total, index + offset, 1 if weights is None else weights)
 
 
 @dataclass(frozen=True)
@@ -270,16 +332,14 @@ class _Kept:
         return values if self.mask is None else values[self.mask]
 
 
-def _distinct_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
-    """Distinct (client-day, session start) pairs as ``cell * span + session`` (``session < span``).
+def _session_keys(cell: np.ndarray, session: np.ndarray, span: int) -> np.ndarray:
+    """(client-day, session start) pairs as ``cell * span + session`` (``session < span``), consecutive repeats dropped.
 
-    Consecutive repeats (the rows of one session logged together) are dropped
-    before the hash-based ``unique``, which then sees about one row per session.
+    The rows of one session logged together leave one key; the hash-based
+    ``unique`` over all chunks' keys then sees about one key per session.
     """
     key = cell * span + session
-    first_of_run = np.ones(len(key), dtype=bool)
-    first_of_run[1:] = key[1:] != key[:-1]
-    return pd.unique(key[first_of_run])
+    return key[_first_of_runs(key)]
 
 
 def _exposures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -197,25 +197,38 @@ TASK_OVERHEAD_S = 200e-6
 
 
 def extrapolate(r: dict[str, object]) -> list[str]:
-    """10^9 rows on N workers from the measured run, with its assumptions."""
+    """10^9 rows on N workers from the measured run, with its assumptions.
+
+    Two costs per row: the Dask panel's (``dask_panel_s`` x workers / rows:
+    worker-seconds per row with this run's splitting, moving and fixed costs,
+    pessimistic) and the single machine's (``single_panel_s`` / rows: one
+    process doing the same rules and sums, what a worker approaches when its
+    parts are large and the moves are cheap).
+    """
     rows, workers = int(r["rows"]), int(r["workers"])
-    per_row = float(r["dask_panel_s"]) * workers / rows  # worker-seconds per row, fixed costs included (pessimistic)
+    per_row = float(r["dask_panel_s"]) * workers / rows
+    per_row_single = float(r["single_panel_s"]) / rows
     parts = EXTRAPOLATE_ROWS // PART_ROWS
     ranges = EXTRAPOLATE_ROWS // 2_000_000  # scale.panel.ROWS_PER_RANGE
     tasks = parts * ranges + parts + 2 * ranges  # a piece per part and range, a task per part, per range (panel, statistics)
+    scheduling = tasks * TASK_OVERHEAD_S
     clients = EXTRAPOLATE_ROWS // 500
     lines = [
-        f"extrapolation to {EXTRAPOLATE_ROWS:,} rows; assumptions: worker time linear in rows at this run's "
-        f"{per_row * 1e6:.1f} worker-us per row (fixed costs and this machine's load included); one core per worker; "
-        f"parts of {PART_ROWS:,} rows ({parts:,} parts), {ranges:,} client ranges, {tasks:,} tasks at "
-        f"{TASK_OVERHEAD_S * 1e6:.0f} us of scheduler time each ({tasks * TASK_OVERHEAD_S / 60:.0f} min, not parallel); "
-        "~30 bytes per accepted row moved between workers once; 500 rows per client, 26 weeks"
+        f"extrapolation to {EXTRAPOLATE_ROWS:,} rows; assumptions: worker time linear in rows, at this run's Dask cost of "
+        f"{per_row * 1e6:.2f} worker-us per row (fixed costs, splitting and moves included) or at the single machine's "
+        f"{per_row_single * 1e6:.2f} us per row (wall time of one process, which reads with two threads: the same rules and sums "
+        "without the cluster's overheads); one core per worker; "
+        f"parts of {PART_ROWS:,} rows ({parts:,} parts), {ranges:,} client ranges of 2 M rows, {tasks:,} tasks at "
+        f"{TASK_OVERHEAD_S * 1e6:.0f} us of scheduler time each ({scheduling / 60:.0f} min, serial); "
+        "~30 bytes per accepted row moved between workers once, over a network at least as fast as the work; "
+        "500 rows per client (2 M clients), 26 weeks"
     ]
     for n in EXTRAPOLATE_WORKERS:
         lines.append(
-            f"  {n:>4} workers: ~{(per_row * EXTRAPOLATE_ROWS / n + tasks * TASK_OVERHEAD_S) / 60:.0f} min "
-            f"({per_row * EXTRAPOLATE_ROWS / n / 60:.0f} min of work each + scheduling), "
-            f"{EXTRAPOLATE_ROWS * 30 / 1e9 / n:.1f} GB of coded rows each"
+            f"  {n:>4} workers: ~{(per_row * EXTRAPOLATE_ROWS / n + scheduling) / 60:.0f} min at the Dask cost, "
+            f"~{(per_row_single * EXTRAPOLATE_ROWS / n + scheduling) / 60:.0f} min at the single-machine cost "
+            f"(work {per_row * EXTRAPOLATE_ROWS / n / 60:.0f} / {per_row_single * EXTRAPOLATE_ROWS / n / 60:.0f} min each + "
+            f"{scheduling / 60:.0f} min scheduling); {EXTRAPOLATE_ROWS * 30 / 1e9 / n:.1f} GB of coded rows each"
         )
     lines.append(
         f"  client: ledger + {clients:,} client keys; `panel` gathers ~{clients * 26 * 30 * 8 / 1e9:.0f} GB of client-weeks, "

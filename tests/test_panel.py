@@ -288,3 +288,18 @@ def test_dataset_holds_its_coded_sessions_explicitly() -> None:
     assert built.sessions is frame and len(built.session_table) == 50
     built.sessions = frame.head(10)
     assert len(built.session_table) == 10 and len(built.sessions) == 10
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_rows_in_any_order_give_the_same_panel_on_both_summing_roads(monkeypatch: pytest.MonkeyPatch, dense: bool) -> None:
+    # rows shuffled across clients, in chunks that span many clients: a bincount over each chunk's span of client-days,
+    # or numpy.add.at when the span is long (forced here); the same cells up to the order of floating-point additions
+    import backpain_analysis.panel as panel_module
+
+    loaded = load(Path(__file__).resolve().parents[1] / "data" / "sample")
+    whole = weekly_panel(loaded)
+    shuffled = Dataset(sessions=loaded.sessions.sample(frac=1.0, random_state=3), outcomes=loaded.outcomes, clients=loaded.clients)
+    monkeypatch.setattr(panel_module, "_CHUNK_ROWS", 50)
+    monkeypatch.setattr(panel_module, "_DENSE_SLACK", 10**9 if dense else -(10**9))
+    pd.testing.assert_frame_equal(weekly_panel(shuffled), whole, rtol=1e-12)
+    assert whole["sessions"].sum() > 0 and whole["volume_load_kg"].sum() > 0

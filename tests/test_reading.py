@@ -371,3 +371,16 @@ def test_streamed_csv_gives_the_same_ledger_and_panel(tmp_path: Path, monkeypatc
     for other in (in_blocks, whole):
         for mine, theirs in zip(one_block, other, strict=True):
             pd.testing.assert_frame_equal(mine, theirs)
+
+
+def test_parquet_dictionary_columns_with_missing_cells_in_sliced_chunks() -> None:
+    # the indices are read from Arrow's buffers: a chunk that starts inside its buffer (offset) and missing cells must give
+    # exactly the cells' text, missing as ""
+    import pyarrow as pa
+
+    whole = pa.array(["b", None, "a", "b", None, "c", "a"]).dictionary_encode()
+    column = pa.chunked_array([whole.slice(1, 3), whole.slice(4, 3)])
+    encoded = reading._encoded(column)
+    assert list(encoded.astype(str)) == ["", "a", "b", "", "c", "a"]
+    numbers = reading._encoded(pa.chunked_array([pa.array([3, None, 3, 7], type=pa.int16()).slice(1)]))
+    assert list(numbers.astype(str)) == ["", "3", "7"]
