@@ -40,7 +40,7 @@ for name in with_mcid:
     rate = attempt(f"responders on {outcome_short(name)}", responders.responder_rates, panel, name, by=None)
     time = attempt(f"time to improvement on {outcome_short(name)}", responders.time_to_improvement, panel, name, by=None)
     if time is not None and "refusal" in time.notes:  # no dropout model: the plain curve, said so below
-        unweighted[name] = time.notes["refusal"]
+        unweighted[name] = time.notes["dropout_model"].refusal
         time = attempt(f"time to improvement on {outcome_short(name)}", responders.time_to_improvement, panel, name, by=None, censoring="independent")
     if rate is not None:
         rates.append(rate.assign(outcome=name))
