@@ -60,6 +60,7 @@ Per simulated studio:
 Usage (results pasted into docs/analyses.md)::
 
     nice -n 10 python scripts/small_studio_study.py --studies 500 --analyses programs --scenario main --out main.csv
+    nice -n 10 python scripts/small_studio_study.py --studies 500 --cells 40 15 25 --analyses sensitivity_lags --out lags.csv
     python scripts/small_studio_study.py --summarise main.csv other.csv
 """
 
