@@ -17,7 +17,11 @@ One tidy table, the main model first, then:
 - ``lag_0``, ``lag_2``, ``lag_3``: the main model with the exposures of week
   t-K. Lag 0 mixes the effect of training on pain with the effect of pain on
   training (reverse causation); longer lags estimate a delayed effect, which
-  is a different quantity, not the same effect measured again.
+  is a different quantity, not the same effect measured again. With an
+  effect at lag 1 only, a lag-K row is not 0 either: within-client centring
+  makes it pick up a small share of the lag-1 effect with the opposite sign
+  (its pseudo-true value: in the simulation studies +0.004 at lag 2 for a
+  lag-1 effect of -0.03 over 12 weeks; docs/analyses.md).
 - ``interaction_recentred``: the main model with the strength x flexibility
   product re-centred within client (purely within-client; the main model
   keeps CONTRACT section 4's plain product, whose client mean is a

@@ -22,7 +22,27 @@ Per simulated studio:
   these; ``contrast``: only the mixed-model contrast);
 - sensitivity (``sensitivity_table``): every row (main, both GEEs, lags 0,
   2, 3, re-centred interaction, detrended, complete follow-up) x the three
-  within terms; ``gee``: the two GEE rows alone;
+  within terms; ``gee``: the two GEE rows alone; ``sensitivity_lags``: the
+  lag rows alone (the same fits, about half the time). Truths: the lag-1
+  rows' are exact (-0.03 for ``strength_sets_within``, 0 for the others);
+  a lag-K row (K != 1) fits a misspecified lag, and a misspecified model's
+  estimator converges to its **pseudo-true value**, the parameter of the
+  fitted model closest (in expected log-likelihood) to the data-generating
+  process (White 1982, Econometrica 50:1-25), which is not 0 here: a
+  client's within deviations in two weeks are negatively correlated, so a
+  lag-K strength term picks up about -1/(n_weeks - 1) of the simulated
+  lag-1 effect (+0.0027), plus what the random slope's GLS weights and the
+  dropout add. :func:`pseudo_truths` computes it empirically, once per
+  (scenario, n_weeks) and cached: the same analysis fitted on
+  ``PSEUDO_TRUTH_CLIENTS`` (10,000) clients from the same data-generating
+  process, averaged over the two ``PSEUDO_TRUTH_SEEDS``; its Monte Carlo
+  error (the big fits' SE / sqrt(2)) is reported per row as a share of the
+  per-studio SE (``truth_mcse_in_se``, under 0.05). The lag rows are scored
+  against it; every sensitivity record keeps both ``pseudo_truth`` and
+  ``nominal_truth`` (the truth used before: 0 for lag rows) and whether
+  the interval covers each (``covered``, ``covered_nominal``). In ``null``
+  every exposure is independent of the outcome and of dropout, so every
+  row's truth is exactly 0 and nothing is fitted for it;
 - responders: the observed-score rate (endpoint window weeks 10-11;
   inverse probability of censoring weighted, ``responder_share``, or
   ``responder_share_refused`` when the dropout model is refused; and the
@@ -40,12 +60,14 @@ Per simulated studio:
 Usage (results pasted into docs/analyses.md)::
 
     nice -n 10 python scripts/small_studio_study.py --studies 500 --analyses programs --scenario main --out main.csv
+    nice -n 10 python scripts/small_studio_study.py --studies 500 --cells 40 15 25 --analyses sensitivity_lags --out lags.csv
     python scripts/small_studio_study.py --summarise main.csv other.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import warnings
@@ -62,7 +84,7 @@ from studio_twists import program_studio  # noqa: E402
 import backpain_analysis.programs as programs_module  # noqa: E402
 from backpain_analysis.programs import compare_programs, observed_vs_expected  # noqa: E402
 from backpain_analysis.responders import client_trends, responder_rates, time_to_improvement  # noqa: E402
-from backpain_analysis.sensitivity import fit_gee, sensitivity_table  # noqa: E402
+from backpain_analysis.sensitivity import WITHIN_TERMS, fit_gee, sensitivity_table  # noqa: E402
 from backpain_analysis.volume_model import fit_volume_model, volume_design  # noqa: E402
 
 CELLS = (15, 25, 40)
@@ -77,25 +99,90 @@ VOLUME_TERMS = (
 )
 
 
-def _record(records: list, analysis: str, term: str, truth: float, estimate: float, se: float, low: float, high: float) -> None:
-    records.append(
-        {"analysis": analysis, "term": term, "truth": truth, "estimate": estimate, "std_error": se, "covered": bool(low <= truth <= high)}
-    )
+def _record(
+    records: list, analysis: str, term: str, truth: float, estimate: float, se: float, low: float, high: float, **extra: float
+) -> None:
+    """One interval against its truth (``extra``: e.g. ``nominal_truth``, also scored as ``covered_nominal``)."""
+    record = {"analysis": analysis, "term": term, "truth": truth, "estimate": estimate, "std_error": se, "covered": bool(low <= truth <= high)}
+    if "nominal_truth" in extra:
+        record["covered_nominal"] = bool(low <= extra["nominal_truth"] <= high)
+    records.append(record | extra | {"conf_low": low, "conf_high": high})
 
 
-ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "responders", "responder_rates")
+ANALYSES = ("volume_model", "programs", "contrast", "observed_expected", "gee", "sensitivity", "sensitivity_lags", "responders", "responder_rates")
+
+LAGS: tuple[int, ...] = tuple(sensitivity_table.__kwdefaults__["lags"])
+"""The lags of ``sensitivity_table``'s ``lag_<K>`` rows (its default)."""
+
+PSEUDO_TRUTH_CLIENTS = 10_000
+PSEUDO_TRUTH_SEEDS: tuple[int, ...] = (1_000_000, 1_000_001)
+"""The big studios the pseudo-true values are fitted on (seeds no studio of the study uses)."""
 
 
 def sensitivity_truth(analysis: str, term: str) -> float:
-    """The simulated truth of a sensitivity row: the lag-1 strength effect for lag-1 analyses, else 0.
+    """The nominal truth of a sensitivity row: the lag-1 strength effect for lag-1 analyses, else 0.
 
-    Lag-K rows (K != 1) estimate a different quantity (a delayed effect, none
-    simulated); their truth is taken as 0, although a client's within
-    deviations in two different weeks are slightly negatively correlated, so
-    a lag-K strength row picks up a sliver (about -1/(n_weeks - 1)) of the
-    lag-1 effect with the opposite sign.
+    Exact for the lag-1 rows. Lag-K rows (K != 1) estimate a different
+    quantity (a delayed effect, none simulated), but 0 is not their target:
+    a client's within deviations in two different weeks are slightly
+    negatively correlated, so a lag-K strength row picks up a sliver (about
+    -1/(n_weeks - 1)) of the lag-1 effect with the opposite sign. They are
+    scored against :func:`pseudo_truths` instead; this value is kept beside
+    it (``nominal_truth``).
     """
     return STRENGTH if term == "strength_sets_within" and not analysis.startswith("lag_") else 0.0
+
+
+def lag_rows(panel: pd.DataFrame) -> pd.DataFrame:
+    """The ``lag_<K>`` rows of ``sensitivity_table`` alone: the volume model at each lag of :data:`LAGS`, its within terms."""
+    parts = []
+    for lag in LAGS:
+        params = fit_volume_model(panel, "nprs", lag).params.set_index("term").loc[list(WITHIN_TERMS)].reset_index()
+        parts.append(params.assign(analysis=f"lag_{lag}"))
+    return pd.concat(parts, ignore_index=True)
+
+
+@functools.cache
+def pseudo_truths(
+    scenario: str = "main",
+    n_weeks: int = N_WEEKS,
+    n_clients: int = PSEUDO_TRUTH_CLIENTS,
+    seeds: tuple[int, ...] = PSEUDO_TRUTH_SEEDS,
+    lags_only: bool = False,
+) -> pd.DataFrame:
+    """The pseudo-true value of every sensitivity row: its analysis fitted on big studios from the study's process.
+
+    Each of ``seeds`` simulates one studio of ``n_clients`` clients x
+    ``n_weeks`` weeks in ``scenario`` (as :func:`one_studio` does) and fits
+    ``sensitivity_table`` on it (``lags_only``: only :func:`lag_rows`).
+    Cached per argument tuple: treat the result as read-only.
+
+    Returns
+    -------
+    DataFrame indexed by ``analysis`` and ``term``: ``pseudo_truth`` (the
+    mean estimate over the seeds, outcome units per set/week, per min/week,
+    per set x min), ``mcse`` (its Monte Carlo error: the big fits' mean SE /
+    sqrt(number of seeds)), ``seed_spread`` (largest minus smallest estimate
+    over the seeds) and one ``seed_<s>`` column per seed with its estimate.
+    """
+    estimates, errors = {}, []
+    for seed in seeds:
+        panel, _ = program_studio(n_clients, n_weeks, seed, confounding=1.5, informative_dropout=True, **SCENARIOS[scenario])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = (lag_rows(panel) if lags_only else sensitivity_table(panel, "nprs")).set_index(["analysis", "term"])
+        estimates[f"seed_{seed}"] = rows["estimate"]
+        errors.append(rows["std_error"])
+    table = pd.DataFrame(estimates)
+    return pd.concat(
+        [
+            table.mean(axis=1).rename("pseudo_truth"),
+            (pd.concat(errors, axis=1).mean(axis=1) / np.sqrt(len(seeds))).rename("mcse"),
+            (table.max(axis=1) - table.min(axis=1)).rename("seed_spread"),
+            table,
+        ],
+        axis=1,
+    )
 
 
 SCENARIOS: dict[str, dict] = {
@@ -160,10 +247,18 @@ def one_studio(n_clients: int, seed: int, analyses: tuple[str, ...] = ANALYSES, 
         for correlation in ("exchangeable", "ar1") if "gee" in analyses else ():
             row = fit_gee(design, "nprs", correlation).set_index("term").loc["strength_sets_within"]
             _record(records, f"gee_{correlation}", "strength_sets_within", strength, row.estimate, row.std_error, row.conf_low, row.conf_high)
-        if "sensitivity" in analyses:
-            for row in sensitivity_table(panel, "nprs").itertuples():
-                truth_of_row = sensitivity_truth(row.analysis, row.term) if strength else 0.0
-                _record(records, f"sensitivity_{row.analysis}", row.term, truth_of_row, row.estimate, row.std_error, row.conf_low, row.conf_high)
+        if "sensitivity" in analyses or "sensitivity_lags" in analyses:
+            lags_only = "sensitivity" not in analyses
+            pseudo = pseudo_truths(scenario, N_WEEKS, PSEUDO_TRUTH_CLIENTS, PSEUDO_TRUTH_SEEDS, lags_only) if strength else None
+            for row in (lag_rows(panel) if lags_only else sensitivity_table(panel, "nprs")).itertuples():
+                nominal = sensitivity_truth(row.analysis, row.term) if strength else 0.0
+                pseudo_truth, mcse = (0.0, 0.0) if pseudo is None else pseudo.loc[(row.analysis, row.term), ["pseudo_truth", "mcse"]]
+                misspecified = row.analysis.startswith("lag_")  # lag-1 truths are exact: scored against them
+                _record(
+                    records, f"sensitivity_{row.analysis}", row.term, pseudo_truth if misspecified else nominal,
+                    row.estimate, row.std_error, row.conf_low, row.conf_high,
+                    nominal_truth=nominal, pseudo_truth=pseudo_truth, truth_mcse=mcse if misspecified else 0.0,
+                )
         if "responders" in analyses or "responder_rates" in analyses:
             rates = responder_rates(panel, "nprs", window=(10, 11), by=None)
             row = rates[rates["term"] == "mcid_absolute"].iloc[0]
@@ -233,8 +328,20 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                     "bias_in_se_mcse": float(errors.std(ddof=1)) / np.sqrt(n) / mean_se if n > 1 and mean_se > 0 else np.nan,
                     "mean_truth": float(rows_of_term["truth"].mean()),
                 }
+                | _nominal_columns(rows_of_term, mean_se)
             )
     return pd.DataFrame(rows)
+
+
+def _nominal_columns(rows: pd.DataFrame, mean_se: float) -> dict[str, float]:
+    """Where records carry a nominal truth beside the one scored (sensitivity rows): it, coverage of it, the truth's MC error in SE."""
+    if "nominal_truth" not in rows.columns or rows["nominal_truth"].isna().all():
+        return {}
+    return {
+        "nominal_truth": float(rows["nominal_truth"].mean()),
+        "coverage_nominal": float(rows["covered_nominal"].astype(bool).mean()),
+        "truth_mcse_in_se": float(rows["truth_mcse"].mean()) / mean_se if mean_se > 0 else np.nan,
+    }
 
 
 def main() -> None:
@@ -255,6 +362,10 @@ def main() -> None:
         return
     records, failures = [], 0
     start = time.perf_counter()
+    if {"sensitivity", "sensitivity_lags"} & set(args.analyses) and SCENARIOS[args.scenario]["strength_within"]:
+        pseudo = pseudo_truths(args.scenario, N_WEEKS, PSEUDO_TRUTH_CLIENTS, PSEUDO_TRUTH_SEEDS, "sensitivity" not in args.analyses)
+        print(f"pseudo-true values ({PSEUDO_TRUTH_CLIENTS} clients x {N_WEEKS} weeks, seeds {PSEUDO_TRUTH_SEEDS}; {time.perf_counter() - start:.0f} s)\n")
+        print(markdown(pseudo.reset_index(), decimals=5) + "\n", flush=True)
     for seed in range(args.first_seed, args.first_seed + args.studies):  # seed-major: every cell has the same number of studios when stopped
         if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
             break
@@ -274,9 +385,9 @@ def main() -> None:
     print(markdown(table))
 
 
-def markdown(table: pd.DataFrame) -> str:
-    """A Markdown table (numbers to 3 decimals) without extra dependencies."""
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
+def markdown(table: pd.DataFrame, decimals: int = 3) -> str:
+    """A Markdown table (numbers to ``decimals`` decimals) without extra dependencies."""
+    cells = [[f"{v:.{decimals}f}" if isinstance(v, float) else str(v) for v in row] for row in table.itertuples(index=False)]
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 

@@ -15,22 +15,29 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 SCRIPTS = Path(__file__).parents[1] / "scripts"
 
 
-def _study(first_seed: int, analyses: tuple[str, ...], scenario: str) -> pd.DataFrame:
-    """The study's summary over 10 studios of 20 clients (seeds ``first_seed`` onwards)."""
+def _load_study():
+    """scripts/small_studio_study.py as a module (its helper studio_twists importable while it runs)."""
     sys.path.insert(0, str(SCRIPTS))
     try:
         spec = importlib.util.spec_from_file_location("small_studio_study", SCRIPTS / "small_studio_study.py")
         study = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(study)
-        records = [r for seed in range(10) for r in study.one_studio(20, first_seed + seed, analyses, scenario)]
     finally:
         sys.path.remove(str(SCRIPTS))
+    return study
+
+
+def _study(first_seed: int, analyses: tuple[str, ...], scenario: str) -> pd.DataFrame:
+    """The study's summary over 10 studios of 20 clients (seeds ``first_seed`` onwards)."""
+    study = _load_study()
+    records = [r for seed in range(10) for r in study.one_studio(20, first_seed + seed, analyses, scenario)]
     return study.summarise(pd.DataFrame(records)).set_index(["analysis", "term"])
 
 
@@ -92,3 +99,51 @@ def test_with_no_true_effect_the_weighted_rate_and_curve_claim_no_more_than_nois
     weighted = null_results.loc[("responder_share_vs_noise", "lower limit <= noise share")]
     complete = null_results.loc[("responder_share_complete_case_vs_noise", "lower limit <= noise share")]
     assert weighted["bias"] < complete["bias"]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return _load_study()
+
+
+def test_the_lag_2_pseudo_truth_is_near_its_analytic_approximation(study) -> None:
+    """The target of the misspecified lag-2 strength row, as the study computes it (10,000 clients x 12 weeks,
+    two seeds): a client's within deviations in two weeks correlate about -1/(n_weeks - 1), so it picks up
+    about +0.03/11 = +0.0027 of the simulated lag-1 effect of -0.03. The approximation leaves out the
+    lag-2 design's shorter rows (10 weeks: +0.0030 by least squares within clients), the random slope's
+    GLS weights (+0.0012 more, measured) and dropout. Tolerances: its Monte Carlo error under 0.001
+    (under 0.06 of a 40-client studio's SE of 0.017); within 0.0025 of the approximation; and above 0 by
+    more than 3 Monte Carlo errors (0, the truth used before, is not its target)."""
+    pseudo = study.pseudo_truths("main", 12, study.PSEUDO_TRUTH_CLIENTS, study.PSEUDO_TRUTH_SEEDS, lags_only=True)
+    row = pseudo.loc[("lag_2", "strength_sets_within")]
+    assert row["mcse"] < 0.001
+    assert abs(row["pseudo_truth"] - (-study.STRENGTH / (12 - 1))) < 0.0025
+    assert row["pseudo_truth"] > 3 * row["mcse"]
+
+
+def test_lag_1_rows_keep_their_exact_truth_and_lag_rows_are_scored_against_their_pseudo_truth(study, monkeypatch) -> None:
+    """One 20-client studio (pseudo-truths from two 300-client studios, to stay fast): every lag-1 row's
+    truth is still -0.03 (strength) or 0; the lag rows' truth is the pseudo-true value with the nominal 0
+    kept beside it; the lag-only option fits exactly the table's lag rows (estimates equal to 1e-9)."""
+    monkeypatch.setattr(study, "PSEUDO_TRUTH_CLIENTS", 300)
+    records = pd.DataFrame(study.one_studio(20, 3000, ("sensitivity",), "main"))
+    assert len(records) == 9 * 3  # every analysis x within term
+    lagged = records["analysis"].str.startswith("sensitivity_lag_")
+    lag_1 = records[~lagged]
+    exact = np.where(lag_1["term"] == "strength_sets_within", -0.03, 0.0)
+    np.testing.assert_array_equal(lag_1["truth"], exact)
+    np.testing.assert_array_equal(lag_1["nominal_truth"], exact)
+    assert (lag_1["truth_mcse"] == 0).all()
+    pseudo = study.pseudo_truths("main", 12, 300, study.PSEUDO_TRUTH_SEEDS, False)
+    lags = records[lagged]
+    keys = list(zip(lags["analysis"].str.removeprefix("sensitivity_"), lags["term"], strict=True))
+    np.testing.assert_allclose(lags["truth"], pseudo.loc[keys, "pseudo_truth"])
+    assert (lags["nominal_truth"] == 0).all() and (lags["truth"] != 0).all()
+    only = pd.DataFrame(study.one_studio(20, 3000, ("sensitivity_lags",), "main"))
+    merged = lags.merge(only, on=["analysis", "term"], suffixes=("", "_only"), validate="one_to_one")
+    assert len(merged) == len(study.LAGS) * 3
+    np.testing.assert_allclose(merged["estimate_only"], merged["estimate"], rtol=1e-9)
+    np.testing.assert_allclose(merged["truth_only"], merged["truth"], rtol=1e-9)
+    summary = study.summarise(records).set_index(["analysis", "term"])
+    assert summary.loc[("sensitivity_lag_2", "strength_sets_within"), "nominal_truth"] == 0
+    assert summary.loc[("sensitivity_main", "strength_sets_within"), "mean_truth"] == -0.03
