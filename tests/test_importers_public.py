@@ -510,8 +510,9 @@ def test_real_strong_export_without_a_header_line_is_read_by_structure(tmp_path:
 def test_a_headerless_file_that_is_not_strong_is_refused_with_its_first_line(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text("2024-01-02,Squat,5\n2024-01-03,Plank,1\n", encoding="utf-8")
-    with pytest.raises(DataError, match="not a Strong, Hevy or Fitbod export"):
+    with pytest.raises(DataError, match="has no header line \\(its first line is '2024-01-02,Squat,5'\\)") as refused:
         import_export(path, "c1", tmp_path / "out")
+    assert "column 1" not in str(refused.value)
 
 
 def test_chinese_gym_names_are_read_word_by_word() -> None:

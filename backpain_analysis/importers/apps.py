@@ -229,7 +229,16 @@ def read_export(
             raise DataError(f"{path.name} has no column {given!r} named in --columns (its columns: {', '.join(frame.columns)})")
         note = None
     else:
-        fmt, frame, note = _layout(table.frame, format, path.name)
+        try:
+            fmt, frame, note = _layout(table.frame, format, path.name)
+        except DataError:
+            if not headerless:
+                raise
+            raise DataError(
+                f"{path.name} has no header line (its first line is {delimiter.join(fields)!r}) and its columns are not "
+                "Strong's in order: add the app's header line to the file's top, then name its columns with --columns "
+                "date=...,exercise=...,reps=..."
+            ) from None
     marks = decimal_comma if decimal_comma is not None else (True if comma_free_header(path) else None)
     built = build_sets(fmt.to_rows(frame), fmt, include_warmups=include_warmups, unit=unit, decimal_comma=marks, dayfirst=dayfirst)
     if note:
