@@ -94,10 +94,11 @@ class CodedTable:
     :func:`~backpain_analysis.panel.weekly_panel` reads.
     """
 
-    def __init__(self, columns: dict[str, Coded | np.ndarray], accepted: np.ndarray, source_row: np.ndarray | None = None) -> None:
+    def __init__(self, columns: dict[str, Coded | np.ndarray], accepted: np.ndarray, source_row: np.ndarray | pd.Index | None = None) -> None:
         self.columns = dict(columns)
         self.accepted = np.asarray(accepted, dtype=bool)
-        self.source_row = None if source_row is None else np.asarray(source_row, dtype=np.int64)
+        # An Index is kept as it is: a file's rows 2, 3, ... stay a RangeIndex, never an array of ten million numbers.
+        self.source_row = None if source_row is None else source_row if isinstance(source_row, pd.Index) else np.asarray(source_row, dtype=np.int64)
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> CodedTable:
@@ -124,5 +125,5 @@ class CodedTable:
                 values = np.asarray(column)[self.accepted]
                 kept[name] = _strings(values) if values.dtype == object else values
         if self.source_row is not None:
-            kept["source_row"] = self.source_row[self.accepted]
+            kept["source_row"] = np.asarray(self.source_row[self.accepted], dtype=np.int64)
         return pd.DataFrame(kept)

@@ -67,7 +67,7 @@ class TextColumn:
             self.codes = np.zeros(len(index), dtype=np.int8)
             distinct = np.array([""], dtype=object)
         elif isinstance(values.dtype, pd.CategoricalDtype):
-            self.codes = values.cat.codes.to_numpy()
+            self.codes = values.array.codes  # the Categorical's own codes (``.cat.codes`` copies them into a new Series)
             distinct = np.asarray(values.cat.categories, dtype=object)
         else:
             self.codes, uniques = pd.factorize(values, use_na_sentinel=False)

@@ -199,7 +199,7 @@ def _table(columns: dict[str, Coded | np.ndarray], raw: pd.DataFrame, known: tup
     for extra in raw.columns:
         if extra not in known and extra not in columns and extra != "source_row":
             columns[extra] = typed_extra(TextColumn(raw[extra], raw.index), accepted)
-    return CodedTable(columns, accepted, raw.index.to_numpy(dtype=np.int64))
+    return CodedTable(columns, accepted, raw.index)
 
 
 def _accepted(raw: pd.DataFrame, ledger: pd.DataFrame) -> np.ndarray:
