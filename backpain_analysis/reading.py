@@ -480,9 +480,14 @@ def _read_parquet(path: Path) -> tuple[list[str], list[pd.Categorical]]:
 def _nonblank(columns: list[pd.Categorical]) -> np.ndarray:
     """Rows with at least one non-empty cell (all of them as soon as one column has no empty cell)."""
     blank_codes = [np.flatnonzero(np.asarray(c.categories == "")) for c in columns]
+    nonblank = np.ones(len(columns[0]) if columns else 0, dtype=bool)
     if not columns or any(len(code) == 0 for code in blank_codes):
-        return np.ones(len(columns[0]) if columns else 0, dtype=bool)
-    return ~np.logical_and.reduce([c.codes == code[0] for c, code in zip(columns, blank_codes, strict=True)])
+        return nonblank
+    blank = np.flatnonzero(columns[0].codes == blank_codes[0][0])  # the rows blank in the first column, then in each next one
+    for column, code in zip(columns[1:], blank_codes[1:], strict=True):
+        blank = blank[column.codes[blank] == code[0]]
+    nonblank[blank] = False
+    return nonblank
 
 
 def _has_text(column: pd.Categorical) -> bool:
@@ -621,7 +626,7 @@ def read_table(name: str, path: str | Path, *, categorical: bool = False, requir
     if not header:
         raise DataError(f"{path.name} is empty: it needs at least a header row")
     header = [normalize_header(h) for h in header]
-    frame = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(2, len(columns[0]) + 2, name="source_row"))
+    frame = pd.DataFrame(dict(enumerate(columns)), index=pd.RangeIndex(2, len(columns[0]) + 2, name="source_row"), copy=False)  # the columns as read, not copies
     nonblank = _nonblank(columns)  # before any column is dropped: a row holding only an e-mail is data
     blank_header = [i for i, h in enumerate(header) if h == ""]
     keep = [i for i in range(len(header)) if i not in blank_header or _has_text(columns[i])]

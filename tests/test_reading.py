@@ -6,6 +6,7 @@ import codecs
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -384,3 +385,15 @@ def test_parquet_dictionary_columns_with_missing_cells_in_sliced_chunks() -> Non
     assert list(encoded.astype(str)) == ["", "a", "b", "", "c", "a"]
     numbers = reading._encoded(pa.chunked_array([pa.array([3, None, 3, 7], type=pa.int16()).slice(1)]))
     assert list(numbers.astype(str)) == ["", "3", "7"]
+
+
+def test_nonblank_rows_are_those_with_any_non_empty_cell() -> None:
+    # the rows blank in the first column are narrowed column by column: the same rows as comparing every cell
+    rng = np.random.default_rng(7)
+    texts = np.array(["", "a", "b"], dtype=object)
+    columns = [pd.Categorical(texts[rng.choice(3, size=2000, p=[0.7, 0.2, 0.1])]) for _ in range(4)]
+    expected = ~np.logical_and.reduce([np.asarray(c) == "" for c in columns])
+    assert 0 < (~expected).sum() < 2000  # some rows are wholly blank, not all
+    np.testing.assert_array_equal(reading._nonblank(columns), expected)
+    no_blank = [pd.Categorical(["a", "b"]), pd.Categorical(["", ""])]
+    assert reading._nonblank(no_blank).all()  # a column without an empty cell: every row is data
