@@ -20,9 +20,12 @@ three whole processes:
   issue 15's reference): the same rules and catalog join in one statement,
   exposures only (no sessions or active days, which need distinct counts).
 
-Each process's wall time and peak resident memory (``ru_maxrss`` of that
-child, from ``os.wait4``) are recorded; the table shows the minimum over the
-repeats and the ratios ours / each DuckDB query. The exposures of the
+Each process's wall time, CPU time (user + system) and peak resident memory
+(``ru_utime``, ``ru_stime``, ``ru_maxrss`` of that child, from ``os.wait4``)
+are recorded; the table shows the minimum over the repeats and the ratios
+ours / each DuckDB query. CPU time is shown because wall time here moves with
+the cost of fresh memory pages (benchmarks/README.md, fifth round): system
+time is where that shows. The exposures of the
 outputs are then compared on the client-weeks DuckDB writes (they must agree).
 
 Usage::
@@ -160,15 +163,15 @@ def duckdb_command(data: Path, out: Path, file_format: str = "parquet", query: s
     return [sys.executable, "-c", "import sys, duckdb; duckdb.connect().execute(sys.argv[1])", sql]
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Run ``command`` as a child process; its wall time (s) and peak resident memory (MB)."""
+def run(command: list[str]) -> tuple[float, float, float]:
+    """Run ``command`` as a child process; its wall time (s), peak resident memory (MB) and CPU time (user + system, s)."""
     began = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - began
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def backpain_command() -> list[str]:
@@ -224,16 +227,18 @@ def bench(rows: int, root: Path, repeat: int, file_format: str = "parquet") -> d
         "duckdb": duckdb_command(data, outputs["duckdb"], file_format),
         "plain": duckdb_command(data, outputs["plain"], file_format, DUCKDB_PLAIN_SQL),
     }
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
             times[name].append(run(command))
     result = {"rows": rows, "format": file_format, "load_average": os.getloadavg()[0]}
     for name, runs in times.items():
-        result[f"{name}_s"] = min(s for s, _ in runs)
-        result[f"{name}_mb"] = min(m for _, m in runs)
+        result[f"{name}_s"] = min(s for s, _, _ in runs)
+        result[f"{name}_mb"] = min(m for _, m, _ in runs)
+        result[f"{name}_cpu_s"] = min(c for _, _, c in runs)
     for name in ("duckdb", "plain"):
         result[f"time_ratio_{name}"] = result["ours_s"] / result[f"{name}_s"]
+        result[f"cpu_ratio_{name}"] = result["ours_cpu_s"] / result[f"{name}_cpu_s"]
         result[f"memory_ratio_{name}"] = result["ours_mb"] / result[f"{name}_mb"]
         result[f"max_abs_difference_{name}"] = compare(outputs["ours"], outputs[name])
     return result
@@ -253,7 +258,7 @@ def main() -> None:
     results = []
     header = (
         f"{'rows':>12} {'format':>7} {'ours s':>7} {'ours MB':>7} {'DuckDB s':>8} {'MB':>5} {'plain s':>7} {'MB':>5} "
-        f"{'time x':>6} {'plain x':>7} {'mem x':>5} {'plain mem x':>11} {'max diff':>8} {'load':>5}"
+        f"{'time x':>6} {'plain x':>7} {'mem x':>5} {'plain mem x':>11} {'CPU s':>6} {'plain CPU s':>11} {'plain CPU x':>11} {'max diff':>8} {'load':>5}"
     )
     print(header)
     for rows, file_format in ((rows, file_format) for rows in args.rows for file_format in args.formats):
@@ -263,7 +268,8 @@ def main() -> None:
         print(
             f"{rows:>12,} {file_format:>7} {r['ours_s']:>7.2f} {r['ours_mb']:>7.0f} {r['duckdb_s']:>8.2f} {r['duckdb_mb']:>5.0f} "
             f"{r['plain_s']:>7.2f} {r['plain_mb']:>5.0f} {r['time_ratio_duckdb']:>6.2f} {r['time_ratio_plain']:>7.2f} "
-            f"{r['memory_ratio_duckdb']:>5.2f} {r['memory_ratio_plain']:>11.2f} {difference:>8.2g} {r['load_average']:>5.2f}",
+            f"{r['memory_ratio_duckdb']:>5.2f} {r['memory_ratio_plain']:>11.2f} {r['ours_cpu_s']:>6.2f} {r['plain_cpu_s']:>11.2f} "
+            f"{r['cpu_ratio_plain']:>11.2f} {difference:>8.2g} {r['load_average']:>5.2f}",
             flush=True,
         )
     if args.json:
