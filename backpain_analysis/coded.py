@@ -87,8 +87,9 @@ class CodedTable:
     accepted:
         Boolean, one per input row: the rows the table holds.
     source_row:
-        The spreadsheet row of each input row (``None``: the table has no
-        ``source_row`` column).
+        The spreadsheet row of each input row, an array or a pandas Index
+        (a file's ``RangeIndex`` is kept as it is); ``None``: the table has
+        no ``source_row`` column.
 
     ``columns`` and ``accepted`` are what
     :func:`~backpain_analysis.panel.weekly_panel` reads.
@@ -97,7 +98,6 @@ class CodedTable:
     def __init__(self, columns: dict[str, Coded | np.ndarray], accepted: np.ndarray, source_row: np.ndarray | pd.Index | None = None) -> None:
         self.columns = dict(columns)
         self.accepted = np.asarray(accepted, dtype=bool)
-        # An Index is kept as it is: a file's rows 2, 3, ... stay a RangeIndex, never an array of ten million numbers.
         self.source_row = None if source_row is None else source_row if isinstance(source_row, pd.Index) else np.asarray(source_row, dtype=np.int64)
 
     @classmethod
