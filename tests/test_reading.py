@@ -397,3 +397,52 @@ def test_nonblank_rows_are_those_with_any_non_empty_cell() -> None:
     np.testing.assert_array_equal(reading._nonblank(columns), expected)
     no_blank = [pd.Categorical(["a", "b"]), pd.Categorical(["", ""])]
     assert reading._nonblank(no_blank).all()  # a column without an empty cell: every row is data
+
+
+def _hashed_cell_by_cell(column: object, monkeypatch: pytest.MonkeyPatch) -> pd.Categorical:
+    with monkeypatch.context() as patch:
+        patch.setattr(reading, "_runs", lambda column: None)
+        return reading._encoded(column)
+
+
+def test_parquet_columns_in_runs_are_encoded_as_when_every_cell_is_hashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a column whose cells come in runs has only each run's first cell hashed: the codes and texts must be exactly those
+    # of hashing every cell, with missing cells, NaN, 0.0 beside -0.0, several chunks and chunks cut inside their buffers
+    import pyarrow as pa
+
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 9, size=400)
+    runs = {
+        "int64 with missing": pa.array(np.repeat(rng.integers(0, 50, size=400), lengths), mask=np.repeat(rng.random(400) < 0.1, lengths)),
+        "float with NaN and zeros": pa.array(np.repeat(rng.choice([0.0, -0.0, np.nan, 2.5, 1e300], size=400), lengths)),
+        "date-times with missing": pa.array(
+            np.repeat(np.datetime64("2024-01-01T08:00") + rng.integers(0, 10**6, size=400).astype("timedelta64[m]"), lengths).astype("datetime64[ms]"),
+            mask=np.repeat(rng.random(400) < 0.05, lengths),
+        ),
+        "int8": pa.array(np.repeat(rng.integers(-5, 5, size=400), lengths).astype(np.int8)),
+    }
+    for name, whole in runs.items():
+        n = len(whole)
+        column = pa.chunked_array([whole.slice(0, 0), whole.slice(1, n // 3), whole.slice(n // 3 + 1, n // 3), whole.slice(2 * (n // 3) + 1)])
+        assert reading._runs(column) is not None, name  # the run-by-run path is the one tested
+        mine, theirs = reading._encoded(column), _hashed_cell_by_cell(column, monkeypatch)
+        assert list(mine.categories) == list(theirs.categories), name
+        np.testing.assert_array_equal(mine.codes, theirs.codes, err_msg=name)
+        if name == "int64 with missing":
+            assert list(mine.astype(str)) == ["" if v is None else str(v) for v in column.to_pylist()]
+    shuffled = pa.chunked_array([pa.array(rng.permutation(10_000))])
+    assert reading._runs(shuffled) is None  # cells that do not come in runs are hashed one by one
+
+
+def test_chunks_of_one_dictionary_are_not_unified_and_others_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Arrow's encoder gives every chunk the same dictionary (unifying it again took seconds); row groups of a Parquet
+    # file each bring their own, which must be unified
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    own = pc.dictionary_encode(pa.chunked_array([pa.array([5, 6]), pa.array([6, 7, None])]))
+    assert reading._one_dictionary(own)
+    groups = pa.chunked_array([pa.array(["b", "a"]).dictionary_encode(), pa.array(["c", "b"]).dictionary_encode()])
+    assert not reading._one_dictionary(groups)
+    assert list(reading._encoded(groups).astype(str)) == ["b", "a", "c", "b"]
+    assert list(_hashed_cell_by_cell(pa.chunked_array([pa.array([5, 6]), pa.array([6, 7, None])]), monkeypatch).astype(str)) == ["5", "6", "6", "7", ""]
