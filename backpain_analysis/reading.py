@@ -490,6 +490,8 @@ def _one_dictionary(column: pa.ChunkedArray) -> bool:
     a column with 300,000 distinct date-times.
     """
     dictionaries = [chunk.dictionary for chunk in column.chunks]
+    if not dictionaries:
+        return True
     first = dictionaries[0]
     return all(len(d) == len(first) and d.offset == first.offset and d.buffers() == first.buffers() for d in dictionaries[1:])
 

@@ -445,4 +445,6 @@ def test_chunks_of_one_dictionary_are_not_unified_and_others_are(monkeypatch: py
     groups = pa.chunked_array([pa.array(["b", "a"]).dictionary_encode(), pa.array(["c", "b"]).dictionary_encode()])
     assert not reading._one_dictionary(groups)
     assert list(reading._encoded(groups).astype(str)) == ["b", "a", "c", "b"]
+    nothing = pa.chunked_array([], type=pa.int64())  # an empty table's column has no chunk at all
+    assert reading._one_dictionary(pc.dictionary_encode(nothing)) and len(reading._encoded(nothing)) == 0
     assert list(_hashed_cell_by_cell(pa.chunked_array([pa.array([5, 6]), pa.array([6, 7, None])]), monkeypatch).astype(str)) == ["5", "6", "6", "7", ""]
