@@ -446,5 +446,8 @@ def test_chunks_of_one_dictionary_are_not_unified_and_others_are(monkeypatch: py
     assert not reading._one_dictionary(groups)
     assert list(reading._encoded(groups).astype(str)) == ["b", "a", "c", "b"]
     nothing = pa.chunked_array([], type=pa.int64())  # an empty table's column has no chunk at all
+    bufferless = pa.Array.from_buffers(pa.int64(), 0, [None, None])  # an empty chunk may come without a value buffer
+    with_empty = pa.chunked_array([pa.array([1, 1, 1, 2]), bufferless, pa.array([2, 2])])
+    assert reading._runs(with_empty) is not None and list(reading._encoded(with_empty).astype(str)) == ["1", "1", "1", "2", "2", "2"]
     assert reading._one_dictionary(pc.dictionary_encode(nothing)) and len(reading._encoded(nothing)) == 0
     assert list(_hashed_cell_by_cell(pa.chunked_array([pa.array([5, 6]), pa.array([6, 7, None])]), monkeypatch).astype(str)) == ["5", "6", "6", "7", ""]
