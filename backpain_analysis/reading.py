@@ -508,6 +508,8 @@ def _encoded(column: pa.ChunkedArray) -> pd.Categorical:
     in runs (:func:`_runs`) has only each run's first cell hashed and its
     code repeated over the run.
     """
+    if pa.types.is_dictionary(column.type) and not pa.types.is_string(column.type.value_type) and not pa.types.is_large_string(column.type.value_type):
+        column = column.cast(column.type.value_type)  # Arrow unifies a half-float dictionary as raw bits: encode the values ourselves
     starts = None if pa.types.is_dictionary(column.type) else _runs(column)
     if starts is not None:
         codes, dictionary, missing = _encoded_runs(column, starts)

@@ -445,6 +445,8 @@ def test_chunks_of_one_dictionary_are_not_unified_and_others_are(monkeypatch: py
     groups = pa.chunked_array([pa.array(["b", "a"]).dictionary_encode(), pa.array(["c", "b"]).dictionary_encode()])
     assert not reading._one_dictionary(groups)
     assert list(reading._encoded(groups).astype(str)) == ["b", "a", "c", "b"]
+    half = [pa.array(np.array(v, dtype=np.float16)).dictionary_encode() for v in ([1.0, 2.5], [2.5, 3.0])]
+    assert list(reading._encoded(pa.chunked_array(half)).astype(str)) == ["1.0", "2.5", "2.5", "3.0"]  # not their raw bits
     nothing = pa.chunked_array([], type=pa.int64())  # an empty table's column has no chunk at all
     bufferless = pa.Array.from_buffers(pa.int64(), 0, [None, None])  # an empty chunk may come without a value buffer
     with_empty = pa.chunked_array([pa.array([1, 1, 1, 2]), bufferless, pa.array([2, 2])])
